@@ -1,0 +1,1 @@
+"""Chemistry basics: element masses, formulas, adducts and structure standardisation."""
