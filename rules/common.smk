@@ -1,0 +1,150 @@
+# Helpers shared by the rules: the dataset sheet, result paths, shipped files and the
+# code-version parameters that make a stage rerun when its implementation changes.
+
+import glob
+import hashlib
+import os
+import re
+import shlex
+from pathlib import Path
+
+import pandas as pd
+
+
+ROOT = Path(workflow.basedir)
+PACKAGE = ROOT / "workflow" / "specsweep"
+RESULTS = config["results"].rstrip("/")
+SPECTRA_SUFFIXES = (".mgf", ".mzml", ".mzxml")
+
+# Rules call `python -m specsweep`; the package is taken from this checkout (also inside the
+# --use-conda environments, which hold only the dependencies).
+shell.prefix(
+    f"set -euo pipefail; export PYTHONPATH={shlex.quote(str(PACKAGE.parent))}${{{{PYTHONPATH:+:$PYTHONPATH}}}}; "
+)
+
+
+def _spectra_files(path):
+    """Files of one dataset: a file, a folder (searched recursively) or a glob, sorted."""
+    if os.path.isdir(path):
+        found = [
+            str(p)
+            for p in Path(path).rglob("*")
+            if p.is_file() and p.name.lower().removesuffix(".gz").endswith(SPECTRA_SUFFIXES)
+        ]
+    else:
+        found = glob.glob(path, recursive=True)
+    return sorted(found)
+
+
+def _read_datasets(sheet):
+    table = pd.read_csv(sheet, sep="\t", dtype=str, keep_default_na=False, comment="#")
+    validate(table, "../config/datasets.schema.yaml")
+    datasets = {}
+    for row in table.to_dict("records"):
+        name = row["name"]
+        if name in datasets:
+            raise ValueError(f"{sheet}: dataset {name!r} is listed twice")
+        files = _spectra_files(row["path"])
+        if not files:
+            raise ValueError(f"{sheet}: dataset {name!r}: no spectra files match {row['path']!r}")
+        adducts = [a.strip() for a in row.get("adducts", "").split(",") if a.strip()]
+        datasets[name] = dict(files=files, ion_mode=row["ion_mode"], adducts=adducts)
+    return datasets
+
+
+DATASETS = _read_datasets(config["datasets"])
+
+
+wildcard_constraints:
+    dataset="|".join(re.escape(name) for name in DATASETS),
+
+
+DS = f"{RESULTS}/datasets/{{dataset}}"  # one dataset's results, as an output pattern
+
+
+def dataset_dir(name):
+    return f"{RESULTS}/datasets/{name}"
+
+
+def dataset_files(wildcards):
+    return DATASETS[wildcards.dataset]["files"]
+
+
+def adduct_option(wildcards):
+    """`--adducts A B ...` from the sheet, or nothing (the stage's default set for the ion mode)."""
+    adducts = DATASETS[wildcards.dataset]["adducts"]
+    return "--adducts " + " ".join(shlex.quote(a) for a in adducts) if adducts else ""
+
+
+def code_version(*parts):
+    """Hash of the package sources a stage runs, so a code change reruns that stage.
+
+    Always includes the shared modules (schemas, file I/O, chemistry); `parts` are the stage's
+    own subpackages or modules. Missing parts are skipped.
+    """
+    digest = hashlib.sha256()
+    for part in ("schema.py", "files.py", "chem", *parts):
+        path = PACKAGE / part
+        files = sorted(path.rglob("*.py")) if path.is_dir() else [path] if path.exists() else []
+        for f in files:
+            digest.update(str(f.relative_to(PACKAGE)).encode())
+            digest.update(f.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def log_path(rule_name, name=None):
+    return f"{RESULTS}/logs/{rule_name}.log" if name is None else f"{RESULTS}/logs/{rule_name}/{name}.log"
+
+
+def bench_path(rule_name, name=None):
+    return (
+        f"{RESULTS}/benchmarks/{rule_name}.tsv"
+        if name is None
+        else f"{RESULTS}/benchmarks/{rule_name}/{name}.tsv"
+    )
+
+
+def all_outputs():
+    outputs = [f"{RESULTS}/report.html"]
+    for name in DATASETS:
+        outputs += dataset_outputs(name)
+    return outputs
+
+
+def dataset_outputs(name):
+    outputs = [
+        f"{dataset_dir(name)}/candidates.parquet",
+        f"{dataset_dir(name)}/fdr/identifications.parquet",
+    ]
+    if config["formula"]["enabled"]:
+        outputs.append(f"{dataset_dir(name)}/formulas.parquet")
+    if config["translate"]["enabled"]:
+        outputs.append(f"{dataset_dir(name)}/translations.parquet")
+    return outputs
+
+
+def model_file(wildcards=None):
+    """The logRank model search and translate use: given, trained here, or shipped."""
+    if config["model"]["path"]:
+        return config["model"]["path"]
+    if config["model"]["train_spectra"]:
+        return f"{RESULTS}/model/model.json"
+    return str(PACKAGE / "data" / "default_model.json")
+
+
+def translator_checkpoint(wildcards=None):
+    """The translator checkpoint: given in the config, else trained by rule train_translator."""
+    if config["translate"]["checkpoint"]:
+        return config["translate"]["checkpoint"]
+    return f"{RESULTS}/model/translator.pt"
+
+
+def translate_inputs(wildcards):
+    inputs = dict(
+        spectra=f"{dataset_dir(wildcards.dataset)}/spectra",
+        ckpt=translator_checkpoint(),
+        model=model_file(),
+    )
+    if config["formula"]["enabled"]:
+        inputs["formulas"] = f"{dataset_dir(wildcards.dataset)}/formulas.parquet"
+    return inputs

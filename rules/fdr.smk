@@ -1,0 +1,25 @@
+# Target-decoy competition and q-values over a whole dataset's candidates.
+
+
+rule fdr:
+    input:
+        candidates=rules.search.output,
+        spectra=rules.ingest.output,
+        db=rules.fragment.output,
+    output:
+        identifications=f"{DS}/fdr/identifications.parquet",
+        tsv=f"{DS}/fdr/identifications.tsv",
+        summary=f"{DS}/fdr/summary.json",
+    params:
+        outdir=lambda wc, output: os.path.dirname(output.identifications),
+        extra=config["fdr"]["extra"],
+        code=code_version("fdr"),
+    log:
+        log_path("fdr", "{dataset}"),
+    benchmark:
+        bench_path("fdr", "{dataset}")
+    conda:
+        "../envs/core.yaml"
+    shell:
+        "python -m specsweep fdr --candidates {input.candidates:q} --spectra {input.spectra:q}"
+        " --db {input.db:q} --output-dir {params.outdir:q} {params.extra} 2> {log:q}"

@@ -1,0 +1,23 @@
+# Spectra files of one dataset into fixed-size Parquet parts (plus rejects and a manifest).
+
+
+rule ingest:
+    input:
+        dataset_files,
+    output:
+        directory(f"{DS}/spectra"),
+    params:
+        ion_mode=lambda wc: DATASETS[wc.dataset]["ion_mode"],
+        part_size=config["ingest"]["part_size"],
+        extra=config["ingest"]["extra"],
+        code=code_version("spectra"),
+    log:
+        log_path("ingest", "{dataset}"),
+    benchmark:
+        bench_path("ingest", "{dataset}")
+    conda:
+        "../envs/core.yaml"
+    shell:
+        "python -m specsweep ingest --input {input:q} --output-dir {output:q}"
+        " --part-size {params.part_size} --default-ion-mode {params.ion_mode}"
+        " {params.extra} 2> {log:q}"

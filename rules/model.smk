@@ -1,0 +1,24 @@
+# logRank scoring model: the shipped default, a given file, or one trained on annotated spectra.
+
+
+rule train_model:
+    input:
+        spectra=config["model"]["train_spectra"],
+    output:
+        f"{RESULTS}/model/model.json",
+    params:
+        exclude=(
+            f"--exclude-spectra {shlex.quote(config['model']['exclude_spectra'])}"
+            if config["model"]["exclude_spectra"]
+            else ""
+        ),
+        code=code_version("model", "fragment", "spectra"),
+    log:
+        log_path("train_model"),
+    benchmark:
+        bench_path("train_model")
+    conda:
+        "../envs/core.yaml"
+    shell:
+        "python -m specsweep train-model --spectra {input.spectra:q} --output {output:q}"
+        " {params.exclude} 2> {log:q}"

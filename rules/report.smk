@@ -1,0 +1,23 @@
+# The self-contained HTML report over every dataset in the sheet.
+
+
+rule report:
+    input:
+        [out for name in DATASETS for out in dataset_outputs(name)],
+        spectra=[f"{dataset_dir(name)}/spectra" for name in DATASETS],
+    output:
+        f"{RESULTS}/report.html",
+    params:
+        results=lambda wc, output: os.path.dirname(output[0]),
+        datasets=list(DATASETS),
+        top_spectra=config["report"]["top_spectra"],
+        code=code_version("report", "formula"),
+    log:
+        log_path("report"),
+    benchmark:
+        bench_path("report")
+    conda:
+        "../envs/report.yaml"
+    shell:
+        "python -m specsweep report --results-dir {params.results:q} --output {output:q}"
+        " --datasets {params.datasets:q} --top-spectra {params.top_spectra} 2> {log:q}"

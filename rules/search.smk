@@ -1,0 +1,34 @@
+# Database search of one dataset: an MPI job over (spectra part x database shard) work units.
+# Locally the launcher is `mpiexec`; the SLURM profile sets `mpi: srun` (PMIx) for this rule.
+
+
+rule search:
+    input:
+        spectra=rules.ingest.output,
+        db=rules.fragment.output,
+        model=model_file(),
+    output:
+        f"{DS}/candidates.parquet",
+    params:
+        adducts=adduct_option,
+        top_k=config["search"]["top_k"],
+        precursor_tol_da=config["search"]["precursor_tol_da"],
+        fragment_tol_da=config["search"]["fragment_tol_da"],
+        extra=config["search"]["extra"],
+        code=code_version("search", "model", "fragment", "spectra"),
+    log:
+        log_path("search", "{dataset}"),
+    benchmark:
+        bench_path("search", "{dataset}")
+    threads: config["search"]["tasks"]
+    resources:
+        tasks=config["search"]["tasks"],
+        mpi=config["search"]["mpi"],
+    conda:
+        "../envs/search.yaml"
+    shell:
+        "{resources.mpi} -n {resources.tasks} python -m specsweep search"
+        " --spectra {input.spectra:q} --db {input.db:q} --model {input.model:q}"
+        " --output {output:q} --top-k {params.top_k}"
+        " --precursor-tol-da {params.precursor_tol_da} --fragment-tol-da {params.fragment_tol_da}"
+        " {params.adducts} {params.extra} 2> {log:q}"
