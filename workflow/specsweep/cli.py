@@ -16,6 +16,8 @@ from specsweep import __version__
 
 COMMANDS = [
     "specsweep.fragment.commands",
+    "specsweep.spectra.commands",
+    "specsweep.report.commands",
 ]
 
 EPILOG = """Units: masses in Da, m/z in Th, tolerances carry their unit in the option name
