@@ -18,6 +18,8 @@ COMMANDS = [
     "specsweep.fragment.commands",
     "specsweep.spectra.commands",
     "specsweep.report.commands",
+    "specsweep.model.commands",
+    "specsweep.search.commands",
 ]
 
 EPILOG = """Units: masses in Da, m/z in Th, tolerances carry their unit in the option name

@@ -1,0 +1,1 @@
+"""logRank likelihood model: annotation, training, tables (molDiscovery, Cao et al. 2021)."""

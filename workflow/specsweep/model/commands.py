@@ -1,0 +1,87 @@
+"""``specsweep train-model``: learn the logRank model from annotated spectra."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import tempfile
+from pathlib import Path
+
+log = logging.getLogger("specsweep.model")
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "train-model", help="learn the logRank scoring model from spectra with known structures",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description="Annotates each reference structure's fragmentation graph with the logRank "
+                    "of matching peaks and counts (bondType, parent logRank, logRank) "
+                    "(molDiscovery, Cao et al. 2021). Spectra may be ingested parts "
+                    "(SPECTRA parquet or ingest folders) or raw MGF/mzML/mzXML files, which are "
+                    "ingested with default settings first.")
+    p.add_argument("--spectra", nargs="+", required=True,
+                   help="annotated spectra: parts, ingest folders or raw spectrum files")
+    p.add_argument("--output", required=True, help="model JSON")
+    p.add_argument("--exclude-spectra", nargs="+", default=None,
+                   help="spectra whose compounds (InChIKey first block) are left out of training")
+    p.add_argument("--fragment-tol-da", type=float, default=0.01, help="peak matching tolerance, Th")
+    p.add_argument("--fragment-tol-ppm", type=float, default=0.0,
+                   help="extra tolerance in ppm of the ion m/z (added to --fragment-tol-da)")
+    p.add_argument("--h-shifts", type=int, nargs="+", default=[-1, 0, 1],
+                   help="hydrogen shifts of fragment ions")
+    p.add_argument("--pseudo-count", type=float, default=1.0, help="added to every count cell")
+    p.add_argument("--null", choices=("unrelated", "peaks"), default="unrelated",
+                   help="null logRank distribution: fragments of an unrelated structure, or all "
+                        "peaks (the paper's eq. 8)")
+    p.add_argument("--max-bridges", type=int, default=2, help="fragmentation: bridges per path")
+    p.add_argument("--max-2cuts", type=int, default=1, help="fragmentation: 2-cuts per path")
+    p.set_defaults(func=run)
+
+
+def _is_parts(path: Path) -> bool:
+    return path.suffix == ".parquet" or (path.is_dir() and any(path.glob("part-*.parquet")))
+
+
+@contextlib.contextmanager
+def ingested(paths: list[str]):
+    """Parts for the given inputs, ingesting raw spectrum files into a temporary folder."""
+    from specsweep.search.spectra_parts import list_parts
+    raw = [p for p in paths if not _is_parts(Path(p))]
+    parts = list_parts([p for p in paths if _is_parts(Path(p))]) if len(raw) < len(paths) else []
+    if not raw:
+        yield parts
+        return
+    from specsweep.cli import main as cli_main
+    with tempfile.TemporaryDirectory(prefix="specsweep-train-") as tmp:
+        rc = cli_main(["ingest", "--input", *raw, "--output-dir", tmp])
+        if rc:
+            raise ValueError(f"ingest of {', '.join(raw)} failed (exit {rc})")
+        yield parts + list_parts([tmp])
+
+
+def run(args) -> int:
+    from specsweep.fragment.graph import FragmentParams
+    from specsweep.model.fit import annotated_keys, file_record, fit
+    from specsweep.model.tables import save_model
+    from specsweep.progress import progress
+
+    exclude: set[str] = set()
+    if args.exclude_spectra:
+        with ingested(args.exclude_spectra) as parts:
+            exclude = annotated_keys(parts)
+    fparams = FragmentParams(max_bridges=args.max_bridges, max_two_cuts=args.max_2cuts)
+    with ingested(args.spectra) as parts:
+        model, stats = fit(parts, exclude_keys=exclude, fragment_params=fparams,
+                           tol_da=args.fragment_tol_da, tol_ppm=args.fragment_tol_ppm,
+                           h_shifts=tuple(args.h_shifts), pseudo_count=args.pseudo_count,
+                           null=args.null, progress=progress)
+    model.params["training_files"] = [file_record(p) for p in args.spectra if Path(p).is_file()]
+    model.params["exclude_files"] = [file_record(p) for p in args.exclude_spectra or []
+                                     if Path(p).is_file()]
+    model.params["excluded_compounds"] = len(exclude)
+    save_model(model, args.output)
+    log.info("model from %d spectra of %d compounds (%d excluded compounds left out): %s",
+             stats["spectra_used"], stats["compounds_used"],
+             stats["excluded_compounds_in_training_files"], args.output)
+    return 0

@@ -1,0 +1,150 @@
+"""The logRank likelihood model: count tables, probabilities, JSON form.
+
+For each precursor charge the model holds
+
+- ``counts[bond, parent_logrank, logrank]``: how many training fragments with this bond-type
+  code and parent logRank got this logRank (molDiscovery, Cao et al. 2021, Methods, eq. 7);
+- ``null_counts[logrank]``: the null distribution of logRank (eq. 8 or the variant named in
+  ``params["null"]``, see :mod:`specsweep.model.train`).
+
+Probabilities add ``pseudo_count`` to every cell of a row before normalising over logRank 1..7.
+The score table is ``llr[bond, parent, l] = log P(l | bond, parent) - log P(l | null)``; a
+fragment contributes ``llr[bond, logRank(parent), logRank(fragment)]`` to a match score.
+
+A charge with no training data may name another charge in ``fallback``; its tables are then that
+charge's tables (MassBank [M+H]+ has no charge-2 spectra, so the shipped model's charge 2 uses
+the charge-1 tables).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from specsweep.model.annotate import N_BOND_CODES, N_LOGRANK
+
+FORMAT = "specsweep-logrank-model"
+VERSION = 1
+CHARGES = (1, 2)
+
+
+@dataclass
+class ChargeTables:
+    counts: np.ndarray        # (N_BOND_CODES, 8, 8) int64, [bond, parent logRank, logRank]
+    null_counts: np.ndarray   # (8,) int64, [logRank]
+    n_spectra: int = 0
+    fallback: int | None = None   # charge whose tables are used instead
+    note: str = ""
+
+    @classmethod
+    def empty(cls) -> "ChargeTables":
+        return cls(np.zeros((N_BOND_CODES, N_LOGRANK, N_LOGRANK), np.int64),
+                   np.zeros(N_LOGRANK, np.int64))
+
+
+@dataclass
+class LogRankModel:
+    tables: dict[int, ChargeTables]
+    params: dict = field(default_factory=dict)
+
+    @property
+    def pseudo_count(self) -> float:
+        return float(self.params.get("pseudo_count", 1.0))
+
+    def resolved(self, charge: int) -> ChargeTables:
+        t = self.tables[charge]
+        seen = {charge}
+        while t.fallback is not None:
+            if t.fallback in seen:
+                raise ValueError(f"model: fallback loop at charge {t.fallback}")
+            seen.add(t.fallback)
+            t = self.tables[t.fallback]
+        return t
+
+    def probabilities(self, charge: int) -> tuple[np.ndarray, np.ndarray]:
+        """(P(l | bond, parent) (128, 8, 8), P(l | null) (8,)); logRank 0 has probability 0."""
+        t = self.resolved(charge)
+        a = self.pseudo_count
+        cond = t.counts[:, :, 1:].astype(np.float64) + a
+        cond /= cond.sum(axis=2, keepdims=True)
+        null = t.null_counts[1:].astype(np.float64) + a
+        null /= null.sum()
+        p = np.zeros((N_BOND_CODES, N_LOGRANK, N_LOGRANK))
+        p[:, :, 1:] = cond
+        q = np.zeros(N_LOGRANK)
+        q[1:] = null
+        return p, q
+
+    def llr_table(self, charge: int) -> np.ndarray:
+        """log P(l | bond, parent) - log P(l | null), (128, 8, 8) float64 (l = 0 column is 0)."""
+        p, q = self.probabilities(charge)
+        llr = np.zeros_like(p)
+        llr[:, :, 1:] = np.log(p[:, :, 1:]) - np.log(q[1:])
+        return llr
+
+    def llr_tables(self) -> np.ndarray:
+        """Score tables for charges 1 and 2 stacked: (2, 128, 8, 8); index = charge - 1."""
+        return np.ascontiguousarray(np.stack([self.llr_table(c) for c in CHARGES]))
+
+    # --- JSON --------------------------------------------------------------------------------
+    def to_json(self) -> dict:
+        charges = {}
+        for c, t in sorted(self.tables.items()):
+            entry: dict = {"n_spectra": int(t.n_spectra), "note": t.note}
+            if t.fallback is not None:
+                entry["fallback"] = int(t.fallback)
+            else:
+                rows = {}
+                for bond in range(N_BOND_CODES):
+                    if t.counts[bond].any():
+                        rows[str(bond)] = t.counts[bond].tolist()
+                entry["counts"] = rows
+                entry["null_counts"] = t.null_counts.tolist()
+            charges[str(c)] = entry
+        return {"format": FORMAT, "version": VERSION,
+                "layout": "counts[bond code][parent logRank 0..7][logRank 0..7]; "
+                          "null_counts[logRank 0..7]",
+                "params": self.params, "charges": charges}
+
+    @classmethod
+    def from_json(cls, obj: dict, where: str = "model") -> "LogRankModel":
+        if obj.get("format") != FORMAT:
+            raise ValueError(f"{where}: not a {FORMAT} file")
+        if obj.get("version") != VERSION:
+            raise ValueError(f"{where}: model version {obj.get('version')}, expected {VERSION}")
+        tables = {}
+        for key, entry in obj["charges"].items():
+            t = ChargeTables.empty()
+            t.n_spectra = int(entry.get("n_spectra", 0))
+            t.note = entry.get("note", "")
+            if "fallback" in entry:
+                t.fallback = int(entry["fallback"])
+            else:
+                for bond, rows in entry["counts"].items():
+                    t.counts[int(bond)] = np.asarray(rows, dtype=np.int64)
+                t.null_counts = np.asarray(entry["null_counts"], dtype=np.int64)
+            tables[int(key)] = t
+        model = cls(tables, obj.get("params", {}))
+        for c in CHARGES:
+            if c not in tables:
+                raise ValueError(f"{where}: no tables for charge {c}")
+            model.resolved(c)
+        return model
+
+
+def save_model(model: LogRankModel, path) -> Path:
+    from specsweep.files import write_json
+    return write_json(model.to_json(), path)
+
+
+def load_model(path) -> LogRankModel:
+    path = Path(path)
+    with open(path) as fh:
+        return LogRankModel.from_json(json.load(fh), str(path))
+
+
+def default_model_path() -> Path:
+    return Path(__file__).resolve().parents[1] / "data" / "default_model.json"

@@ -1,0 +1,1 @@
+"""Database search: candidate lookup, Numba scoring kernels, MPI driver."""

@@ -1,0 +1,99 @@
+"""Which database molecules are candidates for which spectrum.
+
+A molecule of neutral mass M is a candidate for a spectrum with precursor m/z ``mz`` under
+adduct ``a`` when ``|a.mz(M) - mz| <= tol`` (tol in Th, from Da or ppm of ``mz``). Because
+``a.mz`` is increasing in M, this is a neutral-mass window ``[a.neutral_mass(mz - tol),
+a.neutral_mass(mz + tol)]``, found by binary search in the mass-sorted shard.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from specsweep.chem.adducts import Adduct, default_adducts, get_adduct
+
+
+@dataclass(frozen=True)
+class AdductChoice:
+    """How adducts are chosen per spectrum.
+
+    explicit: adducts to try (None: ``default_adducts(ion_mode)``); from_file: use the adduct a
+    spectrum names, when it names a known one; max_charge: charges tried when a spectrum's
+    charge is unknown (0).
+    """
+    explicit: tuple[Adduct, ...] | None = None
+    from_file: bool = False
+    max_charge: int = 2
+
+    def for_spectrum(self, ion_mode: str | None, charge: int, adduct: str | None) -> list[Adduct]:
+        if self.from_file and adduct:
+            try:
+                return [get_adduct(adduct)]
+            except ValueError:
+                pass
+        mode = (ion_mode or "positive").lower()
+        pool = list(self.explicit) if self.explicit is not None else default_adducts(mode)
+        sign = -1 if mode.startswith("neg") else 1
+        out = []
+        for a in pool:
+            if (a.charge > 0) != (sign > 0):
+                continue
+            if charge != 0 and abs(a.charge) != abs(charge):
+                continue
+            if charge == 0 and abs(a.charge) > self.max_charge:
+                continue
+            out.append(a)
+        return out
+
+
+@dataclass
+class Windows:
+    """Neutral-mass windows, one per (spectrum, adduct) tried."""
+    spec: np.ndarray      # int64 index of the spectrum in its batch
+    adduct: np.ndarray    # int64 index into ``names``
+    charge: np.ndarray    # int8 signed charge of the adduct
+    lo: np.ndarray        # float64 Da
+    hi: np.ndarray        # float64 Da
+    names: list[str]
+    adducts: list[Adduct]
+
+    def __len__(self) -> int:
+        return self.spec.shape[0]
+
+
+def precursor_windows(precursor_mz, charge, ion_mode, adduct, choice: AdductChoice,
+                      tol_da: float = 0.02, tol_ppm: float | None = None) -> Windows:
+    """Windows for a batch of spectra (arrays/lists of equal length)."""
+    names: list[str] = []
+    objs: list[Adduct] = []
+    index: dict[str, int] = {}
+    spec, add, chg, lo, hi = [], [], [], [], []
+    for s in range(len(precursor_mz)):
+        mz = float(precursor_mz[s])
+        tol = mz * tol_ppm * 1e-6 if tol_ppm is not None else tol_da
+        for a in choice.for_spectrum(ion_mode[s], int(charge[s]), adduct[s]):
+            if a.name not in index:
+                index[a.name] = len(names)
+                names.append(a.name)
+                objs.append(a)
+            spec.append(s)
+            add.append(index[a.name])
+            chg.append(a.charge)
+            lo.append(a.neutral_mass(mz - tol))
+            hi.append(a.neutral_mass(mz + tol))
+    return Windows(np.asarray(spec, np.int64), np.asarray(add, np.int64),
+                   np.asarray(chg, np.int8), np.asarray(lo, np.float64),
+                   np.asarray(hi, np.float64), names, objs)
+
+
+def expand_pairs(windows: Windows, masses: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(window index, row) of every candidate pair; ``masses`` ascending."""
+    first = np.searchsorted(masses, windows.lo, side="left")
+    last = np.searchsorted(masses, windows.hi, side="right")
+    n = np.maximum(last - first, 0)
+    win = np.repeat(np.arange(len(windows), dtype=np.int64), n)
+    starts = np.repeat(first - np.concatenate(([0], np.cumsum(n)[:-1])), n)
+    rows = starts + np.arange(win.shape[0], dtype=np.int64)
+    return win, rows

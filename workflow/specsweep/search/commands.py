@@ -1,0 +1,73 @@
+"""``specsweep search``: score spectra against a fragmented database (MPI-aware)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+log = logging.getLogger("specsweep.search")
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "search", help="score spectra against a fragmented database (runs under mpiexec too)",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description="Candidates are database molecules whose neutral mass fits the precursor for "
+                    "an adduct tried; each is scored with the logRank log-likelihood ratio "
+                    "(molDiscovery). Work units (spectra part x database shard) are spread over "
+                    "MPI ranks when launched with mpiexec/srun; output is identical for any "
+                    "number of ranks.")
+    p.add_argument("--spectra", nargs="+", required=True,
+                   help="spectra parts (SPECTRA parquet files or ingest output directories)")
+    p.add_argument("--db", required=True, help="database directory written by `specsweep fragment`")
+    p.add_argument("--model", default="default",
+                   help="model JSON from `specsweep train-model`; 'default' = the shipped model")
+    p.add_argument("--output", required=True, help="candidates parquet (schema CANDIDATES)")
+    p.add_argument("--top-k", type=int, default=10, help="hits kept per spectrum (targets and decoys together)")
+    p.add_argument("--precursor-tol-da", type=float, default=0.02, help="precursor m/z tolerance, Th")
+    p.add_argument("--precursor-tol-ppm", type=float, default=None,
+                   help="precursor tolerance in ppm of m/z (replaces --precursor-tol-da)")
+    p.add_argument("--fragment-tol-da", type=float, default=0.01, help="fragment m/z tolerance, Th")
+    p.add_argument("--fragment-tol-ppm", type=float, default=None,
+                   help="fragment tolerance in ppm (replaces --fragment-tol-da)")
+    p.add_argument("--adducts", nargs="+", default=None,
+                   help="adducts to try, e.g. '[M+H]+' '[M+Na]+'; default: the ion mode's default set")
+    p.add_argument("--use-file-adduct", action="store_true",
+                   help="when a spectrum names its adduct, try only that one")
+    p.add_argument("--max-charge", type=int, default=2,
+                   help="largest charge tried for spectra of unknown charge")
+    p.add_argument("--h-shifts", type=int, nargs="+", default=None,
+                   help="hydrogen shifts of fragment ions; default: those the model was trained with")
+    p.add_argument("--targets-only", action="store_true", help="skip decoys (evaluation only)")
+    p.add_argument("--summary", default=None, help="summary JSON (default <output stem>.summary.json)")
+    p.add_argument("--rejects", default=None,
+                   help="spectra without candidates (default <output stem>.rejects.parquet)")
+    p.add_argument("--mpi", choices=("auto", "on", "off"), default="auto",
+                   help="auto: use MPI when started by mpiexec/srun")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from specsweep.chem.adducts import get_adduct
+    from specsweep.model.tables import default_model_path, load_model
+    from specsweep.search.candidates import AdductChoice
+    from specsweep.search.driver import SearchParams, get_comm, search, write_outputs
+
+    comm = get_comm(args.mpi)
+    model = load_model(default_model_path() if args.model == "default" else args.model)
+    h_shifts = tuple(args.h_shifts) if args.h_shifts else tuple(model.params.get("h_shifts", (-1, 0, 1)))
+    explicit = tuple(get_adduct(a) for a in args.adducts) if args.adducts else None
+    params = SearchParams(
+        top_k=args.top_k, precursor_tol_da=args.precursor_tol_da,
+        precursor_tol_ppm=args.precursor_tol_ppm, fragment_tol_da=args.fragment_tol_da,
+        fragment_tol_ppm=args.fragment_tol_ppm, h_shifts=h_shifts,
+        adducts=AdductChoice(explicit, args.use_file_adduct, args.max_charge),
+        targets_only=args.targets_only)
+    table, summary = search(args.spectra, args.db, model, params, comm)
+    if table is None:
+        return 0
+    timing = write_outputs(table, summary, args.output, args.summary, args.rejects)
+    log.info("%d spectra, %d with candidates, %d pairs scored on %d rank(s): %s",
+             summary["spectra"], summary["spectra_with_candidates"], summary["pairs_scored"],
+             timing["ranks"], args.output)
+    return 0

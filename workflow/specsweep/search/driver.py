@@ -1,0 +1,249 @@
+"""Database search over work units (spectra part x database shard), with or without MPI.
+
+Every rank plans the same list of work units (only pairs whose precursor windows overlap the
+shard's mass range), takes units ``rank, rank + size, ...``, keeps a per-spectrum top-k of its
+own hits, and sends it to rank 0, which merges with the same total order
+(:mod:`specsweep.search.topk`) and writes the file. Scores of a pair do not depend on which rank
+computed them, so the output bytes are the same for any number of ranks.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from specsweep.search import topk
+from specsweep.search.candidates import AdductChoice, expand_pairs, precursor_windows
+from specsweep.search.database import groups_for_windows, load_block, read_manifest, row_group_ranges
+from specsweep.search.kernels import score_pairs
+from specsweep.search.spectra_parts import list_parts, read_header, read_peaks
+
+log = logging.getLogger("specsweep.search")
+
+MPI_ENV = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "PMI_RANK", "MPI_LOCALNRANKS")
+
+
+@dataclass
+class SearchParams:
+    top_k: int = 10
+    precursor_tol_da: float = 0.02
+    precursor_tol_ppm: float | None = None
+    fragment_tol_da: float = 0.01
+    fragment_tol_ppm: float | None = None
+    h_shifts: tuple[int, ...] = (-1, 0, 1)
+    adducts: AdductChoice = field(default_factory=AdductChoice)
+    targets_only: bool = False
+    merge_every: int = 16   # merge a rank's hits into its top-k after this many units
+
+
+def get_comm(mode: str = "auto"):
+    """The MPI world communicator, or None to run as a single process.
+
+    auto: use MPI only when launched by an MPI starter (its environment variables are set) and
+    mpi4py imports; on: require it; off: never import mpi4py.
+    """
+    if mode == "off" or (mode == "auto" and not any(k in os.environ for k in MPI_ENV)):
+        return None
+    try:
+        from mpi4py import MPI
+    except ImportError:
+        if mode == "on":
+            raise
+        log.warning("launched under MPI but mpi4py is not installed: running one process")
+        return None
+    comm = MPI.COMM_WORLD
+    return comm if (comm.Get_size() > 1 or mode == "on") else None
+
+
+def _windows_for(header: dict, params: SearchParams):
+    return precursor_windows(header["precursor_mz"], header["charge"], header["ion_mode"],
+                             header["adduct"], params.adducts, params.precursor_tol_da,
+                             params.precursor_tol_ppm)
+
+
+def plan_units(headers: list[dict], windows: list, shards) -> list[tuple[int, int]]:
+    """(shard, part) pairs that can hold a candidate, shard-major."""
+    units = []
+    for si, shard in enumerate(shards):
+        for pi, w in enumerate(windows):
+            if len(w) and np.any((w.lo <= shard.max_mass) & (w.hi >= shard.min_mass)):
+                units.append((si, pi))
+    return units
+
+
+def score_unit(peaks, windows, block, llr, spec_offset: int, params: SearchParams) -> tuple[dict, int]:
+    """Hits (top-k per spectrum) of one part against one loaded shard block; and pairs scored."""
+    win, rows = expand_pairs(windows, block.exact_mass)
+    if win.shape[0] == 0:
+        return topk.empty_hits(), 0
+    spec = windows.spec[win]
+    charge = windows.charge[win]
+    n = win.shape[0]
+    score = np.empty(n)
+    matched = np.empty(n, np.int32)
+    explained = np.empty(n)
+    tol_da = params.fragment_tol_da if params.fragment_tol_ppm is None else 0.0
+    tol_ppm = params.fragment_tol_ppm or 0.0
+    score_pairs(spec, rows, charge, peaks.off, peaks.mz, peaks.log_rank, peaks.intensity,
+                block.frag_off, block.frag_mass, block.frag_parent, block.frag_bond,
+                block.frag_depth, llr, float(tol_da), float(tol_ppm),
+                np.asarray(params.h_shifts, np.int64), score, matched, explained)
+    add = windows.adduct[win]
+    theo = np.array([a.mz(0.0) for a in windows.adducts])  # shift part of m/z per adduct
+    per_mass = np.array([a.n_mol / abs(a.charge) for a in windows.adducts])
+    theo_mz = block.exact_mass[rows] * per_mass[add] + theo[add]
+    names = np.asarray(windows.names, dtype=str)
+    hits = {"spec": spec + spec_offset, "mol_id": block.mol_id[rows],
+            "is_decoy": block.is_decoy[rows], "inchikey14": block.inchikey14[rows],
+            "smiles": block.smiles[rows], "exact_mass": block.exact_mass[rows],
+            "adduct": names[add], "charge": charge.astype(np.int8),
+            "precursor_error_ppm": np.zeros(n), "score": score,
+            "n_matched_peaks": matched, "explained_intensity": explained}
+    hits["_theo_mz"] = theo_mz
+    hits["_spec_local"] = spec
+    return hits, n
+
+
+def _finish_ppm(hits: dict, precursor_mz: np.ndarray) -> dict:
+    theo = hits.pop("_theo_mz")
+    local = hits.pop("_spec_local")
+    hits["precursor_error_ppm"] = (precursor_mz[local] - theo) / theo * 1e6
+    return hits
+
+
+def run_units(units, parts, headers, windows, shards, llr, spec_offsets, params: SearchParams):
+    """Process work units in order; return (top-k hits, pairs scored)."""
+    acc: list[dict] = []
+    pairs = 0
+    ranges_cache: dict[int, np.ndarray] = {}
+    peaks_cache: tuple[int, object] | None = None
+    for done, (si, pi) in enumerate(units, 1):
+        w = windows[pi]
+        shard = shards[si]
+        sel = (w.lo <= shard.max_mass) & (w.hi >= shard.min_mass)
+        if si not in ranges_cache:
+            ranges_cache.clear()
+            ranges_cache[si] = row_group_ranges(shard.path)
+        groups = groups_for_windows(ranges_cache[si], w.lo[sel], w.hi[sel])
+        if not groups:
+            continue
+        block = load_block(shard.path, groups, targets_only=params.targets_only)
+        if peaks_cache is None or peaks_cache[0] != pi:
+            peaks_cache = (pi, read_peaks(parts[pi]))
+        hits, n = score_unit(peaks_cache[1], w, block, llr, spec_offsets[pi], params)
+        pairs += n
+        if n:
+            hits = _finish_ppm(hits, headers[pi]["precursor_mz"])
+            acc.append(topk.top_k(hits, params.top_k))
+        if len(acc) >= params.merge_every:
+            acc = [topk.top_k(topk.concat(acc), params.top_k)]
+        log.debug("unit %d/%d shard %s part %s: %d pairs", done, len(units), shard.path.name,
+                  parts[pi].name, n)
+    return topk.top_k(topk.concat(acc), params.top_k), pairs
+
+
+def hits_table(hits: dict, spectrum_ids: np.ndarray) -> pa.Table:
+    from specsweep.schema import CANDIDATES
+    return pa.table({
+        "spectrum_id": pa.array(spectrum_ids[hits["spec"]].tolist(), pa.string()),
+        "rank": pa.array(topk.ranks(hits["spec"]), pa.int32()),
+        "mol_id": pa.array(hits["mol_id"].tolist(), pa.string()),
+        "is_decoy": pa.array(hits["is_decoy"], pa.bool_()),
+        "inchikey14": pa.array(hits["inchikey14"].tolist(), pa.string()),
+        "smiles": pa.array(hits["smiles"].tolist(), pa.string()),
+        "exact_mass": pa.array(hits["exact_mass"], pa.float64()),
+        "adduct": pa.array(hits["adduct"].tolist(), pa.string()),
+        "charge": pa.array(hits["charge"], pa.int8()),
+        "precursor_error_ppm": pa.array(hits["precursor_error_ppm"], pa.float64()),
+        "score": pa.array(hits["score"], pa.float64()),
+        "n_matched_peaks": pa.array(hits["n_matched_peaks"], pa.int32()),
+        "explained_intensity": pa.array(hits["explained_intensity"], pa.float64()),
+    }, schema=CANDIDATES)
+
+
+def search(spectra_paths, db_dir, model, params: SearchParams, comm=None):
+    """Run the search; on rank 0 return (CANDIDATES table, summary dict), elsewhere (None, None)."""
+    rank = comm.Get_rank() if comm is not None else 0
+    size = comm.Get_size() if comm is not None else 1
+    t0 = time.perf_counter()
+    parts = list_parts(spectra_paths)
+    shards, manifest = read_manifest(db_dir)
+    headers = [read_header(p) for p in parts]
+    windows = [_windows_for(h, params) for h in headers]
+    counts = [len(h["precursor_mz"]) for h in headers]
+    spec_offsets = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
+    units = plan_units(headers, windows, shards)
+    llr = model.llr_tables()
+    mine = units[rank::size]
+    error = None
+    try:
+        hits, pairs = run_units(mine, parts, headers, windows, shards, llr, spec_offsets, params)
+    except Exception as exc:  # reported by rank 0 so that no rank waits forever
+        if comm is None:
+            raise
+        error = f"rank {rank}: {type(exc).__name__}: {exc}"
+        hits, pairs = topk.empty_hits(), 0
+    elapsed = time.perf_counter() - t0
+    if comm is not None:
+        gathered = comm.gather((hits, pairs, len(mine), elapsed, error), root=0)
+        if rank != 0:
+            return None, None
+        errors = [g[4] for g in gathered if g[4]]
+        if errors:
+            raise RuntimeError("search failed on " + "; ".join(errors))
+        hits = topk.top_k(topk.concat([g[0] for g in gathered]), params.top_k)
+        pairs = sum(g[1] for g in gathered)
+        per_rank = [{"units": g[2], "pairs": g[1], "seconds": round(g[3], 3)} for g in gathered]
+    else:
+        per_rank = [{"units": len(mine), "pairs": pairs, "seconds": round(elapsed, 3)}]
+    spectrum_ids = np.concatenate([h["spectrum_id"] for h in headers]) if headers else np.zeros(0, object)
+    table = hits_table(hits, spectrum_ids)
+    has_hit = np.zeros(len(spectrum_ids), bool)
+    has_hit[hits["spec"]] = True
+    summary = {
+        "spectra": int(len(spectrum_ids)),
+        "spectra_with_candidates": int(has_hit.sum()),
+        "spectra_without_candidates": int((~has_hit).sum()),
+        "pairs_scored": int(pairs),
+        "work_units": len(units),
+        "rows": table.num_rows,
+        "database": str(db_dir),
+        "database_counts": manifest.get("counts", {}),
+        "params": {"top_k": params.top_k, "precursor_tol_da": params.precursor_tol_da,
+                   "precursor_tol_ppm": params.precursor_tol_ppm,
+                   "fragment_tol_da": params.fragment_tol_da,
+                   "fragment_tol_ppm": params.fragment_tol_ppm,
+                   "h_shifts": list(params.h_shifts),
+                   "adducts": ("from file, else " if params.adducts.from_file else "") + (
+                       ",".join(a.name for a in params.adducts.explicit)
+                       if params.adducts.explicit is not None else "default for ion mode"),
+                   "targets_only": params.targets_only},
+        "_timing": {"ranks": size, "per_rank": per_rank},
+        "_no_candidate_ids": spectrum_ids[~has_hit].tolist(),
+    }
+    return table, summary
+
+
+def write_outputs(table: pa.Table, summary: dict, output, summary_path=None, rejects_path=None):
+    """Write candidates, a rejects file (spectra without candidates) and a summary JSON."""
+    from specsweep.files import rejects_table, write_json, write_table
+    from specsweep.schema import CANDIDATES, REJECTS
+    output = Path(output)
+    write_table(table, output, CANDIDATES)
+    stem = output.name.removesuffix(".parquet")
+    rejects_path = Path(rejects_path or output.with_name(f"{stem}.rejects.parquet"))
+    summary_path = Path(summary_path or output.with_name(f"{stem}.summary.json"))
+    no_cand = summary.pop("_no_candidate_ids")
+    timing = summary.pop("_timing")
+    rows = [{"source": "search", "record": None, "record_id": sid, "reason": "no_candidates",
+             "detail": "no database molecule within the precursor tolerance for any adduct tried"}
+            for sid in no_cand]
+    write_table(rejects_table(rows), rejects_path, REJECTS)
+    write_json(summary, summary_path)
+    return timing

@@ -1,0 +1,78 @@
+"""Numba kernels that score (spectrum, molecule) pairs with the logRank model.
+
+score = sum over non-root fragments f of llr[bond(f), logRank(parent(f)), logRank(f)]
+(molDiscovery, Cao et al. 2021, eq. 9), where logRanks come from
+:func:`specsweep.model.annotate.assign_peaks`. Spectra and molecules arrive as flat arrays with
+offsets (CSR layout), so a whole work unit is one call and no Python object exists per peak,
+fragment or pair.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from specsweep.model.annotate import assign_peaks, fragment_logranks
+
+
+@njit(cache=True)
+def score_one(frag_mass, frag_parent, frag_bond, frag_depth, peak_mz, peak_lr, peak_int, llr,
+              tol_da, tol_ppm, h_shifts, max_frag_charge, polarity, owner, owner_depth, lr):
+    """Score one molecule against one spectrum.
+
+    llr: (128, 8, 8) score table of the charge used. owner, owner_depth (>= P,) and lr (>= F,)
+    are scratch. Returns (score, peaks explained, explained intensity fraction).
+    """
+    n_peaks = peak_mz.shape[0]
+    own = owner[:n_peaks]
+    taken = assign_peaks(frag_mass, frag_depth, peak_mz, tol_da, tol_ppm, h_shifts,
+                         max_frag_charge, polarity, own, owner_depth[:n_peaks])
+    n = frag_mass.shape[0]
+    fragment_logranks(n, peak_lr, own, lr)
+    score = 0.0
+    for i in range(1, n):
+        score += llr[frag_bond[i], lr[frag_parent[i]], lr[i]]
+    total = 0.0
+    explained = 0.0
+    for j in range(n_peaks):
+        total += peak_int[j]
+        if own[j] >= 0:
+            explained += peak_int[j]
+    frac = explained / total if total > 0.0 else 0.0
+    return score, taken, frac
+
+
+@njit(cache=True)
+def score_pairs(pair_spec, pair_row, pair_charge, peak_off, peak_mz, peak_lr, peak_int,
+                frag_off, frag_mass, frag_parent, frag_bond, frag_depth, llr, tol_da, tol_ppm,
+                h_shifts, out_score, out_matched, out_explained):
+    """Score every pair k = (spectrum pair_spec[k], molecule pair_row[k]) at charge pair_charge[k].
+
+    pair_charge is signed (negative: negative-mode, deprotonated fragment ions).
+    Spectrum s has peaks peak_off[s]:peak_off[s+1] of the flat peak arrays; molecule r has
+    fragments frag_off[r]:frag_off[r+1]. llr: (2, 128, 8, 8), index charge - 1 (charges above
+    2 use the charge-2 table); fragment ions of charge 1..min(charge, 2) are tried.
+    """
+    max_peaks = 1
+    for s in range(peak_off.shape[0] - 1):
+        max_peaks = max(max_peaks, peak_off[s + 1] - peak_off[s])
+    max_frags = 1
+    for r in range(frag_off.shape[0] - 1):
+        max_frags = max(max_frags, frag_off[r + 1] - frag_off[r])
+    owner = np.empty(max_peaks, np.int32)
+    owner_depth = np.empty(max_peaks, np.int32)
+    lr = np.empty(max_frags, np.int8)
+    for k in range(pair_spec.shape[0]):
+        s = pair_spec[k]
+        r = pair_row[k]
+        p0, p1 = peak_off[s], peak_off[s + 1]
+        f0, f1 = frag_off[r], frag_off[r + 1]
+        polarity = 1 if pair_charge[k] >= 0 else -1
+        c = min(max(abs(pair_charge[k]), 1), 2)
+        sc, m, e = score_one(frag_mass[f0:f1], frag_parent[f0:f1], frag_bond[f0:f1],
+                             frag_depth[f0:f1], peak_mz[p0:p1], peak_lr[p0:p1],
+                             peak_int[p0:p1], llr[c - 1], tol_da, tol_ppm, h_shifts, c,
+                             polarity, owner, owner_depth, lr)
+        out_score[k] = sc
+        out_matched[k] = m
+        out_explained[k] = e
