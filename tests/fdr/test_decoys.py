@@ -1,0 +1,125 @@
+"""Decoy fragmentation graphs: reproducible, same shape and precursor, other fragment masses."""
+
+import csv
+
+import numpy as np
+import pytest
+
+from specsweep.chem.masses import HYDROGEN
+from specsweep.fdr.decoys import (DecoyMaker, build_pool, make_decoy_masses, mol_seed,
+                                  pool_molecule_indices)
+
+# a small hand-made graph: root 300 cut into two complementary pieces, each cut again
+MASS = np.array([300.1, 200.05, 100.05, 150.02, 50.03, 80.0])
+PARENT = np.array([-1, 0, 0, 1, 1, 2])
+BOND = np.array([0, 1, 1, 3, 3, 2])
+DEPTH = np.array([0, 1, 1, 2, 2, 2])
+POOL = np.sort(np.random.default_rng(7).uniform(12.0, 600.0, 20000))
+
+
+def ion_distance(decoy, target):
+    """Distance of each non-root decoy mass to the nearest target fragment mass shifted by -2..+2 H."""
+    shifted = np.sort((np.unique(target[1:])[:, None] + np.arange(-2, 3) * HYDROGEN).ravel())
+    d = decoy[1:]
+    k = np.searchsorted(shifted, d)
+    lo = np.abs(d - shifted[np.clip(k - 1, 0, shifted.size - 1)])
+    hi = np.abs(shifted[np.clip(k, 0, shifted.size - 1)] - d)
+    return np.minimum(lo, hi)
+
+
+def test_array_graph_shape_precursor_and_order():
+    d = make_decoy_masses(MASS, PARENT, BOND, DEPTH, POOL, 1)
+    assert d.shape == MASS.shape and d.dtype == np.float64
+    assert d[0] == MASS[0]
+    assert (d[1:] > 0).all() and (d[1:] < d[PARENT[1:]]).all(), "child lighter than decoy parent"
+    # 1 and 2 are complementary pieces of the root in the target; they stay complementary
+    assert d[1] + d[2] == pytest.approx(d[0], abs=1e-9)
+    assert d[3] + d[4] == pytest.approx(d[1], abs=1e-9)
+    assert (ion_distance(d, MASS) >= 0.02).all()
+
+
+def test_seeded_and_reproducible():
+    maker = DecoyMaker(POOL, seed=3)
+    a = maker.decoy("NP000001", MASS, PARENT, BOND, DEPTH)
+    # other molecules made in between (another shard layout) do not change it
+    for k in range(5):
+        maker.decoy(f"NP00010{k}", MASS, PARENT, BOND, DEPTH)
+    b = DecoyMaker(POOL[::-1].copy(), seed=3).decoy("NP000001", MASS, PARENT, BOND, DEPTH)
+    assert a.tobytes() == b.tobytes()
+    assert not np.array_equal(a, maker.decoy("NP000002", MASS, PARENT, BOND, DEPTH))
+    assert not np.array_equal(a, DecoyMaker(POOL, seed=4).decoy("NP000001", MASS, PARENT, BOND, DEPTH))
+    assert mol_seed(0, "x").entropy != mol_seed(0, "y").entropy
+
+
+def test_pool_choice_ignores_input_order():
+    ids = [f"NP{i:06d}" for i in range(500)]
+    chosen = {ids[i] for i in pool_molecule_indices(ids, 40, seed=1)}
+    shuffled = list(np.random.default_rng(0).permutation(ids))
+    assert chosen == {shuffled[i] for i in pool_molecule_indices(shuffled, 40, seed=1)}
+    assert len(chosen) == 40
+    assert chosen != {ids[i] for i in pool_molecule_indices(ids, 40, seed=2)}
+
+
+def test_bad_graphs_are_refused():
+    with pytest.raises(ValueError, match="root"):
+        make_decoy_masses(MASS, np.array([0, 0, 0, 1, 1, 2]), BOND, DEPTH, POOL, 0)
+    with pytest.raises(ValueError, match="deeper"):
+        make_decoy_masses(MASS, PARENT, BOND, np.array([0, 1, 1, 1, 2, 2]), POOL, 0)
+    with pytest.raises(ValueError, match="empty"):
+        DecoyMaker(np.empty(0))
+
+
+@pytest.fixture(scope="module")
+def real_graphs(demo_molecules):
+    graph = pytest.importorskip("specsweep.fragment.graph")
+    with open(demo_molecules) as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t"))
+    # the 50 spectra structures come first; take them and a spread of natural products
+    picked = rows[:50:5] + rows[50::150]
+    graphs = [(r["id"], graph.fragment_smiles(r["smiles"])) for r in picked]
+    pool_ids = [r["id"] for r in rows[1::60]]
+    pool = build_pool(graph.fragment_smiles(r["smiles"]).mass for r in rows[1::60])
+    return graphs, pool, pool_ids
+
+
+def test_real_molecules_keep_shape_and_change_fragment_masses(real_graphs):
+    graphs, pool, _ = real_graphs
+    maker = DecoyMaker(pool, seed=0)
+    n_near = n_total = 0
+    distinct_ratio = []
+    for mol_id, fg in graphs:
+        d = maker.decoy(mol_id, fg.mass, fg.parent, fg.bond, fg.depth)
+        assert d.shape == fg.mass.shape and d[0] == fg.mass[0]
+        if len(fg) == 1:
+            continue
+        assert (d[1:] > 0).all() and (d[1:] < d[fg.parent[1:]]).all()
+        dist = ion_distance(d, fg.mass)
+        n_near += int((dist < 0.02).sum())
+        n_total += dist.size
+        distinct_ratio.append(np.unique(np.round(d[1:], 6)).size / np.unique(np.round(fg.mass[1:], 6)).size)
+        # fragments that are complementary in the target stay complementary in the decoy
+        for i in range(1, len(fg) - 1):
+            j = i + 1
+            p = fg.parent[i]
+            if fg.parent[j] == p and fg.bond[i] == fg.bond[j] and \
+                    abs(fg.mass[i] + fg.mass[j] - fg.mass[p]) < 1e-6:
+                assert d[i] + d[j] == pytest.approx(d[p], abs=1e-6)
+    assert n_total > 500
+    # the decoy does not reproduce the target's fragment ions (allowing -2..+2 H)
+    assert n_near / n_total < 0.01, f"{n_near} of {n_total} decoy fragments on a target ion"
+    # about as many distinct fragment masses as the target (else decoys would match more peaks)
+    assert 0.8 < np.mean(distinct_ratio) < 1.25
+
+
+def test_equal_target_masses_share_a_decoy_mass():
+    graph = pytest.importorskip("specsweep.fragment.graph")
+    fg = graph.fragment_smiles("CN1C=NC2=C1C(=O)N(C(=O)N2C)C")   # caffeine: three N-methyl losses
+    root_children = np.flatnonzero(fg.parent == 0)
+    masses = np.round(fg.mass[root_children], 6)
+    values, counts = np.unique(masses, return_counts=True)
+    assert counts.max() >= 2
+    pool = np.sort(np.random.default_rng(1).uniform(12.0, 190.0, 5000))
+    d = DecoyMaker(pool, seed=0).decoy("caffeine", fg.mass, fg.parent, fg.bond, fg.depth)
+    for v in values[counts >= 2]:
+        same = root_children[masses == v]
+        assert np.unique(np.round(d[same], 9)).size == 1

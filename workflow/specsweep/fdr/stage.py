@@ -1,0 +1,157 @@
+"""The ``specsweep fdr`` stage: merged candidates of one dataset -> identifications with q-values.
+
+Reads ``candidates.parquet`` (schema CANDIDATES, all shards and ranks merged), the spectra
+directory written by ``specsweep ingest`` (parts, rejects.parquet, manifest.json) and optionally
+the database manifest; writes ``identifications.parquet``, ``identifications.tsv`` (same columns,
+schema IDENTIFICATIONS: one row per spectrum whose competition a target won, all q-values, best
+first) and ``summary.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from specsweep.fdr.accounting import compounds_summary, spectra_summary
+from specsweep.fdr.balance import check_candidates_balance, check_db_manifest
+from specsweep.fdr.competition import picked_compounds, spectrum_winners
+from specsweep.fdr.qvalues import decoy_free_mask, qvalues
+from specsweep.files import read_table, write_json, write_table, write_text
+from specsweep.schema import CANDIDATES, IDENTIFICATIONS, REJECTS, SPECTRA
+
+log = logging.getLogger("specsweep.fdr")
+
+DEFAULT_LEVELS = (0.0, 0.01, 0.05)
+
+
+def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, list]:
+    """Integer code per row and the distinct values (in order of first appearance)."""
+    enc = column.combine_chunks().dictionary_encode()
+    if enc.null_count:
+        raise ValueError("null identifier in candidates")
+    return enc.indices.to_numpy(zero_copy_only=False).astype(np.int64), enc.dictionary.to_pylist()
+
+
+def spectra_ids(spectra_dir: Path) -> tuple[list[str], list[str]]:
+    """Spectrum ids of all ingested parts and the reason codes of all ingest rejects."""
+    spectra_dir = Path(spectra_dir)
+    manifest_path = spectra_dir / "manifest.json"
+    parts = None
+    if manifest_path.exists():
+        manifest = json.loads(manifest_path.read_text())
+        listed = manifest.get("parts")
+        if isinstance(listed, list) and listed:
+            parts = [spectra_dir / (p["file"] if isinstance(p, dict) else p) for p in listed]
+    if parts is None:
+        parts = sorted(spectra_dir.glob("part-*.parquet"))
+    if not parts and not (spectra_dir / "rejects.parquet").exists():
+        raise FileNotFoundError(f"{spectra_dir}: no spectra parts (part-*.parquet) or rejects.parquet")
+    ids: list[str] = []
+    for part in parts:
+        pq_file = read_table(part, SPECTRA, columns=["spectrum_id"])
+        ids.extend(pq_file.column("spectrum_id").to_pylist())
+    reasons: list[str] = []
+    rejects = spectra_dir / "rejects.parquet"
+    if rejects.exists():
+        reasons = read_table(rejects, REJECTS, columns=["reason"]).column("reason").to_pylist()
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"{spectra_dir}: duplicate spectrum_id among the parts")
+    return ids, reasons
+
+
+def run_fdr(candidates: str | Path, spectra: str | Path, output_dir: str | Path,
+            db: str | Path | None = None, levels=DEFAULT_LEVELS, check_balance: bool = True) -> dict:
+    """Compute identifications and summary; returns the summary dict."""
+    candidates, output_dir = Path(candidates), Path(output_dir)
+    table = read_table(candidates, CANDIDATES)
+    n_rows = table.num_rows
+    log.info("%s: %d candidate rows", candidates, n_rows)
+    db_info = check_db_manifest(db) if db else {}
+
+    spec_codes, spec_values = _codes(table.column("spectrum_id"))
+    mol_codes, mol_values = _codes(table.column("mol_id"))
+    score = table.column("score").to_numpy().astype(np.float64)
+    is_decoy = table.column("is_decoy").to_numpy(zero_copy_only=False).astype(bool)
+    rank = table.column("rank").to_numpy(zero_copy_only=False).astype(np.int64)
+    if table.column("score").null_count or table.column("is_decoy").null_count:
+        raise ValueError(f"{candidates}: null score or is_decoy")
+
+    win = spectrum_winners(spec_codes, score, is_decoy, rank)
+    w_decoy = is_decoy[win]
+    balance = check_candidates_balance(n_rows, int(is_decoy.sum()), win.size, int(w_decoy.sum()),
+                                       check_share=check_balance)
+
+    w_score = score[win]
+    q = qvalues(w_score, w_decoy)
+    zero = decoy_free_mask(w_score, w_decoy)
+
+    # picked competition per molecule (decoys share their target's mol_id)
+    codes, p_score, p_decoy = picked_compounds(mol_codes[win], w_score, w_decoy)
+    p_q = qvalues(p_score, p_decoy)
+    compound_q = np.full(len(mol_values), np.nan)
+    compound_q[codes[~p_decoy]] = p_q[~p_decoy]
+
+    # spectra accounting
+    ids, reasons = spectra_ids(Path(spectra))
+    known = set(ids)
+    unknown = [s for s in spec_values if s not in known]
+    if unknown:
+        raise ValueError(f"{candidates}: {len(unknown)} spectra are not in {spectra} "
+                         f"(e.g. {unknown[0]!r}); candidates and spectra come from different runs")
+
+    targets = win[~w_decoy]
+    t_q, t_zero = q[~w_decoy], zero[~w_decoy]
+    ik_col = table.column("inchikey14")
+    t_keys = ik_col.take(pa.array(targets)).to_pylist()
+    mol_to_key = dict(zip(mol_codes[win].tolist(), ik_col.take(pa.array(win)).to_pylist()))
+
+    ident = table.take(pa.array(targets)).select(
+        ["spectrum_id", "mol_id", "inchikey14", "smiles", "adduct", "score", "rank",
+         "n_matched_peaks", "explained_intensity"])
+    cq = compound_q[mol_codes[targets]]
+    ident = ident.append_column("q_value", pa.array(t_q, pa.float64()))
+    ident = ident.append_column("compound_q_value", pa.array(cq, pa.float64(), mask=np.isnan(cq)))
+    ident = ident.select(IDENTIFICATIONS.names).cast(IDENTIFICATIONS)
+    order = pc.sort_indices(ident, sort_keys=[("q_value", "ascending"), ("score", "descending"),
+                                              ("spectrum_id", "ascending")])
+    ident = ident.take(order)
+
+    summary = {
+        "candidates": str(candidates),
+        "spectra": str(spectra),
+        "levels": [float(x) for x in levels],
+        "method": {
+            "spectrum_competition": "best score per spectrum over targets and decoys; ties: decoy wins",
+            "estimate": "FDR(s) = (D(s)+1)/T(s) over winners with score >= s",
+            "q_value": "running minimum of FDR from the lowest score up, capped at 1",
+            "level_0": "target winners scoring above every decoy winner",
+            "compound_competition": "picked: best target score vs best decoy score per mol_id",
+        },
+        "balance": balance,
+        "db": db_info,
+        "spectra_accounting": spectra_summary(len(ids), reasons, win.size, w_decoy, t_q, t_zero,
+                                              t_keys, levels),
+        "compounds_picked": compounds_summary(p_score, p_decoy, p_q,
+                                              [mol_to_key.get(c) for c in codes.tolist()], levels),
+    }
+
+    output_dir.mkdir(parents=True, exist_ok=True)
+    write_table(ident, output_dir / "identifications.parquet", IDENTIFICATIONS)
+    write_text(_tsv(ident), output_dir / "identifications.tsv")
+    write_json(summary, output_dir / "summary.json")
+    acc = summary["spectra_accounting"]
+    log.info("%d spectra: %s identified, %d decoy won, %d no candidates, %d rejected",
+             acc["input_total"], acc["identified"], acc["decoy_won"], acc["no_candidates"],
+             acc["rejected"])
+    return summary
+
+
+def _tsv(table: pa.Table) -> str:
+    """Tab-separated text of the table: header line, nulls empty, floats in shortest repr."""
+    import polars as pl
+    return pl.from_arrow(table).write_csv(separator="\t", null_value="")
