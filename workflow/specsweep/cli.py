@@ -20,6 +20,7 @@ COMMANDS = [
     "specsweep.report.commands",
     "specsweep.model.commands",
     "specsweep.search.commands",
+    "specsweep.fdr.commands",
 ]
 
 EPILOG = """Units: masses in Da, m/z in Th, tolerances carry their unit in the option name
