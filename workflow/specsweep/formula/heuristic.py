@@ -1,0 +1,102 @@
+"""Fast approximate maximum colorful subtree: greedy insertion with one level of look-ahead,
+re-attachment to the best parent, and pruning of leaves on negative edges.
+
+Input is a candidate graph in topological order (vertex 0 = root; every edge goes from a heavier
+to a lighter peak). A vertex is inserted below a tree vertex when the edge weight, plus the best
+positive edges it could bring to still-unused colours, is positive; the best such insertion is
+taken each round. Because edges only point to lighter peaks, a vertex's new parent can never be
+one of its descendants, so re-attaching every vertex to its best in-tree parent keeps a tree.
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+
+@nb.njit(cache=True)
+def _greedy(n, color, n_colors, src, dst, w, parent, parent_w, in_tree, used):
+    n_edges = src.shape[0]
+    best_child = np.zeros((n, n_colors))
+    for e in range(n_edges):
+        if w[e] > best_child[src[e], color[dst[e]]]:
+            best_child[src[e], color[dst[e]]] = w[e]
+    look = np.zeros(n)
+    while True:
+        for v in range(n):
+            if in_tree[v] or used[color[v]]:
+                continue
+            s = 0.0
+            for c in range(n_colors):
+                if not used[c] and c != color[v]:
+                    s += best_child[v, c]
+            look[v] = s
+        best_gain = 0.0
+        best_e = -1
+        for e in range(n_edges):
+            u = src[e]
+            v = dst[e]
+            if in_tree[u] and not in_tree[v] and not used[color[v]]:
+                g = w[e]
+                if g <= 0.0:
+                    g += look[v]
+                if g > best_gain:
+                    best_gain = g
+                    best_e = e
+        if best_e < 0:
+            break
+        v = dst[best_e]
+        in_tree[v] = True
+        used[color[v]] = True
+        parent[v] = src[best_e]
+        parent_w[v] = w[best_e]
+
+
+@nb.njit(cache=True)
+def _reattach_and_prune(n, src, dst, w, parent, parent_w, in_tree, used, color):
+    for e in range(src.shape[0]):
+        u = src[e]
+        v = dst[e]
+        if in_tree[u] and in_tree[v] and w[e] > parent_w[v]:
+            parent[v] = u
+            parent_w[v] = w[e]
+    n_children = np.zeros(n, dtype=np.int64)
+    for v in range(1, n):
+        if in_tree[v]:
+            n_children[parent[v]] += 1
+    changed = True
+    while changed:
+        changed = False
+        for v in range(n - 1, 0, -1):
+            if in_tree[v] and n_children[v] == 0 and parent_w[v] < 0.0:
+                in_tree[v] = False
+                used[color[v]] = False
+                n_children[parent[v]] -= 1
+                parent[v] = -1
+                parent_w[v] = 0.0
+                changed = True
+
+
+@nb.njit(cache=True)
+def greedy_colorful_tree(n, color, n_colors, src, dst, w):
+    """Return (parent, score): parent[v] is the tree parent of v, -1 if v is not in the tree
+    (parent[0] = -1 for the root as well); score is the sum of the tree's edge weights."""
+    parent = np.full(n, -1, dtype=np.int64)
+    parent_w = np.zeros(n)
+    in_tree = np.zeros(n, dtype=np.bool_)
+    used = np.zeros(n_colors, dtype=np.bool_)
+    in_tree[0] = True
+    used[color[0]] = True
+    for _ in range(2):
+        _greedy(n, color, n_colors, src, dst, w, parent, parent_w, in_tree, used)
+        _reattach_and_prune(n, src, dst, w, parent, parent_w, in_tree, used, color)
+    score = 0.0
+    for v in range(1, n):
+        if in_tree[v]:
+            score += parent_w[v]
+    return parent, score
+
+
+def solve_heuristic(graph) -> tuple[np.ndarray, float]:
+    """Heuristic tree of a :class:`~specsweep.formula.graph.CandidateGraph`."""
+    return greedy_colorful_tree(graph.n_vertices, graph.color, graph.n_colors, graph.src, graph.dst, graph.w)

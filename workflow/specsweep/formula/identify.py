@@ -1,0 +1,278 @@
+"""Molecular formula identification for one spectrum, within a time limit.
+
+1. Candidate precursor formulas: decompose the neutral mass of each assumed adduct within the
+   allowed deviation (RDBE >= -0.5, element bounds of the alphabet).
+2. Fragment peaks: prepared (``peaks``), decomposed once, scored, and joined by scored
+   sub-formula edges (``graph.SpectrumGraph``).
+3. Every candidate gets a heuristic tree; score = root score + tree score.
+4. Tree-size adjustment (SIRIUS 3.1.3 command line driver): while the best trees explain fewer
+   than 15 peaks and less than 70 % of the intensity, the per-vertex tree-size score rises by 1,
+   at most 3 times.
+5. The best candidates are recalibrated (hypothesis-driven) and solved exactly by ILP.
+
+Time is checked between candidates and the ILP gets the remaining time as its limit, so a
+spectrum never runs much past ``time_limit_s``; it then reports status ``timeout`` with what was
+finished (candidates without a tree are ranked by their root score alone).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+from specsweep.chem.adducts import get_adduct
+from specsweep.chem.masses import PROTON
+from specsweep.formula import recalibration
+from specsweep.formula.alphabet import Alphabet
+from specsweep.formula.decompose import Decomposer
+from specsweep.formula.graph import CandidateGraph, SpectrumGraph
+from specsweep.formula.heuristic import solve_heuristic
+from specsweep.formula.ilp import solve_ilp
+from specsweep.formula.peaks import PeakParams, prepare_peaks
+from specsweep.formula.priors import load_tables
+from specsweep.formula.scoring import EdgeScorer, ScoringParams, formula_prior_raw, root_scores
+
+# Adduct -> (atoms added to the neutral molecule to get the vertex formula of the root,
+# charge sign). Vertex formulas are "neutral equivalents": ion m/z = mass + sign * PROTON.
+ADDUCT_ATOMS: dict[str, tuple[dict[str, int], int]] = {
+    "[M+H]+": ({}, 1),
+    "[M+Na]+": ({"Na": 1, "H": -1}, 1),
+    "[M+K]+": ({"K": 1, "H": -1}, 1),
+    "[M+NH4]+": ({"N": 1, "H": 3}, 1),
+    "[M+H-H2O]+": ({"H": -2, "O": -1}, 1),
+    "[M-H]-": ({}, -1),
+    "[M+Cl]-": ({"Cl": 1, "H": 1}, -1),
+    "[M+FA-H]-": ({"C": 1, "H": 2, "O": 2}, -1),
+}
+
+OK, TIMEOUT, NO_CANDIDATES = "ok", "timeout", "no_candidates"
+
+
+@dataclass(frozen=True)
+class FormulaSettings:
+    alphabet: str = "CHNOPS"
+    params: ScoringParams = field(default_factory=ScoringParams)
+    peaks: PeakParams = field(default_factory=PeakParams)
+    recal: recalibration.RecalibrationParams = field(default_factory=recalibration.RecalibrationParams)
+    ilp_top: int = 10                 # candidates solved exactly (after the heuristic)
+    recalibrate_top: int = 10         # candidates recalibrated
+    report_top: int = 10              # candidates written out
+    time_limit_s: float = 60.0        # per spectrum
+    auto_tree_size: bool = True
+    max_candidates: int = 20000       # lightest-error candidates kept when a mass has more
+
+
+@dataclass
+class Candidate:
+    formula: np.ndarray          # neutral molecule formula (alphabet counts)
+    root: np.ndarray             # root vertex formula (neutral equivalent of the ion)
+    adduct: str
+    theoretical_mz: float
+    root_score: float
+    root_prior_raw: float
+    tree_score: float = float("nan")
+    parent: np.ndarray | None = None
+    graph: CandidateGraph | None = None
+    method: str = ""
+    recal: tuple[float, float] | None = None
+
+    @property
+    def total(self) -> float:
+        return self.root_score + (self.tree_score if math.isfinite(self.tree_score) else 0.0)
+
+
+@lru_cache(maxsize=32)
+def _decomposer(alphabet: Alphabet) -> Decomposer:
+    return Decomposer(alphabet)
+
+
+@lru_cache(maxsize=32)
+def _edge_scorer(alphabet: Alphabet, params: ScoringParams) -> EdgeScorer:
+    return EdgeScorer(alphabet, params, load_tables())
+
+
+def precursor_candidates(precursor_mz: float, adducts: list[str], alphabet: Alphabet,
+                         settings: FormulaSettings) -> list[Candidate]:
+    """Decompositions of the neutral precursor mass for each adduct, with root scores."""
+    params = settings.params
+    out: list[Candidate] = []
+    tol_mz = float(params.allowed_da(precursor_mz))
+    for name in adducts:
+        adduct = get_adduct(name)
+        if name not in ADDUCT_ATOMS or abs(adduct.charge) != 1:
+            continue
+        atoms, sign = ADDUCT_ATOMS[adduct.name]
+        full = alphabet.with_elements([e for e, n in atoms.items() if n > 0])
+        if full != alphabet:
+            continue  # the caller widens the alphabet for adduct elements
+        neutral = adduct.neutral_mass(precursor_mz)
+        forms = _decomposer(alphabet).decompose(neutral - tol_mz, neutral + tol_mz, min_rdbe=params.min_rdbe)
+        if forms.shape[0] > settings.max_candidates:
+            err = np.abs(alphabet.mass(forms) - neutral)
+            forms = forms[np.sort(np.argsort(err, kind="stable")[: settings.max_candidates])]
+        delta = np.zeros(len(alphabet.elements), dtype=np.int64)
+        for el, n in atoms.items():
+            delta[alphabet.index(el)] += n
+        roots = forms + delta
+        ok = np.all(roots >= 0, axis=1)
+        forms, roots = forms[ok], roots[ok]
+        if forms.shape[0] == 0:
+            continue
+        theo = alphabet.mass(roots) + sign * PROTON
+        rs = root_scores(forms, alphabet, precursor_mz, theo, params)
+        # the root prior is about the molecule; the chemical edge term compares fragments with it
+        prior = formula_prior_raw(forms, alphabet, params)
+        for i in range(forms.shape[0]):
+            out.append(Candidate(formula=forms[i], root=roots[i], adduct=adduct.name,
+                                 theoretical_mz=float(theo[i]), root_score=float(rs[i]),
+                                 root_prior_raw=float(prior[i])))
+    return out
+
+
+def _tree_stats(sg: SpectrumGraph, cand: Candidate, intensity: np.ndarray, precursor_intensity: float,
+                total_intensity: float) -> tuple[int, float]:
+    if cand.parent is None:
+        return 0, 0.0
+    in_tree = cand.parent >= 0
+    peaks = cand.graph.color[in_tree]
+    explained = float(intensity[peaks].sum()) + precursor_intensity
+    return int(in_tree.sum()), explained / total_intensity if total_intensity > 0 else 0.0
+
+
+def _recalibrated_graph(sg: SpectrumGraph, cand: Candidate, settings: FormulaSettings):
+    """Graph with mass-deviation terms recomputed from a Theil-Sen recalibration of the
+    candidate's own tree, or None when the fit is not accepted."""
+    from specsweep.formula.scoring import mass_deviation_score
+    g = cand.graph
+    in_tree = np.nonzero(cand.parent >= 0)[0]
+    rows = g.row[in_tree]
+    fitted = recalibration.fit(sg.peak_mz[sg.peak_of[rows]], sg.theoretical_mz[rows], settings.recal)
+    if fitted is None:
+        return None, None
+    a, b = fitted
+    p = settings.params
+    rows_all = g.row[g.dst]
+    measured = sg.peak_mz[sg.peak_of[rows_all]]
+    old = mass_deviation_score(measured, sg.theoretical_mz[rows_all], p.fragment_sd_ppm, p.fragment_sd_abs_da)
+    new = mass_deviation_score(a * measured + b, sg.theoretical_mz[rows_all], p.fragment_sd_ppm, p.fragment_sd_abs_da)
+    return CandidateGraph(root=g.root, row=g.row, color=g.color, n_colors=g.n_colors, src=g.src, dst=g.dst,
+                          w=g.w + (new - old)), (a, b)
+
+
+def identify(precursor_mz: float, mz, intensity, adducts: list[str] | None, alphabet: Alphabet | str,
+             settings: FormulaSettings = FormulaSettings(), ion_mode: str = "positive") -> tuple[str, list[dict]]:
+    """Rank candidate formulas for one spectrum. Returns (status, rows) where rows are dicts with
+    the FORMULAS columns except ``spectrum_id`` (best first; at most ``report_top``)."""
+    start = time.perf_counter()
+    deadline = start + settings.time_limit_s
+    if isinstance(alphabet, str):
+        alphabet = Alphabet.parse(alphabet)
+    if not adducts:
+        adducts = ["[M-H]-"] if ion_mode.startswith("neg") else ["[M+H]+"]
+    adducts = [get_adduct(a).name for a in adducts]
+    extra = sorted({e for a in adducts if a in ADDUCT_ATOMS for e, n in ADDUCT_ATOMS[a][0].items() if n > 0})
+    alphabet = alphabet.with_elements(extra)
+    params = settings.params
+
+    cands = precursor_candidates(precursor_mz, adducts, alphabet, settings)
+    if not cands:
+        return NO_CANDIDATES, []
+    sign = ADDUCT_ATOMS[cands[0].adduct][1]
+    peaks = prepare_peaks(mz, intensity, precursor_mz, float(params.allowed_da(precursor_mz)), settings.peaks)
+    scorer = _edge_scorer(alphabet, params)
+    sg = SpectrumGraph(peaks.mz, peaks.rel_intensity, sign * PROTON, alphabet, _decomposer(alphabet), params,
+                       scorer, load_tables())
+    status = OK
+    bonus = 0.0
+    order = sorted(range(len(cands)), key=lambda i: -cands[i].root_score)
+    while True:
+        for i in order:
+            if time.perf_counter() > deadline:
+                status = TIMEOUT
+                break
+            c = cands[i]
+            c.graph = sg.candidate(c.root, c.root_prior_raw, vertex_bonus=bonus)
+            c.parent, c.tree_score = solve_heuristic(c.graph)
+            c.method = "heuristic"
+        if status != OK or not settings.auto_tree_size or bonus >= params.tree_size_max_increase:
+            break
+        best = sorted((c for c in cands if c.parent is not None), key=lambda c: -c.total)[:5]
+        stats = [_tree_stats(sg, c, peaks.intensity, peaks.precursor_intensity, peaks.total_intensity) for c in best]
+        if any(n >= 15 or frac >= 0.7 for n, frac in stats) or sg.peak_mz.size == 0:
+            break
+        bonus += 1.0
+
+    ranked = sorted(cands, key=lambda c: (-c.total, c.theoretical_mz))
+    if status == OK:
+        for c in ranked[: settings.recalibrate_top]:
+            if time.perf_counter() > deadline:
+                status = TIMEOUT
+                break
+            g2, ab = _recalibrated_graph(sg, c, settings)
+            if g2 is not None:
+                p2, s2 = solve_heuristic(g2)
+                c.graph, c.parent, c.tree_score, c.recal = g2, p2, s2, ab
+        ranked = sorted(cands, key=lambda c: (-c.total, c.theoretical_mz))
+    if status == OK:
+        for c in ranked[: settings.ilp_top]:
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                status = TIMEOUT
+                break
+            parent, score, state = solve_ilp(c.graph, time_limit_s=left)
+            if state == "optimal" and score >= c.tree_score - 1e-9:
+                c.parent, c.tree_score, c.method = parent, score, "ilp"
+            elif state != "optimal":
+                status = TIMEOUT
+                break
+        ranked = sorted(cands, key=lambda c: (-c.total, c.theoretical_mz))
+
+    rows = []
+    for rank, c in enumerate(ranked[: settings.report_top], start=1):
+        n_exp, frac = _tree_stats(sg, c, peaks.intensity, peaks.precursor_intensity, peaks.total_intensity)
+        rows.append({
+            "rank": rank,
+            "formula": alphabet.format(c.formula),
+            "adduct": c.adduct,
+            "score": c.total,
+            "tree_score": c.tree_score if math.isfinite(c.tree_score) else None,
+            "mass_error_ppm": (precursor_mz - c.theoretical_mz) / c.theoretical_mz * 1e6,
+            "n_explained_peaks": n_exp,
+            "explained_intensity": frac,
+            "method": c.method or "none",
+            "status": status,
+            "tree_json": tree_json(sg, c, alphabet) if c.parent is not None else None,
+        })
+    return status, rows
+
+
+def tree_json(sg: SpectrumGraph, cand: Candidate, alphabet: Alphabet) -> str:
+    """Tree as JSON: nodes (formula, ion m/z measured and theoretical, relative intensity) and
+    edges (parent, child, loss formula, loss mass, weight). Node 0 is the root."""
+    g = cand.graph
+    verts = [0] + [int(v) for v in np.nonzero(cand.parent >= 0)[0]]
+    index = {v: i for i, v in enumerate(verts)}
+    nodes = [{"id": 0, "formula": alphabet.format(cand.root), "mz": None,
+              "theoretical_mz": round(cand.theoretical_mz, 6), "rel_intensity": None}]
+    weight = {(int(s), int(d)): float(w) for s, d, w in zip(g.src, g.dst, g.w)}
+    edges = []
+    for v in verts[1:]:
+        r = int(g.row[v])
+        nodes.append({"id": index[v], "formula": alphabet.format(sg.formulas[r]),
+                      "mz": round(float(sg.peak_mz[sg.peak_of[r]]), 6),
+                      "theoretical_mz": round(float(sg.theoretical_mz[r]), 6),
+                      "rel_intensity": round(float(sg.peak_rel[sg.peak_of[r]]), 6)})
+        u = int(cand.parent[v])
+        parent_formula = cand.root if u == 0 else sg.formulas[g.row[u]]
+        loss = parent_formula - sg.formulas[r]
+        edges.append({"source": index[u], "target": index[v], "loss": alphabet.format(loss),
+                      "loss_mass": round(float(alphabet.mass(loss[None])[0]), 6),
+                      "weight": round(weight.get((u, v), float("nan")), 4)})
+    return json.dumps({"root": alphabet.format(cand.formula), "adduct": cand.adduct, "nodes": nodes,
+                       "edges": edges, "recalibration": list(cand.recal) if cand.recal else None},
+                      sort_keys=True)

@@ -1,0 +1,321 @@
+"""Maximum a posteriori scores of fragmentation trees (log scores, natural log, added up).
+
+Following Böcker & Dührkop (2016), the log posterior of a tree is the root prior plus, for every
+edge u -> v, a loss prior on u - v and the log likelihood ratio of v's peak being signal rather than
+noise. Parameter values are those of SIRIUS 3.1.3 ("qtof" profile, collected in
+../shared/reference/sirius-tables/); the loss-mass distribution, common losses, common fragments and
+noise shape can be replaced by fitted ones (``priors``). Everything here works on count arrays:
+
+- :func:`root_scores` (n_candidates,) for precursor formulas,
+- :func:`vertex_scores` (n_decompositions,) for (peak, fragment formula) pairs,
+- :class:`EdgeScorer` turns a batch of losses into loss scores.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numba as nb
+import numpy as np
+
+from specsweep.formula.alphabet import Alphabet, formula_keys
+from specsweep.formula.priors import Lookup, load_tables
+
+LN = math.log
+
+
+@dataclass(frozen=True)
+class ScoringParams:
+    """All scalar parameters; defaults are the SIRIUS 3.1.3 Q-TOF profile."""
+
+    # mass accuracy
+    allowed_ppm: float = 10.0           # decomposition window (ppm) ...
+    allowed_abs_da: float = 0.002       # ... but at least this many Da
+    fragment_sd_ppm: float = 10.0       # sd of fragment mass errors (normal model)
+    fragment_sd_abs_da: float = 0.002
+    root_sd_ppm: float = 5.0            # sd of the precursor mass error
+    root_sd_abs_da: float = 0.0005
+    # noise intensity Pareto model (relative intensities)
+    noise_xmin: float = 0.002
+    median_noise_intensity: float = 0.015
+    # tree size and vertex extras
+    tree_size: float = -0.5
+    tree_size_max_increase: float = 3.0
+    fragment_size_max_score: float = 2.0
+    fragment_size_max_mz: float = 200.0
+    strange_small_fragment_score: float = 0.5
+    strange_small_fragment_max_da: float = 75.0
+    common_fragment_recombination_penalty: float = -0.5
+    # loss mass log-normal
+    loss_mu: float = 4.022526672023266
+    loss_sigma2: float = 0.3124649410213113
+    loss_norm: float = -5.310349962255842
+    common_loss_norm: float = 2.738930846569549
+    loss_recombination_penalty: float = -1.0
+    radical_penalty: float = LN(0.1)
+    known_radical: float = LN(0.9)
+    radical_norm: float = -0.011626542158820332
+    negative_rdbe_per_unit: float = LN(1 / 3)
+    negative_rdbe_floor: float = LN(0.05)
+    pure_cn_loss: float = LN(0.1)
+    phosphorus_fragment_or_loss: float = LN(0.25)
+    alkali_loss: float = LN(0.05)
+    strange_element_loss: float = LN(2.0)
+    chem_edge_norm: float = -0.04412622063311402
+    chem_edge_min_mass: float = 100.0
+    chem_prior_floor: float = LN(1e-4)
+    # root prior
+    special_element: float = LN(0.25)
+    phosphorus_root: float = LN(0.05)
+    radical_root: float = LN(0.01)
+    prior_min_mass: float = 100.0
+    prior_floor: float = -10.0
+    prior_norm: float = 0.8223655391091401
+    min_rdbe: float = -0.5
+
+    @property
+    def noise_k(self) -> float:
+        return LN(2) / LN(self.median_noise_intensity / self.noise_xmin)
+
+    def allowed_da(self, mass):
+        return np.maximum(self.allowed_ppm * 1e-6 * np.asarray(mass), self.allowed_abs_da)
+
+
+PROFILES = {
+    "qtof": ScoringParams(),
+    "orbitrap": ScoringParams(allowed_ppm=5.0, allowed_abs_da=0.001, fragment_sd_ppm=2.0,
+                              fragment_sd_abs_da=0.00034, root_sd_ppm=2.0, root_sd_abs_da=0.0002,
+                              tree_size=0.5, fragment_size_max_score=3.0, fragment_size_max_mz=300.0,
+                              strange_small_fragment_max_da=125.0),
+}
+
+
+def get_profile(name: str, **overrides) -> ScoringParams:
+    if name not in PROFILES:
+        raise ValueError(f"unknown scoring profile {name!r}; known: {', '.join(PROFILES)}")
+    return replace(PROFILES[name], **{k: v for k, v in overrides.items() if v is not None})
+
+
+# --- distributions ------------------------------------------------------------------------------
+@nb.vectorize(["float64(float64)"], cache=True)
+def _log_erfc(x):
+    """ln erfc(x) for x >= 0; asymptotic series where erfc underflows."""
+    if x < 20.0:
+        return math.log(math.erfc(x))
+    return -x * x - math.log(x * math.sqrt(math.pi)) + math.log1p(-0.5 / (x * x))
+
+
+def mass_deviation_score(measured, theoretical, sd_ppm: float, sd_abs: float) -> np.ndarray:
+    """ln P(|error| >= observed) under a normal error with sd max(ppm * m, abs)."""
+    theoretical = np.asarray(theoretical, dtype=np.float64)
+    sd = np.maximum(sd_ppm * 1e-6 * theoretical, sd_abs)
+    return _log_erfc(np.abs(np.asarray(measured) - theoretical) / (math.sqrt(2.0) * sd))
+
+
+def _log_partial_pareto(x, a: float, b: float, k: float) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float64)
+    c = 1.0 / ((b - a) * k / b + 1.0)
+    base = math.log(k / b * c)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tail = base + (k + 1.0) * np.log(b / np.maximum(x, 1e-300))
+    return np.where(x < a, -np.inf, np.where(x < b, base, tail))
+
+
+def formula_prior(formulas: np.ndarray, alphabet: Alphabet, params: ScoringParams) -> np.ndarray:
+    """Chemical formula prior of SIRIUS 3 (hetero-minus-oxygen to carbon ratio with RDBE per
+    mass^(2/3); or, for oxygen-rich backbones, hetero-to-oxygen ratio with RDBE), floored and
+    normalised; 0 below ``prior_min_mass``. Unnormalised values come from ``formula_prior_raw``."""
+    raw = formula_prior_raw(formulas, alphabet, params)
+    mass = alphabet.mass(formulas)
+    return np.where(mass >= params.prior_min_mass, raw - params.prior_norm, 0.0)
+
+
+def formula_prior_raw(formulas: np.ndarray, alphabet: Alphabet, params: ScoringParams) -> np.ndarray:
+    f = np.asarray(formulas, dtype=np.float64)
+    els = alphabet.elements
+    col = {e: f[:, i] for i, e in enumerate(els)}
+    zero = np.zeros(f.shape[0])
+    c, h, o = col.get("C", zero), col.get("H", zero), col.get("O", zero)
+    atoms = f.sum(axis=1)
+    rdbe = alphabet.doubled_rdbe(formulas) / 2.0
+    mass = alphabet.mass(formulas)
+    hetero_no_o = atoms - c - h - o
+    r1 = hetero_no_o / np.where(c > 0, c, 0.8)
+    r2 = rdbe / np.power(np.maximum(mass, 1e-9), 2.0 / 3.0)
+    var = 0.07341486
+    ln_norm = -0.5 * math.log(2 * math.pi * var) - (r2 - 0.1481998) ** 2 / (2 * var)
+    branch1 = _log_partial_pareto(r1, 0.0, 0.4, 3.14534) + ln_norm
+    r3 = (atoms - o - h) / np.where(o > 0, o, 0.8)
+    branch2 = _log_partial_pareto(r3, 0.0, 0.75, 5.0) + _log_partial_pareto(rdbe, 0.0, 2.0, 2.0)
+    return np.maximum(np.maximum(branch1, branch2), params.prior_floor)
+
+
+def _count(formulas: np.ndarray, alphabet: Alphabet, element: str) -> np.ndarray:
+    if element in alphabet.elements:
+        return np.asarray(formulas)[:, alphabet.index(element)]
+    return np.zeros(np.asarray(formulas).shape[0], dtype=np.int64)
+
+
+def root_scores(formulas: np.ndarray, alphabet: Alphabet, measured_mz: float, theoretical_mz: np.ndarray,
+                params: ScoringParams) -> np.ndarray:
+    """Root prior + precursor mass likelihood for each candidate precursor (neutral) formula."""
+    formulas = np.asarray(formulas, dtype=np.int64)
+    score = mass_deviation_score(measured_mz, theoretical_mz, params.root_sd_ppm, params.root_sd_abs_da)
+    score = score + formula_prior(formulas, alphabet, params)
+    n_special = np.zeros(formulas.shape[0])
+    for i, el in enumerate(alphabet.elements):
+        if el not in ("C", "H", "N", "O"):
+            n_special += formulas[:, i] > 0
+    score += params.special_element * n_special
+    p = _count(formulas, alphabet, "P")
+    os_ = _count(formulas, alphabet, "O") + _count(formulas, alphabet, "S")
+    score += np.where((p > 0) & (os_ < 2 * p), params.phosphorus_root, 0.0)
+    score += np.where(alphabet.doubled_rdbe(formulas) % 2 != 0, params.radical_root, 0.0)
+    return score
+
+
+def vertex_scores(formulas: np.ndarray, peak_mz: np.ndarray, peak_rel_intensity: np.ndarray,
+                  theoretical_mz: np.ndarray, alphabet: Alphabet, params: ScoringParams,
+                  tables: dict | None = None) -> np.ndarray:
+    """Score of explaining a peak by a fragment formula (added to the edge into that vertex):
+    mass deviation, peak-is-not-noise, tree size, fragment size, common fragment, small
+    hetero-element fragment, phosphorus without oxygen. Arrays are per decomposition."""
+    formulas = np.asarray(formulas, dtype=np.int64)
+    s = mass_deviation_score(peak_mz, theoretical_mz, params.fragment_sd_ppm, params.fragment_sd_abs_da)
+    rel = np.asarray(peak_rel_intensity, dtype=np.float64)
+    s = s + np.where(rel > params.noise_xmin,
+                     params.noise_k * np.log(np.maximum(rel, params.noise_xmin) / params.noise_xmin), 0.0)
+    s = s + params.tree_size
+    s = s + params.fragment_size_max_score * (1.0 - np.minimum(1.0, peak_mz / params.fragment_size_max_mz))
+    s = s + common_fragment_scores(formulas, alphabet, params, tables)
+    strange = np.zeros(formulas.shape[0], dtype=bool)
+    for i, el in enumerate(alphabet.elements):
+        if el not in ("C", "H", "N", "O"):
+            strange |= formulas[:, i] > 0
+    s = s + np.where(strange & (alphabet.mass(formulas) <= params.strange_small_fragment_max_da),
+                     params.strange_small_fragment_score, 0.0)
+    p = _count(formulas, alphabet, "P")
+    s = s + np.where((p > 0) & (_count(formulas, alphabet, "O") < p) & (_count(formulas, alphabet, "S") < p),
+                     params.phosphorus_fragment_or_loss, 0.0)
+    return s
+
+
+def common_fragment_scores(formulas, alphabet, params, tables=None) -> np.ndarray:
+    """Listed common fragments; a fragment that is a listed one plus a recombination loss gets
+    that score plus a penalty when still positive."""
+    tables = tables or load_tables()
+    direct = Lookup.build(alphabet, tables["common_fragments"])
+    keys = formula_keys(formulas)
+    score = direct.get(keys, default=0.0)
+    losses = [r for r in (Lookup.build(alphabet, [x]) for x in tables["fragment_recombination_losses"])
+              if r.keys.size]
+    if losses and direct.keys.size:
+        rows = np.asarray(formulas, dtype=np.int64)
+        for text in tables["fragment_recombination_losses"]:
+            from specsweep.chem.formulas import parse_formula
+            counts = parse_formula(text)
+            if any(el not in alphabet.elements for el in counts):
+                continue
+            base = rows - alphabet.to_array(counts)
+            ok = np.all(base >= 0, axis=1)
+            if not ok.any():
+                continue
+            inherited = direct.get(formula_keys(base[ok]), default=np.nan) + params.common_fragment_recombination_penalty
+            cur = score[ok]
+            better = np.isfinite(inherited) & (inherited > cur)
+            cur[better] = inherited[better]
+            score[ok] = cur
+    return score
+
+
+class EdgeScorer:
+    """Loss scores for one alphabet: log-normal loss mass, common/implausible losses (with
+    recombined pairs), radicals, negative RDBE, pure C/N, phosphorus, alkali and hetero-element
+    losses. The chemical-prior edge term needs both end points; see :meth:`chemical_edge`."""
+
+    def __init__(self, alphabet: Alphabet, params: ScoringParams, tables: dict | None = None):
+        self.alphabet = alphabet
+        self.params = params
+        tables = tables or load_tables()
+        self.tables = tables
+        common = dict(tables["common_losses"])
+        self._common = Lookup.build(alphabet, common)
+        self._implausible = Lookup.build(alphabet, tables["implausible_losses"])
+        self._radical = Lookup.build(alphabet, tables["known_radical_losses"])
+        self._strange = Lookup.build(alphabet, tables["strange_element_losses"])
+        self._recombined = self._recombine(common)
+
+    def loss_size(self, mass: np.ndarray) -> np.ndarray:
+        p = self.params
+        mass = np.maximum(np.asarray(mass, dtype=np.float64), 1e-9)
+        sigma = math.sqrt(p.loss_sigma2)
+        dens = np.exp(-(np.log(mass) - p.loss_mu) ** 2 / (2 * p.loss_sigma2)) / (mass * sigma * math.sqrt(2 * math.pi))
+        return np.log(np.maximum(dens, 1e-12)) - p.loss_norm
+
+    def _recombine(self, common: dict[str, float]) -> Lookup:
+        """Sums of two non-negative listed losses not listed themselves:
+        list score = min(total(a), total(b)) + penalty - size(a + b), kept when positive."""
+        from specsweep.chem.formulas import parse_formula
+        a = self.alphabet
+        items = []
+        for text, score in common.items():
+            counts = parse_formula(text)
+            if score < 0 or any(el not in a.elements for el in counts):
+                continue
+            items.append((a.to_array(counts), score))
+        if not items:
+            return Lookup(np.zeros(0, dtype=np.int64), np.zeros(0))
+        rows = np.array([r for r, _ in items])
+        totals = self.loss_size(a.mass(rows)) + np.array([s for _, s in items])
+        n = len(items)
+        ii, jj = np.triu_indices(n)
+        sums = rows[ii] + rows[jj]
+        keys = formula_keys(sums)
+        listed = np.isfinite(self._common.get(keys))
+        score = np.minimum(totals[ii], totals[jj]) + self.params.loss_recombination_penalty - self.loss_size(a.mass(sums))
+        keep = (~listed) & (score > 0)
+        keys, score = keys[keep], score[keep]
+        # a sum reachable by several pairs keeps its best score
+        order = np.lexsort((-score, keys))
+        keys, score = keys[order], score[order]
+        first = np.concatenate(([True], keys[1:] != keys[:-1])) if keys.size else np.zeros(0, bool)
+        return Lookup(keys[first], score[first])
+
+    def loss_scores(self, losses: np.ndarray) -> np.ndarray:
+        """Score of each loss (count rows, all >= 0 and not all 0)."""
+        p, a = self.params, self.alphabet
+        losses = np.asarray(losses, dtype=np.int64)
+        mass = a.mass(losses)
+        keys = formula_keys(losses)
+        s = self.loss_size(mass)
+        listed = self._common.get(keys)
+        recombined = self._recombined.get(keys)
+        implausible = self._implausible.get(keys)
+        bonus = np.where(np.isfinite(listed), listed, np.where(np.isfinite(recombined), recombined, 0.0))
+        bonus = np.where(np.isfinite(implausible), implausible, bonus)
+        s = s + bonus - p.common_loss_norm
+        dr = a.doubled_rdbe(losses)
+        radical = dr % 2 != 0
+        known = np.isfinite(self._radical.get(keys))
+        s = s + np.where(radical, np.where(known, p.known_radical, p.radical_penalty), 0.0) - p.radical_norm
+        s = s + np.where(dr < 0, np.maximum(p.negative_rdbe_per_unit * np.abs(dr), p.negative_rdbe_floor), 0.0)
+        cn = _count(losses, a, "C") + _count(losses, a, "N")
+        total = losses.sum(axis=1)
+        other = total - cn
+        odd_one = (other == 1) & ((_count(losses, a, "Cl") + _count(losses, a, "K") + _count(losses, a, "Na")) == 1)
+        s = s + np.where((cn > 0) & ((other == 0) | odd_one), p.pure_cn_loss, 0.0)
+        ph = _count(losses, a, "P")
+        s = s + np.where((ph > 0) & (_count(losses, a, "O") < ph) & (_count(losses, a, "S") < ph),
+                         p.phosphorus_fragment_or_loss, 0.0)
+        alkali = (_count(losses, a, "Na") + _count(losses, a, "K")) > 0
+        s = s + np.where(alkali, p.alkali_loss, 0.0)
+        s = s + np.where(np.isfinite(self._strange.get(keys)), p.strange_element_loss, 0.0)
+        return s
+
+    def chemical_edge(self, prior_parent: np.ndarray, prior_child: np.ndarray, child_mass: np.ndarray) -> np.ndarray:
+        """min(0, prior(child) - prior(parent)) - normalisation for children of at least 100 Da."""
+        p = self.params
+        pc = np.maximum(prior_child, p.chem_prior_floor)
+        pp = np.maximum(prior_parent, p.chem_prior_floor)
+        return np.where(child_mass >= p.chem_edge_min_mass, np.minimum(0.0, pc - pp) - p.chem_edge_norm, 0.0)
