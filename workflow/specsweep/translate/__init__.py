@@ -1,0 +1,1 @@
+"""De novo translation of tandem mass spectra into SMILES (encoder-decoder transformer, torch)."""

@@ -1,0 +1,104 @@
+"""Batched beam search with a key/value cache: k token sequences per spectrum, many spectra at once.
+
+All beams of all spectra in a batch advance together as rows of one tensor. A beam that has
+emitted ``<eos>`` is frozen: it may only append ``<pad>`` at zero cost, so it keeps competing
+with the open beams on its final score, and the search stops when every row is frozen or
+``max_len`` is reached. Scores are sums of token log-probabilities (natural log).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from specsweep.translate.tokenizer import BOS, EOS, PAD
+
+
+@torch.no_grad()
+def beam_search(model, batch: dict, beam_size: int = 10, max_len: int | None = None,
+                min_len: int = 0, autocast_dtype=None) -> tuple[np.ndarray, np.ndarray]:
+    """Decode a batch of encoded spectra (dict of tensors on the model's device).
+
+    Returns ``tokens`` (B, beam_size, L) int64 without the leading ``<bos>`` and ``logprob``
+    (B, beam_size) float64, beams sorted best first. ``min_len`` forbids ``<eos>`` before that many
+    tokens (used to time fixed-length output). ``autocast_dtype`` (e.g. torch.bfloat16) runs the
+    network under autocast on CUDA.
+    """
+    device = next(model.parameters()).device
+    max_len = min(max_len or model.config.max_len - 1, model.config.max_len - 1)
+    k = beam_size
+    ctx = (torch.autocast(device.type, dtype=autocast_dtype) if autocast_dtype is not None
+           else torch.autocast(device.type, enabled=False))
+    with ctx:
+        memory, mask = model.encode(batch)
+        b = memory.shape[0]
+        kvs = [(kk.repeat_interleave(k, 0), vv.repeat_interleave(k, 0)) for kk, vv in model.memory_kv(memory)]
+        mask = mask.repeat_interleave(k, 0)
+        cache = model.new_cache(b * k, max_len + 1, kvs[0][0].dtype, device)
+    scores = torch.full((b, k), float("-inf"), device=device)
+    scores[:, 0] = 0.0
+    tokens = torch.full((b * k, max_len + 1), PAD, dtype=torch.long, device=device)
+    tokens[:, 0] = BOS
+    done = torch.zeros(b * k, dtype=torch.bool, device=device)
+    base = (torch.arange(b, device=device) * k).unsqueeze(1)
+    last = tokens[:, 0]
+    for t in range(max_len):
+        with ctx:
+            logits = model.step(last, t, kvs, mask, cache)
+        logp = torch.log_softmax(logits.float(), dim=-1)
+        v = logp.shape[-1]
+        if t < min_len:
+            logp[:, EOS] = float("-inf")
+        logp[done] = float("-inf")
+        logp[done, PAD] = 0.0
+        logp[~done, PAD] = float("-inf")
+        total = (scores.view(-1, 1) + logp).view(b, k * v)
+        scores, idx = total.topk(k, dim=1)
+        src = (base + idx // v).view(-1)
+        tok = (idx % v).view(-1)
+        tokens = tokens[src]
+        tokens[:, t + 1] = tok
+        done = done[src] | (tok == EOS)
+        for kc, vc in cache:
+            kc[:, :, : t + 1] = kc[src, :, : t + 1]
+            vc[:, :, : t + 1] = vc[src, :, : t + 1]
+        last = tok
+        if bool(done.all()):
+            tokens = tokens[:, : t + 2]
+            break
+    return tokens[:, 1:].view(b, k, -1).cpu().numpy(), scores.double().cpu().numpy()
+
+
+@torch.no_grad()
+def greedy_one(model, batch: dict, max_len: int | None = None) -> np.ndarray:
+    """Plain greedy decoding of one spectrum without a cache (reference for tests and benchmarks)."""
+    device = next(model.parameters()).device
+    max_len = min(max_len or model.config.max_len - 1, model.config.max_len - 1)
+    tokens = torch.tensor([[BOS]], device=device)
+    for _ in range(max_len):
+        nxt = model(batch, tokens)[0, -1].argmax()
+        tokens = torch.cat([tokens, nxt.view(1, 1)], dim=1)
+        if int(nxt) == EOS:
+            break
+    return tokens[0, 1:].cpu().numpy()
+
+
+def decode_arrays(model, arrays: dict, tokenizer, beam_size: int = 10, batch_size: int = 128,
+                  autocast_dtype=None, max_len: int | None = None, progress=None):
+    """Beam-decode every spectrum of ``arrays`` (dataset.encode_spectra output).
+
+    Returns (list of k SMILES strings per spectrum, best first; (n, k) float64 log-probabilities).
+    Strings are raw decoder output: they may not parse.
+    """
+    from specsweep.translate.dataset import ARRAY_KEYS
+    device = next(model.parameters()).device
+    n = len(arrays["n_peaks"])
+    texts, scores = [], []
+    starts = range(0, n, batch_size)
+    for s in (progress(starts) if progress else starts):
+        batch = {k: torch.from_numpy(np.ascontiguousarray(arrays[k][s:s + batch_size])).to(device)
+                 for k in ARRAY_KEYS}
+        toks, lp = beam_search(model, batch, beam_size, max_len=max_len, autocast_dtype=autocast_dtype)
+        texts.extend([[tokenizer.decode(row) for row in beams] for beams in toks])
+        scores.append(lp)
+    return texts, (np.concatenate(scores) if scores else np.zeros((0, beam_size)))
