@@ -21,6 +21,7 @@ COMMANDS = [
     "specsweep.model.commands",
     "specsweep.search.commands",
     "specsweep.fdr.commands",
+    "specsweep.translate.commands",
 ]
 
 EPILOG = """Units: masses in Da, m/z in Th, tolerances carry their unit in the option name
