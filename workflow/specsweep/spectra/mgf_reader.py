@@ -91,13 +91,15 @@ def _parse_block(index: int, lines: list[str], header: dict) -> RawSpectrum:
             params["charge"] = mgf.MGFBase.parse_precursor_charge(params["charge"], True)
         return record_from_params(index, params, spectrum["m/z array"], spectrum["intensity array"])
     except Exception as exc:  # one bad block must not stop the file
-        title = ""
-        for line in lines:
-            if line.upper().startswith("TITLE="):
-                title = line.split("=", 1)[1].strip()
-                break
-        return RawSpectrum(index=index, title=title, error="unparsable_block",
+        return RawSpectrum(index=index, title=_title_of(lines), error="unparsable_block",
                            detail=f"{type(exc).__name__}: {exc}".strip()[:500])
+
+
+def _title_of(lines: list[str]) -> str:
+    for line in lines:
+        if line.upper().startswith("TITLE="):
+            return line.split("=", 1)[1].strip()
+    return ""
 
 
 def read_mgf(path: str | Path) -> Iterator[RawSpectrum]:
@@ -113,7 +115,7 @@ def read_mgf(path: str | Path) -> Iterator[RawSpectrum]:
                 if header is None:
                     header = mgf.read_header(io.StringIO("".join(header_lines)))
                 if block is not None:
-                    yield RawSpectrum(index=index, error="unparsable_block",
+                    yield RawSpectrum(index=index, title=_title_of(block), error="unparsable_block",
                                       detail="BEGIN IONS inside an unterminated block")
                     index += 1
                 block = [line]
@@ -126,4 +128,5 @@ def read_mgf(path: str | Path) -> Iterator[RawSpectrum]:
             elif header is None:
                 header_lines.append(line)
     if block is not None:
-        yield RawSpectrum(index=index, error="unparsable_block", detail="file ends inside a block")
+        yield RawSpectrum(index=index, title=_title_of(block), error="unparsable_block",
+                          detail="file ends inside a block")
