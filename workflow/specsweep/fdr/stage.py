@@ -9,7 +9,6 @@ first) and ``summary.json``.
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
@@ -37,31 +36,29 @@ def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, list]:
     return enc.indices.to_numpy(zero_copy_only=False).astype(np.int64), enc.dictionary.to_pylist()
 
 
-def spectra_ids(spectra_dir: Path) -> tuple[list[str], list[str]]:
-    """Spectrum ids of all ingested parts and the reason codes of all ingest rejects."""
+def spectra_ids(spectra_dir: Path) -> tuple[list[str], list[str], dict]:
+    """Spectrum ids of all ingested parts, the reason code of every ingest reject, and the
+    ingest manifest's counts; checks that parts and rejects agree with the manifest."""
+    from specsweep.spectra.parts import list_parts, read_manifest
     spectra_dir = Path(spectra_dir)
-    manifest_path = spectra_dir / "manifest.json"
-    parts = None
-    if manifest_path.exists():
-        manifest = json.loads(manifest_path.read_text())
-        listed = manifest.get("parts")
-        if isinstance(listed, list) and listed:
-            parts = [spectra_dir / (p["file"] if isinstance(p, dict) else p) for p in listed]
-    if parts is None:
-        parts = sorted(spectra_dir.glob("part-*.parquet"))
-    if not parts and not (spectra_dir / "rejects.parquet").exists():
-        raise FileNotFoundError(f"{spectra_dir}: no spectra parts (part-*.parquet) or rejects.parquet")
+    manifest = read_manifest(spectra_dir)
+    listed = [p["file"] if isinstance(p, dict) else p for p in manifest.get("parts", [])]
+    parts = [spectra_dir / f for f in listed] if listed else list_parts(spectra_dir)
     ids: list[str] = []
     for part in parts:
-        pq_file = read_table(part, SPECTRA, columns=["spectrum_id"])
-        ids.extend(pq_file.column("spectrum_id").to_pylist())
+        ids.extend(read_table(part, SPECTRA, columns=["spectrum_id"]).column("spectrum_id").to_pylist())
+    rejects = spectra_dir / manifest.get("rejects", "rejects.parquet")
     reasons: list[str] = []
-    rejects = spectra_dir / "rejects.parquet"
     if rejects.exists():
         reasons = read_table(rejects, REJECTS, columns=["reason"]).column("reason").to_pylist()
     if len(set(ids)) != len(ids):
         raise ValueError(f"{spectra_dir}: duplicate spectrum_id among the parts")
-    return ids, reasons
+    counts = manifest.get("counts", {})
+    for key, found in (("written", len(ids)), ("rejected", len(reasons))):
+        if key in counts and int(counts[key]) != found:
+            raise ValueError(f"{spectra_dir}: manifest says {counts[key]} spectra {key}, the files "
+                             f"hold {found}; the folder is incomplete or was changed")
+    return ids, reasons, counts
 
 
 def run_fdr(candidates: str | Path, spectra: str | Path, output_dir: str | Path,
@@ -97,7 +94,7 @@ def run_fdr(candidates: str | Path, spectra: str | Path, output_dir: str | Path,
     compound_q[codes[~p_decoy]] = p_q[~p_decoy]
 
     # spectra accounting
-    ids, reasons = spectra_ids(Path(spectra))
+    ids, reasons, ingest_counts = spectra_ids(Path(spectra))
     known = set(ids)
     unknown = [s for s in spec_values if s not in known]
     if unknown:
@@ -136,6 +133,7 @@ def run_fdr(candidates: str | Path, spectra: str | Path, output_dir: str | Path,
         "db": db_info,
         "spectra_accounting": spectra_summary(len(ids), reasons, win.size, w_decoy, t_q, t_zero,
                                               t_keys, levels),
+        "ingest_records": {k: ingest_counts[k] for k in ("read", "skipped_ms1") if k in ingest_counts},
         "compounds_picked": compounds_summary(p_score, p_decoy, p_q,
                                               [mol_to_key.get(c) for c in codes.tolist()], levels),
     }

@@ -1,0 +1,136 @@
+"""The fdr stage on the demo spectra (ingested for real) with hand-built candidate lists."""
+
+import argparse
+import json
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from specsweep.fdr.balance import BalanceError
+from specsweep.fdr.qvalues import qvalues
+from specsweep.fdr.stage import run_fdr
+from specsweep.files import read_table, write_table
+from specsweep.schema import CANDIDATES, IDENTIFICATIONS
+
+
+@pytest.fixture(scope="module")
+def spectra_dir(tmp_path_factory, demo_mgf):
+    from specsweep.spectra.ingest import ingest
+    out = tmp_path_factory.mktemp("spectra") / "SPECTRA"
+    ingest([demo_mgf], out)
+    return out
+
+
+def make_candidates(spectra_dir, seed=0, decoys=True, n_without=5):
+    """2-4 hits per spectrum; the true structure (annotation) is one target, decoys share ids."""
+    spectra = pa.concat_tables(pq.read_table(p, columns=["spectrum_id", "annotation_inchikey14"])
+                               for p in sorted(spectra_dir.glob("part-*.parquet")))
+    rng = np.random.default_rng(seed)
+    rows = []
+    ids = spectra.column("spectrum_id").to_pylist()
+    keys = spectra.column("annotation_inchikey14").to_pylist()
+    for i, (sid, key) in enumerate(zip(ids, keys)):
+        if i < n_without:
+            continue                      # no candidate in the precursor window
+        hits = [(f"M{i}", False, key, rng.normal(3.0, 2.0))]
+        for k in range(int(rng.integers(1, 4))):
+            wrong = f"M{(i * 7 + k) % 40 + 1000}"
+            hits.append((wrong, bool(decoys and rng.random() < 0.5), f"WRONGKEY{wrong[1:]:0>6}",
+                         rng.normal(1.0, 2.0)))
+        hits.sort(key=lambda h: -h[3])
+        for rank, (mol, dec, ik, score) in enumerate(hits, 1):
+            rows.append({"spectrum_id": sid, "rank": rank, "mol_id": mol, "is_decoy": dec,
+                         "inchikey14": ik, "smiles": "C", "exact_mass": 100.0, "adduct": "[M+H]+",
+                         "charge": 1, "precursor_error_ppm": 0.1, "score": float(np.round(score, 1)),
+                         "n_matched_peaks": 3, "explained_intensity": 0.5})
+    return pa.Table.from_pylist(rows, schema=CANDIDATES), ids
+
+
+def test_outputs_account_for_every_spectrum(tmp_path, spectra_dir):
+    cands, ids = make_candidates(spectra_dir)
+    write_table(cands, tmp_path / "candidates.parquet", CANDIDATES)
+    summary = run_fdr(tmp_path / "candidates.parquet", spectra_dir, tmp_path / "FDR")
+
+    # independent per-spectrum competition (ties: decoy)
+    best = {}
+    for r in cands.to_pylist():
+        cur = best.get(r["spectrum_id"])
+        key = (r["score"], r["is_decoy"], -r["rank"])
+        if cur is None or key > cur[0]:
+            best[r["spectrum_id"]] = (key, r)
+    winners = [v[1] for v in best.values()]
+    q = qvalues([w["score"] for w in winners], [w["is_decoy"] for w in winners])
+    expected = {w["spectrum_id"]: (w["mol_id"], qq) for w, qq in zip(winners, q) if not w["is_decoy"]}
+
+    ident = read_table(tmp_path / "FDR" / "identifications.parquet", IDENTIFICATIONS)
+    got = {r["spectrum_id"]: (r["mol_id"], r["q_value"]) for r in ident.to_pylist()}
+    assert got.keys() == expected.keys()
+    for sid, (mol, qq) in expected.items():
+        assert got[sid][0] == mol and got[sid][1] == pytest.approx(qq)
+    assert (np.diff(ident.column("q_value").to_numpy()) >= 0).all(), "rows sorted best first"
+
+    acc = summary["spectra_accounting"]
+    assert acc["ingested"] == len(ids) == 50
+    assert acc["input_total"] == acc["rejected"] + acc["no_candidates"] + acc["target_won"] + acc["decoy_won"]
+    assert acc["no_candidates"] == 5
+    assert acc["target_won"] == len(expected)
+    assert acc["identified"]["1%"] == sum(qq <= 0.01 for _, qq in expected.values())
+    assert acc["identified"]["5%"] == sum(qq <= 0.05 for _, qq in expected.values())
+    # "0 %": targets above every decoy winner (the +1 estimate is never 0, so this set is not
+    # nested in the 1 % set)
+    best_decoy = max(w["score"] for w in winners if w["is_decoy"])
+    assert acc["identified"]["0%"] == sum(w["score"] > best_decoy for w in winners if not w["is_decoy"])
+    on_disk = json.loads((tmp_path / "FDR" / "summary.json").read_text())
+    assert on_disk["spectra_accounting"] == acc
+
+    # the TSV holds the same rows and columns
+    tsv = pl.read_csv(tmp_path / "FDR" / "identifications.tsv", separator="\t")
+    assert tsv.columns == IDENTIFICATIONS.names
+    assert tsv["spectrum_id"].to_list() == ident.column("spectrum_id").to_pylist()
+    np.testing.assert_allclose(tsv["q_value"].to_numpy(), ident.column("q_value").to_numpy())
+
+    # compound q-values: null exactly for molecules whose own decoy outscored them
+    best_t, best_d = {}, {}
+    for w in winners:
+        side = best_d if w["is_decoy"] else best_t
+        side[w["mol_id"]] = max(side.get(w["mol_id"], -np.inf), w["score"])
+    for r in ident.to_pylist():
+        lost = best_d.get(r["mol_id"], -np.inf) >= best_t[r["mol_id"]]
+        assert (r["compound_q_value"] is None) == lost
+    assert ident.column("compound_q_value").null_count < ident.num_rows
+
+    # same inputs -> byte-identical outputs
+    run_fdr(tmp_path / "candidates.parquet", spectra_dir, tmp_path / "FDR2")
+    for name in ("identifications.parquet", "identifications.tsv"):
+        assert (tmp_path / "FDR" / name).read_bytes() == (tmp_path / "FDR2" / name).read_bytes()
+
+
+def test_no_decoys_and_foreign_spectra_are_errors(tmp_path, spectra_dir):
+    cands, _ = make_candidates(spectra_dir, decoys=False)
+    write_table(cands, tmp_path / "c.parquet", CANDIDATES)
+    with pytest.raises(BalanceError, match="no decoy"):
+        run_fdr(tmp_path / "c.parquet", spectra_dir, tmp_path / "FDR")
+    assert not (tmp_path / "FDR" / "identifications.parquet").exists()
+
+    cands, _ = make_candidates(spectra_dir)
+    other = cands.set_column(0, "spectrum_id", pa.array(["other:0"] * cands.num_rows))
+    write_table(other, tmp_path / "c2.parquet", CANDIDATES)
+    with pytest.raises(ValueError, match="different runs"):
+        run_fdr(tmp_path / "c2.parquet", spectra_dir, tmp_path / "FDR")
+
+
+def test_cli_subcommand(tmp_path, spectra_dir):
+    from specsweep.fdr import commands
+    cands, _ = make_candidates(spectra_dir, seed=1)
+    write_table(cands, tmp_path / "candidates.parquet", CANDIDATES)
+    parser = argparse.ArgumentParser()
+    commands.register(parser.add_subparsers())
+    args = parser.parse_args(["fdr", "--candidates", str(tmp_path / "candidates.parquet"),
+                              "--spectra", str(spectra_dir), "--output-dir", str(tmp_path / "out"),
+                              "--levels", "0.1"])
+    assert args.func(args) == 0
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert list(summary["spectra_accounting"]["identified"]) == ["10%"]
