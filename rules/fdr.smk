@@ -3,7 +3,7 @@
 
 rule fdr:
     input:
-        candidates=rules.search.output,
+        candidates=rules.search.output.candidates,
         spectra=rules.ingest.output,
         db=rules.fragment.output,
     output:

@@ -8,7 +8,9 @@ rule search:
         db=rules.fragment.output,
         model=model_file(),
     output:
-        f"{DS}/candidates.parquet",
+        candidates=f"{DS}/candidates.parquet",
+        summary=f"{DS}/candidates.summary.json",
+        rejects=f"{DS}/candidates.rejects.parquet",
     params:
         adducts=adduct_option,
         top_k=config["search"]["top_k"],
@@ -29,6 +31,7 @@ rule search:
     shell:
         "{resources.mpi} -n {resources.tasks} python -m specsweep search"
         " --spectra {input.spectra:q} --db {input.db:q} --model {input.model:q}"
-        " --output {output:q} --top-k {params.top_k}"
+        " --output {output.candidates:q} --summary {output.summary:q} --rejects {output.rejects:q}"
+        " --mpi on --top-k {params.top_k}"
         " --precursor-tol-da {params.precursor_tol_da} --fragment-tol-da {params.fragment_tol_da}"
         " {params.adducts} {params.extra} 2> {log:q}"

@@ -1,0 +1,135 @@
+"""The workflow without running stages: lint, config schema, conda pins, dry runs."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+
+import pytest
+import yaml
+
+from tests.workflow.runner import DEMO_MGF, REPO, planned_jobs, snakemake, write_demo_config
+
+# Train the model in these dry runs, so they need nothing but the repository.
+TRAIN = {"train_spectra": [str(DEMO_MGF)]}
+
+
+def test_lint_is_clean():
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "--lint"], cwd=REPO,
+                          capture_output=True, text=True, timeout=300)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    assert "Lints for" not in out, out
+
+
+def _walk(props: dict, path: str = ""):
+    for key, spec in props.items():
+        yield f"{path}{key}", spec
+        if spec.get("type") == "object" and "properties" in spec:
+            yield from _walk(spec["properties"], f"{path}{key}.")
+
+
+def test_schema_documents_every_key_with_a_default():
+    schema = yaml.safe_load((REPO / "config" / "schema.yaml").read_text())
+    keys = list(_walk(schema["properties"]))
+    assert len(keys) > 20
+    for key, spec in keys:
+        assert spec.get("description", "").strip(), f"{key}: no description"
+        assert "default" in spec, f"{key}: no default"
+    # the demo config uses only keys the schema knows, with the schema's types
+    from snakemake.utils import validate
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    validate(config, str(REPO / "config" / "schema.yaml"))
+    bad = dict(config, search={"tasks": "two"})
+    with pytest.raises(Exception, match="tasks"):
+        validate(bad, str(REPO / "config" / "schema.yaml"))
+
+
+def _pins(requirements: list[str]) -> dict[str, str]:
+    pins = {}
+    for req in requirements:
+        m = re.fullmatch(r"\s*([A-Za-z0-9_.\-]+)\s*==\s*([^\s;]+)\s*", req)
+        assert m, f"not an exact pin: {req!r}"
+        pins[m.group(1).lower().replace("_", "-")] = m.group(2)
+    return pins
+
+
+def test_conda_envs_pin_the_versions_of_pyproject():
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    runtime = _pins(project["dependencies"])
+    extras = {name: _pins(reqs) for name, reqs in project["optional-dependencies"].items()}
+    allowed = {**runtime, **extras["mpi"], **extras["workflow"]}
+    covered: dict[str, str] = {}
+    envs = sorted((REPO / "envs").glob("*.yaml"))
+    assert {p.stem for p in envs} >= {"core", "search", "formula", "translate", "report", "workflow"}
+    for env in envs:
+        deps = yaml.safe_load(env.read_text())["dependencies"]
+        pip = [d for d in deps if isinstance(d, dict)]
+        assert pip, f"{env.name}: no pip section"
+        for name, version in _pins(pip[0]["pip"]).items():
+            assert name in allowed, f"{env.name}: {name} is not a dependency in pyproject.toml"
+            assert version == allowed[name], f"{env.name}: {name}=={version}, pyproject has {allowed[name]}"
+            covered[name] = version
+    missing = set(runtime) | set(extras["mpi"]) | set(extras["workflow"])
+    assert missing - set(covered) == set(), "dependencies no env provides"
+
+
+def test_rules_reference_existing_envs():
+    for smk in (REPO / "rules").glob("*.smk"):
+        for env in re.findall(r'"\.\./(envs/[\w.-]+\.yaml)"', smk.read_text()):
+            assert (REPO / env).exists(), f"{smk.name}: {env} missing"
+
+
+def test_dry_run_three_datasets(tmp_path):
+    data = tmp_path / "data"
+    (data / "run2").mkdir(parents=True)
+    shutil.copy(DEMO_MGF, data / "one.mgf")
+    shutil.copy(DEMO_MGF, data / "run2" / "a.mgf")
+    shutil.copy(DEMO_MGF, data / "run2" / "b.mgf.gz")  # folder datasets take every spectra file
+    write_demo_config(tmp_path, [
+        ("single", str(data / "one.mgf"), "positive", "[M+H]+"),
+        ("folder", str(data / "run2"), "positive", ""),
+        ("globbed", str(data / "**" / "*.mgf"), "positive", "[M+H]+,[M+Na]+"),
+    ], model=TRAIN)
+    jobs = planned_jobs(tmp_path)
+    assert jobs == {"prepare_db": 1, "fragment": 1, "train_model": 1, "train_translator": 1,
+                    "ingest": 3, "search": 3, "fdr": 3, "formula": 3, "translate": 3,
+                    "report": 1, "all": 1}
+    printed = snakemake(tmp_path, "--dry-run", "--printshellcmds").stdout
+    search_cmds = [l for l in printed.splitlines() if "specsweep search" in l]
+    assert len(search_cmds) == 3
+    assert all("mpiexec -n 2 python -m specsweep search --spectra" in c for c in search_cmds)
+    assert any("--adducts '[M+H]+' '[M+Na]+'" in c for c in search_cmds)
+    ingest_cmds = [l for l in printed.splitlines() if "specsweep ingest" in l]
+    folder_cmd = next(c for c in ingest_cmds if "/folder/spectra" in c)
+    assert "a.mgf" in folder_cmd and "b.mgf.gz" in folder_cmd
+    globbed_cmd = next(c for c in ingest_cmds if "/globbed/spectra" in c)
+    assert "one.mgf" in globbed_cmd and "a.mgf" in globbed_cmd and "b.mgf.gz" not in globbed_cmd
+
+
+def test_slurm_profile_places_search_as_mpi_job_and_translate_on_gpu(tmp_path):
+    write_demo_config(tmp_path, model=TRAIN)
+    out = snakemake(tmp_path, "--dry-run", "--printshellcmds", profile="slurm").stdout
+    blocks = out.split("\nrule ")
+    search = next(b for b in blocks if b.startswith("search:"))
+    assert "tasks=2" in search and "mpi=srun" in search and "cpus_per_task=1" in search
+    assert "srun -n 2 python -m specsweep search" in search
+    translate = next(b for b in blocks if b.startswith("translate:"))
+    assert "gpu=1" in translate
+
+
+@pytest.mark.parametrize("sheet, message", [
+    ("name\tpath\tion_mode\tadducts\nx\t{mgf}\tpositive\t\nx\t{mgf}\tpositive\t\n", "listed twice"),
+    ("name\tpath\tion_mode\tadducts\nx\t/nonexistent/*.mgf\tpositive\t\n", "no spectra files match"),
+    ("name\tpath\tion_mode\tadducts\nx\t{mgf}\tsideways\t\n", "sideways"),
+    ("name\tpath\tion_mode\tadducts\nx y\t{mgf}\tpositive\t\n", "x y"),
+])
+def test_bad_dataset_sheet_is_refused(tmp_path, sheet, message):
+    write_demo_config(tmp_path, model=TRAIN)
+    (tmp_path / "datasets.tsv").write_text(sheet.format(mgf=DEMO_MGF))
+    proc = snakemake(tmp_path, "--dry-run", check=False)
+    assert proc.returncode != 0
+    assert message in proc.stdout + proc.stderr
