@@ -92,6 +92,12 @@ def code_version(*parts):
     return digest.hexdigest()[:16]
 
 
+def optional_files(option, files):
+    """`--option f1 f2 ...` (quoted), or nothing when there are no files."""
+    files = list(files)
+    return f"{option} " + " ".join(shlex.quote(f) for f in files) if files else ""
+
+
 def log_path(rule_name, name=None):
     return f"{RESULTS}/logs/{rule_name}.log" if name is None else f"{RESULTS}/logs/{rule_name}/{name}.log"
 

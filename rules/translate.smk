@@ -2,26 +2,37 @@
 # model. The SLURM profile asks for a GPU (`gpu: 1`); without one the stage runs on the CPU.
 
 rule train_translator:
+    input:
+        molecules=[config["translate"]["train"]["molecules"]] if config["translate"]["train"]["molecules"] else [],
+        spectra=config["translate"]["train"]["spectra"],
+        exclude=config["translate"]["train"]["exclude_spectra"],
+        model=model_file(),
     output:
         f"{RESULTS}/model/translator.pt",
     params:
-        options=config["translate"]["train_options"],
+        molecules=lambda wc, input: optional_files("--molecules", input.molecules),
+        spectra=lambda wc, input: optional_files("--spectra", input.spectra),
+        exclude=lambda wc, input: optional_files("--exclude-spectra", input.exclude),
+        options=config["translate"]["train"]["options"],
         code=code_version("translate"),
     log:
         log_path("train_translator"),
     benchmark:
         bench_path("train_translator")
-    threads: 2
+    threads: config["translate"]["threads"]
     conda:
         "../envs/translate.yaml"
     shell:
-        "python -m specsweep train-translator {params.options} --output {output:q} 2> {log:q}"
+        "python -m specsweep train-translator {params.molecules} {params.spectra} {params.exclude}"
+        " --model {input.model:q} {params.options} --threads {threads} --output {output:q} 2> {log:q}"
+
 
 rule translate:
     input:
         unpack(translate_inputs),
     output:
-        f"{DS}/translations.parquet",
+        translations=f"{DS}/translations.parquet",
+        rejects=f"{DS}/translations.rejects.parquet",
     params:
         formulas=lambda wc, input: f"--formulas {shlex.quote(input.formulas)}" if "formulas" in input.keys() else "",
         extra=config["translate"]["extra"],
@@ -30,9 +41,10 @@ rule translate:
         log_path("translate", "{dataset}"),
     benchmark:
         bench_path("translate", "{dataset}")
-    threads: 2
+    threads: config["translate"]["threads"]
     conda:
         "../envs/translate.yaml"
     shell:
         "python -m specsweep translate --spectra {input.spectra:q} --checkpoint {input.ckpt:q}"
-        " --model {input.model:q} {params.formulas} --output {output:q} {params.extra} 2> {log:q}"
+        " --model {input.model:q} {params.formulas} --output {output.translations:q}"
+        " --rejects {output.rejects:q} --threads {threads} {params.extra} 2> {log:q}"

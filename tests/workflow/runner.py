@@ -33,6 +33,9 @@ def write_demo_config(workdir: Path, datasets: list[tuple[str, str, str, str]] |
     workdir.mkdir(parents=True, exist_ok=True)
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     config["database"]["inputs"] = [str(REPO / p) for p in config["database"]["inputs"]]
+    train = config["translate"]["train"]
+    train["molecules"] = str(REPO / train["molecules"])
+    train["exclude_spectra"] = [str(REPO / p) for p in train["exclude_spectra"]]
     if datasets is None:
         rows = [r.split("\t") for r in (REPO / "config" / "datasets.tsv").read_text().splitlines()[1:]]
         datasets = [(n, str(REPO / p), m, a) for n, p, m, a in rows]
