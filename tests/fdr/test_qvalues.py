@@ -85,3 +85,21 @@ def test_empty_and_bad_input():
         qvalues([1.0, np.nan], [T, D])
     with pytest.raises(ValueError):
         qvalues([1.0, 2.0], [T])
+
+
+def test_calibration_counts_false_targets():
+    from specsweep.fdr.calibration import calibration_table, fdp_curve
+    # score:   10  9  8  7  6  5  4   (q from test_hand_computed_list: .5 x5, .6 x2)
+    scores = np.array([10, 9, 8, 7, 6, 5, 4], float)
+    is_decoy = np.array([T, T, D, T, T, D, T])
+    is_false = np.array([False, True, False, False, True, False, True])
+    q = qvalues(scores, is_decoy)
+    rows = calibration_table(scores, is_decoy, q, is_false, [0.1, 0.5, 1.0])
+    assert rows[0]["accepted"] == 0
+    # q <= 0.5 accepts the targets at 10, 9, 7, 6: two of them false; cut at 6: T=4, D=1
+    assert (rows[1]["accepted"], rows[1]["false"], rows[1]["true_fdp"]) == (4, 2, 0.5)
+    assert (rows[1]["targets_at_cut"], rows[1]["decoys_at_cut"], rows[1]["d1_over_t"]) == (4, 1, 0.5)
+    assert (rows[2]["accepted"], rows[2]["false"]) == (5, 3)
+    fdr, d_over_t, fdp = fdp_curve(scores, is_decoy, is_false)
+    np.testing.assert_allclose(fdp, [0, 1 / 2, 1 / 2, 1 / 3, 2 / 4, 2 / 4, 3 / 5])
+    np.testing.assert_allclose(d_over_t, [0, 0, 1 / 2, 1 / 3, 1 / 4, 2 / 4, 2 / 5])
