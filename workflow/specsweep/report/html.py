@@ -194,6 +194,8 @@ def hit_card(hit: dict, spectrum: dict | None, res: DatasetResults, fragment_tol
             frag_hit = np.full(mz.shape[0], -1)
         title = f"{sid}: {int((frag_hit >= 0).sum())} of {len(mz)} peaks explained by {hit['mol_id']}"
         uri = plots.annotated_spectrum(mz, inten, frag_hit, spectrum["precursor_mz"], title)
+        out.append(f"<br>{int((frag_hit >= 0).sum())} of {len(mz)} peaks explained by a fragment "
+                   f"(tolerance {fragment_tol_da} Da)")
         out.append(f'<br><img alt="spectrum {esc(sid)}" src="{uri}">')
     formulas = rows_for(res.formulas, sid)
     if formulas and formulas[0].get("tree_json"):

@@ -85,7 +85,7 @@ def annotated_spectrum(mz: np.ndarray, intensity: np.ndarray, frag_hit: np.ndarr
     ax.set_xlabel("m/z (Th)")
     ax.set_ylabel("relative intensity (%)")
     ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=7, loc="upper left")
+    ax.legend(fontsize=7, loc="upper right")
     return to_data_uri(fig)
 
 
