@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from specsweep.fdr.balance import BalanceError, check_candidates_balance, check_db_manifest
-from specsweep.fdr.competition import picked_compounds, spectrum_winners
+from specsweep.fdr.competition import best_by_side, picked_compounds, spectrum_winners
 
 
 def test_best_hit_wins_and_ties_go_to_decoy():
@@ -24,6 +24,16 @@ def test_equal_targets_resolved_by_rank_then_row():
     is_decoy = np.zeros(3, bool)
     assert list(spectrum_winners(spectrum, score, is_decoy, np.array([2, 1, 3]))) == [1]
     assert list(spectrum_winners(spectrum, score, is_decoy, np.array([1, 1, 1]))) == [0]
+
+
+def test_best_by_side_marks_ties():
+    spectrum = np.array([0, 0, 1, 1, 2])
+    score = np.array([3.0, 3.0, 5.0, 4.0, 1.0])
+    is_decoy = np.array([False, True, True, False, False])
+    best_t, best_d = best_by_side(spectrum, score, is_decoy, 3)
+    np.testing.assert_array_equal(best_t, [3.0, 4.0, 1.0])
+    np.testing.assert_array_equal(best_d, [3.0, 5.0, -np.inf])
+    assert list(best_t == best_d) == [True, False, False]
 
 
 def test_picked_competition_per_compound():
@@ -51,6 +61,8 @@ def test_decoys_winning_too_often_is_an_error():
     # 52 % is within chance of one half; 30 % is a normal run with correct identifications
     check_candidates_balance(10000, 5000, 1000, 520)
     check_candidates_balance(10000, 5000, 1000, 300)
+    # decoy wins decided by exact target/decoy ties (nothing matched) do not count against balance
+    check_candidates_balance(10000, 5000, 1000, 700, n_ties=300)
     # never winning although decoys were found: decoys do not compete
     with pytest.raises(BalanceError, match="not competing"):
         check_candidates_balance(10000, 400, 1000, 0)

@@ -5,7 +5,8 @@ win a wrong spectrum about as often as a wrong target does. Checks:
 
 - the candidates contain no decoy at all (the database was built or searched without decoys);
 - a database manifest whose decoy count differs from its target count (in total or per shard);
-- decoys winning the per-spectrum competition far more often than half the time. Correct
+- decoys winning the per-spectrum competition far more often than half the time (spectra decided
+  by a tie between target and decoy are left out). Correct
   identifications are won by targets and wrong ones are shared about evenly, so in a valid run
   the decoy share of winners is at most about 1/2. We reject a share whose one-sided binomial
   p-value against 1/2 is below ``alpha`` (default 1e-6): decoys that are systematically easier to
@@ -47,15 +48,18 @@ def _binom_sf(k: int, n: int, p: float = 0.5) -> float:
 
 
 def check_candidates_balance(n_candidates: int, n_decoy_candidates: int, n_winners: int,
-                             n_decoy_winners: int, alpha: float = 1e-6,
+                             n_decoy_winners: int, n_ties: int = 0, alpha: float = 1e-6,
                              min_winners_for_zero: int = 100, check_share: bool = True) -> dict:
     """Raise :class:`BalanceError` if the counts cannot come from a valid target-decoy search.
 
-    With ``check_share`` False only the absence of decoys is refused. Returns the figures checked
-    (for summary.json).
+    ``n_ties``: spectra whose best target and best decoy score exactly alike (a target and its
+    own decoy tie when neither matches a peak); the tie rule gives them to the decoy, so they are
+    left out of the share test. With ``check_share`` False only the absence of decoys is refused.
+    Returns the figures checked (for summary.json).
     """
     info = {"n_candidates": int(n_candidates), "n_decoy_candidates": int(n_decoy_candidates),
-            "n_winners": int(n_winners), "n_decoy_winners": int(n_decoy_winners)}
+            "n_winners": int(n_winners), "n_decoy_winners": int(n_decoy_winners),
+            "n_ties": int(n_ties)}
     if n_candidates == 0:
         return info
     if n_decoy_candidates == 0:
@@ -65,14 +69,16 @@ def check_candidates_balance(n_candidates: int, n_decoy_candidates: int, n_winne
             "fragment`, which writes one decoy per target)")
     share = n_decoy_winners / n_winners if n_winners else 0.0
     info["decoy_winner_share"] = share
-    p_high = _binom_sf(n_decoy_winners, n_winners, 0.5)
+    n_untied, d_untied = n_winners - n_ties, n_decoy_winners - n_ties
+    p_high = _binom_sf(d_untied, n_untied, 0.5)
     info["p_decoy_share_above_half"] = p_high
     info["share_checked"] = bool(check_share)
     if not check_share:
         return info
     if p_high < alpha:
         raise BalanceError(
-            f"decoys win {n_decoy_winners} of {n_winners} spectra ({share:.1%}); a valid search gives "
+            f"decoys win {d_untied} of {n_untied} spectra not decided by a tie "
+            f"({d_untied / n_untied:.1%}); a valid search gives "
             f"at most about half (binomial p = {p_high:.2g}). Decoys are easier to match than "
             "targets: check the decoy database and the search settings")
     if n_decoy_winners == 0 and n_winners >= min_winners_for_zero:

@@ -44,6 +44,23 @@ def spectrum_winners(spectrum: np.ndarray, score: np.ndarray, is_decoy: np.ndarr
     return order[first]
 
 
+def best_by_side(spectrum: np.ndarray, score: np.ndarray, is_decoy: np.ndarray,
+                 n_spectra: int) -> tuple[np.ndarray, np.ndarray]:
+    """Best target score and best decoy score of each spectrum code 0..n_spectra-1 (-inf if none).
+
+    A target and its own decoy score exactly alike when neither matches a peak (same graph
+    shape, same bond types), so ``best_target == best_decoy`` marks spectra decided by the tie
+    rule.
+    """
+    score = np.asarray(score, dtype=np.float64)
+    is_decoy = np.asarray(is_decoy, dtype=bool)
+    best_t = np.full(n_spectra, -np.inf)
+    best_d = np.full(n_spectra, -np.inf)
+    np.maximum.at(best_t, spectrum[~is_decoy], score[~is_decoy])
+    np.maximum.at(best_d, spectrum[is_decoy], score[is_decoy])
+    return best_t, best_d
+
+
 def picked_compounds(compound: np.ndarray, score: np.ndarray,
                      is_decoy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Picked competition between each molecule and its own decoy.

@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from specsweep.fdr.accounting import compounds_summary, spectra_summary
 from specsweep.fdr.balance import check_candidates_balance, check_db_manifest
-from specsweep.fdr.competition import picked_compounds, spectrum_winners
+from specsweep.fdr.competition import best_by_side, picked_compounds, spectrum_winners
 from specsweep.fdr.qvalues import decoy_free_mask, qvalues
 from specsweep.files import read_table, write_json, write_table, write_text
 from specsweep.schema import CANDIDATES, IDENTIFICATIONS, REJECTS, SPECTRA
@@ -80,7 +80,9 @@ def run_fdr(candidates: str | Path, spectra: str | Path, output_dir: str | Path,
 
     win = spectrum_winners(spec_codes, score, is_decoy, rank)
     w_decoy = is_decoy[win]
+    best_t, best_d = best_by_side(spec_codes, score, is_decoy, len(spec_values))
     balance = check_candidates_balance(n_rows, int(is_decoy.sum()), win.size, int(w_decoy.sum()),
+                                       n_ties=int((best_t == best_d).sum()),
                                        check_share=check_balance)
 
     w_score = score[win]
