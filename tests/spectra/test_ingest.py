@@ -81,3 +81,26 @@ def test_dev_500_ingests_completely(shared_data, tmp_path):
     assert set(table.column("charge").to_pylist()) == {1}
     for prec, mz in zip(table.column("precursor_mz").to_pylist(), table.column("mz").to_pylist()):
         assert mz and max(mz) < prec - 1.5
+
+
+def test_gzipped_mgf_and_load_spectra(demo_mgf, tmp_path):
+    import gzip
+
+    from specsweep.spectra.ingest import load_spectra
+
+    gz = tmp_path / "demo_spectra.mgf.gz"
+    gz.write_bytes(gzip.compress(demo_mgf.read_bytes()))
+    from_gz = load_spectra(gz).drop_columns(["source_file"])
+    ingest([demo_mgf], tmp_path / "out")
+    from_dir = load_spectra(tmp_path / "out").drop_columns(["source_file"])
+    assert from_gz.num_rows == 50 and from_gz.equals(from_dir)
+
+
+def test_ion_mode_and_charge_sign_resolution():
+    from specsweep.spectra.ingest import resolve_ion_mode
+    from specsweep.spectra.records import RawSpectrum
+
+    assert resolve_ion_mode(RawSpectrum(0, charge=1, ion_mode="negative"), "positive") == ("negative", -1)
+    assert resolve_ion_mode(RawSpectrum(0, charge=-2), "positive") == ("negative", -2)
+    assert resolve_ion_mode(RawSpectrum(0, charge=0), "negative") == ("negative", 0)
+    assert resolve_ion_mode(RawSpectrum(0, charge=0), "positive") == ("positive", 0)

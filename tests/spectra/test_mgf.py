@@ -173,8 +173,9 @@ def test_reader_yields_every_block_in_order(tmp_path):
 def test_header_parameters_apply_to_every_block(tmp_path):
     src = tmp_path / "header.mgf"
     src.write_text("CHARGE=2+\nBEGIN IONS\nPEPMASS=300.0\n100.0 1.0\nEND IONS\n"
-                   "BEGIN IONS\nPEPMASS=300.0\nCHARGE=1+\n100.0 1.0\nEND IONS\n")
-    assert [r.charge for r in read_mgf(src)] == [2, 1]
+                   "BEGIN IONS\nPEPMASS=300.0\nCHARGE=1+\n100.0 1.0\nEND IONS\n"
+                   "BEGIN IONS\nPEPMASS=300.0\nCHARGE=2+ and 3+\n100.0 1.0\nEND IONS\n")
+    assert [r.charge for r in read_mgf(src)] == [2, 1, 0]
 
 
 def test_unknown_and_missing_inputs_are_clear_errors(tmp_path):

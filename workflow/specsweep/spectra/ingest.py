@@ -39,7 +39,8 @@ from specsweep.progress import progress
 from specsweep.schema import REJECTS
 from specsweep.spectra import peaks as pk
 from specsweep.spectra.inputs import find_inputs, spectrum_stems
-from specsweep.spectra.parts import MANIFEST, PART_GLOB, REJECTS as REJECTS_NAME, PartWriter
+from specsweep.spectra.parts import (MANIFEST, PART_GLOB, REJECTS as REJECTS_NAME, PartWriter,
+                                     read_spectra)
 from specsweep.spectra.records import RawSpectrum, inchikey14
 
 log = logging.getLogger("specsweep.ingest")
@@ -201,3 +202,19 @@ def ingest(inputs: list[str | Path], output_dir: str | Path, params: IngestParam
              "%d MS1 scans skipped", totals["read"], len(files), totals["written"], len(writer.parts),
              totals["rejected"], totals["skipped_ms1"])
     return manifest
+
+
+def load_spectra(paths: str | Path | list[str | Path], params: IngestParams = IngestParams(),
+                 columns: list[str] | None = None):
+    """SPECTRA table from a spectra folder (``specsweep ingest`` output) or from raw spectrum files.
+
+    A folder holding ``manifest.json`` is read as it is; anything else (MGF/mzML/mzXML files or
+    folders of them) is ingested with ``params`` into a temporary folder and read back, so callers
+    such as model training get exactly the peaks that search sees.
+    """
+    items = [paths] if isinstance(paths, (str, Path)) else list(paths)
+    if len(items) == 1 and (Path(items[0]) / MANIFEST).is_file():
+        return read_spectra(items[0], columns=columns)
+    with tempfile.TemporaryDirectory(prefix="specsweep-ingest-") as tmp:
+        ingest(items, Path(tmp) / "spectra", params)
+        return read_spectra(Path(tmp) / "spectra", columns=columns)
