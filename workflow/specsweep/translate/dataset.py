@@ -31,8 +31,21 @@ def canonical_no_stereo(smiles: str) -> tuple[str, str] | None:
     return Chem.MolToSmiles(mol), key[:14]
 
 
+def process(mz, intensity, precursor_mz):
+    """The pipeline's own peak processing (as ``specsweep ingest`` applies it), so that training
+    spectra look like the spectra the translator later reads: precursor region removed, top peaks."""
+    from specsweep.spectra.peaks import process_peaks
+    if not np.isfinite(precursor_mz) or precursor_mz <= 0 or len(mz) == 0:
+        return np.zeros(0), np.zeros(0)
+    pmz, pint, _, _ = process_peaks(mz, intensity, precursor_mz, charge=1, ion_mode="positive")
+    return pmz, pint.astype(np.float64)
+
+
 def read_mgf(path) -> list[dict]:
-    """Annotated MGF (plain or .gz) -> records with precursor_mz, adduct, mz, intensity, smiles, title."""
+    """Annotated MGF (plain or .gz) -> records with precursor_mz, adduct, mz, intensity, smiles, title.
+
+    Peaks are processed as ``specsweep ingest`` processes them (:func:`process`).
+    """
     from pyteomics import mgf
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
@@ -41,13 +54,15 @@ def read_mgf(path) -> list[dict]:
         for i, spec in enumerate(mgf.read(fh, use_index=False, convert_arrays=1, read_charges=False)):
             p = spec["params"]
             pep = p.get("pepmass")
+            prec = float(pep[0]) if pep and pep[0] is not None else float("nan")
+            mz, inten = process(np.asarray(spec["m/z array"], dtype=np.float64),
+                                np.asarray(spec["intensity array"], dtype=np.float64), prec)
             out.append({
                 "source": str(path), "record": i, "title": str(p.get("title", "")),
-                "precursor_mz": float(pep[0]) if pep and pep[0] is not None else float("nan"),
+                "precursor_mz": prec,
                 "adduct": str(p.get("adduct", "") or ""),
                 "smiles": str(p.get("smiles", "") or ""), "formula": str(p.get("formula", "") or ""),
-                "mz": np.asarray(spec["m/z array"], dtype=np.float64),
-                "intensity": np.asarray(spec["intensity array"], dtype=np.float64),
+                "mz": mz, "intensity": inten,
             })
     return out
 

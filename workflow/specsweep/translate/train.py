@@ -81,12 +81,12 @@ def train_model(model, data: dict, settings: TrainSettings, log=print) -> list[t
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         if (step + 1) % settings.log_every == 0 or step == settings.steps - 1:
-            history.append((step + 1, float(loss)))
-            log(f"step {step + 1}/{settings.steps} loss {float(loss):.4f} lr {lr_at(step, settings):.2e} "
+            history.append((step + 1, float(loss.detach())))
+            log(f"step {step + 1}/{settings.steps} loss {float(loss.detach()):.4f} lr {lr_at(step, settings):.2e} "
                 f"{time.time() - t0:.0f}s")
         if time.time() - t0 > settings.max_seconds:
             log(f"stopping at step {step + 1}: time limit {settings.max_seconds:.0f}s")
-            history.append((step + 1, float(loss)))
+            history.append((step + 1, float(loss.detach())))
             break
     model.eval()
     return history
