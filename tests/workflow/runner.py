@@ -42,7 +42,7 @@ def write_demo_config(workdir: Path, datasets: list[tuple[str, str, str, str]] |
     sheet = workdir / "datasets.tsv"
     sheet.write_text("name\tpath\tion_mode\tadducts\n"
                      + "".join("\t".join(row) + "\n" for row in datasets))
-    config["datasets"] = str(sheet)
+    config["datasets"] = sheet.name  # relative to the working directory, so a copied run uses its own
     config["results"] = "results"
     for key, value in overrides.items():
         if isinstance(value, dict) and isinstance(config.get(key), dict):
@@ -54,11 +54,22 @@ def write_demo_config(workdir: Path, datasets: list[tuple[str, str, str, str]] |
     return path
 
 
+def _command(workdir: Path, args, profile: str) -> list[str]:
+    return [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"),
+            "--directory", str(workdir), "--configfile", str(workdir / "config.yaml"),
+            "--profile", str(REPO / "profiles" / profile), *args]
+
+
+def snakemake_background(workdir: Path, *args: str, profile: str = "local") -> subprocess.Popen:
+    """Start snakemake in its own process group (so a test can interrupt the whole run)."""
+    return subprocess.Popen(_command(workdir, args, profile), cwd=REPO, env=workflow_env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+
+
 def snakemake(workdir: Path, *args: str, profile: str = "local", timeout: int = 900,
               check: bool = True) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"),
-           "--directory", str(workdir), "--configfile", str(workdir / "config.yaml"),
-           "--profile", str(REPO / "profiles" / profile), *args]
+    cmd = _command(workdir, args, profile)
     proc = subprocess.run(cmd, cwd=REPO, env=workflow_env(), capture_output=True, text=True,
                           timeout=timeout)
     if check and proc.returncode != 0:

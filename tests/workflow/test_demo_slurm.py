@@ -1,0 +1,67 @@
+"""The demo workflow through a real single-node SLURM (scripts/ci-slurm-up), with the search as
+a 2-task MPI job started by srun, gives the same result files as the local run."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+
+import pyarrow.parquet as pq
+import pytest
+
+from tests.workflow.runner import REPO, snakemake, write_demo_config
+
+pytestmark = pytest.mark.slow
+
+COMPARED = ["candidates.parquet", "fdr/identifications.parquet", "formulas.parquet"]
+
+
+def _slurm_up() -> str:
+    """Start the local cluster if needed; skip where that is impossible (not root, no Debian)."""
+    if shutil.which("sinfo") and subprocess.run(["scontrol", "ping"], capture_output=True,
+                                                text=True).stdout.count("UP"):
+        return "already up"
+    if os.geteuid() != 0:
+        pytest.skip("SLURM is not running and starting it needs root")
+    if not shutil.which("apt-get") and not shutil.which("slurmctld"):
+        pytest.skip("no SLURM and no apt-get to install it")
+    proc = subprocess.run([str(REPO / "scripts" / "ci-slurm-up")], capture_output=True, text=True,
+                          timeout=1200)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return proc.stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def demo_slurm(tmp_path_factory):
+    print("\n" + _slurm_up())
+    workdir = tmp_path_factory.mktemp("demo_slurm")
+    write_demo_config(workdir)
+    t0 = time.time()
+    # no GPU on the CI node: the translate job runs on CPU (gpu=0), everything else as profiled
+    snakemake(workdir, "--set-resources", "translate:gpu=0", "--slurm-keep-successful-logs",
+              profile="slurm", timeout=1800)
+    print(f"SLURM demo run: {time.time() - t0:.0f} s")
+    return workdir
+
+
+def test_slurm_run_matches_local_run(demo_local, demo_slurm):
+    local = demo_local / "results" / "datasets" / "demo"
+    slurm = demo_slurm / "results" / "datasets" / "demo"
+    for name in COMPARED:
+        a, b = pq.read_table(local / name), pq.read_table(slurm / name)
+        assert a.num_rows > 0
+        assert a.equals(b), f"{name}: contents differ between local and SLURM runs"
+        assert (local / name).read_bytes() == (slurm / name).read_bytes(), f"{name}: bytes differ"
+
+
+def test_search_ran_as_two_task_mpi_job_under_slurm(demo_slurm):
+    log = (demo_slurm / "results" / "logs" / "search" / "demo.log").read_text()
+    assert "on 2 rank(s)" in log, log[-2000:]
+    job_logs = list((demo_slurm / ".snakemake" / "slurm_logs" / "rule_search").rglob("*.log"))
+    assert job_logs, "no SLURM log for the search job"
+    job_id = job_logs[0].stem
+    info = subprocess.run(["scontrol", "show", "job", job_id], capture_output=True, text=True).stdout
+    if info:  # finished jobs stay visible for MinJobAge (600 s on the CI cluster)
+        assert "NumTasks=2" in info, info
