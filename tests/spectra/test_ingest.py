@@ -54,6 +54,8 @@ def test_colliding_file_stems_get_relative_paths(tmp_path):
     c = tmp_path / "d2" / "y.mgf"
     stems = spectrum_stems([a, b, c])
     assert stems == {a: "d1/x", b: "d2/deeper/x", c: "y"}
+    d, e = tmp_path / "z.mgf", tmp_path / "z.mzXML"
+    assert spectrum_stems([d, e]) == {d: "z.mgf", e: "z.mzXML"}
 
 
 def test_cli_parses_options_and_writes_folder(demo_mgf, tmp_path):

@@ -7,8 +7,8 @@ Output folder::
     manifest.json            inputs (path, format, sha256, counts), parameters, parts, counts
 
 Each record of each input ends in exactly one place: a row of a part, a row of rejects.parquet,
-or (MS1 scans of mzML/mzXML, which are not MS/MS spectra) the ``skipped_ms1`` count of the
-manifest. Reject reasons, checked in this order:
+or (MS1 records: mzML/mzXML scans or MGF blocks with ``MSLEVEL=1``, which are not MS/MS spectra)
+the ``skipped_ms1`` count of the manifest. Reject reasons, checked in this order:
 
 - ``unparsable_block``: the reader could not parse the record (its error is in ``detail``);
 - ``unsupported_ms_level``: MS3 or higher;

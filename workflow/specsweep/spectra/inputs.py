@@ -58,8 +58,9 @@ def spectrum_stems(files: list[Path]) -> dict[Path, str]:
     """The ``<file stem>`` used in spectrum ids, for each file.
 
     Normally the file name without extensions. Files whose stems would collide get their path
-    relative to the deepest folder common to all of them (without extensions, '/' separators),
-    so every id stays unique and stable for the same set of inputs.
+    relative to the deepest folder common to all of them (without extensions, '/' separators; with
+    the full file name when only the extension differs), so every id stays unique and stable for
+    the same set of inputs.
     """
     stems = {f: split_name(f)[0] for f in files}
     by_stem: dict[str, list[Path]] = {}
@@ -70,9 +71,11 @@ def spectrum_stems(files: list[Path]) -> dict[Path, str]:
             continue
         absolute = [f.resolve() for f in group]
         common = Path(os.path.commonpath([str(a.parent) for a in absolute]))
-        for f, a in zip(group, absolute):
-            rel = a.relative_to(common)
-            stems[f] = (rel.parent / split_name(rel)[0]).as_posix()
+        rels = [a.relative_to(common) for a in absolute]
+        names = [(r.parent / split_name(r)[0]).as_posix() for r in rels]
+        if len(set(names)) < len(names):  # same folder and stem, different format: keep the file name
+            names = [r.as_posix() for r in rels]
+        stems.update(zip(group, names))
     return stems
 
 
