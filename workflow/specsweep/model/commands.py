@@ -52,12 +52,11 @@ def ingested(paths: list[str]):
     if not raw:
         yield parts
         return
-    from specsweep.cli import main as cli_main
+    from specsweep.spectra.ingest import ingest
     with tempfile.TemporaryDirectory(prefix="specsweep-train-") as tmp:
-        rc = cli_main(["ingest", "--input", *raw, "--output-dir", tmp])
-        if rc:
-            raise ValueError(f"ingest of {', '.join(raw)} failed (exit {rc})")
-        yield parts + list_parts([tmp])
+        out = Path(tmp) / "spectra"
+        ingest(raw, out)  # default ingest settings, as `specsweep ingest` uses
+        yield parts + list_parts([out])
 
 
 def run(args) -> int:

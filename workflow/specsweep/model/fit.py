@@ -68,7 +68,7 @@ def fit(parts, *, exclude_keys: set[str] = frozenset(), fragment_params=None, to
     for key in it:
         try:
             fg = fragment_smiles(smiles_of[key], fragment_params)
-        except ValueError as exc:
+        except (ValueError, KeyError) as exc:  # KeyError: element without a known mass
             log.debug("cannot fragment %s: %s", key, exc)
             failed.add(key)
             continue
