@@ -5,6 +5,7 @@ rule report:
     input:
         [out for name in DATASETS for out in dataset_outputs(name)],
         spectra=[f"{dataset_dir(name)}/spectra" for name in DATASETS],
+        db=rules.fragment.output,
     output:
         f"{RESULTS}/report.html",
     params:
