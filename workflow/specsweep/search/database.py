@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from specsweep.files import check_schema
@@ -107,7 +108,7 @@ def load_block(path, row_groups: list[int] | None = None, targets_only: bool = F
     else:
         table = pf.read_row_groups(row_groups, columns=cols)
     if targets_only:
-        table = table.filter(pa.compute.invert(table.column("is_decoy")))
+        table = table.filter(pc.invert(table.column("is_decoy")))
     mass = table.column("exact_mass").to_numpy().astype(np.float64)
     if mass.size > 1 and np.any(np.diff(mass) < 0):
         raise ValueError(f"{path}: rows are not sorted by exact_mass")

@@ -39,6 +39,19 @@ def top_k(hits: dict, k: int) -> dict:
     n = hits["spec"].shape[0]
     if n == 0:
         return hits
+    if n > 4 * k:
+        # numeric pre-filter: drop hits scoring below their spectrum's k-th best score, so that
+        # the string sort below sees about k rows per spectrum
+        order = np.lexsort((-hits["score"], hits["spec"]))
+        spec = hits["spec"][order]
+        position = ranks(spec) - 1
+        kth_pos = np.flatnonzero(position == k - 1)
+        threshold_of = dict(zip(spec[kth_pos].tolist(), hits["score"][order[kth_pos]].tolist()))
+        uniq, inverse = np.unique(hits["spec"], return_inverse=True)
+        per_spec = np.array([threshold_of.get(s, -np.inf) for s in uniq.tolist()])
+        threshold = per_spec[inverse]
+        hits = take(hits, np.flatnonzero(hits["score"] >= threshold))
+        n = hits["spec"].shape[0]
     order = np.lexsort((hits["adduct"].astype(str), hits["is_decoy"],
                         hits["mol_id"].astype(str), -hits["score"], hits["spec"]))
     spec = hits["spec"][order]
