@@ -33,6 +33,8 @@ def register(sub) -> None:
     p.add_argument("--enc-layers", type=int, default=4)
     p.add_argument("--dec-layers", type=int, default=4)
     p.add_argument("--d-ff", type=int, default=1536)
+    p.add_argument("--peak-dropout", type=float, default=0.1, help="chance of hiding each peak in training")
+    p.add_argument("--dropout", type=float, default=0.1, help="dropout in the transformer layers")
     p.add_argument("--max-peaks", type=int, default=64, help="most intense peaks kept per spectrum")
     p.add_argument("--half", action="store_true", help="store weights as float16 (half the file size)")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda")

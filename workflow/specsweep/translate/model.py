@@ -161,6 +161,8 @@ class SpectrumTranslator(nn.Module):
         n = batch["n_peaks"].long()
         idx = torch.arange(x.shape[1], device=x.device)
         keep = idx.unsqueeze(0) <= n.unsqueeze(1)  # precursor token + n peaks
+        if "peak_keep" in batch:  # training augmentation: hide some peaks
+            keep = keep & torch.cat([keep[:, :1], batch["peak_keep"]], dim=1)
         mask = keep[:, None, None, :]
         x = self.enc_norm_in(x)
         for layer in self.encoder:

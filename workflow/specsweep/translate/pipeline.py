@@ -95,7 +95,7 @@ def train_from_args(args) -> int:
         raise ValueError("--output is required unless --prepare-only is given")
     device = pick_device(args.device)
     config = TranslatorConfig(vocab=[str(t) for t in sets["vocab"]], d_model=args.d_model, n_heads=args.heads,
-                              n_enc_layers=args.enc_layers, n_dec_layers=args.dec_layers, d_ff=args.d_ff,
+                              n_enc_layers=args.enc_layers, n_dec_layers=args.dec_layers, d_ff=args.d_ff, dropout=args.dropout,
                               max_peaks=int(sets["max_peaks"]))
     torch.manual_seed(args.seed)
     model = SpectrumTranslator(config).to(device)
@@ -108,12 +108,14 @@ def train_from_args(args) -> int:
     if pre is not None and args.pretrain_steps > 0:
         hist = train_model(model, to_device(pre, device), TrainSettings(
             steps=args.pretrain_steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-            warmup=min(500, args.pretrain_steps // 10 + 1), max_seconds=limit), log=log.info)
+            warmup=min(500, args.pretrain_steps // 10 + 1), max_seconds=limit, peak_dropout=args.peak_dropout),
+            log=log.info)
         meta["pretrain"] = {"examples": int(len(pre["tokens"])), "steps": hist[-1][0], "final_loss": hist[-1][1]}
     if fine is not None and args.finetune_steps > 0:
         hist = train_model(model, to_device(fine, device), TrainSettings(
             steps=args.finetune_steps, batch_size=args.batch_size, lr=args.lr * (0.5 if pre is not None else 1.0),
-            seed=args.seed + 1, warmup=min(300, args.finetune_steps // 10 + 1), max_seconds=limit), log=log.info)
+            seed=args.seed + 1, warmup=min(300, args.finetune_steps // 10 + 1), max_seconds=limit,
+            peak_dropout=args.peak_dropout), log=log.info)
         meta["finetune"] = {"examples": int(len(fine["tokens"])), "steps": hist[-1][0], "final_loss": hist[-1][1],
                             "compounds": int(len(set(fine["ik14"].tolist())))}
     meta["train_seconds"] = round(time.time() - t0, 1)

@@ -30,7 +30,8 @@ class TrainSettings:
     seed: int = 0
     log_every: int = 100
     bf16: bool = True            # used only on CUDA
-    max_seconds: float = float("inf")  # stop early (by wall clock) if set
+    max_seconds: float = float("inf")  # wall-clock budget; the schedule then follows elapsed time
+    peak_dropout: float = 0.0    # chance that a peak is hidden from the encoder (augmentation)
 
 
 def to_device(arrays: dict, device) -> dict:
@@ -46,10 +47,13 @@ def batch_at(data: dict, idx) -> tuple[dict, torch.Tensor]:
     return batch, tokens[:, :length]
 
 
-def lr_at(step: int, s: TrainSettings) -> float:
+def lr_at(step: int, s: TrainSettings, elapsed: float = 0.0) -> float:
+    """Linear warm-up, then cosine decay to 5 % over the steps or the time budget, whichever ends first."""
     if step < s.warmup:
         return s.lr * (step + 1) / s.warmup
     frac = (step - s.warmup) / max(1, s.steps - s.warmup)
+    if math.isfinite(s.max_seconds):
+        frac = max(frac, elapsed / s.max_seconds)
     return s.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, frac))))
 
 
@@ -68,10 +72,14 @@ def train_model(model, data: dict, settings: TrainSettings, log=print) -> list[t
     history, t0 = [], time.time()
     model.train()
     for step in range(settings.steps):
+        lr = lr_at(step, settings, time.time() - t0)
         for g in opt.param_groups:
-            g["lr"] = lr_at(step, settings)
+            g["lr"] = lr
         idx = torch.randint(0, n, (settings.batch_size,), generator=gen).to(device)
         batch, tokens = batch_at(data, idx)
+        if settings.peak_dropout > 0:
+            shape = batch["peak_int"].shape
+            batch["peak_keep"] = (torch.rand(shape, generator=gen) >= settings.peak_dropout).to(device)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
             logits = model(batch, tokens[:, :-1])
         loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), tokens[:, 1:].reshape(-1).long(),
@@ -82,7 +90,7 @@ def train_model(model, data: dict, settings: TrainSettings, log=print) -> list[t
         opt.step()
         if (step + 1) % settings.log_every == 0 or step == settings.steps - 1:
             history.append((step + 1, float(loss.detach())))
-            log(f"step {step + 1}/{settings.steps} loss {float(loss.detach()):.4f} lr {lr_at(step, settings):.2e} "
+            log(f"step {step + 1}/{settings.steps} loss {float(loss.detach()):.4f} lr {lr:.2e} "
                 f"{time.time() - t0:.0f}s")
         if time.time() - t0 > settings.max_seconds:
             log(f"stopping at step {step + 1}: time limit {settings.max_seconds:.0f}s")

@@ -1,0 +1,130 @@
+"""Evaluate a translator checkpoint on an annotated MGF with MassSpecGym's de novo metrics.
+
+Three steps, so that decoding can run on a GPU machine without RDKit:
+
+  prepare  MGF -> NPZ of encoded spectra + true structures/formulas (needs RDKit, pyteomics)
+  decode   checkpoint + NPZ -> NPZ of raw beam strings and log-probabilities (torch only)
+  score    raw beams -> re-ranked candidates -> metrics without formula, with the true formula
+           given (MassSpecGym's bonus setting) and, if given, with the formula stage's top formula
+
+Example:
+  python benchmarks/translate_eval.py prepare --mgf ../shared/data/spectra/massbank_hr_pos_MH_dev_500.mgf --output eval.npz
+  python benchmarks/translate_eval.py decode --checkpoint ckpt.pt --arrays eval.npz --output raw.npz
+  python benchmarks/translate_eval.py score --arrays eval.npz --raw raw.npz
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
+
+
+def prepare(args):
+    from specsweep.translate.dataset import canonical_no_stereo, encode_spectra, read_mgf, records_to_csr, save_arrays
+    from specsweep.translate.model import TranslatorConfig
+    recs = read_mgf(args.mgf)
+    cfg = TranslatorConfig(max_peaks=args.max_peaks)
+    offsets, mz, inten, prec = records_to_csr(recs)
+    arrays = encode_spectra(offsets, mz, inten, prec, [r["adduct"] for r in recs], cfg)
+    arrays["smiles"] = np.array([canonical_no_stereo(r["smiles"])[0] for r in recs], dtype=str)
+    arrays["formula"] = np.array([r["formula"] for r in recs], dtype=str)
+    arrays["adduct_name"] = np.array([r["adduct"] or "[M+H]+" for r in recs], dtype=str)
+    arrays["title"] = np.array([r["title"] for r in recs], dtype=str)
+    arrays["precursor_mz"] = prec
+    save_arrays(args.output, arrays)
+    print(f"{len(recs)} spectra -> {args.output}")
+
+
+def decode(args):
+    import torch
+
+    from specsweep.translate.beam import decode_arrays
+    from specsweep.translate.dataset import load_arrays, save_arrays
+    from specsweep.translate.model import load_checkpoint
+    from specsweep.translate.tokenizer import SmilesTokenizer
+    device = torch.device(args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu"))
+    model, meta = load_checkpoint(args.checkpoint, device)
+    arrays = load_arrays(args.arrays)
+    tok = SmilesTokenizer(model.config.vocab)
+    bf16 = torch.bfloat16 if device.type == "cuda" else None
+    t0 = time.time()
+    texts, lps = decode_arrays(model, arrays, tok, args.beam_size, args.batch_size, autocast_dtype=bf16)
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    dt = time.time() - t0
+    n = len(texts)
+    save_arrays(args.output, {"texts": np.array(texts, dtype=str), "logprob": lps,
+                              "seconds": np.array(dt), "beam_size": np.array(args.beam_size)})
+    print(f"decoded {n} spectra, beam {args.beam_size}, in {dt:.2f} s ({n / dt:.1f} spectra/s) on {device}")
+
+
+def score(args):
+    from specsweep.translate.dataset import load_arrays
+    from specsweep.translate.metrics import de_novo_metrics
+    from specsweep.translate.rerank import parse_candidates, rerank
+    arrays = load_arrays(args.arrays)
+    raw = load_arrays(args.raw)
+    stage = {}
+    if args.formulas:
+        from specsweep.translate.pipeline import _top_formulas
+        stage = _top_formulas(args.formulas)
+    truth = arrays["smiles"].tolist()
+    settings = {"beam order": [], "no formula (precursor re-rank)": [], "formula given": []}
+    if stage:
+        settings["formula from formula stage"] = []
+    n_valid = 0
+    for i, texts in enumerate(raw["texts"].tolist()):
+        cands, invalid = parse_candidates(texts, raw["logprob"][i])
+        n_valid += len(texts) - invalid
+        settings["beam order"].append([c.smiles for c in sorted(cands, key=lambda c: -c.beam_logprob)])
+        prec, add = float(arrays["precursor_mz"][i]), str(arrays["adduct_name"][i])
+        settings["no formula (precursor re-rank)"].append([c.smiles for c in rerank(cands, prec, add)])
+        settings["formula given"].append([c.smiles for c in rerank(cands, prec, add, str(arrays["formula"][i]))])
+        if stage:
+            sid = args.id_prefix + str(i)
+            settings["formula from formula stage"].append([c.smiles for c in rerank(cands, prec, add, stage.get(sid))])
+    out = {name: de_novo_metrics(truth, preds) for name, preds in settings.items()}
+    total = sum(len(t) for t in raw["texts"].tolist())
+    out["valid_fraction"] = n_valid / max(1, total)
+    print(json.dumps(out, indent=2))
+    if args.output:
+        Path(args.output).write_text(json.dumps(out, indent=2) + "\n")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    a = sub.add_parser("prepare")
+    a.add_argument("--mgf", required=True)
+    a.add_argument("--output", required=True)
+    a.add_argument("--max-peaks", type=int, default=64)
+    a.set_defaults(func=prepare)
+    d = sub.add_parser("decode")
+    d.add_argument("--checkpoint", required=True)
+    d.add_argument("--arrays", required=True)
+    d.add_argument("--output", required=True)
+    d.add_argument("--beam-size", type=int, default=10)
+    d.add_argument("--batch-size", type=int, default=256)
+    d.add_argument("--device", default="auto")
+    d.set_defaults(func=decode)
+    s = sub.add_parser("score")
+    s.add_argument("--arrays", required=True)
+    s.add_argument("--raw", required=True)
+    s.add_argument("--formulas", help="formulas.parquet of the same spectra (optional)")
+    s.add_argument("--id-prefix", default="massbank_hr_pos_MH_dev_500:",
+                   help="spectrum_id = prefix + index in the MGF")
+    s.add_argument("--output", help="write the metrics JSON here too")
+    s.set_defaults(func=score)
+    args = p.parse_args()
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()
