@@ -4,9 +4,10 @@ For one spectrum, every fragment peak is decomposed once over the alphabet (frag
 "neutral equivalents": ion m/z = mass + ion shift, as in SIRIUS). A (peak, formula) pair is a vertex
 coloured by its peak. Between vertices of different peaks there is an edge u -> v when v's formula
 is a sub-formula of u's and v's peak is lighter; its weight is the loss score plus the vertex
-score of v. These fragment-fragment edges do not depend on the precursor candidate, so they are
-built and scored once per spectrum (:class:`SpectrumGraph`); a candidate's graph
-(:meth:`SpectrumGraph.candidate`) keeps the sub-formulas of its root and adds the root's edges.
+score of v. Decompositions and vertex scores do not depend on the precursor candidate and are
+computed once per spectrum (:class:`SpectrumGraph`); a candidate's graph
+(:meth:`SpectrumGraph.candidate`) keeps the sub-formulas of its root and scores its edges in one
+compiled pass.
 """
 
 from __future__ import annotations
@@ -18,71 +19,76 @@ import numpy as np
 
 from specsweep.formula.alphabet import Alphabet
 from specsweep.formula.decompose import Decomposer
-from specsweep.formula.scoring import EdgeScorer, ScoringParams, formula_prior_raw, vertex_scores
+from specsweep.formula.scoring import (EdgeScorer, ScoringParams, chemical_edge_kernel, formula_prior_raw,
+                                       kernel_args, loss_score_kernel, vertex_scores)
 
 
 @nb.njit(cache=True)
-def _subformula_pairs(formulas, peak_of, count_only, src, dst):
-    """Pairs (i, j) with peak_of[j] < peak_of[i] and formulas[j] <= formulas[i] componentwise.
-    Rows are sorted by peak; returns the number of pairs (fills src/dst unless count_only)."""
-    n, k = formulas.shape
-    # first row of each row's peak: rows before it belong to lighter peaks
-    first = np.empty(n, dtype=np.int64)
-    for i in range(n):
-        first[i] = i if i == 0 or peak_of[i] != peak_of[i - 1] else first[i - 1]
-    n_pairs = 0
-    for i in range(n):
-        for j in range(first[i]):
-            ok = True
-            for c in range(k):
-                if formulas[j, c] > formulas[i, c]:
-                    ok = False
-                    break
-            if ok:
-                if not count_only:
-                    src[n_pairs] = i
-                    dst[n_pairs] = j
-                n_pairs += 1
-    return n_pairs
-
-
-@nb.njit(cache=True)
-def _candidate_vertices(root, formulas):
-    n, k = formulas.shape
-    mask = np.zeros(n, dtype=np.bool_)
-    for i in range(n):
+def _build_candidate(root, root_prior, bonus, formulas, peak_of, mass, prior, vscore,
+                     masses, vm2, idx, pv, tab_keys, tab_scores):
+    """Vertices (rows that are sub-formulas of ``root``, heavier peaks first) and scored edges.
+    Edge weight = loss score + chemical-prior edge term + vertex score of the child + bonus."""
+    n_all, k = formulas.shape
+    sel_rev = np.empty(n_all, dtype=np.int64)
+    n = 0
+    for i in range(n_all - 1, -1, -1):
         ok = True
         for c in range(k):
             if formulas[i, c] > root[c]:
                 ok = False
                 break
-        mask[i] = ok
-    return mask
-
-
-@nb.njit(cache=True)
-def _candidate_edges(sel, local_of, ptr, edge_dst, edge_w):
-    """Fragment-fragment edges among selected rows, as local (src, dst, w); sel is in local order."""
-    total = 0
-    for a in range(sel.shape[0]):
-        g = sel[a]
-        for e in range(ptr[g], ptr[g + 1]):
-            if local_of[edge_dst[e]] >= 0:
-                total += 1
-    src = np.empty(total, dtype=np.int64)
-    dst = np.empty(total, dtype=np.int64)
-    w = np.empty(total, dtype=np.float64)
+        if ok:
+            sel_rev[n] = i
+            n += 1
+    sel = sel_rev[:n]
+    # count edges: root -> every vertex, plus sub-formula pairs between lighter peaks
+    n_edges = n
+    for a in range(n):
+        ra = sel[a]
+        for b in range(a + 1, n):
+            rb = sel[b]
+            if peak_of[rb] >= peak_of[ra]:
+                continue
+            ok = True
+            for c in range(k):
+                if formulas[rb, c] > formulas[ra, c]:
+                    ok = False
+                    break
+            if ok:
+                n_edges += 1
+    src = np.empty(n_edges, dtype=np.int64)
+    dst = np.empty(n_edges, dtype=np.int64)
+    w = np.empty(n_edges, dtype=np.float64)
+    loss = np.empty(k, dtype=np.int64)
     t = 0
-    for a in range(sel.shape[0]):
-        g = sel[a]
-        for e in range(ptr[g], ptr[g + 1]):
-            lv = local_of[edge_dst[e]]
-            if lv >= 0:
-                src[t] = local_of[g]
-                dst[t] = lv
-                w[t] = edge_w[e]
+    for b in range(n):
+        rb = sel[b]
+        for c in range(k):
+            loss[c] = root[c] - formulas[rb, c]
+        src[t] = 0
+        dst[t] = b + 1
+        w[t] = (loss_score_kernel(loss, masses, vm2, idx, pv, tab_keys, tab_scores)
+                + chemical_edge_kernel(root_prior, prior[rb], mass[rb], pv) + vscore[rb] + bonus)
+        t += 1
+    for a in range(n):
+        ra = sel[a]
+        for b in range(a + 1, n):
+            rb = sel[b]
+            if peak_of[rb] >= peak_of[ra]:
+                continue
+            ok = True
+            for c in range(k):
+                loss[c] = formulas[ra, c] - formulas[rb, c]
+                if loss[c] < 0:
+                    ok = False
+                    break
+            if ok:
+                src[t] = a + 1
+                dst[t] = b + 1
+                w[t] = (loss_score_kernel(loss, masses, vm2, idx, pv, tab_keys, tab_scores)
+                        + chemical_edge_kernel(prior[ra], prior[rb], mass[rb], pv) + vscore[rb] + bonus)
                 t += 1
-    return src, dst, w
+    return sel, src, dst, w
 
 
 @dataclass
@@ -105,8 +111,8 @@ class CandidateGraph:
 
 
 class SpectrumGraph:
-    """Per-spectrum decompositions of fragment peaks, their vertex scores, and all scored
-    fragment-fragment edges (CSR by parent row)."""
+    """Per-spectrum decompositions of fragment peaks (rows sorted by peak), their vertex scores
+    and formula priors."""
 
     def __init__(self, peak_mz: np.ndarray, peak_rel: np.ndarray, ion_shift: float, alphabet: Alphabet,
                  decomposer: Decomposer, params: ScoringParams, scorer: EdgeScorer,
@@ -135,52 +141,16 @@ class SpectrumGraph:
         self.vertex_score = vertex_scores(self.formulas, self.peak_mz[self.peak_of], self.peak_rel[self.peak_of],
                                           self.theoretical_mz, alphabet, params, tables)
         self.prior = formula_prior_raw(self.formulas, alphabet, params)
-        self._build_edges()
-
-    def _build_edges(self):
-        f, po = self.formulas, self.peak_of
-        empty = np.zeros(0, dtype=np.int64)
-        n_pairs = _subformula_pairs(f, po, True, empty, empty)
-        src = np.empty(n_pairs, dtype=np.int64)
-        dst = np.empty(n_pairs, dtype=np.int64)
-        _subformula_pairs(f, po, False, src, dst)
-        w = self.edge_weights(f[src], self.prior[src], dst)
-        self.edge_dst = dst
-        self.edge_w = w
-        self.ptr = np.zeros(f.shape[0] + 1, dtype=np.int64)
-        np.add.at(self.ptr, src + 1, 1)
-        self.ptr = np.cumsum(self.ptr)
-
-    def edge_weights(self, parent_formulas: np.ndarray, parent_prior: np.ndarray, dst: np.ndarray) -> np.ndarray:
-        """Weight of edges parent -> fragment row ``dst``: loss score + chemical-prior edge term
-        + vertex score of the child (``parent_prior``: raw formula prior of each parent)."""
-        if dst.size == 0:
-            return np.zeros(0)
-        losses = parent_formulas - self.formulas[dst]
-        return (self.scorer.loss_scores(losses)
-                + self.scorer.chemical_edge(parent_prior, self.prior[dst], self.mass[dst])
-                + self.vertex_score[dst])
-
-    @property
-    def n_edges(self) -> int:
-        return int(self.edge_dst.shape[0])
+        self._kernel = kernel_args(scorer)
 
     def candidate(self, root: np.ndarray, root_prior_raw: float,
                   vertex_bonus: float = 0.0) -> CandidateGraph:
         """Graph of the candidate precursor formula ``root`` (count vector); ``vertex_bonus`` is
         added to every edge (a change of the tree-size score)."""
-        mask = _candidate_vertices(root, self.formulas)
-        sel = np.nonzero(mask)[0][::-1].copy()  # heavier peaks first
-        local_of = np.full(self.formulas.shape[0], -1, dtype=np.int64)
-        local_of[sel] = np.arange(1, sel.size + 1)
-        src, dst, w = _candidate_edges(sel, local_of, self.ptr, self.edge_dst, self.edge_w)
-        root_w = self.edge_weights(np.broadcast_to(root, (sel.size, root.size)),
-                                   np.full(sel.size, root_prior_raw), sel)
+        root = np.ascontiguousarray(root, dtype=np.int64)
+        sel, src, dst, w = _build_candidate(root, float(root_prior_raw), float(vertex_bonus), self.formulas,
+                                            self.peak_of, self.mass, self.prior, self.vertex_score, *self._kernel)
         n_peaks = self.peak_mz.shape[0]
-        src = np.concatenate((np.zeros(sel.size, dtype=np.int64), src))
-        dst = np.concatenate((np.arange(1, sel.size + 1), dst))
-        w = np.concatenate((root_w, w)) + vertex_bonus
         row = np.concatenate(([-1], sel))
         color = np.concatenate(([n_peaks], self.peak_of[sel]))
-        return CandidateGraph(root=np.asarray(root), row=row, color=color, n_colors=n_peaks + 1,
-                              src=src, dst=dst, w=w)
+        return CandidateGraph(root=root, row=row, color=color, n_colors=n_peaks + 1, src=src, dst=dst, w=w)

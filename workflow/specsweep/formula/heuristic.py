@@ -1,11 +1,15 @@
-"""Fast approximate maximum colorful subtree: greedy insertion with one level of look-ahead,
-re-attachment to the best parent, and pruning of leaves on negative edges.
+"""Fast approximate maximum colorful subtree: critical-path insertion, re-attachment to the
+best parent, and pruning of leaves on negative edges (in the spirit of the insertion heuristics of
+Rauf et al., J Comput Biol 20(4), 2013).
 
 Input is a candidate graph in topological order (vertex 0 = root; every edge goes from a heavier
-to a lighter peak). A vertex is inserted below a tree vertex when the edge weight, plus the best
-positive edges it could bring to still-unused colours, is positive; the best such insertion is
-taken each round. Because edges only point to lighter peaks, a vertex's new parent can never be
-one of its descendants, so re-attaching every vertex to its best in-tree parent keeps a tree.
+to a lighter peak, and edges are grouped by non-decreasing source). Each round, a dynamic program
+over the DAG finds the best path that starts at a tree vertex and runs through vertices of unused
+colours only (colours along a path are distinct, since peaks strictly decrease); the path with
+the highest total weight is added while that total is positive. Because edges only point to
+lighter peaks, a vertex's new parent can never be one of its descendants, so re-attaching every
+vertex to its best in-tree parent keeps a tree. A one-edge greedy with a one-level look-ahead
+(``greedy_colorful_tree(..., paths=False)``) is kept for comparison.
 """
 
 from __future__ import annotations
@@ -53,6 +57,45 @@ def _greedy(n, color, n_colors, src, dst, w, parent, parent_w, in_tree, used):
 
 
 @nb.njit(cache=True)
+def _insert_paths(n, color, src, dst, w, parent, parent_w, in_tree, used):
+    best = np.empty(n)
+    via = np.empty(n, dtype=np.int64)
+    while True:
+        best[:] = -np.inf
+        via[:] = -1
+        for e in range(src.shape[0]):
+            u = src[e]
+            v = dst[e]
+            if in_tree[v] or used[color[v]]:
+                continue
+            if in_tree[u]:
+                g = w[e]
+            elif via[u] >= 0:
+                g = best[u] + w[e]
+            else:
+                continue
+            if g > best[v]:
+                best[v] = g
+                via[v] = e
+        top = -1
+        top_gain = 0.0
+        for v in range(n):
+            if via[v] >= 0 and best[v] > top_gain:
+                top_gain = best[v]
+                top = v
+        if top < 0:
+            break
+        v = top
+        while not in_tree[v]:
+            e = via[v]
+            in_tree[v] = True
+            used[color[v]] = True
+            parent[v] = src[e]
+            parent_w[v] = w[e]
+            v = src[e]
+
+
+@nb.njit(cache=True)
 def _reattach_and_prune(n, src, dst, w, parent, parent_w, in_tree, used, color):
     for e in range(src.shape[0]):
         u = src[e]
@@ -78,7 +121,7 @@ def _reattach_and_prune(n, src, dst, w, parent, parent_w, in_tree, used, color):
 
 
 @nb.njit(cache=True)
-def greedy_colorful_tree(n, color, n_colors, src, dst, w):
+def greedy_colorful_tree(n, color, n_colors, src, dst, w, paths=True):
     """Return (parent, score): parent[v] is the tree parent of v, -1 if v is not in the tree
     (parent[0] = -1 for the root as well); score is the sum of the tree's edge weights."""
     parent = np.full(n, -1, dtype=np.int64)
@@ -88,7 +131,10 @@ def greedy_colorful_tree(n, color, n_colors, src, dst, w):
     in_tree[0] = True
     used[color[0]] = True
     for _ in range(2):
-        _greedy(n, color, n_colors, src, dst, w, parent, parent_w, in_tree, used)
+        if paths:
+            _insert_paths(n, color, src, dst, w, parent, parent_w, in_tree, used)
+        else:
+            _greedy(n, color, n_colors, src, dst, w, parent, parent_w, in_tree, used)
         _reattach_and_prune(n, src, dst, w, parent, parent_w, in_tree, used, color)
     score = 0.0
     for v in range(1, n):

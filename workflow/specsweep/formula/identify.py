@@ -64,6 +64,8 @@ class FormulaSettings:
     report_top: int = 10              # candidates written out
     time_limit_s: float = 60.0        # per spectrum
     auto_tree_size: bool = True
+    resolve_top: int = 200            # candidates solved again after a tree-size increase
+    ilp_backend: str = "highs"        # highs (highspy) | pulp (PuLP with HiGHS or CBC)
     max_candidates: int = 20000       # lightest-error candidates kept when a mass has more
 
 
@@ -80,6 +82,7 @@ class Candidate:
     graph: CandidateGraph | None = None
     method: str = ""
     recal: tuple[float, float] | None = None
+    bonus: float = 0.0
 
     @property
     def total(self) -> float:
@@ -189,23 +192,30 @@ def identify(precursor_mz: float, mz, intensity, adducts: list[str] | None, alph
                        scorer, load_tables())
     status = OK
     bonus = 0.0
-    order = sorted(range(len(cands)), key=lambda i: -cands[i].root_score)
+    todo = sorted(range(len(cands)), key=lambda i: (-cands[i].root_score, i))
     while True:
-        for i in order:
+        for i in todo:
             if time.perf_counter() > deadline:
                 status = TIMEOUT
                 break
             c = cands[i]
             c.graph = sg.candidate(c.root, c.root_prior_raw, vertex_bonus=bonus)
             c.parent, c.tree_score = solve_heuristic(c.graph)
-            c.method = "heuristic"
+            c.method, c.bonus = "heuristic", bonus
         if status != OK or not settings.auto_tree_size or bonus >= params.tree_size_max_increase:
             break
-        best = sorted((c for c in cands if c.parent is not None), key=lambda c: -c.total)[:5]
+        done = [c for c in cands if c.parent is not None]
+        best = sorted(done, key=lambda c: -c.total)[:5]
         stats = [_tree_stats(sg, c, peaks.intensity, peaks.precursor_intensity, peaks.total_intensity) for c in best]
         if any(n >= 15 or frac >= 0.7 for n, frac in stats) or sg.peak_mz.size == 0:
             break
         bonus += 1.0
+        # every tree keeps its edges and gains 1 per vertex: a lower bound for the new optimum;
+        # only the best candidates are solved again with the larger tree-size score
+        for c in done:
+            c.tree_score += float((c.parent >= 0).sum())
+        order = sorted(range(len(cands)), key=lambda i: (-cands[i].total, i))
+        todo = order[: settings.resolve_top]
 
     ranked = sorted(cands, key=lambda c: (-c.total, c.theoretical_mz))
     if status == OK:
@@ -213,6 +223,10 @@ def identify(precursor_mz: float, mz, intensity, adducts: list[str] | None, alph
             if time.perf_counter() > deadline:
                 status = TIMEOUT
                 break
+            if c.bonus != bonus:
+                c.graph = sg.candidate(c.root, c.root_prior_raw, vertex_bonus=bonus)
+                c.parent, c.tree_score = solve_heuristic(c.graph)
+                c.bonus = bonus
             g2, ab = _recalibrated_graph(sg, c, settings)
             if g2 is not None:
                 p2, s2 = solve_heuristic(g2)
@@ -224,7 +238,12 @@ def identify(precursor_mz: float, mz, intensity, adducts: list[str] | None, alph
             if left <= 0:
                 status = TIMEOUT
                 break
-            parent, score, state = solve_ilp(c.graph, time_limit_s=left)
+            if c.bonus != bonus:
+                c.graph = sg.candidate(c.root, c.root_prior_raw, vertex_bonus=bonus)
+                c.parent, c.tree_score = solve_heuristic(c.graph)
+                c.bonus = bonus
+            parent, score, state = solve_ilp(c.graph, time_limit_s=left, backend=settings.ilp_backend,
+                                             start_parent=c.parent)
             if state == "optimal" and score >= c.tree_score - 1e-9:
                 c.parent, c.tree_score, c.method = parent, score, "ilp"
             elif state != "optimal":

@@ -319,3 +319,94 @@ class EdgeScorer:
         pc = np.maximum(prior_child, p.chem_prior_floor)
         pp = np.maximum(prior_parent, p.chem_prior_floor)
         return np.where(child_mass >= p.chem_edge_min_mass, np.minimum(0.0, pc - pp) - p.chem_edge_norm, 0.0)
+
+
+# --- compiled edge scoring (used when graphs are built per candidate) ---------------------------
+# Scalar parameter vector layout for loss_score_kernel.
+_P_FIELDS = ("loss_mu", "loss_sigma2", "loss_norm", "common_loss_norm", "radical_penalty", "known_radical",
+             "radical_norm", "negative_rdbe_per_unit", "negative_rdbe_floor", "pure_cn_loss",
+             "phosphorus_fragment_or_loss", "alkali_loss", "strange_element_loss", "chem_edge_norm",
+             "chem_edge_min_mass", "chem_prior_floor")
+
+
+@nb.njit(cache=True)
+def _lookup(keys, scores, key):
+    if keys.shape[0] == 0:
+        return np.nan
+    i = np.searchsorted(keys, key)
+    if i < keys.shape[0] and keys[i] == key:
+        return scores[i]
+    return np.nan
+
+
+@nb.njit(cache=True)
+def loss_score_kernel(loss, masses, vm2, idx, pv, tabs_keys, tabs_scores):
+    """Score of one loss (count vector). ``idx`` = element columns of C, N, O, P, S, Na, K, Cl
+    (-1 if absent); ``pv`` = parameters in _P_FIELDS order; tables: 0 common, 1 recombined,
+    2 implausible, 3 known radicals, 4 hetero-element losses."""
+    k = loss.shape[0]
+    mass = 0.0
+    dr = 2
+    key = np.int64(0)
+    total = 0
+    for j in range(k):
+        mass += loss[j] * masses[j]
+        dr += loss[j] * vm2[j]
+        key = key * np.int64(1_000_003) + np.int64(loss[j] + 1)
+        total += loss[j]
+    m = max(mass, 1e-9)
+    lm = math.log(m) - pv[0]
+    dens = math.exp(-lm * lm / (2 * pv[1])) / (m * math.sqrt(pv[1]) * math.sqrt(2 * math.pi))
+    s = math.log(max(dens, 1e-12)) - pv[2]
+    bonus = _lookup(tabs_keys[0], tabs_scores[0], key)
+    if np.isnan(bonus):
+        bonus = _lookup(tabs_keys[1], tabs_scores[1], key)
+    impl = _lookup(tabs_keys[2], tabs_scores[2], key)
+    if not np.isnan(impl):
+        bonus = impl
+    if np.isnan(bonus):
+        bonus = 0.0
+    s += bonus - pv[3]
+    if dr % 2 != 0:
+        s += pv[5] if not np.isnan(_lookup(tabs_keys[3], tabs_scores[3], key)) else pv[4]
+    s -= pv[6]
+    if dr < 0:
+        s += max(pv[7] * abs(dr), pv[8])
+    c = loss[idx[0]] if idx[0] >= 0 else 0
+    n = loss[idx[1]] if idx[1] >= 0 else 0
+    o = loss[idx[2]] if idx[2] >= 0 else 0
+    p = loss[idx[3]] if idx[3] >= 0 else 0
+    sul = loss[idx[4]] if idx[4] >= 0 else 0
+    na = loss[idx[5]] if idx[5] >= 0 else 0
+    kk = loss[idx[6]] if idx[6] >= 0 else 0
+    cl = loss[idx[7]] if idx[7] >= 0 else 0
+    cn = c + n
+    other = total - cn
+    if cn > 0 and (other == 0 or (other == 1 and cl + kk + na == 1)):
+        s += pv[9]
+    if p > 0 and o < p and sul < p:
+        s += pv[10]
+    if na + kk > 0:
+        s += pv[11]
+    if not np.isnan(_lookup(tabs_keys[4], tabs_scores[4], key)):
+        s += pv[12]
+    return s
+
+
+@nb.njit(cache=True)
+def chemical_edge_kernel(prior_parent, prior_child, child_mass, pv):
+    if child_mass < pv[14]:
+        return 0.0
+    return min(0.0, max(prior_child, pv[15]) - max(prior_parent, pv[15])) - pv[13]
+
+
+def kernel_args(scorer: "EdgeScorer"):
+    """Arguments of :func:`loss_score_kernel` for an :class:`EdgeScorer`."""
+    a, p = scorer.alphabet, scorer.params
+    idx = np.array([a.index(e) if e in a.elements else -1 for e in ("C", "N", "O", "P", "S", "Na", "K", "Cl")],
+                   dtype=np.int64)
+    pv = np.array([getattr(p, f) for f in _P_FIELDS], dtype=np.float64)
+    tabs = (scorer._common, scorer._recombined, scorer._implausible, scorer._radical, scorer._strange)
+    keys = nb.typed.List([t.keys.astype(np.int64) for t in tabs])
+    scores = nb.typed.List([t.scores.astype(np.float64) for t in tabs])
+    return a.masses, (a.valences - 2).astype(np.int64), idx, pv, keys, scores
