@@ -21,6 +21,7 @@ COMMANDS = [
     "specsweep.model.commands",
     "specsweep.search.commands",
     "specsweep.fdr.commands",
+    "specsweep.formula.commands",
     "specsweep.translate.commands",
 ]
 
