@@ -36,6 +36,7 @@ DEV500 = SHARED / "spectra" / "massbank_hr_pos_MH_dev_500.mgf"
 DEVFULL = SHARED / "spectra" / "massbank_hr_pos_MH_dev_full.mgf.gz"
 NP_TSV = SHARED / "molecules" / "natural_products.tsv.gz"
 WORK = Path(os.environ.get("SEARCH_BENCH_WORK", "/tmp/search-bench"))
+SEARCH_CMD = os.environ.get("SEARCH_BENCH_CMD", "-m specsweep search").split()
 BINS = [(0, 400, "<400"), (400, 800, "400-800"), (800, 1200, "800-1200"), (1200, 1e9, ">1200")]
 
 
@@ -203,7 +204,7 @@ def cmd_tune(args) -> None:
 
 # --- accuracy ---------------------------------------------------------------------------------
 def run_search(db: Path, spectra: Path, out: Path, extra: list[str], ranks: int = 1) -> float:
-    cmd = [sys.executable, "-m", "specsweep", "search", "--spectra", str(spectra), "--db", str(db),
+    cmd = [sys.executable, *SEARCH_CMD, "--spectra", str(spectra), "--db", str(db),
            "--model", str(args_model), "--output", str(out), *extra]
     env = dict(os.environ, NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1")
     if ranks > 1:

@@ -40,6 +40,7 @@ class SearchParams:
     adducts: AdductChoice = field(default_factory=AdductChoice)
     targets_only: bool = False
     merge_every: int = 16   # merge a rank's hits into its top-k after this many units
+    groups_per_load: int = 16   # database row groups held in memory at once
 
 
 def get_comm(mode: str = "auto"):
@@ -118,33 +119,47 @@ def _finish_ppm(hits: dict, precursor_mz: np.ndarray) -> dict:
 
 
 def run_units(units, parts, headers, windows, shards, llr, spec_offsets, params: SearchParams):
-    """Process work units in order; return (top-k hits, pairs scored)."""
+    """Process work units; return (top-k hits, pairs scored).
+
+    Units of one shard are done together: the row groups any of them needs are read once, in
+    chunks of ``params.groups_per_load`` (bounded memory), and every part of those units is
+    scored against each chunk.
+    """
     acc: list[dict] = []
     pairs = 0
-    ranges_cache: dict[int, np.ndarray] = {}
-    peaks_cache: tuple[int, object] | None = None
-    for done, (si, pi) in enumerate(units, 1):
-        w = windows[pi]
+    by_shard: dict[int, list[int]] = {}
+    for si, pi in units:
+        by_shard.setdefault(si, []).append(pi)
+    peaks_cache: dict[int, object] = {}
+    for si, pis in by_shard.items():
         shard = shards[si]
-        sel = (w.lo <= shard.max_mass) & (w.hi >= shard.min_mass)
-        if si not in ranges_cache:
-            ranges_cache.clear()
-            ranges_cache[si] = row_group_ranges(shard.path)
-        groups = groups_for_windows(ranges_cache[si], w.lo[sel], w.hi[sel])
-        if not groups:
-            continue
-        block = load_block(shard.path, groups, targets_only=params.targets_only)
-        if peaks_cache is None or peaks_cache[0] != pi:
-            peaks_cache = (pi, read_peaks(parts[pi]))
-        hits, n = score_unit(peaks_cache[1], w, block, llr, spec_offsets[pi], params)
-        pairs += n
-        if n:
-            hits = _finish_ppm(hits, headers[pi]["precursor_mz"])
-            acc.append(topk.top_k(hits, params.top_k))
-        if len(acc) >= params.merge_every:
-            acc = [topk.top_k(topk.concat(acc), params.top_k)]
-        log.debug("unit %d/%d shard %s part %s: %d pairs", done, len(units), shard.path.name,
-                  parts[pi].name, n)
+        ranges = row_group_ranges(shard.path)
+        need: dict[int, set[int]] = {}
+        for pi in pis:
+            w = windows[pi]
+            sel = (w.lo <= shard.max_mass) & (w.hi >= shard.min_mass)
+            need[pi] = set(groups_for_windows(ranges, w.lo[sel], w.hi[sel]))
+        groups = sorted(set().union(*need.values()))
+        for c in range(0, len(groups), params.groups_per_load):
+            chunk = groups[c:c + params.groups_per_load]
+            block = load_block(shard.path, chunk, targets_only=params.targets_only)
+            for pi in pis:
+                if not need[pi].intersection(chunk):
+                    continue
+                if pi not in peaks_cache:
+                    if len(peaks_cache) >= 4:
+                        peaks_cache.pop(next(iter(peaks_cache)))
+                    peaks_cache[pi] = read_peaks(parts[pi])
+                hits, n = score_unit(peaks_cache[pi], windows[pi], block, llr, spec_offsets[pi],
+                                     params)
+                pairs += n
+                if n:
+                    hits = _finish_ppm(hits, headers[pi]["precursor_mz"])
+                    acc.append(topk.top_k(hits, params.top_k))
+                if len(acc) >= params.merge_every:
+                    acc = [topk.top_k(topk.concat(acc), params.top_k)]
+                log.debug("shard %s groups %s part %s: %d pairs", shard.path.name, chunk,
+                          parts[pi].name, n)
     return topk.top_k(topk.concat(acc), params.top_k), pairs
 
 
