@@ -13,6 +13,11 @@ def run_cli(argv: list[str]) -> None:
 
 
 @pytest.fixture(scope="session")
+def cli():
+    return run_cli
+
+
+@pytest.fixture(scope="session")
 def demo_db(tmp_path_factory, demo_molecules):
     root = tmp_path_factory.mktemp("demo_db")
     molecules = root / "molecules.parquet"

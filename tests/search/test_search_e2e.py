@@ -9,20 +9,17 @@ import shutil
 import subprocess
 import sys
 
-import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
 from specsweep.files import read_table
-from specsweep.schema import CANDIDATES, SPECTRA
-
-from .conftest import run_cli
+from specsweep.schema import CANDIDATES
 
 
 @pytest.fixture(scope="module")
-def searched(demo_db, demo_spectra, tmp_path_factory):
+def searched(demo_db, demo_spectra, tmp_path_factory, cli):
     out = tmp_path_factory.mktemp("search") / "candidates.parquet"
-    run_cli(["search", "--spectra", str(demo_spectra), "--db", str(demo_db), "--output", str(out),
+    cli(["search", "--spectra", str(demo_spectra), "--db", str(demo_db), "--output", str(out),
              "--mpi", "off"])
     return out
 
