@@ -168,9 +168,12 @@ def _recalibrated_graph(sg: SpectrumGraph, cand: Candidate, settings: FormulaSet
 
 
 def identify(precursor_mz: float, mz, intensity, adducts: list[str] | None, alphabet: Alphabet | str,
-             settings: FormulaSettings = FormulaSettings(), ion_mode: str = "positive") -> tuple[str, list[dict]]:
+             settings: FormulaSettings = FormulaSettings(), ion_mode: str = "positive",
+             info: dict | None = None) -> tuple[str, list[dict]]:
     """Rank candidate formulas for one spectrum. Returns (status, rows) where rows are dicts with
-    the FORMULAS columns except ``spectrum_id`` (best first; at most ``report_top``)."""
+    the FORMULAS columns except ``spectrum_id`` (best first; at most ``report_top``). ``info``, if
+    given, receives diagnostics: number of candidates, the best formula before the ILP step, and
+    for each ILP-solved candidate its heuristic and exact tree scores."""
     start = time.perf_counter()
     deadline = start + settings.time_limit_s
     if isinstance(alphabet, str):
@@ -232,6 +235,10 @@ def identify(precursor_mz: float, mz, intensity, adducts: list[str] | None, alph
                 p2, s2 = solve_heuristic(g2)
                 c.graph, c.parent, c.tree_score, c.recal = g2, p2, s2, ab
         ranked = sorted(cands, key=lambda c: (-c.total, c.theoretical_mz))
+    if info is not None:
+        info["n_candidates"] = len(cands)
+        info["heuristic_top"] = alphabet.format(ranked[0].formula) if ranked else None
+        info["ilp_pairs"] = []
     if status == OK:
         for c in ranked[: settings.ilp_top]:
             left = deadline - time.perf_counter()
@@ -244,6 +251,8 @@ def identify(precursor_mz: float, mz, intensity, adducts: list[str] | None, alph
                 c.bonus = bonus
             parent, score, state = solve_ilp(c.graph, time_limit_s=left, backend=settings.ilp_backend,
                                              start_parent=c.parent)
+            if info is not None and state == "optimal":
+                info["ilp_pairs"].append((c.tree_score, score))
             if state == "optimal" and score >= c.tree_score - 1e-9:
                 c.parent, c.tree_score, c.method = parent, score, "ilp"
             elif state != "optimal":
