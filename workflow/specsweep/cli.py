@@ -15,6 +15,7 @@ import sys
 from specsweep import __version__
 
 COMMANDS = [
+    "specsweep.chem.commands",
     "specsweep.fragment.commands",
     "specsweep.spectra.commands",
     "specsweep.report.commands",

@@ -1,0 +1,132 @@
+"""`specsweep fragment`: molecules.parquet -> fragmented database shards + manifest."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+log = logging.getLogger("specsweep.fragment")
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "fragment",
+        help="build fragmentation graphs (targets + decoys) into mass-sorted Parquet shards",
+        description="Fragment every molecule (metabolite graph, bridges and 2-cuts, bitsets), make "
+                    "one decoy per target, and write DB/shard-NNNN.parquet files by neutral mass "
+                    "with DB/manifest.json (parameters, counts, mass ranges, checksums).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--molecules", required=True, metavar="PARQUET", help="output of prepare-db")
+    p.add_argument("--output-dir", required=True, metavar="DB", help="database directory to write")
+    p.add_argument("--max-bridges", type=int, default=2, help="bridge cuts per fragment path")
+    p.add_argument("--max-2cuts", dest="max_two_cuts", type=int, default=1, help="2-cuts per fragment path")
+    p.add_argument("--bond-classes", default="NC,OC,CC",
+                   help="cuttable single-bond classes (NC, OC, CC, SC, OP, PC)")
+    p.add_argument("--cc-in-2cut", dest="cc_in_two_cut", action="store_true", help="allow C-C bonds in 2-cuts")
+    p.add_argument("--h-shifts", default="-1,0,1", help="hydrogen shifts of fragment ions, in H atoms")
+    p.add_argument("--shard-width-da", type=float, default=100.0, help="neutral-mass width of one shard, Da")
+    p.add_argument("--decoy-seed", type=int, default=0, help="seed of the decoy generator")
+    p.add_argument("--decoy-pool-molecules", type=int, default=2000,
+                   help="molecules whose fragment masses form the decoy mass pool")
+    p.add_argument("--threads", type=int, default=1, help="worker processes")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    import numpy as np
+    import pyarrow as pa
+
+    from specsweep.fdr.decoys import DecoyMaker
+    from specsweep.files import read_table, rejects_table, sha256_file, write_json, write_table
+    from specsweep.fragment.graph import FragmentParams
+    from specsweep.fragment.shards import (FRAGMENTATION_FAILED, ROW_GROUP_ROWS, ShardBuilder, iter_fragmented,
+                                           shard_index)
+    from specsweep.progress import progress
+    from specsweep.schema import MOLECULES, REJECTS
+
+    params = FragmentParams(
+        max_bridges=args.max_bridges, max_two_cuts=args.max_two_cuts,
+        bond_classes=tuple(s.strip() for s in args.bond_classes.split(",") if s.strip()),
+        cc_in_two_cut=args.cc_in_two_cut,
+        h_shifts=tuple(int(s) for s in args.h_shifts.split(",")))
+    molecules = read_table(args.molecules, MOLECULES)
+    out = Path(args.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("shard-*.parquet"):
+        old.unlink()
+    n = molecules.num_rows
+    if n == 0:
+        raise ValueError(f"{args.molecules}: no molecules")
+    mass = molecules.column("exact_mass").to_numpy()
+    ids = np.array(molecules.column("mol_id").to_pylist(), dtype=object)
+    shard_of = shard_index(mass, args.shard_width_da)
+    order = np.lexsort((ids, mass, shard_of))
+
+    log.info("decoy pool from %d molecules", min(n, args.decoy_pool_molecules))
+    maker = DecoyMaker.from_smiles(ids.tolist(), molecules.column("smiles").to_pylist(), params,
+                                   seed=args.decoy_seed, n_pool_molecules=args.decoy_pool_molecules)
+    meta_cols = {k: molecules.column(k).to_pylist() for k in ("mol_id", "inchikey14", "smiles", "formula")}
+    shards, rejects, truncated = [], [], []
+    n_fragments = 0
+    builder, current = ShardBuilder(), None
+
+    def flush(k, b):
+        if not len(b):
+            return
+        path = out / f"shard-{k:04d}.parquet"
+        table = b.table()
+        write_table(table, path, row_group_size=ROW_GROUP_ROWS)
+        masses = table.column("exact_mass").to_numpy()
+        decoy = table.column("is_decoy").to_numpy(zero_copy_only=False)
+        shards.append({"file": path.name, "min_mass": k * args.shard_width_da,
+                       "max_mass": (k + 1) * args.shard_width_da,
+                       "first_mass": float(masses.min()), "last_mass": float(masses.max()),
+                       "n_targets": int((~decoy).sum()), "n_decoys": int(decoy.sum()),
+                       "sha256": sha256_file(path)})
+
+    bar = progress(total=n, desc="fragment", unit="mol")
+    for row, result, error in iter_fragmented(molecules, order, params, maker.pool, args.decoy_seed,
+                                              maker.options, threads=args.threads):
+        bar.update(1)
+        k = int(shard_of[row])
+        if current is None:
+            current = k
+        if k != current:
+            flush(current, builder)
+            builder, current = ShardBuilder(), k
+        if error is not None:
+            rejects.append({"source": Path(args.molecules).name, "record": int(row),
+                            "record_id": meta_cols["mol_id"][row], "reason": FRAGMENTATION_FAILED,
+                            "detail": error[:200]})
+            continue
+        fmass, parent, bond, depth, decoy, n_nodes, complete = result
+        if not complete:
+            truncated.append(meta_cols["mol_id"][row])
+        meta = {k2: v[row] for k2, v in meta_cols.items()}
+        meta["exact_mass"] = float(mass[row])
+        builder.add(meta, False, fmass, parent, bond, depth, n_nodes)
+        builder.add(meta, True, decoy, parent, bond, depth, n_nodes)
+        n_fragments += len(fmass)
+    bar.close()
+    flush(current, builder)
+
+    write_table(rejects_table(rejects) if rejects else pa.table({c: [] for c in REJECTS.names}, schema=REJECTS),
+                out / "rejects.parquet", REJECTS)
+    n_targets = sum(s["n_targets"] for s in shards)
+    manifest = {
+        "format": "specsweep-fragment-db-1",
+        "molecules": {"path": str(args.molecules), "sha256": sha256_file(args.molecules)},
+        "params": {**params.to_dict(), "shard_width_da": args.shard_width_da},
+        "decoys": maker.describe(),
+        "counts": {"molecules_in": n, "targets": n_targets, "decoys": sum(s["n_decoys"] for s in shards),
+                   "rejected": len(rejects), "target_fragments": n_fragments,
+                   "truncated_graphs": len(truncated)},
+        "truncated_mol_ids": truncated,
+        "shards": shards,
+    }
+    assert n_targets + len(rejects) == n
+    write_json(manifest, out / "manifest.json")
+    log.info("%d targets + %d decoys in %d shards (%d rejected, %d truncated)", n_targets,
+             manifest["counts"]["decoys"], len(shards), len(rejects), len(truncated))
+    return 0
