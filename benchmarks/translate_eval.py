@@ -38,6 +38,7 @@ def prepare(args):
     arrays["adduct_name"] = np.array([r["adduct"] or "[M+H]+" for r in recs], dtype=str)
     arrays["title"] = np.array([r["title"] for r in recs], dtype=str)
     arrays["precursor_mz"] = prec
+    arrays["raw_offsets"], arrays["raw_mz"], arrays["raw_intensity"] = offsets, mz, inten  # processed peaks
     save_arrays(args.output, arrays)
     print(f"{len(recs)} spectra -> {args.output}")
 
@@ -79,7 +80,16 @@ def score(args):
     settings = {"beam order": [], "no formula (precursor re-rank)": [], "formula given": []}
     if stage:
         settings["formula from formula stage"] = []
+    scorer = None
+    if args.model:
+        from specsweep.translate.fragscore import load_fragment_scorer
+        from specsweep.translate.rerank import RerankWeights
+        scorer = load_fragment_scorer(args.model)
+        fw = RerankWeights(fragment_weight=args.fragment_weight)
+        settings["no formula + fragment score"] = []
+        settings["formula given + fragment score"] = []
     n_valid = 0
+    off = arrays.get("raw_offsets")
     for i, texts in enumerate(raw["texts"].tolist()):
         cands, invalid = parse_candidates(texts, raw["logprob"][i])
         n_valid += len(texts) - invalid
@@ -90,6 +100,13 @@ def score(args):
         if stage:
             sid = args.id_prefix + str(i)
             settings["formula from formula stage"].append([c.smiles for c in rerank(cands, prec, add, stage.get(sid))])
+        if scorer is not None:
+            mz = arrays["raw_mz"][off[i]:off[i + 1]]
+            inten = arrays["raw_intensity"][off[i]:off[i + 1]]
+            fs = lambda s: scorer(s, mz, inten, prec, add)  # noqa: E731
+            settings["no formula + fragment score"].append([c.smiles for c in rerank(cands, prec, add, None, fs, fw)])
+            settings["formula given + fragment score"].append(
+                [c.smiles for c in rerank(cands, prec, add, str(arrays["formula"][i]), fs, fw)])
     out = {name: de_novo_metrics(truth, preds) for name, preds in settings.items()}
     total = sum(len(t) for t in raw["texts"].tolist())
     out["valid_fraction"] = n_valid / max(1, total)
@@ -120,6 +137,8 @@ def main():
     s.add_argument("--formulas", help="formulas.parquet of the same spectra (optional)")
     s.add_argument("--id-prefix", default="massbank_hr_pos_MH_dev_500:",
                    help="spectrum_id = prefix + index in the MGF")
+    s.add_argument("--model", help="logRank model JSON: adds re-ranking by the candidates' fragment scores")
+    s.add_argument("--fragment-weight", type=float, default=0.5, help="weight of the fragment score")
     s.add_argument("--output", help="write the metrics JSON here too")
     s.set_defaults(func=score)
     args = p.parse_args()

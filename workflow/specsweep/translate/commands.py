@@ -53,7 +53,7 @@ def register(sub) -> None:
     t.add_argument("--beam-size", type=int, default=10, help="beams (candidates) per spectrum")
     t.add_argument("--batch-size", type=int, default=128, help="spectra decoded together")
     t.add_argument("--mass-tol-ppm", type=float, default=10.0, help="precursor agreement tolerance, ppm")
-    t.add_argument("--fragment-weight", type=float, default=0.1,
+    t.add_argument("--fragment-weight", type=float, default=0.5,
                    help="weight of the fragmentation-graph score in the re-ranking (when --model is given)")
     t.add_argument("--device", default="auto", help="auto | cpu | cuda")
     t.add_argument("--threads", type=int, default=0, help="CPU threads for torch (0 = torch default)")
