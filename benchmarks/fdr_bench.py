@@ -10,6 +10,12 @@ writes a plot of estimated against true FDR.
 
     nice -n 10 .venv/bin/python benchmarks/fdr_bench.py \\
         --candidates /tmp/specsweep-bench/dev500_candidates.parquet --db /tmp/specsweep-bench/np_db
+
+With --direct the candidates are made here instead, without a database build: every
+natural-product molecule within 0.02 Da of a spectrum's [M+H]+ neutral mass and its decoy
+(``DecoyMaker``: pieces of its isomers, i.e. the NP molecules of the same exact mass, else of
+2,000 sampled molecules; seed 0) are fragmented and scored with the search
+kernel and the default logRank model (fragment tolerance 0.01 Da, hydrogen shifts -1, 0, +1).
 """
 
 from __future__ import annotations
@@ -31,8 +37,12 @@ from specsweep.files import read_table
 from specsweep.schema import CANDIDATES
 
 REPO = Path(__file__).resolve().parents[1]
-DEV_500 = REPO.parent / "shared" / "data" / "spectra" / "massbank_hr_pos_MH_dev_500.mgf"
+SHARED = REPO.parent / "shared" / "data"
+DEV_500 = SHARED / "spectra" / "massbank_hr_pos_MH_dev_500.mgf"
+NP_TSV = SHARED / "molecules" / "natural_products.tsv.gz"
+WORK = Path("/tmp/fdr-bench")
 THRESHOLDS = (0.01, 0.05, 0.10)
+DECOY_OPTIONS = {}
 
 
 def plain_qvalues(scores, is_decoy):
@@ -69,6 +79,127 @@ def speed(n: int = 200_000, seed: int = 0) -> None:
           f"(plain Python), ratio {t_plain / t_fast:.0f}x")
 
 
+def np_table() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(smiles, inchikey14, exact mass) of the natural-product table sorted by mass, cached."""
+    cache = WORK / "np_masses.npz"
+    if cache.exists():
+        z = np.load(cache, allow_pickle=True)
+        return z["smiles"], z["ik14"], z["mass"]
+    import gzip
+    from rdkit import Chem, RDLogger
+    from rdkit.Chem import Descriptors
+    RDLogger.DisableLog("rdApp.*")
+    smiles, keys, mass = [], [], []
+    with gzip.open(NP_TSV, "rt") as fh:
+        next(fh)
+        for line in fh:
+            smi = line.split("\t")[1]
+            mol = Chem.MolFromSmiles(smi)
+            if mol is not None:
+                smiles.append(smi)
+                keys.append(Chem.MolToInchiKey(mol)[:14])
+                mass.append(Descriptors.ExactMolWt(mol))
+    order = np.argsort(mass, kind="stable")
+    out = (np.asarray(smiles, object)[order], np.asarray(keys, object)[order], np.asarray(mass)[order])
+    WORK.mkdir(parents=True, exist_ok=True)
+    np.savez(cache, smiles=out[0], ik14=out[1], mass=out[2])
+    return out
+
+
+def direct_candidates(spectra: Path, out: Path, tol_da: float = 0.02, isomer_pool: bool = False) -> Path:
+    """Score each spectrum against the NP molecules in its [M+H]+ window and their decoys."""
+    from specsweep.chem.masses import PROTON
+    from specsweep.fdr.decoys import DecoyMaker, build_pool
+    from specsweep.fragment.graph import fragment_smiles
+    from specsweep.model.tables import default_model_path, load_model
+    from specsweep.search.kernels import score_pairs
+    from specsweep.files import write_table
+
+    smiles, keys, mass = np_table()
+    t0 = time.perf_counter()
+    maker = DecoyMaker.from_smiles(list(keys), list(smiles), seed=0, n_pool_molecules=2000,
+                                   **DECOY_OPTIONS)
+    print(f"decoy pool: {maker.pool.size} fragment masses, {time.perf_counter() - t0:.1f} s")
+    llr = load_model(default_model_path()).llr_tables()
+    shifts = np.array([-1, 0, 1], np.int64)
+    cols = ["spectrum_id", "precursor_mz", "mz", "intensity", "log_rank"]
+    tab = pa.concat_tables(pq.read_table(p, columns=cols) for p in sorted(spectra.glob("part-*.parquet")))
+    graphs: dict = {}
+    fragments: dict = {}
+    t_frag = t_decoy = 0.0
+
+    def frag(j):
+        if j not in fragments:
+            try:
+                fragments[j] = fragment_smiles(smiles[j])
+            except (ValueError, KeyError):
+                fragments[j] = None
+        return fragments[j]
+
+    def pool_for(j):
+        if not isomer_pool:
+            return None
+        a = np.searchsorted(mass, mass[j] - 1e-6)
+        b = np.searchsorted(mass, mass[j] + 1e-6, side="right")
+        return build_pool(frag(i) for i in range(a, b) if i != j and frag(i) is not None)
+
+    rows = {k: [] for k in CANDIDATES.names}
+    for sid, pmz, mz, it, lr in zip(*(tab.column(c).to_pylist() for c in cols)):
+        m = pmz - PROTON
+        lo, hi = np.searchsorted(mass, m - tol_da), np.searchsorted(mass, m + tol_da, side="right")
+        entries = []
+        for j in range(lo, hi):
+            if keys[j] not in graphs:
+                t = time.perf_counter()
+                fg = frag(j)
+                t_frag += time.perf_counter() - t
+                if fg is None:
+                    graphs[keys[j]] = None
+                else:
+                    pool = pool_for(j)
+                    t = time.perf_counter()
+                    dm = maker.decoy(keys[j], fg.mass, fg.parent, fg.bond, fg.depth, pool=pool)
+                    t_decoy += time.perf_counter() - t
+                    graphs[keys[j]] = (fg, dm)
+            if graphs[keys[j]] is not None:
+                entries.append((j, False))
+                entries.append((j, True))
+        if not entries:
+            continue
+        n = len(entries)
+        parts = [(graphs[keys[j]][0], graphs[keys[j]][1] if d else graphs[keys[j]][0].mass)
+                 for j, d in entries]
+        off = np.concatenate(([0], np.cumsum([fg.mass.size for fg, _ in parts]))).astype(np.int64)
+        score, matched, expl = np.empty(n), np.empty(n, np.int32), np.empty(n)
+        mz = np.asarray(mz, np.float64)
+        score_pairs(np.zeros(n, np.int64), np.arange(n, dtype=np.int64), np.ones(n, np.int8),
+                    np.array([0, mz.size], np.int64), mz, np.asarray(lr, np.int8),
+                    np.asarray(it, np.float64), off,
+                    np.concatenate([fm for _, fm in parts]).astype(np.float64),
+                    np.concatenate([fg.parent for fg, _ in parts]).astype(np.int32),
+                    np.concatenate([fg.bond for fg, _ in parts]).astype(np.int16),
+                    np.concatenate([fg.depth for fg, _ in parts]).astype(np.int8),
+                    llr, 0.01, 0.0, shifts, score, matched, expl)
+        order = sorted(range(n), key=lambda k: (-score[k], keys[entries[k][0]], entries[k][1]))
+        for rank, k in enumerate(order, 1):
+            j, d = entries[k]
+            theo = mass[j] + PROTON
+            for name, v in (("spectrum_id", sid), ("rank", rank), ("mol_id", keys[j]),
+                            ("is_decoy", d), ("inchikey14", keys[j]), ("smiles", smiles[j]),
+                            ("exact_mass", mass[j]), ("adduct", "[M+H]+"), ("charge", 1),
+                            ("precursor_error_ppm", (pmz - theo) / theo * 1e6),
+                            ("score", score[k]), ("n_matched_peaks", matched[k]),
+                            ("explained_intensity", expl[k])):
+                rows[name].append(v)
+    n_mol = sum(g is not None for g in graphs.values())
+    print(f"direct search: {len(rows['score'])} scored pairs, {n_mol} molecules fragmented in "
+          f"{t_frag:.1f} s, their decoys made in {t_decoy:.1f} s "
+          f"({t_decoy / max(t_frag, 1e-9):.2f}x the fragmentation time)")
+    path = out / "direct_candidates.parquet"
+    write_table(pa.table(rows, schema=CANDIDATES), path, CANDIDATES)
+    return path
+
+
 def winners_with_truth(candidates: Path, spectra: Path):
     table = read_table(candidates, CANDIDATES)
     ann = pa.concat_tables(pq.read_table(p, columns=["spectrum_id", "annotation_inchikey14"])
@@ -101,14 +232,26 @@ def main() -> None:
     ap.add_argument("--candidates", type=Path, default=Path("/tmp/specsweep-bench/dev500_candidates.parquet"))
     ap.add_argument("--spectra", type=Path, help="ingested dev_500 folder (default: ingest it here)")
     ap.add_argument("--db", type=Path, help="database folder, to check its decoy balance")
+    ap.add_argument("--no-isomer-pool", action="store_true",
+                    help="with --direct: draw decoys from the fallback pool, not from their isomers")
+    ap.add_argument("--direct", action="store_true",
+                    help="make the candidates here (no database build), see the module docstring")
     ap.add_argument("--plot", type=Path, default=REPO / "benchmarks" / "fdr_calibration.png")
+    ap.add_argument("--decoy-option", action="append", default=[], metavar="NAME=VALUE",
+                    help="with --direct: make_decoy_masses option (e.g. min_separation_da=0)")
     args = ap.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="fdr-bench-"))
+    for opt in args.decoy_option:
+        name, value = opt.split("=")
+        DECOY_OPTIONS[name] = float(value)
+    WORK.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="run-", dir=WORK))
     spectra = args.spectra
     if spectra is None:
         from specsweep.spectra.ingest import ingest
         spectra = work / "SPECTRA"
         ingest([DEV_500], spectra)
+    if args.direct:
+        args.candidates = direct_candidates(spectra, work, isomer_pool=not args.no_isomer_pool)
 
     t = time.perf_counter()
     summary = run_fdr(args.candidates, spectra, work / "FDR", db=args.db)

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from specsweep.chem.masses import HYDROGEN
-from specsweep.fdr.decoys import (DecoyMaker, build_pool, make_decoy_masses, mol_seed,
-                                  pool_molecule_indices)
+from specsweep.fdr.decoys import (DecoyMaker, build_pool, cut_pieces, isomer_pools,
+                                  make_decoy_masses, mol_seed, pool_molecule_indices)
 
 # a small hand-made graph: root 300 cut into two complementary pieces, each cut again
 MASS = np.array([300.1, 200.05, 100.05, 150.02, 50.03, 80.0])
@@ -35,7 +35,10 @@ def test_array_graph_shape_precursor_and_order():
     # 1 and 2 are complementary pieces of the root in the target; they stay complementary
     assert d[1] + d[2] == pytest.approx(d[0], abs=1e-9)
     assert d[3] + d[4] == pytest.approx(d[1], abs=1e-9)
+    # with a separation, no decoy fragment lands on a target fragment ion (-2..+2 H)
+    d = make_decoy_masses(MASS, PARENT, BOND, DEPTH, POOL, 1, min_separation_da=0.02)
     assert (ion_distance(d, MASS) >= 0.02).all()
+    assert (d[1:] < d[PARENT[1:]]).all()
 
 
 def test_seeded_and_reproducible():
@@ -60,6 +63,17 @@ def test_pool_choice_ignores_input_order():
     assert chosen != {ids[i] for i in pool_molecule_indices(ids, 40, seed=2)}
 
 
+def test_isomer_pools_hold_the_other_isomers_pieces():
+    g1 = (np.array([100.0, 60.0, 40.0]), np.array([-1, 0, 0]))
+    g2 = (np.array([100.0, 70.0, 30.0, 20.0]), np.array([-1, 0, 0, 1]))
+    g3 = (np.array([150.0, 50.0]), np.array([-1, 0]))
+    np.testing.assert_allclose(cut_pieces(*g2), [30.0, 30.0, 20.0])
+    pools = list(isomer_pools(["C5", "C5", "C7"], [g1, g2, g3]))
+    np.testing.assert_allclose(pools[0], [20.0, 30.0, 30.0])      # g2's pieces
+    np.testing.assert_allclose(pools[1], [40.0, 40.0])            # g1's pieces
+    assert pools[2].size == 0                                     # no isomer: maker's own pool
+
+
 def test_bad_graphs_are_refused():
     with pytest.raises(ValueError, match="root"):
         make_decoy_masses(MASS, np.array([0, 0, 0, 1, 1, 2]), BOND, DEPTH, POOL, 0)
@@ -69,46 +83,80 @@ def test_bad_graphs_are_refused():
         DecoyMaker(np.empty(0))
 
 
+def ion_overlap(a, b):
+    """Share of a's distinct non-root masses lying on one of b's fragment ions (0.01 Da, -1..+1 H)."""
+    ions = (np.unique(b[1:])[:, None] + np.arange(-1, 2) * HYDROGEN).ravel()
+    ua = np.unique(np.round(a[1:], 6))
+    return float((np.abs(ua[:, None] - ions[None, :]) <= 0.01).any(axis=1).mean())
+
+
 @pytest.fixture(scope="module")
 def real_graphs(demo_molecules):
     graph = pytest.importorskip("specsweep.fragment.graph")
+    from rdkit import Chem
+    from rdkit.Chem.rdMolDescriptors import CalcMolFormula
     with open(demo_molecules) as fh:
         rows = list(csv.DictReader(fh, delimiter="\t"))
-    # the 50 spectra structures come first; take them and a spread of natural products
-    picked = rows[:50:5] + rows[50::150]
-    graphs = [(r["id"], graph.fragment_smiles(r["smiles"])) for r in picked]
-    pool_ids = [r["id"] for r in rows[1::60]]
-    pool = build_pool(graph.fragment_smiles(r["smiles"]).mass for r in rows[1::60])
-    return graphs, pool, pool_ids
+    formula = {r["id"]: CalcMolFormula(Chem.MolFromSmiles(r["smiles"])) for r in rows}
+    groups: dict = {}
+    for r in rows:
+        groups.setdefault(formula[r["id"]], []).append(r)
+    # isomer groups of 3-6 molecules (a spectrum's wrong candidates are mostly isomers)
+    iso = [g[:6] for f, g in sorted(groups.items()) if len(g) >= 3][:12]
+    iso = [[(r["id"], graph.fragment_smiles(r["smiles"])) for r in g] for g in iso]
+    pool = build_pool(graph.fragment_smiles(r["smiles"]) for r in rows[1::60])
+    return iso, pool
 
 
-def test_real_molecules_keep_shape_and_change_fragment_masses(real_graphs):
-    graphs, pool, _ = real_graphs
+def test_real_molecules_keep_shape_and_differ_from_target(real_graphs):
+    iso, pool = real_graphs
     maker = DecoyMaker(pool, seed=0)
-    n_near = n_total = 0
-    distinct_ratio = []
-    for mol_id, fg in graphs:
-        d = maker.decoy(mol_id, fg.mass, fg.parent, fg.bond, fg.depth)
-        assert d.shape == fg.mass.shape and d[0] == fg.mass[0]
-        if len(fg) == 1:
-            continue
-        assert (d[1:] > 0).all() and (d[1:] < d[fg.parent[1:]]).all()
-        dist = ion_distance(d, fg.mass)
-        n_near += int((dist < 0.02).sum())
-        n_total += dist.size
-        distinct_ratio.append(np.unique(np.round(d[1:], 6)).size / np.unique(np.round(fg.mass[1:], 6)).size)
-        # fragments that are complementary in the target stay complementary in the decoy
-        for i in range(1, len(fg) - 1):
-            j = i + 1
-            p = fg.parent[i]
-            if fg.parent[j] == p and fg.bond[i] == fg.bond[j] and \
-                    abs(fg.mass[i] + fg.mass[j] - fg.mass[p]) < 1e-6:
-                assert d[i] + d[j] == pytest.approx(d[p], abs=1e-6)
-    assert n_total > 500
-    # the decoy does not reproduce the target's fragment ions (allowing -2..+2 H)
-    assert n_near / n_total < 0.01, f"{n_near} of {n_total} decoy fragments on a target ion"
+    decoy_overlap, isomer_overlap, distinct_ratio = [], [], []
+    n_checked = 0
+    for group in iso:
+        ids = [m for m, _ in group]
+        graphs = [g for _, g in group]
+        decoys = list(maker.decoys(ids, ["same"] * len(ids), graphs))
+        for k, (fg, d) in enumerate(zip(graphs, decoys)):
+            assert d.shape == fg.mass.shape and d[0] == fg.mass[0]
+            assert (d[1:] > 0).all() and (d[1:] < d[fg.parent[1:]]).all()
+            n_distinct = np.unique(np.round(fg.mass[1:], 6)).size
+            if n_distinct < 5:
+                continue
+            n_checked += 1
+            decoy_overlap.append(ion_overlap(d, fg.mass))
+            # never the target's own fragment mass set
+            assert not np.array_equal(np.unique(np.round(d, 3)), np.unique(np.round(fg.mass, 3)))
+            isomer_overlap.append(np.mean([ion_overlap(o.mass, fg.mass)
+                                           for j, o in enumerate(graphs) if j != k]))
+            distinct_ratio.append(np.unique(np.round(d[1:], 6)).size / n_distinct)
+            # pieces of one cut stay complementary
+            for i in range(1, len(fg) - 1):
+                j, p = i + 1, fg.parent[i]
+                if fg.parent[j] == p and fg.bond[i] == fg.bond[j] and \
+                        abs(fg.mass[i] + fg.mass[j] - fg.mass[p]) < 1e-6:
+                    assert d[i] + d[j] == pytest.approx(d[p], abs=1e-6)
+    assert n_checked >= 20
+    decoy_overlap = np.array(decoy_overlap)
+    # on average a decoy shares no more of its target's fragment ions than the target's isomers
+    # do (small isomers share nearly all, so single decoys may too)
+    assert decoy_overlap.mean() <= np.mean(isomer_overlap) + 0.05
+    assert np.median(decoy_overlap) < 0.9
     # about as many distinct fragment masses as the target (else decoys would match more peaks)
     assert 0.8 < np.mean(distinct_ratio) < 1.25
+
+
+def test_separation_keeps_decoys_off_target_ions(real_graphs):
+    iso, pool = real_graphs
+    maker = DecoyMaker(pool, seed=0, min_separation_da=0.02)
+    near = total = 0
+    for group in iso[:6]:
+        for mol_id, fg in group:
+            d = maker.decoy(mol_id, fg.mass, fg.parent, fg.bond, fg.depth)
+            dist = ion_distance(d, fg.mass)
+            near += int((dist < 0.02).sum())
+            total += dist.size
+    assert total > 300 and near / total < 0.01
 
 
 def test_equal_target_masses_share_a_decoy_mass():

@@ -4,42 +4,43 @@ Decoys
 ------
 molDiscovery estimates FDR by searching spectra against target fragmentation graphs and against
 "randomly shuffled" copies of them (Cao et al. 2021, Methods, "Computing FDR"); the exact shuffle is
-not published, so this is our own method. One decoy is made per target, at database build time:
+not published, so this is our own method. One decoy is made per target, at database build time.
+A decoy must look, to a spectrum, like a *wrong* target of the same precursor mass; in a natural
+product database those are mostly isomers that share part of the true compound's fragments.
 
 1. The decoy keeps the target's graph exactly: same nodes, parents, bond-type codes and depths,
    and the same precursor mass (node 0). Only the masses of the other fragments change, so the
-   scoring model (which looks at bond types, depth and the parent's peak rank) treats target and
-   decoy alike, and a decoy is searched in the same precursor window as its target.
-2. Nodes are visited parents first (by depth). A child's decoy mass is drawn from a *pool of real
-   fragment masses* (the non-root fragments of a fixed sample of database molecules, duplicates
-   kept, so common fragments are drawn as often as they occur). The draw is uniform among pool
-   masses within ``window_da`` of ``f * P'``, where ``f = m_child / m_parent`` is the child's
-   relative size in the target and ``P'`` is the parent's *decoy* mass; the window is clipped to
-   ``[min_fragment_da, P' - min_fragment_da]`` so every decoy fragment is lighter than its decoy
-   parent. (If no pool mass lies in the window, a uniform value in it is used; if the parent is
-   too light for the window, ``f * P'``.)
-3. The two pieces of one cut are complementary in the target (their masses add up to the
-   parent's). Such pairs (same parent, same bond code, masses summing to the parent's within
-   1e-6 Da) stay complementary: one side is drawn as in 2., the other gets ``P' - drawn``.
-   Fragments with the same target mass (same composition, other atoms, e.g. the three N-methyl
-   losses of caffeine) get the same decoy mass whenever it is lighter than their decoy parent,
-   so a decoy has about as many distinct fragment masses as its target (more distinct masses
-   would match more random peaks and make decoys score higher than wrong targets).
-4. A draw is rejected and repeated (up to ``max_tries`` times; the last draw is kept) if the
-   drawn mass, or its complement, lies within ``min_separation_da`` of any target fragment mass
-   shifted by -2..+2 hydrogens; so the decoy does not reproduce the target's fragment ions under
-   the hydrogen shifts the search allows. The second half of the tries draws uniformly in the
-   window instead of from the pool (low-mass windows hold few distinct real masses, most of
-   them also in the target). A reused or complementary mass (3.) is subject to the same test.
-5. Randomness: a NumPy Generator seeded from ``(global seed, BLAKE2b hash of mol_id)``, so a
-   molecule's decoy depends only on the seed, the pool and its own graph, never on which shard or
-   in which order it is made. The pool is made from the molecules with the smallest
-   ``BLAKE2b(seed, mol_id)`` (:func:`pool_molecule_indices`), so it too does not depend on
-   sharding or input order.
-
-Decoy masses are therefore sums and differences of real fragment masses: their mass defects are
-plausible, and decoys of similar precursor mass look to a spectrum like unrelated real molecules,
-which is what a decoy must imitate (a wrong target).
+   scoring model (bond types, depth, the parent's peak rank) treats target and decoy alike, and a
+   decoy is searched in the same precursor window as its target.
+2. Every cut splits a parent of mass ``P`` into a child and the rest; its *smaller piece*
+   (``min(child, P - child)``) is a recurring group: a small fragment such as a phenyl, or a
+   neutral loss such as water or a hexose. Nodes are visited parents first (by depth). For each
+   child, a smaller piece is drawn uniformly from a *pool of real smaller pieces* lying within
+   ``window_da`` (default 25 Da) of the target's own smaller piece, and clipped to
+   ``[min_fragment_da, P'/2]`` where ``P'`` is the parent's decoy mass. The decoy child is the
+   drawn piece if the child was the smaller piece in the target, else ``P' - piece``; so every
+   decoy fragment is lighter than its decoy parent, and common losses (``P' - H2O``) and common
+   small fragments occur in decoys about as often as in real molecules. (No pool piece in the
+   window: a uniform value in it; window empty: ``P'/2``.)
+3. The pool: the smaller pieces of the molecule's *isomers* (other database molecules with the
+   same formula, :func:`isomer_pools`), so a decoy shares fragments with the compounds in its
+   precursor window about as much as an isomer does; for a molecule without isomers, the pieces
+   of a fixed sample of database molecules (:meth:`DecoyMaker.from_smiles`). Pools keep
+   duplicates, so frequent pieces are drawn as often as they occur.
+4. The two pieces of one cut stay complementary (same parent, same bond code, masses summing to
+   the parent's within 1e-6 Da in the target): the second gets ``P' - first``. Fragments with the
+   same target mass share one decoy mass whenever it is lighter than their decoy parent, so a
+   decoy has about as many distinct fragment masses as its target (more would match more random
+   peaks).
+5. A decoy never copies its target: its masses come from other molecules. Optionally
+   (``min_separation_da > 0``) draws within that distance of any target fragment mass shifted by
+   -2..+2 H are redrawn (up to ``max_tries``, the second half uniform in the window); this is off
+   by default because it makes decoys weaker than wrong targets (benchmarks/RESULTS.md, "fdr").
+6. Randomness: a NumPy Generator seeded from ``(global seed, BLAKE2b hash of mol_id)``. A
+   molecule's decoy depends only on the seed, its graph and its pool (its isomers, which share
+   its exact mass and so its shard), never on shard layout or processing order. The fallback pool
+   comes from the molecules with the smallest ``BLAKE2b(seed, mol_id)``
+   (:func:`pool_molecule_indices`).
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ from numba import njit
 
 from specsweep.chem.masses import HYDROGEN
 
-METHOD = "pool-redraw-v1"
+METHOD = "piece-redraw-v2"
 
 
 def mol_seed(seed: int, mol_id: str) -> np.random.SeedSequence:
@@ -72,12 +73,65 @@ def pool_molecule_indices(mol_ids, n: int, seed: int = 0) -> np.ndarray:
     return np.sort(chosen)
 
 
-def build_pool(mass_arrays) -> np.ndarray:
-    """Sorted float64 pool of the non-root fragment masses (index 1..) of the given graphs."""
-    parts = [np.asarray(m, dtype=np.float64)[1:] for m in mass_arrays]
+def cut_pieces(mass, parent) -> np.ndarray:
+    """Mass of the smaller piece of every cut of a graph: min(child, parent - child), Da.
+
+    The smaller piece is a fragment (e.g. a phenyl) or a neutral loss (e.g. water, a hexose);
+    either way it is the part of a cut that recurs across molecules."""
+    mass = np.asarray(mass, dtype=np.float64)
+    parent = np.asarray(parent)
+    child = mass[1:]
+    return np.minimum(child, mass[parent[1:]] - child)
+
+
+def build_pool(graphs) -> np.ndarray:
+    """Sorted float64 pool of the smaller cut pieces (:func:`cut_pieces`) of the given graphs,
+    each given as ``(mass, parent)`` or an object with ``.mass`` and ``.parent``."""
+    parts = []
+    for g in graphs:
+        mass, parent = (g.mass, g.parent) if hasattr(g, "mass") else g
+        parts.append(cut_pieces(mass, parent))
     pool = np.concatenate(parts) if parts else np.empty(0)
     pool = pool[np.isfinite(pool) & (pool > 0)]
     return np.sort(pool, kind="stable")
+
+
+def isomer_pools(group_keys, graphs):
+    """For each molecule, the sorted cut pieces of the *other* molecules with the same key.
+
+    ``group_keys``: one key per molecule (the molecular formula, so the group is the molecule's
+    isomers, which share its precursor window); ``graphs``: ``(mass, parent)`` pairs or objects
+    with ``.mass`` and ``.parent``, same order. Yields one float64 array per molecule, in input
+    order; empty when the molecule has no isomer (then :class:`DecoyMaker` uses its own pool).
+    Isomers have one exact mass, so they always fall in the same mass shard.
+    """
+    graphs = list(graphs)
+    keys = list(group_keys)
+    members: dict = {}
+    for i, k in enumerate(keys):
+        members.setdefault(k, []).append(i)
+    cache: dict = {}
+    for i, k in enumerate(keys):
+        group = members[k]
+        if len(group) == 1:
+            yield np.empty(0)
+            continue
+        if k not in cache:
+            cache.clear()
+            pieces = []
+            owner = []
+            for j in group:
+                g = graphs[j]
+                mass, parent = (g.mass, g.parent) if hasattr(g, "mass") else g
+                pc = cut_pieces(mass, parent)
+                pieces.append(pc)
+                owner.append(np.full(pc.size, j, np.int64))
+            pieces = np.concatenate(pieces)
+            owner = np.concatenate(owner)
+            order = np.argsort(pieces, kind="stable")
+            cache[k] = (pieces[order], owner[order])
+        sorted_pieces, owner = cache[k]
+        yield sorted_pieces[owner != i]
 
 
 @njit(cache=True)
@@ -129,7 +183,7 @@ def _complement_partners(mass, parent, bond):
 
 @njit(cache=True)
 def _draw(center, lo, hi, pool, uniforms_i, target_sorted, offsets, min_separation_da, pd,
-          paired):
+          paired, small_child=True):
     """A pool mass near ``center`` in [lo, hi], drawn again while it (or its complement
     ``pd - draw`` when ``paired``) would reproduce a target fragment ion. The second half of the
     tries draws uniformly in [lo, hi] instead (for crowded low-mass windows)."""
@@ -145,9 +199,12 @@ def _draw(center, lo, hi, pool, uniforms_i, target_sorted, offsets, min_separati
             cand = pool[min(a + int(u * (b - a)), b - 1)]
         else:
             cand = lo + u * (hi - lo)
-        if _forbidden(target_sorted, cand, min_separation_da, offsets):
+        if min_separation_da <= 0.0:
+            break
+        child = cand if small_child else pd - cand
+        if _forbidden(target_sorted, child, min_separation_da, offsets):
             continue
-        if paired and _forbidden(target_sorted, pd - cand, min_separation_da, offsets):
+        if paired and _forbidden(target_sorted, pd - child, min_separation_da, offsets):
             continue
         break
     return cand
@@ -182,12 +239,15 @@ def _decoy_kernel(mass, parent, order, partner, group, n_groups, pool, uniforms,
                 target_sorted, pd - vj, min_separation_da, offsets):
             cand = pd - vj                # complement of an already mapped mass
         if cand != cand:
-            frac = mass[i] / mass[p] if mass[p] > 0 else 0.5
-            center = frac * pd
-            lo = max(center - window_da, min_fragment_da)
-            hi = min(center + window_da, pd - min_fragment_da)
-            cand = _draw(center, lo, hi, pool, uniforms[i], target_sorted, offsets,
-                         min_separation_da, pd, j >= 0)
+            # draw the smaller piece of the cut from real pieces of similar size
+            piece = min(mass[i], mass[p] - mass[i])
+            small_child = mass[i] <= mass[p] - mass[i]
+            lo = max(piece - window_da, min_fragment_da)
+            hi = min(piece + window_da, 0.5 * pd)
+            center = min(max(piece, lo), hi) if hi > lo else 0.5 * pd
+            drawn = _draw(center, lo, hi, pool, uniforms[i], target_sorted, offsets,
+                          min_separation_da, pd, True, small_child)
+            cand = drawn if small_child else pd - drawn
         out[i] = cand
         done[i] = True
         if gval[group[i]] != gval[group[i]]:
@@ -201,12 +261,13 @@ def _decoy_kernel(mass, parent, order, partner, group, n_groups, pool, uniforms,
 
 
 def make_decoy_masses(mass, parent, bond, depth, pool, rng, *, window_da: float = 25.0,
-                      min_fragment_da: float = 12.0, min_separation_da: float = 0.02,
+                      min_fragment_da: float = 12.0, min_separation_da: float = 0.0,
                       max_h_shift: int = 2, max_tries: int = 16) -> np.ndarray:
     """Decoy fragment masses (float64, Da) for one target fragmentation graph.
 
     ``mass`` float64 (index 0 = whole molecule), ``parent`` int (-1 for the root), ``bond`` int
-    bond-type codes, ``depth`` int; ``pool``: ascending real fragment masses (:func:`build_pool`);
+    bond-type codes, ``depth`` int; ``pool``: ascending real smaller cut pieces, Da
+    (:func:`build_pool`, :func:`isomer_pools`);
     ``rng``: a ``numpy.random.Generator`` or anything ``default_rng`` accepts. The result has the
     same length; the root keeps its mass; every other node gets a re-drawn mass below its decoy
     parent's (see the module docstring for the method). Graph shape, bond codes and depths are
@@ -246,8 +307,8 @@ def make_decoy_masses(mass, parent, bond, depth, pool, rng, *, window_da: float 
 class DecoyMaker:
     """Makes the decoy of each target with one pool and one global seed.
 
-    >>> maker = DecoyMaker(pool, seed=0)
-    >>> decoy_mass = maker.decoy(mol_id, fg.mass, fg.parent, fg.bond, fg.depth)
+    >>> maker = DecoyMaker.from_smiles(all_mol_ids, all_smiles, params, seed=0)
+    >>> for decoy_mass in maker.decoys(shard_mol_ids, shard_formulas, shard_graphs): ...
     """
 
     def __init__(self, pool, seed: int = 0, **options):
@@ -268,15 +329,30 @@ class DecoyMaker:
         masses = []
         for i in idx:
             try:
-                masses.append(fragment_smiles(smiles[i], params).mass)
+                masses.append(fragment_smiles(smiles[i], params))
             except ValueError:
                 continue
         return cls(build_pool(masses), seed=seed, **options)
 
-    def decoy(self, mol_id: str, mass, parent, bond, depth) -> np.ndarray:
-        """Decoy fragment masses for target ``mol_id`` (same length as ``mass``)."""
+    def decoy(self, mol_id: str, mass, parent, bond, depth, pool=None) -> np.ndarray:
+        """Decoy fragment masses for target ``mol_id`` (same length as ``mass``).
+
+        ``pool``: ascending cut pieces to draw from for this molecule (its isomers' pieces,
+        :func:`isomer_pools`); None or empty: the maker's own pool."""
         rng = np.random.default_rng(mol_seed(self.seed, mol_id))
-        return make_decoy_masses(mass, parent, bond, depth, self.pool, rng, **self.options)
+        use = self.pool if pool is None or len(pool) == 0 else pool
+        return make_decoy_masses(mass, parent, bond, depth, use, rng, **self.options)
+
+    def decoys(self, mol_ids, formulas, graphs):
+        """Decoy masses for a batch of targets, in order, each drawn from its isomers' pieces.
+
+        The batch must hold every database molecule of the formulas it contains (a whole mass
+        shard does: isomers share one exact mass), else decoys would depend on the batching.
+        ``graphs``: FragmentGraph objects (``.mass``, ``.parent``, ``.bond``, ``.depth``).
+        """
+        graphs = list(graphs)
+        for mol_id, fg, pool in zip(mol_ids, graphs, isomer_pools(formulas, graphs)):
+            yield self.decoy(mol_id, fg.mass, fg.parent, fg.bond, fg.depth, pool=pool)
 
     def describe(self) -> dict:
         """Parameters to record in the database manifest."""
