@@ -9,7 +9,7 @@ from rdkit import Chem
 
 from specsweep.fragment.graph import FragmentParams, fragment_mol
 from specsweep.fragment.metabolite_graph import build_metabolite_graph
-from tests.fragment.brute_force import brute_force_fragments
+from specsweep.fragment.reference import brute_force_fragments
 
 
 def _bitset_fragments(fg):

@@ -1,4 +1,4 @@
-"""Plain recursive fragmentation with networkx, the reference the bitset code is checked against.
+"""Plain recursive fragmentation with networkx: the reference the bitset code is checked and timed against.
 
 From each fragment (a set of metabolite-graph nodes), cut every bridge and every 2-edge cut of
 the subgraph it induces, within the bridge / 2-cut budget, and recurse on both sides.
