@@ -75,7 +75,7 @@ def run(args) -> int:
         if not len(b):
             return
         path = out / f"shard-{k:04d}.parquet"
-        table = b.table()
+        table = b.table(maker)
         write_table(table, path, row_group_size=ROW_GROUP_ROWS)
         masses = table.column("exact_mass").to_numpy()
         decoy = table.column("is_decoy").to_numpy(zero_copy_only=False)
@@ -86,8 +86,7 @@ def run(args) -> int:
                        "sha256": sha256_file(path)})
 
     bar = progress(total=n, desc="fragment", unit="mol")
-    for row, result, error in iter_fragmented(molecules, order, params, maker.pool, args.decoy_seed,
-                                              maker.options, threads=args.threads):
+    for row, result, error in iter_fragmented(molecules, order, params, threads=args.threads):
         bar.update(1)
         k = int(shard_of[row])
         if current is None:
@@ -100,13 +99,12 @@ def run(args) -> int:
                             "record_id": meta_cols["mol_id"][row], "reason": FRAGMENTATION_FAILED,
                             "detail": error[:200]})
             continue
-        fmass, parent, bond, depth, decoy, n_nodes, complete = result
+        fmass, parent, bond, depth, n_nodes, complete = result
         if not complete:
             truncated.append(meta_cols["mol_id"][row])
         meta = {k2: v[row] for k2, v in meta_cols.items()}
         meta["exact_mass"] = float(mass[row])
-        builder.add(meta, False, fmass, parent, bond, depth, n_nodes)
-        builder.add(meta, True, decoy, parent, bond, depth, n_nodes)
+        builder.add(meta, fmass, parent, bond, depth, n_nodes)
         n_fragments += len(fmass)
     bar.close()
     flush(current, builder)

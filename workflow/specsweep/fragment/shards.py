@@ -25,15 +25,12 @@ FRAGMENTATION_FAILED = "fragmentation_failed"
 _WORKER: dict = {}
 
 
-def _init_worker(params: dict, pool: np.ndarray, decoy_seed: int, decoy_options: dict):
-    from specsweep.fdr.decoys import DecoyMaker
+def _init_worker(params: dict):
     _WORKER["params"] = FragmentParams.from_dict(params)
-    _WORKER["decoys"] = DecoyMaker(pool, seed=decoy_seed, **decoy_options)
 
 
 def _fragment_chunk(chunk):
     params = _WORKER["params"]
-    maker = _WORKER["decoys"]
     out = []
     for mol_id, smiles in chunk:
         try:
@@ -41,8 +38,7 @@ def _fragment_chunk(chunk):
         except ValueError as exc:
             out.append((mol_id, None, str(exc)))
             continue
-        decoy = maker.decoy(mol_id, fg.mass, fg.parent, fg.bond, fg.depth)
-        out.append((mol_id, (fg.mass, fg.parent, fg.bond, fg.depth, decoy, fg.n_nodes, fg.complete), None))
+        out.append((mol_id, (fg.mass, fg.parent, fg.bond, fg.depth, fg.n_nodes, fg.complete), None))
     return out
 
 
@@ -54,32 +50,55 @@ def _list_array(values: list[np.ndarray], dtype) -> pa.Array:
 
 
 @dataclass
+class _Graph:
+    mass: np.ndarray
+    parent: np.ndarray
+    bond: np.ndarray
+    depth: np.ndarray
+
+
+@dataclass
 class ShardBuilder:
-    """Collects rows of one shard and turns them into a FRAGMENT_SHARD table."""
+    """Collects the targets of one shard; :meth:`table` adds their decoys and builds the rows.
 
-    cols: dict = field(default_factory=lambda: {n: [] for n in FRAGMENT_SHARD.names})
+    Decoys are made per shard because each decoy draws from its isomers' fragments
+    (:meth:`specsweep.fdr.decoys.DecoyMaker.decoys`), and isomers always share a shard.
+    """
 
-    def add(self, meta: dict, is_decoy: bool, mass, parent, bond, depth, n_nodes: int):
-        for key in ("mol_id", "inchikey14", "smiles", "formula", "exact_mass"):
-            self.cols[key].append(meta[key])
-        self.cols["is_decoy"].append(is_decoy)
-        self.cols["n_nodes"].append(n_nodes)
-        self.cols["frag_mass"].append(np.asarray(mass, np.float64))
-        self.cols["frag_parent"].append(np.asarray(parent, np.int32))
-        self.cols["frag_bond"].append(np.asarray(bond, np.int16))
-        self.cols["frag_depth"].append(np.asarray(depth, np.int8))
+    metas: list = field(default_factory=list)
+    graphs: list = field(default_factory=list)
+    n_nodes: list = field(default_factory=list)
+
+    def add(self, meta: dict, mass, parent, bond, depth, n_nodes: int):
+        self.metas.append(meta)
+        self.graphs.append(_Graph(np.asarray(mass, np.float64), np.asarray(parent, np.int32),
+                                  np.asarray(bond, np.int16), np.asarray(depth, np.int8)))
+        self.n_nodes.append(int(n_nodes))
 
     def __len__(self):
-        return len(self.cols["mol_id"])
+        return len(self.metas)
 
-    def table(self) -> pa.Table:
-        c = self.cols
+    def table(self, maker) -> pa.Table:
+        ids = [m["mol_id"] for m in self.metas]
+        formulas = [m["formula"] for m in self.metas]
+        decoys = list(maker.decoys(ids, formulas, self.graphs))
+        cols = {n: [] for n in FRAGMENT_SHARD.names}
+        for meta, g, dmass, n_nodes in zip(self.metas, self.graphs, decoys, self.n_nodes):
+            for is_decoy, fmass in ((False, g.mass), (True, np.asarray(dmass, np.float64))):
+                for key in ("mol_id", "inchikey14", "smiles", "formula", "exact_mass"):
+                    cols[key].append(meta[key])
+                cols["is_decoy"].append(is_decoy)
+                cols["n_nodes"].append(n_nodes)
+                cols["frag_mass"].append(fmass)
+                cols["frag_parent"].append(g.parent)
+                cols["frag_bond"].append(g.bond)
+                cols["frag_depth"].append(g.depth)
         arrays = []
         for f in FRAGMENT_SHARD:
             if f.name.startswith("frag_"):
-                arrays.append(_list_array(c[f.name], f.type.value_type.to_pandas_dtype()))
+                arrays.append(_list_array(cols[f.name], f.type.value_type.to_pandas_dtype()))
             else:
-                arrays.append(pa.array(c[f.name], type=f.type))
+                arrays.append(pa.array(cols[f.name], type=f.type))
         return pa.Table.from_arrays(arrays, schema=FRAGMENT_SHARD)
 
 
@@ -87,23 +106,22 @@ def shard_index(exact_mass: np.ndarray, width_da: float) -> np.ndarray:
     return np.floor(np.asarray(exact_mass) / width_da).astype(np.int64)
 
 
-def iter_fragmented(molecules: pa.Table, order: np.ndarray, params: FragmentParams, pool: np.ndarray,
-                    decoy_seed: int, decoy_options: dict, threads: int = 1, chunk_size: int = 64):
-    """Yield (row index, result, error) for molecules in ``order``, fragmented with decoys."""
+def iter_fragmented(molecules: pa.Table, order: np.ndarray, params: FragmentParams, threads: int = 1,
+                    chunk_size: int = 64):
+    """Yield (row index, (mass, parent, bond, depth, n_nodes, complete) or None, error) in ``order``."""
     ids = molecules.column("mol_id").to_pylist()
     smiles = molecules.column("smiles").to_pylist()
     chunks = [[(ids[i], smiles[i]) for i in order[s:s + chunk_size]] for s in range(0, len(order), chunk_size)]
-    init_args = (params.to_dict(), pool, decoy_seed, decoy_options)
     pos = 0
     if threads > 1:
-        with Pool(threads, initializer=_init_worker, initargs=init_args) as workers:
+        with Pool(threads, initializer=_init_worker, initargs=(params.to_dict(),)) as workers:
             for res in workers.imap(_fragment_chunk, chunks):
-                for mol_id, result, error in res:
+                for _mol_id, result, error in res:
                     yield order[pos], result, error
                     pos += 1
     else:
-        _init_worker(*init_args)
+        _init_worker(params.to_dict())
         for chunk in chunks:
-            for mol_id, result, error in _fragment_chunk(chunk):
+            for _mol_id, result, error in _fragment_chunk(chunk):
                 yield order[pos], result, error
                 pos += 1
