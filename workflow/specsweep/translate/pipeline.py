@@ -105,13 +105,13 @@ def train_from_args(args) -> int:
     meta = {"n_parameters": int(n_params), "device": str(device), "seed": args.seed}
     pre, fine = _split(sets, PRE), _split(sets, FINE)
     t0 = time.time()
-    if pre is not None and args.pretrain_steps > 0:
+    if pre is not None and args.pretrain_steps > 0 and len(pre["tokens"]):
         hist = train_model(model, to_device(pre, device), TrainSettings(
             steps=args.pretrain_steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
             warmup=min(500, args.pretrain_steps // 10 + 1), max_seconds=limit, peak_dropout=args.peak_dropout),
             log=log.info)
         meta["pretrain"] = {"examples": int(len(pre["tokens"])), "steps": hist[-1][0], "final_loss": hist[-1][1]}
-    if fine is not None and args.finetune_steps > 0:
+    if fine is not None and args.finetune_steps > 0 and len(fine["tokens"]):
         hist = train_model(model, to_device(fine, device), TrainSettings(
             steps=args.finetune_steps, batch_size=args.batch_size, lr=args.lr * (0.5 if pre is not None else 1.0),
             seed=args.seed + 1, warmup=min(300, args.finetune_steps // 10 + 1), max_seconds=limit,
