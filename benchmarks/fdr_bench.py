@@ -200,7 +200,7 @@ def direct_candidates(spectra: Path, out: Path, tol_da: float = 0.02, isomer_poo
     return path
 
 
-def winners_with_truth(candidates: Path, spectra: Path):
+def winners_with_truth(candidates: Path, spectra: Path, drop_true: bool = False):
     table = read_table(candidates, CANDIDATES)
     ann = pa.concat_tables(pq.read_table(p, columns=["spectrum_id", "annotation_inchikey14"])
                            for p in sorted(spectra.glob("part-*.parquet")))
@@ -214,6 +214,11 @@ def winners_with_truth(candidates: Path, spectra: Path):
     rank = table.column("rank").to_numpy()
     ik = np.array(table.column("inchikey14").to_pylist(), dtype=object)
     true_ik = np.array([truth[s] for s in sid], dtype=object)
+    if drop_true:   # as if no spectrum's compound were in the database (target rows only)
+        keep = is_decoy | (ik != true_ik)
+        table = table.filter(pa.array(keep))
+        spec, score, is_decoy, rank, ik, true_ik = (x[keep] for x in (spec, score, is_decoy, rank,
+                                                                      ik, true_ik))
     win = spectrum_winners(spec, score, is_decoy, rank)
     is_false = ik[win] != true_ik[win]
     # decoys against wrong targets, per spectrum: best decoy vs best wrong target
@@ -294,6 +299,15 @@ def main() -> None:
           f"wrong target in {share:.1%}; median best decoy {np.median(best_decoy[both]):.2f}, "
           f"median best wrong target {np.median(best_wrong[both]):.2f}")
 
+    # the usual case in real data: the compound is not in the database, every target hit is false
+    (a_score, a_decoy, a_false, *_rest) = winners_with_truth(args.candidates, spectra, drop_true=True)
+    a_q = qvalues(a_score, a_decoy)
+    print("\ntrue compounds removed from the candidates (every target hit false)")
+    print("| q threshold | accepted (all false) | decoy winners | target winners |")
+    print("|---|---:|---:|---:|")
+    for r in calibration_table(a_score, a_decoy, a_q, a_false, THRESHOLDS):
+        print(f"| {r['q_threshold']:.0%} | {r['accepted']} | {int(a_decoy.sum())} | {int((~a_decoy).sum())} |")
+
     fdr, d_over_t, fdp = fdp_curve(score, is_decoy, is_false)
     import matplotlib
     matplotlib.use("Agg")
@@ -307,11 +321,13 @@ def main() -> None:
     for alpha in THRESHOLDS:
         ax.axvline(alpha, color="0.85", lw=0.8, zorder=0)
     ax.set_xlim(0, lim)
-    ax.set_ylim(0, lim)
+    ax.set_ylim(0, 1)
     ax.set_xlabel("estimated FDR")
     ax.set_ylabel("true false discovery proportion")
-    ax.set_title(f"dev_500 vs natural-product DB ({score.size} spectra with hits)", fontsize=9)
-    ax.legend(fontsize=8, loc="upper left")
+    how = "direct scoring" if args.direct else args.candidates.name
+    ax.set_title(f"dev_500 vs natural-product DB, {how}\n({score.size} spectra with hits, "
+                 f"{n_correct} correct top hits)", fontsize=9)
+    ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     args.plot.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(args.plot)
