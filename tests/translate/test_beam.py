@@ -86,3 +86,15 @@ def test_checkpoint_round_trip(overfit, tmp_path):
     a, la = beam_search(model, batch, beam_size=2)
     b, lb = beam_search(loaded, batch, beam_size=2)
     assert (a == b).all() and np.allclose(la, lb)
+
+
+def test_batched_equals_one_at_a_time(overfit):
+    """Retiring finished spectra from the batch must not change any spectrum's beams."""
+    model, tok, arrays, data, _ = overfit
+    batch = {k: v for k, v in data.items() if k != "tokens"}
+    toks, lps = beam_search(model, batch, beam_size=3)
+    for i in range(toks.shape[0]):
+        one, lp1 = beam_search(model, {k: v[i:i + 1] for k, v in batch.items()}, beam_size=3)
+        width = one.shape[2]
+        assert (toks[i, :, :width] == one[0]).all() and (toks[i, :, width:] == PAD).all()
+        np.testing.assert_allclose(lps[i], lp1[0], atol=1e-4)

@@ -40,9 +40,13 @@ def beam_search(model, batch: dict, beam_size: int = 10, max_len: int | None = N
     tokens = torch.full((b * k, max_len + 1), PAD, dtype=torch.long, device=device)
     tokens[:, 0] = BOS
     done = torch.zeros(b * k, dtype=torch.bool, device=device)
-    base = (torch.arange(b, device=device) * k).unsqueeze(1)
+    out_tokens = torch.full((b, k, max_len + 1), PAD, dtype=torch.long, device=device)
+    out_scores = torch.empty((b, k), device=device)
+    alive = torch.arange(b, device=device)  # spectra still decoding, as indices into the batch
     last = tokens[:, 0]
+    used = max_len + 1
     for t in range(max_len):
+        n = alive.shape[0]
         with ctx:
             logits = model.step(last, t, kvs, mask, cache)
         logp = torch.log_softmax(logits.float(), dim=-1)
@@ -52,9 +56,9 @@ def beam_search(model, batch: dict, beam_size: int = 10, max_len: int | None = N
         logp[done] = float("-inf")
         logp[done, PAD] = 0.0
         logp[~done, PAD] = float("-inf")
-        total = (scores.view(-1, 1) + logp).view(b, k * v)
+        total = (scores.view(-1, 1) + logp).view(n, k * v)
         scores, idx = total.topk(k, dim=1)
-        src = (base + idx // v).view(-1)
+        src = (torch.arange(n, device=device).unsqueeze(1) * k + idx // v).view(-1)
         tok = (idx % v).view(-1)
         tokens = tokens[src]
         tokens[:, t + 1] = tok
@@ -63,10 +67,31 @@ def beam_search(model, batch: dict, beam_size: int = 10, max_len: int | None = N
             kc[:, :, : t + 1] = kc[src, :, : t + 1]
             vc[:, :, : t + 1] = vc[src, :, : t + 1]
         last = tok
-        if bool(done.all()):
-            tokens = tokens[:, : t + 2]
+        finished = done.view(n, k).all(dim=1)
+        n_finished = int(finished.sum())
+        if n_finished == n or t == max_len - 1:
+            out_tokens[alive, :, : t + 2] = tokens.view(n, k, -1)[:, :, : t + 2]
+            out_scores[alive] = scores
+            used = t + 2
             break
-    return tokens[:, 1:].view(b, k, -1).cpu().numpy(), scores.double().cpu().numpy()
+        if n_finished and n_finished * 4 >= n:
+            # retire spectra whose beams have all ended, so later steps run on fewer rows
+            out_tokens[alive[finished], :, : t + 2] = tokens.view(n, k, -1)[finished][:, :, : t + 2]
+            out_scores[alive[finished]] = scores[finished]
+            keep = ~finished
+            rows = keep.repeat_interleave(k)
+            alive, scores, tokens, done, last = alive[keep], scores[keep], tokens[rows], done[rows], last[rows]
+            kvs = [(kk[rows], vv[rows]) for kk, vv in kvs]
+            mask = mask[rows]
+            new_cache = []
+            for kc, vc in cache:
+                nk = kc.new_empty((int(rows.sum()),) + kc.shape[1:])
+                nv = vc.new_empty(nk.shape)
+                nk[:, :, : t + 1] = kc[rows, :, : t + 1]
+                nv[:, :, : t + 1] = vc[rows, :, : t + 1]
+                new_cache.append((nk, nv))
+            cache = new_cache
+    return out_tokens[:, :, 1:used].cpu().numpy(), out_scores.double().cpu().numpy()
 
 
 @torch.no_grad()
@@ -93,12 +118,16 @@ def decode_arrays(model, arrays: dict, tokenizer, beam_size: int = 10, batch_siz
     from specsweep.translate.dataset import ARRAY_KEYS
     device = next(model.parameters()).device
     n = len(arrays["n_peaks"])
-    texts, scores = [], []
+    # batches of similar precursor m/z decode to similar lengths, so fewer steps are wasted
+    order = np.argsort(arrays["prec_int"].astype(np.float64) + arrays["prec_frac"], kind="stable")
+    texts: list = [None] * n
+    scores = np.zeros((n, beam_size))
     starts = range(0, n, batch_size)
     for s in (progress(starts) if progress else starts):
-        batch = {k: torch.from_numpy(np.ascontiguousarray(arrays[k][s:s + batch_size])).to(device)
-                 for k in ARRAY_KEYS}
+        rows = order[s:s + batch_size]
+        batch = {k: torch.from_numpy(np.ascontiguousarray(arrays[k][rows])).to(device) for k in ARRAY_KEYS}
         toks, lp = beam_search(model, batch, beam_size, max_len=max_len, autocast_dtype=autocast_dtype)
-        texts.extend([[tokenizer.decode(row) for row in beams] for beams in toks])
-        scores.append(lp)
-    return texts, (np.concatenate(scores) if scores else np.zeros((0, beam_size)))
+        for j, r in enumerate(rows):
+            texts[r] = [tokenizer.decode(row) for row in toks[j]]
+        scores[rows] = lp
+    return texts, scores
