@@ -35,7 +35,7 @@ from specsweep.formula.heuristic import solve_heuristic
 from specsweep.formula.ilp import solve_ilp
 from specsweep.formula.peaks import PeakParams, prepare_peaks
 from specsweep.formula.priors import load_tables
-from specsweep.formula.scoring import EdgeScorer, ScoringParams, formula_prior_raw, root_scores
+from specsweep.formula.scoring import EdgeScorer, ScoringParams, formula_prior_raw, get_profile, root_scores
 
 # Adduct -> (atoms added to the neutral molecule to get the vertex formula of the root,
 # charge sign). Vertex formulas are "neutral equivalents": ion m/z = mass + sign * PROTON.
@@ -56,7 +56,8 @@ OK, TIMEOUT, NO_CANDIDATES = "ok", "timeout", "no_candidates"
 @dataclass(frozen=True)
 class FormulaSettings:
     alphabet: str = "CHNOPS"
-    params: ScoringParams = field(default_factory=ScoringParams)
+    priors: str = "fitted"            # fitted (our tables over SIRIUS 3.1.3) | sirius (3.1.3 only)
+    params: ScoringParams = field(default_factory=lambda: get_profile("qtof"))
     peaks: PeakParams = field(default_factory=PeakParams)
     recal: recalibration.RecalibrationParams = field(default_factory=recalibration.RecalibrationParams)
     ilp_top: int = 10                 # candidates solved exactly (after the heuristic)
@@ -95,8 +96,8 @@ def _decomposer(alphabet: Alphabet) -> Decomposer:
 
 
 @lru_cache(maxsize=32)
-def _edge_scorer(alphabet: Alphabet, params: ScoringParams) -> EdgeScorer:
-    return EdgeScorer(alphabet, params, load_tables())
+def _edge_scorer(alphabet: Alphabet, params: ScoringParams, priors: str = "fitted") -> EdgeScorer:
+    return EdgeScorer(alphabet, params, load_tables(fitted=priors == "fitted"))
 
 
 def precursor_candidates(precursor_mz: float, adducts: list[str], alphabet: Alphabet,
@@ -190,9 +191,9 @@ def identify(precursor_mz: float, mz, intensity, adducts: list[str] | None, alph
         return NO_CANDIDATES, []
     sign = ADDUCT_ATOMS[cands[0].adduct][1]
     peaks = prepare_peaks(mz, intensity, precursor_mz, float(params.allowed_da(precursor_mz)), settings.peaks)
-    scorer = _edge_scorer(alphabet, params)
+    scorer = _edge_scorer(alphabet, params, settings.priors)
     sg = SpectrumGraph(peaks.mz, peaks.rel_intensity, sign * PROTON, alphabet, _decomposer(alphabet), params,
-                       scorer, load_tables())
+                       scorer, load_tables(fitted=settings.priors == "fitted"))
     status = OK
     bonus = 0.0
     todo = sorted(range(len(cands)), key=lambda i: (-cands[i].root_score, i))

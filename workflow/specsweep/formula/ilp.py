@@ -152,7 +152,7 @@ def _solve_pulp(w, rows, cols, vals, upper, time_limit_s):
     import pulp
     m = w.size
     prob = pulp.LpProblem("colorful_subtree", pulp.LpMaximize)
-    x = [pulp.LpVariable(f"x{i}", cat=pulp.LpBinary) for i in range(m)]
+    x = [prob.add_variable(f"x{i}", 0, 1, cat=pulp.LpBinary) for i in range(m)]
     prob += pulp.LpAffineExpression([(x[i], float(w[i])) for i in range(m)])
     order = np.lexsort((cols, rows))
     rows, cols, vals = rows[order], cols[order], vals[order]

@@ -26,17 +26,23 @@ from specsweep.formula.alphabet import Alphabet, formula_keys
 DATA = Path(__file__).resolve().parent / "data"
 SIRIUS_TABLES = DATA / "sirius313_tables.json"
 FITTED_PRIORS = DATA / "fitted_priors.json"
+# fitted common losses / fragments update the SIRIUS lists (True) or replace them (False)
+MERGE_FITTED_LISTS = True
 
 
 @lru_cache(maxsize=8)
-def load_tables(path: str | None = None) -> dict:
-    """Prior tables as a dict; SIRIUS 3.1.3 values, overlaid with fitted ones if bundled."""
+def load_tables(path: str | None = None, fitted: bool = True) -> dict:
+    """Prior tables as a dict: SIRIUS 3.1.3 values, overlaid with fitted ones (``path``, else
+    the bundled fitted file if present) unless ``fitted`` is False."""
     tables = json.loads(SIRIUS_TABLES.read_text())
-    fitted = Path(path) if path else FITTED_PRIORS
-    if fitted.exists():
+    fitted = (Path(path) if path else FITTED_PRIORS) if fitted else None
+    if fitted is not None and fitted.exists():
         extra = json.loads(fitted.read_text())
         for key, value in extra.items():
-            tables[key] = value
+            if MERGE_FITTED_LISTS and isinstance(value, dict) and isinstance(tables.get(key), dict):
+                tables[key] = {**tables[key], **value}  # refitted entries win, others stay
+            else:
+                tables[key] = value
         tables["fitted_from"] = str(fitted.name)
     return tables
 

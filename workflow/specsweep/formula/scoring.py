@@ -91,10 +91,36 @@ PROFILES = {
 }
 
 
-def get_profile(name: str, **overrides) -> ScoringParams:
+def fitted_overrides(tables: dict, mass_sd_factor: float = 2.0) -> dict:
+    """Scalar parameters fitted from our training trees (``priors.fit_priors``): loss-mass
+    log-normal, noise median, and the fragment mass-error sd times ``mass_sd_factor`` (a margin
+    for spectra less well calibrated than the training set). Empty when nothing is fitted."""
+    out = {}
+    if "loss_mass" in tables:
+        out["loss_mu"] = tables["loss_mass"]["mu"]
+        out["loss_sigma2"] = tables["loss_mass"]["sigma2"]
+    noise = tables.get("noise") or {}
+    if noise.get("median_noise_intensity"):
+        out["median_noise_intensity"] = noise["median_noise_intensity"]
+        out["noise_xmin"] = noise["xmin"]
+    err = tables.get("mass_error") or {}
+    if err.get("sd_ppm_above_200") and mass_sd_factor > 0:
+        out["fragment_sd_ppm"] = mass_sd_factor * err["sd_ppm_above_200"]
+        out["fragment_sd_abs_da"] = mass_sd_factor * err["sd_da_below_200"]
+    return out
+
+
+def get_profile(name: str, priors: str = "fitted", mass_sd_factor: float = 2.0, **overrides) -> ScoringParams:
+    """Profile parameters; with ``priors="fitted"`` the fitted scalars replace the SIRIUS ones
+    (when a fitted table is bundled). Explicit ``overrides`` (not None) win."""
     if name not in PROFILES:
         raise ValueError(f"unknown scoring profile {name!r}; known: {', '.join(PROFILES)}")
-    return replace(PROFILES[name], **{k: v for k, v in overrides.items() if v is not None})
+    base = PROFILES[name]
+    if priors == "fitted":
+        base = replace(base, **fitted_overrides(load_tables(), mass_sd_factor))
+    elif priors != "sirius":
+        raise ValueError(f"unknown priors {priors!r} (fitted | sirius)")
+    return replace(base, **{k: v for k, v in overrides.items() if v is not None})
 
 
 # --- distributions ------------------------------------------------------------------------------

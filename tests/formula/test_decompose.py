@@ -1,0 +1,45 @@
+"""Mass decomposition against nested-loop enumeration, on real compound masses."""
+
+import numpy as np
+import pytest
+
+from specsweep.chem.formulas import formula_mass, parse_formula
+from specsweep.formula.alphabet import Alphabet
+from specsweep.formula.decompose import Decomposer, brute_force_decompose, build_residue_table
+
+
+@pytest.mark.parametrize("alphabet_text, formula, ppm", [
+    ("CHNOPS", "C9H11NO4", 10.0),        # DOPA, 197.07 Da
+    ("CHNOPS", "C18H21NO3", 5.0),        # codeine, 299.15 Da
+    ("CHNOP[2]SCl", "C8H8ClNO2", 10.0),  # a chlorinated pesticide metabolite, with a bound on P
+    ("CHNOSBr", "C11H11BrN2O", 5.0),
+])
+def test_matches_brute_force(alphabet_text, formula, ppm):
+    alphabet = Alphabet.parse(alphabet_text)
+    mass = formula_mass(parse_formula(formula))
+    lo, hi = mass * (1 - ppm * 1e-6), mass * (1 + ppm * 1e-6)
+    fast = Decomposer(alphabet).decompose(lo, hi)
+    slow = brute_force_decompose(alphabet, lo, hi)
+    assert fast.shape[0] > 1
+    np.testing.assert_array_equal(fast, slow)
+    assert any(np.array_equal(row, alphabet.to_array(parse_formula(formula))) for row in fast)
+    masses = alphabet.mass(fast)
+    assert np.all((masses >= lo) & (masses <= hi))
+
+
+def test_rdbe_filter_and_bounds():
+    alphabet = Alphabet.parse("CHNOP[1]S[0]")
+    mass = formula_mass(parse_formula("C9H11NO4"))
+    rows = Decomposer(alphabet).decompose(mass - 0.01, mass + 0.01, min_rdbe=0.0)
+    assert rows.shape[0] > 0
+    assert np.all(alphabet.doubled_rdbe(rows) >= 0)
+    assert np.all(rows[:, alphabet.index("P")] <= 1) and np.all(rows[:, alphabet.index("S")] == 0)
+    every = Decomposer(alphabet).decompose(mass - 0.01, mass + 0.01)
+    assert every.shape[0] > rows.shape[0]  # the filter removed something
+
+
+def test_residue_table_smallest_representable():
+    # masses 3, 5, 7: residue table column 2 holds the smallest sum with each residue mod 3
+    table = build_residue_table(np.array([3, 5, 7], dtype=np.int64))
+    assert table[:, 2].tolist() == [0, 7, 5]
+    assert table[:, 1].tolist() == [0, 10, 5]
