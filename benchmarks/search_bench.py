@@ -202,6 +202,73 @@ def cmd_tune(args) -> None:
               f"{100 * np.mean(r <= 3):.1f}% | {100 * np.mean(r <= 10):.1f}% |", flush=True)
 
 
+# --- the ~2M-molecule database: only molecules the benchmark spectra can reach -----------------
+MOSES_FILES = ("train.csv.gz", "test.csv.gz", "test_scaffolds.csv.gz")
+
+
+def moses_masses(wheel: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(smiles, exact mass) of every MOSES molecule in the molsets 0.3.1 wheel (cached)."""
+    cache = WORK / "moses_masses.npz"
+    if cache.exists():
+        z = np.load(cache, allow_pickle=True)
+        return z["smiles"], z["mass"]
+    import io
+    import zipfile
+    from rdkit import Chem, RDLogger
+    from rdkit.Chem import Descriptors
+    RDLogger.DisableLog("rdApp.*")
+    smiles, mass = [], []
+    with zipfile.ZipFile(wheel) as zf:
+        for name in MOSES_FILES:
+            with zf.open(f"moses/dataset/data/{name}") as raw, gzip.open(raw, "rt") as fh:
+                header = next(fh).strip().split(",")
+                col = header.index("SMILES")
+                for line in fh:
+                    smi = line.rstrip("\n").split(",")[col]
+                    mol = Chem.MolFromSmiles(smi)
+                    if mol is not None:
+                        smiles.append(smi)
+                        mass.append(Descriptors.ExactMolWt(mol))
+    np.savez(cache, smiles=np.asarray(smiles, object), mass=np.asarray(mass))
+    return np.asarray(smiles, object), np.asarray(mass)
+
+
+def cmd_big_subset(args) -> None:
+    """TSV of the NP + MOSES molecules inside the precursor windows of the chosen spectra."""
+    from specsweep.chem.adducts import default_adducts
+    smiles, mass = moses_masses(Path(args.wheel))
+    np_smiles, _, np_mass = np_masses()
+    print(f"MOSES: {len(smiles)} molecules parsed; natural products: {len(np_smiles)}")
+    info = read_spectra(ingested(DEV500, "dev500"))
+    pmz = np.asarray(info["precursor_mz"])[: args.n_spectra]
+    lo, hi = [], []
+    for a in default_adducts("positive"):
+        if a.charge != 1:
+            continue
+        lo.append(a.neutral_mass(pmz - 0.02))
+        hi.append(a.neutral_mass(pmz + 0.02))
+    lo, hi = np.concatenate(lo) - 1e-6, np.concatenate(hi) + 1e-6
+
+    def inside(m):
+        order = np.argsort(m)
+        keep = np.zeros(len(m), bool)
+        for a, b in zip(np.searchsorted(m[order], lo), np.searchsorted(m[order], hi, "right")):
+            keep[order[a:b]] = True
+        return keep
+
+    km, kn = inside(mass), inside(np_mass)
+    out = Path(args.output)
+    with open(out, "w") as fh:
+        fh.write("id\tsmiles\tname\n")
+        for i in np.flatnonzero(kn):
+            fh.write(f"NPW{i:06d}\t{np_smiles[i]}\t\n")
+        for i in np.flatnonzero(km):
+            fh.write(f"MOSES{i:07d}\t{smiles[i]}\t\n")
+    print(f"first {len(pmz)} dev_500 spectra, 4 singly charged default adducts, 0.02 Th: "
+          f"{int(kn.sum())} natural products + {int(km.sum())} MOSES molecules of "
+          f"{len(np_smiles) + len(smiles)} in the windows -> {out}")
+
+
 # --- accuracy ---------------------------------------------------------------------------------
 def run_search(db: Path, spectra: Path, out: Path, extra: list[str], ranks: int = 1) -> float:
     cmd = [sys.executable, *SEARCH_CMD, "--spectra", str(spectra), "--db", str(db),
@@ -211,8 +278,12 @@ def run_search(db: Path, spectra: Path, out: Path, extra: list[str], ranks: int 
         env.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
         cmd = ["mpiexec", "-n", str(ranks), "--oversubscribe", *cmd]
     t0 = time.perf_counter()
-    subprocess.run(cmd, check=True, env=env, cwd=REPO)
-    return time.perf_counter() - t0
+    proc = subprocess.run(cmd, check=True, env=env, cwd=REPO, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    for line in proc.stderr.splitlines():
+        if "seconds per rank" in line:
+            print("   ", line.split("specsweep.search: ")[-1])
+    return wall
 
 
 def cmd_accuracy(args) -> None:
@@ -252,8 +323,17 @@ def cmd_throughput(args) -> None:
     from specsweep.search.reference import score_plain
     from specsweep.search.spectra_parts import read_header, read_peaks
 
-    spectra = ingested(DEV500, "dev500")
+    spectra = ingested(DEVFULL, "devfull") if args.spectra == "dev_full" else ingested(DEV500, "dev500")
+    if args.first:
+        from specsweep.files import write_table
+        from specsweep.schema import SPECTRA
+        sub = WORK / f"{args.spectra}_first{args.first}"
+        part = pq.read_table(sorted(spectra.glob("part-*.parquet"))[0]).slice(0, args.first)
+        write_table(part, sub / "part-00000.parquet", SPECTRA)
+        spectra = sub
     n_spec = sum(1 for _ in read_spectra(spectra)["spectrum_id"])
+    print(f"spectra: {args.spectra}{f' (first {args.first})' if args.first else ''}, {n_spec}; "
+          f"database {args.db}")
     results = {}
     for ranks in args.ranks:
         out = WORK / f"tp_{ranks}.parquet"
@@ -322,10 +402,17 @@ def main() -> None:
     h.add_argument("--db", default="/tmp/specsweep-bench/np_db")
     h.add_argument("--ranks", type=int, nargs="+", default=[1, 2])
     h.add_argument("--plain-pairs", type=int, default=300)
+    h.add_argument("--spectra", choices=("dev_500", "dev_full"), default="dev_500")
+    h.add_argument("--first", type=int, default=0, help="only the first N spectra of the first part")
+    b = sub.add_parser("big-subset")
+    b.add_argument("--wheel", default="/tmp/search-dev/moses/molsets-0.3.1-py3-none-any.whl")
+    b.add_argument("--n-spectra", type=int, default=100)
+    b.add_argument("--output", default=str(WORK / "big_subset.tsv"))
     args = p.parse_args()
     args_model = args.model
     WORK.mkdir(parents=True, exist_ok=True)
-    {"tune": cmd_tune, "accuracy": cmd_accuracy, "throughput": cmd_throughput}[args.cmd](args)
+    {"tune": cmd_tune, "accuracy": cmd_accuracy, "throughput": cmd_throughput,
+     "big-subset": cmd_big_subset}[args.cmd](args)
 
 
 args_model = None

@@ -40,7 +40,7 @@ class SearchParams:
     adducts: AdductChoice = field(default_factory=AdductChoice)
     targets_only: bool = False
     merge_every: int = 16   # merge a rank's hits into its top-k after this many units
-    groups_per_load: int = 16   # database row groups held in memory at once
+    groups_per_load: int = 64   # database row groups held in memory at once
 
 
 def get_comm(mode: str = "auto"):
@@ -182,6 +182,21 @@ def hits_table(hits: dict, spectrum_ids: np.ndarray) -> pa.Table:
     }, schema=CANDIDATES)
 
 
+FRAGMENTATION_KEYS = ("max_bridges", "max_two_cuts", "bond_classes", "cc_in_two_cut")
+
+
+def check_compatible(model_fragmentation: dict, db_params: dict) -> list[str]:
+    """Warn (and return the keys) where the database was cut differently from the model's
+    training graphs: scores are then computed on graphs the model never saw."""
+    differ = [k for k in FRAGMENTATION_KEYS
+              if k in model_fragmentation and k in db_params
+              and model_fragmentation[k] != db_params[k]]
+    for k in differ:
+        log.warning("database %s = %s but the model was trained with %s", k, db_params[k],
+                    model_fragmentation[k])
+    return differ
+
+
 def search(spectra_paths, db_dir, model, params: SearchParams, comm=None):
     """Run the search; on rank 0 return (CANDIDATES table, summary dict), elsewhere (None, None)."""
     rank = comm.Get_rank() if comm is not None else 0
@@ -194,6 +209,8 @@ def search(spectra_paths, db_dir, model, params: SearchParams, comm=None):
     counts = [len(h["precursor_mz"]) for h in headers]
     spec_offsets = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
     units = plan_units(headers, windows, shards)
+    if rank == 0:
+        check_compatible(model.params.get("fragmentation", {}), manifest.get("params", {}))
     llr = model.llr_tables()
     mine = units[rank::size]
     error = None
