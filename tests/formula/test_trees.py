@@ -73,3 +73,18 @@ def test_ilp_never_worse_than_heuristic(spectra):
     pairs = np.array(info["ilp_pairs"])
     assert pairs.shape == (5, 2)
     assert np.all(pairs[:, 1] >= pairs[:, 0] - 1e-9)
+
+
+def test_tree_drawing(spectra, tmp_path):
+    import matplotlib
+    matplotlib.use("Agg")
+    from specsweep.formula.trees import draw_tree, tree_to_dot
+
+    rec = spectra["MSBNK-Eawag-EQ01154608"]
+    _, rows = identify(rec.precursor_mz, rec.mz, rec.intensity, ["[M+H]+"], "CHNOPS", FormulaSettings(ilp_top=1))
+    tree = json.loads(rows[0]["tree_json"])
+    dot = tree_to_dot(rows[0]["tree_json"])
+    assert dot.count("->") == len(tree["edges"]) and "C8H9NO2" in dot and 'label="C2H2O"' in dot
+    ax = draw_tree(tree)
+    ax.figure.savefig(tmp_path / "tree.png")
+    assert (tmp_path / "tree.png").stat().st_size > 1000
