@@ -22,7 +22,7 @@ rule prepare_db:
     shell:
         "python -m specsweep prepare-db --input {input:q} --output {output.molecules:q}"
         " --rejects {output.rejects:q} --id-map {output.id_map:q}"
-        " --max-mass {params.max_mass} 2> {log:q}"
+        " --max-mass {params.max_mass} --threads {threads} 2> {log:q}"
 
 
 rule fragment:
@@ -48,4 +48,4 @@ rule fragment:
         "python -m specsweep fragment --molecules {input:q} --output-dir {output:q}"
         " --max-bridges {params.max_bridges} --max-2cuts {params.max_2cuts}"
         " --decoy-seed {params.decoy_seed} --shard-width-da {params.shard_width_da}"
-        " {params.extra} 2> {log:q}"
+        " --threads {threads} {params.extra} 2> {log:q}"
