@@ -200,6 +200,41 @@ def direct_candidates(spectra: Path, out: Path, tol_da: float = 0.02, isomer_poo
     return path
 
 
+def isomer_overlap(n_sample: int = 150, seed: int = 0) -> None:
+    """Share of a decoy's distinct fragment masses on its target's ions (0.01 Da, -1..+1 H),
+    next to the same share for the target's isomers, over sampled NP molecules with 3+ isomers."""
+    from specsweep.chem.masses import HYDROGEN
+    from specsweep.fdr.decoys import DecoyMaker, build_pool, isomer_pools
+    from specsweep.fragment.graph import fragment_smiles
+
+    smiles, keys, mass = np_table()
+
+    def overlap(a, b):
+        ions = np.unique(np.round((np.unique(b[1:])[:, None] + np.arange(-1, 2) * HYDROGEN).ravel() / 0.01))
+        ua = np.unique(np.round(a[1:] / 0.01))
+        return float(np.isin(ua, ions).mean()) if ua.size else 0.0
+
+    fallback = build_pool(fragment_smiles(smiles[i]) for i in range(0, mass.size, 160))
+    maker = DecoyMaker(fallback, seed=0, **DECOY_OPTIONS)
+    rng = np.random.default_rng(seed)
+    res = []
+    for j in rng.choice(mass.size, n_sample, replace=False):
+        a = np.searchsorted(mass, mass[j] - 1e-6)
+        b = np.searchsorted(mass, mass[j] + 1e-6, side="right")
+        idx = list(range(a, b))[:40]
+        if len(idx) < 3 or j not in idx:
+            continue
+        graphs = [fragment_smiles(smiles[i]) for i in idx]
+        k = idx.index(j)
+        d = list(maker.decoys([keys[i] for i in idx], [0] * len(idx), graphs))[k]
+        iso = [overlap(graphs[i].mass, graphs[k].mass) for i in range(len(idx)) if i != k]
+        res.append((overlap(d, graphs[k].mass), np.mean(iso)))
+    r = np.array(res)
+    print(f"decoy vs isomers, {len(r)} sampled molecules with 3+ isomers: a decoy shares "
+          f"{r[:, 0].mean():.0%} of its distinct fragment masses with its target's ions, an isomer "
+          f"{r[:, 1].mean():.0%}")
+
+
 def winners_with_truth(candidates: Path, spectra: Path, drop_true: bool = False):
     table = read_table(candidates, CANDIDATES)
     ann = pa.concat_tables(pq.read_table(p, columns=["spectrum_id", "annotation_inchikey14"])
@@ -256,6 +291,7 @@ def main() -> None:
         spectra = work / "SPECTRA"
         ingest([DEV_500], spectra)
     if args.direct:
+        isomer_overlap()
         args.candidates = direct_candidates(spectra, work, isomer_pool=not args.no_isomer_pool)
 
     t = time.perf_counter()

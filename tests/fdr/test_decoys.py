@@ -7,7 +7,8 @@ import pytest
 
 from specsweep.chem.masses import HYDROGEN
 from specsweep.fdr.decoys import (DecoyMaker, build_pool, cut_pieces, isomer_pools,
-                                  make_decoy_masses, mol_seed, pool_molecule_indices)
+                                  make_decoy_masses, mol_seed, pool_molecule_indices,
+                                  same_mass_set)
 
 # a small hand-made graph: root 300 cut into two complementary pieces, each cut again
 MASS = np.array([300.1, 200.05, 100.05, 150.02, 50.03, 80.0])
@@ -39,6 +40,16 @@ def test_array_graph_shape_precursor_and_order():
     d = make_decoy_masses(MASS, PARENT, BOND, DEPTH, POOL, 1, min_separation_da=0.02)
     assert (ion_distance(d, MASS) >= 0.02).all()
     assert (d[1:] < d[PARENT[1:]]).all()
+
+
+def test_never_the_targets_own_mass_set():
+    # a pool holding only the target's own pieces would hand back the target's masses
+    own = np.sort(np.tile(cut_pieces(MASS, PARENT), 50))
+    for seed in range(20):
+        d = make_decoy_masses(MASS, PARENT, BOND, DEPTH, own, seed)
+        assert not same_mass_set(d, MASS)
+        assert (d[1:] < d[PARENT[1:]]).all()
+    assert same_mass_set(MASS, MASS.copy())
 
 
 def test_seeded_and_reproducible():

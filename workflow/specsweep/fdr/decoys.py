@@ -16,7 +16,7 @@ product database those are mostly isomers that share part of the true compound's
    (``min(child, P - child)``) is a recurring group: a small fragment such as a phenyl, or a
    neutral loss such as water or a hexose. Nodes are visited parents first (by depth). For each
    child, a smaller piece is drawn uniformly from a *pool of real smaller pieces* lying within
-   ``window_da`` (default 25 Da) of the target's own smaller piece, and clipped to
+   ``window_da`` (default 5 Da) of the target's own smaller piece, and clipped to
    ``[min_fragment_da, P'/2]`` where ``P'`` is the parent's decoy mass. The decoy child is the
    drawn piece if the child was the smaller piece in the target, else ``P' - piece``; so every
    decoy fragment is lighter than its decoy parent, and common losses (``P' - H2O``) and common
@@ -32,9 +32,11 @@ product database those are mostly isomers that share part of the true compound's
    same target mass share one decoy mass whenever it is lighter than their decoy parent, so a
    decoy has about as many distinct fragment masses as its target (more would match more random
    peaks).
-5. A decoy never copies its target: its masses come from other molecules. Optionally
-   (``min_separation_da > 0``) draws within that distance of any target fragment mass shifted by
-   -2..+2 H are redrawn (up to ``max_tries``, the second half uniform in the window); this is off
+5. A decoy never has its target's fragment mass set. Its masses come from other molecules, but
+   a small molecule whose isomers fragment alike can draw back exactly its own set; then the
+   decoy is drawn again with separation: draws within ``RESCUE_SEPARATION_DA`` (0.02 Da) of any
+   target fragment mass shifted by -2..+2 H are redrawn (up to ``max_tries``, the second half
+   uniform in the window). ``min_separation_da > 0`` applies that rule to every decoy; it is off
    by default because it makes decoys weaker than wrong targets (benchmarks/RESULTS.md, "fdr").
 6. Randomness: a NumPy Generator seeded from ``(global seed, BLAKE2b hash of mol_id)``. A
    molecule's decoy depends only on the seed, its graph and its pool (its isomers, which share
@@ -53,6 +55,7 @@ from numba import njit
 from specsweep.chem.masses import HYDROGEN
 
 METHOD = "piece-redraw-v2"
+RESCUE_SEPARATION_DA = 0.02
 
 
 def mol_seed(seed: int, mol_id: str) -> np.random.SeedSequence:
@@ -260,7 +263,7 @@ def _decoy_kernel(mass, parent, order, partner, group, n_groups, pool, uniforms,
     return out
 
 
-def make_decoy_masses(mass, parent, bond, depth, pool, rng, *, window_da: float = 25.0,
+def make_decoy_masses(mass, parent, bond, depth, pool, rng, *, window_da: float = 5.0,
                       min_fragment_da: float = 12.0, min_separation_da: float = 0.0,
                       max_h_shift: int = 2, max_tries: int = 16) -> np.ndarray:
     """Decoy fragment masses (float64, Da) for one target fragmentation graph.
@@ -299,9 +302,24 @@ def make_decoy_masses(mass, parent, bond, depth, pool, rng, *, window_da: float 
     partner = _complement_partners(mass, parent, bond)
     # fragments with equal target mass (different atoms, same composition) get one decoy mass
     target_sorted, group = np.unique(np.round(mass, 6), return_inverse=True)
-    return _decoy_kernel(mass, parent, order, partner, group.astype(np.int64), target_sorted.size,
-                         pool, uniforms, target_sorted, offsets, float(window_da),
-                         float(min_fragment_da), float(min_separation_da))
+    group = group.astype(np.int64)
+    out = _decoy_kernel(mass, parent, order, partner, group, target_sorted.size, pool, uniforms,
+                        target_sorted, offsets, float(window_da), float(min_fragment_da),
+                        float(min_separation_da))
+    if n > 1 and same_mass_set(out, mass):
+        # the draws gave back the target's own masses (small molecules whose isomers fragment
+        # alike): draw again, away from the target's fragment ions
+        out = _decoy_kernel(mass, parent, order, partner, group, target_sorted.size, pool,
+                            uniforms, target_sorted, offsets, float(window_da),
+                            float(min_fragment_da), max(float(min_separation_da), RESCUE_SEPARATION_DA))
+    return out
+
+
+def same_mass_set(a, b, resolution_da: float = 1e-3) -> bool:
+    """True if two graphs have the same set of distinct non-root fragment masses (at 1 mDa)."""
+    ua = np.unique(np.round(np.asarray(a)[1:] / resolution_da))
+    ub = np.unique(np.round(np.asarray(b)[1:] / resolution_da))
+    return bool(np.array_equal(ua, ub))
 
 
 class DecoyMaker:
