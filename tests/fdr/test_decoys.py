@@ -65,6 +65,13 @@ def test_seeded_and_reproducible():
     assert mol_seed(0, "x").entropy != mol_seed(0, "y").entropy
 
 
+def test_manifest_description_records_every_option():
+    info = DecoyMaker(POOL, seed=3, window_da=3.0).describe()
+    assert info["seed"] == 3 and info["window_da"] == 3.0 and info["pool_size"] == POOL.size
+    assert {"min_separation_da", "min_fragment_da", "max_tries", "method", "pool_sha256"} <= set(info)
+    assert info == DecoyMaker(POOL[::-1].copy(), seed=3, window_da=3.0).describe()
+
+
 def test_pool_choice_ignores_input_order():
     ids = [f"NP{i:06d}" for i in range(500)]
     chosen = {ids[i] for i in pool_molecule_indices(ids, 40, seed=1)}

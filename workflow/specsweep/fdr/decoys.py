@@ -373,7 +373,12 @@ class DecoyMaker:
             yield self.decoy(mol_id, fg.mass, fg.parent, fg.bond, fg.depth, pool=pool)
 
     def describe(self) -> dict:
-        """Parameters to record in the database manifest."""
+        """Parameters to record in the database manifest (every option, defaults included)."""
+        import inspect
         h = hashlib.sha256(self.pool.tobytes()).hexdigest()
+        options = {name: p.default for name, p in inspect.signature(make_decoy_masses).parameters.items()
+                   if p.kind is inspect.Parameter.KEYWORD_ONLY}
+        options.update(self.options)
         return {"method": METHOD, "seed": self.seed, "pool_size": int(self.pool.size),
-                "pool_sha256": h, **{k: v for k, v in sorted(self.options.items())}}
+                "pool_sha256": h, "rescue_separation_da": RESCUE_SEPARATION_DA,
+                **dict(sorted(options.items()))}
