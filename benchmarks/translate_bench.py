@@ -2,12 +2,14 @@
 
 Measured here:
   ours/real      the checkpoint on real spectra (--arrays, from translate_eval.py prepare), beam k,
-                 batched, stopping when every beam has ended (natural <eos>)
+                 batched as `specsweep translate` does (decode_arrays: batches by precursor m/z,
+                 finished spectra retired, token ids turned into SMILES strings; RDKit parsing
+                 and re-ranking not included)
   ours/fixed     60 peaks in, exactly 60 tokens out, beam k, batched (the SpecTUS reference setting)
   HF BART/fixed  transformers' BartForConditionalGeneration of the same size (d_model, layers,
                  heads, FFN, vocabulary) with generate(num_beams=k), 60 tokens in, 60 out, batch
                  --hf-batch, bf16 on GPU; only when transformers is installed (not a dependency)
-  plain/real     our model, one spectrum at a time (batch 1), the usual per-spectrum loop
+  plain/real     the same model and code, one spectrum at a time (batch 1): the per-spectrum loop
 
 Each figure is the median of --repeats timed runs after one warm-up run.
 Example: python benchmarks/translate_bench.py --checkpoint ckpt.pt --arrays eval.npz
@@ -111,18 +113,22 @@ def main():
     print(f"device {name}; model {n_params / 1e6:.1f}M parameters; beam {args.beam}")
 
     if args.arrays:
+        from specsweep.translate.beam import decode_arrays
+        from specsweep.translate.tokenizer import SmilesTokenizer
+        tok = SmilesTokenizer(c.vocab)
         arrays = load_arrays(args.arrays)
         n = args.n  # spectra are reused in turn when --n exceeds the file
         order = np.arange(n) % len(arrays["n_peaks"])
-        batches = [{k: torch.from_numpy(np.ascontiguousarray(arrays[k][order[s:s + args.batch_size]])).to(device)
-                    for k in ARRAY_KEYS} for s in range(0, n, args.batch_size)]
-        t = timed(run_ours(model, batches, args.beam, device, amp), device, args.repeats)
+        sub = {k: arrays[k][order] for k in ARRAY_KEYS}
+
+        def real(batch_size, m):
+            part = {k: v[:m] for k, v in sub.items()}
+            return lambda: decode_arrays(model, part, tok, args.beam, batch_size, autocast_dtype=amp)
+        t = timed(real(args.batch_size, n), device, args.repeats)
         res["ours_real_spectra_per_s"] = n / t
         print(f"ours/real   batched {args.batch_size}: {n / t:9.1f} spectra/s  ({n} spectra, {t:.3f} s)")
         m = min(args.n_plain, n)
-        singles = [{k: torch.from_numpy(np.ascontiguousarray(arrays[k][i:i + 1])).to(device) for k in ARRAY_KEYS}
-                   for i in range(m)]
-        t = timed(run_ours(model, singles, args.beam, device, amp), device, 1)
+        t = timed(real(1, m), device, 1)
         res["plain_real_spectra_per_s"] = m / t
         print(f"plain/real  batch 1:      {m / t:9.1f} spectra/s  ({m} spectra, {t:.3f} s)")
         print(f"ratio batched / plain loop: {res['ours_real_spectra_per_s'] / res['plain_real_spectra_per_s']:.1f}x")
