@@ -14,10 +14,12 @@ log="$OUT/run.log"
 python3 -m specsweep.translate.commands train-translator --prepared "$DATA/sets.npz" --output /tmp/translator.pt \
   --pretrain-steps 30000 --finetune-steps 30000 --max-seconds "$SECONDS_PER_PHASE" --batch-size 512 --lr 6e-4 \
   --half 2>&1 | tee -a "$log"
+split -b 15M -d /tmp/translator.pt "$OUT/translator.pt.part"
 for beam in 10 50; do
   python3 benchmarks/translate_eval.py decode --checkpoint /tmp/translator.pt --arrays "$DATA/eval_dev500.npz" \
-    --output "$OUT/raw_b$beam.npz" --beam-size $beam --batch-size $((2560 / beam)) 2>&1 | tee -a "$log"
+    --output "$OUT/raw_b$beam.npz" --beam-size $beam --batch-size $((2560 / beam)) 2>&1 | tee -a "$log" \
+    || echo "decode beam $beam FAILED" | tee -a "$log"
 done
 python3 benchmarks/translate_bench.py --checkpoint /tmp/translator.pt --arrays "$DATA/eval_dev500.npz" \
-  --n 4096 --batch-size 512 --hf-spectus --json "$OUT/bench.json" 2>&1 | tee -a "$log"
-split -b 15M -d /tmp/translator.pt "$OUT/translator.pt.part"
+  --n 4096 --batch-size 512 --hf-spectus --json "$OUT/bench.json" 2>&1 | tee -a "$log" \
+  || echo "benchmark FAILED" | tee -a "$log"
