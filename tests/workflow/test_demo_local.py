@@ -51,6 +51,7 @@ def test_demo_produces_every_result(demo_local):
     assert summary
     page = (demo_local / "results" / "report.html").read_text()
     assert page.count('src="data:image/png;base64,') >= 4
+    assert 'alt="formula tree' in page and 'alt="spectrum' in page
     assert not re.search(r'src="(?!data:)', page)
 
 

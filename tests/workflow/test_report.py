@@ -4,7 +4,6 @@ the page is self-contained and byte-stable."""
 from __future__ import annotations
 
 import argparse
-import json
 import re
 
 import numpy as np
@@ -15,7 +14,6 @@ from specsweep import schema
 from specsweep.files import write_table
 from specsweep.report.annotate import match_peaks
 from specsweep.report.curves import accepted_vs_qvalue, decoy_fraction_by_score
-from specsweep.report.tree import layered_layout, parse_tree
 
 pytest.importorskip("specsweep.fragment.graph")
 
@@ -36,18 +34,6 @@ def test_curves_count_ties_together():
     assert s.tolist() == [5.0, 4.0, 3.0]
     # (D + 1) / T: 1/1, then 2/2 (tie counted at once), then 3/2
     assert fdr.tolist() == [1.0, 1.0, 1.5]
-
-
-def test_tree_layout_puts_parents_over_their_leaves():
-    tree = {"nodes": [{"formula": "C9H11NO2", "mz": 166.086}, {"formula": "C9H9NO", "mz": 148.076},
-                      {"formula": "C8H9N", "mz": 120.081}, {"formula": "C8H7", "mz": 103.054}],
-            "edges": [{"source": 0, "target": 1, "loss": "H2O"}, {"source": 1, "target": 2, "loss": "CO"},
-                      {"source": 0, "target": 3, "loss": "CH4NO2"}]}
-    names, mz, parent, loss = parse_tree(json.dumps(tree))
-    assert parent.tolist() == [-1, 0, 1, 0] and loss[2] == "CO"
-    x, y = layered_layout(parent)
-    assert y.tolist() == [0, -1, -2, -1]
-    assert x[1] == x[2] and x[0] == pytest.approx((x[1] + x[3]) / 2)
 
 
 def _demo_results(tmp_path, demo_mgf, demo_molecules):

@@ -14,7 +14,6 @@ import pyarrow.compute as pc
 from specsweep.report import plots
 from specsweep.report.annotate import explained_peaks
 from specsweep.report.collect import DatasetResults, read_spectra
-from specsweep.report.tree import parse_tree
 
 log = logging.getLogger("specsweep.report")
 
@@ -200,12 +199,10 @@ def hit_card(hit: dict, spectrum: dict | None, res: DatasetResults, fragment_tol
     formulas = rows_for(res.formulas, sid)
     if formulas and formulas[0].get("tree_json"):
         f0 = formulas[0]
-        names, tmz, parent, loss = parse_tree(f0["tree_json"])
-        if names:
-            title = (f"{sid}: fragmentation tree of {f0['formula']} ({f0['adduct']}), "
-                     f"score {f0['score']:.2f}")
-            uri = plots.formula_tree(names, tmz, parent, loss, title)
-            out.append(f'<br><img alt="formula tree {esc(sid)}" src="{uri}">')
+        title = (f"{sid}: fragmentation tree of {f0['formula']} ({f0['adduct']}), "
+                 f"score {f0['score']:.2f}, {f0['n_explained_peaks']} peaks")
+        uri = plots.formula_tree(f0["tree_json"], title)
+        out.append(f'<br><img alt="formula tree {esc(sid)}" src="{uri}">')
     trans = rows_for(res.translations, sid)[:5]
     if trans:
         out.append("<br>de novo candidates:" + table_html(

@@ -13,7 +13,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from specsweep.report.curves import accepted_vs_qvalue, decoy_fraction_by_score  # noqa: E402
-from specsweep.report.tree import layered_layout  # noqa: E402
 
 TARGET_COLOR = "#1f77b4"
 DECOY_COLOR = "#d62728"
@@ -89,25 +88,10 @@ def annotated_spectrum(mz: np.ndarray, intensity: np.ndarray, frag_hit: np.ndarr
     return to_data_uri(fig)
 
 
-def formula_tree(formulas: list[str], mz: np.ndarray, parent: np.ndarray, loss: list[str],
-                 title: str) -> str:
-    """Fragmentation tree: nodes = fragment formulas (with peak m/z), edges = losses."""
-    x, y = layered_layout(parent)
-    width = max(4.0, 1.3 * (x.max() + 1 if len(x) else 1))
-    height = max(2.0, 1.1 * (-y.min() + 1 if len(y) else 1))
-    fig, ax = plt.subplots(figsize=(min(width, 16), min(height, 10)))
-    for v in range(len(parent)):
-        u = parent[v]
-        if u >= 0:
-            ax.plot([x[u], x[v]], [y[u], y[v]], color="#999999", lw=1, zorder=1)
-            ax.text((x[u] + x[v]) / 2, (y[u] + y[v]) / 2, loss[v], fontsize=7, color="#555555",
-                    ha="center", va="center", backgroundcolor="white", zorder=2)
-    for v in range(len(parent)):
-        label = formulas[v] + (f"\n{mz[v]:.3f}" if np.isfinite(mz[v]) else "")
-        ax.text(x[v], y[v], label, fontsize=7, ha="center", va="center", zorder=3,
-                bbox=dict(boxstyle="round,pad=0.3", fc="#eef4fb", ec=TARGET_COLOR, lw=0.8))
-    ax.set_xlim(x.min() - 0.7 if len(x) else -1, x.max() + 0.7 if len(x) else 1)
-    ax.set_ylim(y.min() - 0.6 if len(y) else -1, 0.6)
-    ax.axis("off")
-    ax.set_title(title, fontsize=9)
-    return to_data_uri(fig)
+def formula_tree(tree_json: str, title: str) -> str:
+    """Fragmentation tree of the formula stage (nodes: fragment formulas and peak m/z; edges:
+    losses), drawn by specsweep.formula.trees."""
+    from specsweep.formula.trees import draw_tree
+
+    draw_tree(tree_json, title=title)
+    return to_data_uri(plt.gcf())
