@@ -29,25 +29,30 @@ N_BOND_CODES = 128  # bond-type codes are < 16 * 7 + 8
 
 
 @njit(cache=True)
-def _lower_bound(values, x):
-    lo = 0
-    hi = values.shape[0]
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if values[mid] < x:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
+def peak_index(peak_mz, first_at):
+    """Fill first_at[b] = index of the first peak with m/z >= b (b = 0, 1, ... whole Th).
+
+    first_at needs floor(max m/z) + 2 entries; returns how many were filled. With it, finding
+    the peaks near an m/z costs a lookup and a short scan instead of a binary search.
+    """
+    n = peak_mz.shape[0]
+    n_bins = (int(peak_mz[n - 1]) + 2) if n else 1
+    j = 0
+    for b in range(n_bins):
+        while j < n and peak_mz[j] < b:
+            j += 1
+        first_at[b] = j
+    return n_bins
 
 
 @njit(cache=True)
-def assign_peaks(frag_mass, frag_depth, peak_mz, tol_da, tol_ppm, h_shifts, max_frag_charge,
-                 polarity, owner, owner_depth):
+def assign_peaks(frag_mass, frag_depth, peak_mz, first_at, n_bins, tol_da, tol_ppm, h_shifts,
+                 max_frag_charge, polarity, owner, owner_depth):
     """Give every peak to the lowest-depth fragment that explains it.
 
     frag_mass: (F,) float64 neutral fragment masses, Da; fragment 0 is the root (skipped).
-    frag_depth: (F,) int8. peak_mz: (P,) float64 ascending, Th.
+    frag_depth: (F,) int8. peak_mz: (P,) float64 ascending, Th; first_at, n_bins: from
+    :func:`peak_index` for these peaks.
     tol_da, tol_ppm: fragment tolerance, Th = tol_da + mz * tol_ppm * 1e-6.
     h_shifts: (S,) int64 hydrogen shifts. max_frag_charge: fragment charges 1..max tried.
     polarity: +1 (protonated fragment ions) or -1 (deprotonated, negative mode).
@@ -70,7 +75,11 @@ def assign_peaks(frag_mass, frag_depth, peak_mz, tol_da, tol_ppm, h_shifts, max_
                 tol = tol_da + mz * tol_ppm * 1e-6
                 if mz + tol < lowest or mz - tol > highest:
                     continue
-                j = _lower_bound(peak_mz, mz - tol)
+                lo = mz - tol
+                b = int(lo) if lo > 0.0 else 0
+                j = first_at[b] if b < n_bins else n_peaks
+                while j < n_peaks and peak_mz[j] < lo:
+                    j += 1
                 while j < n_peaks and peak_mz[j] <= mz + tol:
                     if d < owner_depth[j]:  # equal depth: the lower index, met first, keeps it
                         owner_depth[j] = d
@@ -95,6 +104,11 @@ def fragment_logranks(n_frag, peak_lr, owner, out_lr):
             out_lr[i] = peak_lr[j]
 
 
+def index_size(peak_mz) -> int:
+    """Entries :func:`peak_index` needs for these peaks."""
+    return int(peak_mz[-1]) + 2 if len(peak_mz) else 1
+
+
 def annotate(frag_mass, frag_depth, peak_mz, peak_lr, tol_da=0.01, tol_ppm=0.0,
              h_shifts=(-1, 0, 1), max_frag_charge=1, polarity=1):
     """Convenience wrapper: (fragment logRanks (F,) int8, peak owner (P,) int32)."""
@@ -104,7 +118,9 @@ def annotate(frag_mass, frag_depth, peak_mz, peak_lr, tol_da=0.01, tol_ppm=0.0,
     peak_lr = np.ascontiguousarray(peak_lr, dtype=np.int8)
     owner = np.empty(peak_mz.shape[0], dtype=np.int32)
     owner_depth = np.empty(peak_mz.shape[0], dtype=np.int32)
-    assign_peaks(frag_mass, frag_depth, peak_mz, float(tol_da), float(tol_ppm),
+    first_at = np.empty(index_size(peak_mz), dtype=np.int32)
+    n_bins = peak_index(peak_mz, first_at)
+    assign_peaks(frag_mass, frag_depth, peak_mz, first_at, n_bins, float(tol_da), float(tol_ppm),
                  np.asarray(h_shifts, dtype=np.int64), int(max_frag_charge), int(polarity), owner,
                  owner_depth)
     lr = np.empty(frag_mass.shape[0], dtype=np.int8)

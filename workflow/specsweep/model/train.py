@@ -22,18 +22,19 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from specsweep.model.annotate import assign_peaks, fragment_logranks
+from specsweep.model.annotate import assign_peaks, fragment_logranks, index_size, peak_index
 from specsweep.model.tables import ChargeTables, LogRankModel
 
 NULL_KINDS = ("unrelated", "peaks")
 
 
 @njit(cache=True)
-def count_fragments(frag_mass, frag_parent, frag_bond, frag_depth, peak_mz, peak_lr, tol_da,
-                    tol_ppm, h_shifts, max_frag_charge, polarity, counts, owner, owner_depth, lr):
+def count_fragments(frag_mass, frag_parent, frag_bond, frag_depth, peak_mz, peak_lr, first_at,
+                    n_bins, tol_da, tol_ppm, h_shifts, max_frag_charge, polarity, counts, owner,
+                    owner_depth, lr):
     """Annotate one graph against one spectrum and add its fragments to ``counts[b, p, l]``."""
-    assign_peaks(frag_mass, frag_depth, peak_mz, tol_da, tol_ppm, h_shifts, max_frag_charge,
-                 polarity, owner, owner_depth)
+    assign_peaks(frag_mass, frag_depth, peak_mz, first_at, n_bins, tol_da, tol_ppm, h_shifts,
+                 max_frag_charge, polarity, owner, owner_depth)
     n = frag_mass.shape[0]
     fragment_logranks(n, peak_lr, owner, lr)
     for i in range(1, n):
@@ -41,11 +42,12 @@ def count_fragments(frag_mass, frag_parent, frag_bond, frag_depth, peak_mz, peak
 
 
 @njit(cache=True)
-def count_null_unrelated(frag_mass, frag_depth, peak_mz, peak_lr, tol_da, tol_ppm, h_shifts,
-                         max_frag_charge, polarity, null_counts, owner, owner_depth, lr):
+def count_null_unrelated(frag_mass, frag_depth, peak_mz, peak_lr, first_at, n_bins, tol_da,
+                         tol_ppm, h_shifts, max_frag_charge, polarity, null_counts, owner,
+                         owner_depth, lr):
     """Add the logRanks of an unrelated graph's fragments (annotated on this spectrum)."""
-    assign_peaks(frag_mass, frag_depth, peak_mz, tol_da, tol_ppm, h_shifts, max_frag_charge,
-                 polarity, owner, owner_depth)
+    assign_peaks(frag_mass, frag_depth, peak_mz, first_at, n_bins, tol_da, tol_ppm, h_shifts,
+                 max_frag_charge, polarity, owner, owner_depth)
     n = frag_mass.shape[0]
     fragment_logranks(n, peak_lr, owner, lr)
     for i in range(1, n):
@@ -97,13 +99,17 @@ def train_counts(pairs, graphs: dict, *, tol_da=0.01, tol_ppm=0.0, h_shifts=(-1,
         peak_lr = np.ascontiguousarray(peak_lr, dtype=np.int8)
         owner = np.empty(peak_mz.shape[0], np.int32)
         owner_depth = np.empty(peak_mz.shape[0], np.int32)
-        count_fragments(g.mass, g.parent, g.bond, g.depth, peak_mz, peak_lr, float(tol_da),
+        first_at = np.empty(index_size(peak_mz), np.int32)
+        n_bins = peak_index(peak_mz, first_at)
+        count_fragments(g.mass, g.parent, g.bond, g.depth, peak_mz, peak_lr, first_at, n_bins,
+                        float(tol_da),
                         float(tol_ppm), shifts, c, polarity, t.counts, owner, owner_depth, lr)
         if null == "peaks":
             count_null_peaks(peak_lr, t.null_counts)
         elif partner[key] is not None:
             u = graphs[partner[key]]
-            count_null_unrelated(u.mass, u.depth, peak_mz, peak_lr, float(tol_da),
+            count_null_unrelated(u.mass, u.depth, peak_mz, peak_lr, first_at, n_bins,
+                                 float(tol_da),
                                  float(tol_ppm), shifts, c, polarity, t.null_counts, owner, owner_depth,
                                  lr)
         t.n_spectra += 1

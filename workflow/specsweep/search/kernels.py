@@ -12,21 +12,22 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from specsweep.model.annotate import assign_peaks, fragment_logranks
+from specsweep.model.annotate import assign_peaks, fragment_logranks, peak_index
 
 
 @njit(cache=True)
-def score_one(frag_mass, frag_parent, frag_bond, frag_depth, peak_mz, peak_lr, peak_int, llr,
-              tol_da, tol_ppm, h_shifts, max_frag_charge, polarity, owner, owner_depth, lr):
+def score_one(frag_mass, frag_parent, frag_bond, frag_depth, peak_mz, peak_lr, peak_int,
+              first_at, n_bins, llr, tol_da, tol_ppm, h_shifts, max_frag_charge, polarity, owner,
+              owner_depth, lr):
     """Score one molecule against one spectrum.
 
-    llr: (128, 8, 8) score table of the charge used. owner, owner_depth (>= P,) and lr (>= F,)
-    are scratch. Returns (score, peaks explained, explained intensity fraction).
+    first_at, n_bins: :func:`specsweep.model.annotate.peak_index` of the peaks. llr: (128, 8, 8)
+    score table of the charge used. owner, owner_depth (>= P,) and lr (>= F,) are scratch. Returns (score, peaks explained, explained intensity fraction).
     """
     n_peaks = peak_mz.shape[0]
     own = owner[:n_peaks]
-    taken = assign_peaks(frag_mass, frag_depth, peak_mz, tol_da, tol_ppm, h_shifts,
-                         max_frag_charge, polarity, own, owner_depth[:n_peaks])
+    taken = assign_peaks(frag_mass, frag_depth, peak_mz, first_at, n_bins, tol_da, tol_ppm,
+                         h_shifts, max_frag_charge, polarity, own, owner_depth[:n_peaks])
     n = frag_mass.shape[0]
     fragment_logranks(n, peak_lr, own, lr)
     score = 0.0
@@ -59,6 +60,13 @@ def score_pairs(pair_spec, pair_row, pair_charge, peak_off, peak_mz, peak_lr, pe
     max_frags = 1
     for r in range(frag_off.shape[0] - 1):
         max_frags = max(max_frags, frag_off[r + 1] - frag_off[r])
+    max_bin = 1
+    for s in range(peak_off.shape[0] - 1):
+        if peak_off[s + 1] > peak_off[s]:
+            max_bin = max(max_bin, int(peak_mz[peak_off[s + 1] - 1]) + 2)
+    first_at = np.empty(max_bin, np.int32)
+    n_bins = 0
+    last_spec = -1
     owner = np.empty(max_peaks, np.int32)
     owner_depth = np.empty(max_peaks, np.int32)
     lr = np.empty(max_frags, np.int8)
@@ -69,9 +77,13 @@ def score_pairs(pair_spec, pair_row, pair_charge, peak_off, peak_mz, peak_lr, pe
         f0, f1 = frag_off[r], frag_off[r + 1]
         polarity = 1 if pair_charge[k] >= 0 else -1
         c = min(max(abs(pair_charge[k]), 1), 2)
+        if s != last_spec:  # pairs of one spectrum come together: index its peaks once
+            n_bins = peak_index(peak_mz[p0:p1], first_at)
+            last_spec = s
         sc, m, e = score_one(frag_mass[f0:f1], frag_parent[f0:f1], frag_bond[f0:f1],
                              frag_depth[f0:f1], peak_mz[p0:p1], peak_lr[p0:p1],
-                             peak_int[p0:p1], llr[c - 1], tol_da, tol_ppm, h_shifts, c,
+                             peak_int[p0:p1], first_at, n_bins, llr[c - 1], tol_da, tol_ppm,
+                             h_shifts, c,
                              polarity, owner, owner_depth, lr)
         out_score[k] = sc
         out_matched[k] = m
