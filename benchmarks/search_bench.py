@@ -281,7 +281,7 @@ def run_search(db: Path, spectra: Path, out: Path, extra: list[str], ranks: int 
     proc = subprocess.run(cmd, check=True, env=env, cwd=REPO, capture_output=True, text=True)
     wall = time.perf_counter() - t0
     for line in proc.stderr.splitlines():
-        if "seconds per rank" in line:
+        if "seconds per rank" in line or "rank work" in line:
             print("   ", line.split("specsweep.search: ")[-1])
     return wall
 

@@ -127,6 +127,7 @@ def run_units(units, parts, headers, windows, shards, llr, spec_offsets, params:
     """
     acc: list[dict] = []
     pairs = 0
+    clock = {"read_s": 0.0, "score_s": 0.0, "topk_s": 0.0}
     by_shard: dict[int, list[int]] = {}
     for si, pi in units:
         by_shard.setdefault(si, []).append(pi)
@@ -142,7 +143,9 @@ def run_units(units, parts, headers, windows, shards, llr, spec_offsets, params:
         groups = sorted(set().union(*need.values()))
         for c in range(0, len(groups), params.groups_per_load):
             chunk = groups[c:c + params.groups_per_load]
+            t0 = time.perf_counter()
             block = load_block(shard.path, chunk, targets_only=params.targets_only)
+            clock["read_s"] += time.perf_counter() - t0
             for pi in pis:
                 if not need[pi].intersection(chunk):
                     continue
@@ -150,16 +153,22 @@ def run_units(units, parts, headers, windows, shards, llr, spec_offsets, params:
                     if len(peaks_cache) >= 4:
                         peaks_cache.pop(next(iter(peaks_cache)))
                     peaks_cache[pi] = read_peaks(parts[pi])
+                t0 = time.perf_counter()
                 hits, n = score_unit(peaks_cache[pi], windows[pi], block, llr, spec_offsets[pi],
                                      params)
+                t1 = time.perf_counter()
                 pairs += n
                 if n:
                     hits = _finish_ppm(hits, headers[pi]["precursor_mz"])
                     acc.append(topk.top_k(hits, params.top_k))
                 if len(acc) >= params.merge_every:
                     acc = [topk.top_k(topk.concat(acc), params.top_k)]
+                clock["score_s"] += t1 - t0
+                clock["topk_s"] += time.perf_counter() - t1
                 log.debug("shard %s groups %s part %s: %d pairs", shard.path.name, chunk,
                           parts[pi].name, n)
+    log.info("rank work: %d pairs; read %.2f s, score %.2f s, top-k %.2f s", pairs,
+             clock["read_s"], clock["score_s"], clock["topk_s"])
     return topk.top_k(topk.concat(acc), params.top_k), pairs
 
 
