@@ -25,6 +25,8 @@ def register(subparsers) -> None:
                    help="element alphabet with optional upper bounds, e.g. CHNOP[5]S or CHNOPSClBr")
     p.add_argument("--profile", default="qtof", choices=["qtof", "orbitrap"],
                    help="scoring profile (mass accuracy, tree size; SIRIUS 3.1.3 values)")
+    p.add_argument("--priors", default="fitted", choices=["fitted", "sirius"],
+                   help="prior tables: fitted from our training spectra on top of SIRIUS 3.1.3, or SIRIUS 3.1.3 only")
     p.add_argument("--ppm", type=float, default=None,
                    help="allowed mass deviation for decomposition, ppm (default: from the profile)")
     p.add_argument("--adducts", nargs="*", default=None,
@@ -53,8 +55,8 @@ def run(args) -> int:
     from specsweep.spectra.parts import read_spectra
 
     alphabet = Alphabet.parse(args.elements)
-    params = get_profile(args.profile, allowed_ppm=args.ppm)
-    settings = FormulaSettings(alphabet=str(alphabet), params=params, ilp_top=args.ilp_top,
+    params = get_profile(args.profile, priors=args.priors, allowed_ppm=args.ppm)
+    settings = FormulaSettings(alphabet=str(alphabet), priors=args.priors, params=params, ilp_top=args.ilp_top,
                                report_top=args.report_top, time_limit_s=args.time_limit_s,
                                ilp_backend=args.ilp_backend)
     if args.no_recalibration:
