@@ -79,11 +79,33 @@ class Candidate:
     root_score: float
     root_prior_raw: float
     tree_score: float = float("nan")
-    parent: np.ndarray | None = None
-    graph: CandidateGraph | None = None
+    parent: np.ndarray | None = None    # tree parent per vertex of ``graph`` (-1: not in the tree)
+    graph: CandidateGraph | None = None  # kept only while the candidate is being refined
     method: str = ""
     recal: tuple[float, float] | None = None
     bonus: float = 0.0
+    # compact tree (kept for every candidate): decomposition row, peak and parent position of each
+    # tree vertex (position 0 = root, row -1) and the weight of the edge into it
+    t_row: np.ndarray | None = None
+    t_color: np.ndarray | None = None
+    t_parent: np.ndarray | None = None
+    t_weight: np.ndarray | None = None
+
+    def set_tree(self, graph: CandidateGraph, parent: np.ndarray, score: float, keep_graph: bool) -> None:
+        self.parent, self.tree_score = parent, float(score)
+        self.graph = graph if keep_graph else None
+        verts = np.concatenate(([0], np.nonzero(parent >= 0)[0]))
+        pos = np.full(parent.shape[0], -1, dtype=np.int64)
+        pos[verts] = np.arange(verts.size)
+        chosen = (parent[graph.dst] == graph.src) & (parent[graph.dst] >= 0)
+        weight = np.zeros(parent.shape[0])
+        weight[graph.dst[chosen]] = graph.w[chosen]
+        self.t_row = graph.row[verts]
+        self.t_color = graph.color[verts]
+        self.t_parent = np.concatenate(([-1], pos[parent[verts[1:]]]))
+        self.t_weight = weight[verts]
+        if not keep_graph:
+            self.parent = None
 
     @property
     def total(self) -> float:
@@ -140,12 +162,11 @@ def precursor_candidates(precursor_mz: float, adducts: list[str], alphabet: Alph
 
 def _tree_stats(sg: SpectrumGraph, cand: Candidate, intensity: np.ndarray, precursor_intensity: float,
                 total_intensity: float) -> tuple[int, float]:
-    if cand.parent is None:
+    if cand.t_row is None:
         return 0, 0.0
-    in_tree = cand.parent >= 0
-    peaks = cand.graph.color[in_tree]
+    peaks = cand.t_color[1:]
     explained = float(intensity[peaks].sum()) + precursor_intensity
-    return int(in_tree.sum()), explained / total_intensity if total_intensity > 0 else 0.0
+    return int(peaks.size), explained / total_intensity if total_intensity > 0 else 0.0
 
 
 def _recalibrated_graph(sg: SpectrumGraph, cand: Candidate, settings: FormulaSettings):
@@ -203,12 +224,12 @@ def identify(precursor_mz: float, mz, intensity, adducts: list[str] | None, alph
                 status = TIMEOUT
                 break
             c = cands[i]
-            c.graph = sg.candidate(c.root, c.root_prior_raw, vertex_bonus=bonus)
-            c.parent, c.tree_score = solve_heuristic(c.graph)
+            g = sg.candidate(c.root, c.root_prior_raw, vertex_bonus=bonus)
+            c.set_tree(g, *solve_heuristic(g), keep_graph=False)
             c.method, c.bonus = "heuristic", bonus
         if status != OK or not settings.auto_tree_size or bonus >= params.tree_size_max_increase:
             break
-        done = [c for c in cands if c.parent is not None]
+        done = [c for c in cands if c.t_row is not None]
         best = sorted(done, key=lambda c: -c.total)[:5]
         stats = [_tree_stats(sg, c, peaks.intensity, peaks.precursor_intensity, peaks.total_intensity) for c in best]
         if any(n >= 15 or frac >= 0.7 for n, frac in stats) or sg.peak_mz.size == 0:
@@ -217,7 +238,7 @@ def identify(precursor_mz: float, mz, intensity, adducts: list[str] | None, alph
         # every tree keeps its edges and gains 1 per vertex: a lower bound for the new optimum;
         # only the best candidates are solved again with the larger tree-size score
         for c in done:
-            c.tree_score += float((c.parent >= 0).sum())
+            c.tree_score += float(c.t_row.size - 1)
         order = sorted(range(len(cands)), key=lambda i: (-cands[i].total, i))
         todo = order[: settings.resolve_top]
 
@@ -227,14 +248,14 @@ def identify(precursor_mz: float, mz, intensity, adducts: list[str] | None, alph
             if time.perf_counter() > deadline:
                 status = TIMEOUT
                 break
-            if c.bonus != bonus:
-                c.graph = sg.candidate(c.root, c.root_prior_raw, vertex_bonus=bonus)
-                c.parent, c.tree_score = solve_heuristic(c.graph)
+            if c.graph is None or c.bonus != bonus:
+                g = sg.candidate(c.root, c.root_prior_raw, vertex_bonus=bonus)
+                c.set_tree(g, *solve_heuristic(g), keep_graph=True)
                 c.bonus = bonus
             g2, ab = _recalibrated_graph(sg, c, settings)
             if g2 is not None:
-                p2, s2 = solve_heuristic(g2)
-                c.graph, c.parent, c.tree_score, c.recal = g2, p2, s2, ab
+                c.set_tree(g2, *solve_heuristic(g2), keep_graph=True)
+                c.recal = ab
         ranked = sorted(cands, key=lambda c: (-c.total, c.theoretical_mz))
     if info is not None:
         info["n_candidates"] = len(cands)
@@ -246,16 +267,17 @@ def identify(precursor_mz: float, mz, intensity, adducts: list[str] | None, alph
             if left <= 0:
                 status = TIMEOUT
                 break
-            if c.bonus != bonus:
-                c.graph = sg.candidate(c.root, c.root_prior_raw, vertex_bonus=bonus)
-                c.parent, c.tree_score = solve_heuristic(c.graph)
+            if c.graph is None or c.bonus != bonus:
+                g = sg.candidate(c.root, c.root_prior_raw, vertex_bonus=bonus)
+                c.set_tree(g, *solve_heuristic(g), keep_graph=True)
                 c.bonus = bonus
             parent, score, state = solve_ilp(c.graph, time_limit_s=left, backend=settings.ilp_backend,
                                              start_parent=c.parent)
             if info is not None and state == "optimal":
                 info["ilp_pairs"].append((c.tree_score, score))
             if state == "optimal" and score >= c.tree_score - 1e-9:
-                c.parent, c.tree_score, c.method = parent, score, "ilp"
+                c.set_tree(c.graph, parent, score, keep_graph=True)
+                c.method = "ilp"
             elif state != "optimal":
                 status = TIMEOUT
                 break
@@ -275,7 +297,7 @@ def identify(precursor_mz: float, mz, intensity, adducts: list[str] | None, alph
             "explained_intensity": frac,
             "method": c.method or "none",
             "status": status,
-            "tree_json": tree_json(sg, c, alphabet) if c.parent is not None else None,
+            "tree_json": tree_json(sg, c, alphabet) if c.t_row is not None else None,
         })
     return status, rows
 
@@ -283,25 +305,21 @@ def identify(precursor_mz: float, mz, intensity, adducts: list[str] | None, alph
 def tree_json(sg: SpectrumGraph, cand: Candidate, alphabet: Alphabet) -> str:
     """Tree as JSON: nodes (formula, ion m/z measured and theoretical, relative intensity) and
     edges (parent, child, loss formula, loss mass, weight). Node 0 is the root."""
-    g = cand.graph
-    verts = [0] + [int(v) for v in np.nonzero(cand.parent >= 0)[0]]
-    index = {v: i for i, v in enumerate(verts)}
     nodes = [{"id": 0, "formula": alphabet.format(cand.root), "mz": None,
               "theoretical_mz": round(cand.theoretical_mz, 6), "rel_intensity": None}]
-    weight = {(int(s), int(d)): float(w) for s, d, w in zip(g.src, g.dst, g.w)}
     edges = []
-    for v in verts[1:]:
-        r = int(g.row[v])
-        nodes.append({"id": index[v], "formula": alphabet.format(sg.formulas[r]),
+    for i in range(1, cand.t_row.size):
+        r = int(cand.t_row[i])
+        nodes.append({"id": i, "formula": alphabet.format(sg.formulas[r]),
                       "mz": round(float(sg.peak_mz[sg.peak_of[r]]), 6),
                       "theoretical_mz": round(float(sg.theoretical_mz[r]), 6),
                       "rel_intensity": round(float(sg.peak_rel[sg.peak_of[r]]), 6)})
-        u = int(cand.parent[v])
-        parent_formula = cand.root if u == 0 else sg.formulas[g.row[u]]
+        u = int(cand.t_parent[i])
+        parent_formula = cand.root if u == 0 else sg.formulas[cand.t_row[u]]
         loss = parent_formula - sg.formulas[r]
-        edges.append({"source": index[u], "target": index[v], "loss": alphabet.format(loss),
+        edges.append({"source": u, "target": i, "loss": alphabet.format(loss),
                       "loss_mass": round(float(alphabet.mass(loss[None])[0]), 6),
-                      "weight": round(weight.get((u, v), float("nan")), 4)})
+                      "weight": round(float(cand.t_weight[i]), 4)})
     return json.dumps({"root": alphabet.format(cand.formula), "adduct": cand.adduct, "nodes": nodes,
                        "edges": edges, "recalibration": list(cand.recal) if cand.recal else None},
                       sort_keys=True)
