@@ -20,36 +20,43 @@ def _bitset_fragments(fg):
     return out
 
 
-def _sample_molecules(shared_data, n, seed):
+MAX_EDGES = 30  # the recursive networkx reference is slow on large graphs; keep CI time bounded
+
+
+def _sample_molecules(shared_data, n, seed, max_edges=MAX_EDGES):
+    """n random natural products (seeded) among those whose metabolite graph has <= max_edges edges."""
     with gzip.open(shared_data / "molecules" / "natural_products.tsv.gz", "rt") as fh:
         next(fh)
         rows = [line.split("\t")[1] for line in fh]
     rng = random.Random(seed)
-    return rng.sample(rows, n)
-
-
-@pytest.mark.parametrize("params", [FragmentParams(), FragmentParams(max_bridges=3, max_two_cuts=1, cc_in_two_cut=True)],
-                         ids=["default", "3b1c_cc"])
-def test_same_fragment_sets_on_200_natural_products(shared_data, params):
-    smiles = _sample_molecules(shared_data, 200, seed=2026)
-    checked = 0
-    for smi in smiles:
+    picked = []
+    for smi in rng.sample(rows, len(rows)):
         mol = Chem.MolFromSmiles(smi)
-        mg = build_metabolite_graph(mol, params.bond_classes)
-        if params.cc_in_two_cut and mg.edges.shape[0] > 60:
-            continue  # the brute force is cubic; keep the wider setting to mid-sized graphs
+        mg = build_metabolite_graph(mol)
+        if mg.edges.shape[0] <= max_edges:
+            picked.append((mol, mg))
+            if len(picked) == n:
+                return picked
+    raise AssertionError("not enough molecules")
+
+
+@pytest.mark.parametrize("params,n", [(FragmentParams(), 200),
+                                      (FragmentParams(max_bridges=3, max_two_cuts=1, cc_in_two_cut=True), 25)],
+                         ids=["default_200", "3b1c_cc_25"])
+def test_same_fragment_sets_on_random_natural_products(shared_data, params, n):
+    sizes = []
+    for mol, mg in _sample_molecules(shared_data, n, seed=2026):
         fg = fragment_mol(mol, params)
         assert fg.complete
         expected = brute_force_fragments(mg.n_nodes, mg.edges, mg.edge_class, params.max_bridges,
                                          params.max_two_cuts, params.cc_in_two_cut)
-        got = _bitset_fragments(fg)
-        assert got == expected, smi
+        assert _bitset_fragments(fg) == expected, Chem.MolToSmiles(mol)
         # masses are node-mass sums
         for i in range(len(fg)):
             nodes = [v for v in range(fg.n_nodes) if (int(fg.bits[i, v >> 6]) >> (v & 63)) & 1]
             assert fg.mass[i] == pytest.approx(mg.node_mass[nodes].sum(), abs=1e-9)
-        checked += 1
-    assert checked >= 150
+        sizes.append(len(fg))
+    assert max(sizes) > 100  # the sample is not trivially small
 
 
 def test_more_than_64_nodes(shared_data):
@@ -60,9 +67,9 @@ def test_more_than_64_nodes(shared_data):
         for line in fh:
             smi = line.split("\t")[1]
             mol = Chem.MolFromSmiles(smi)
-            if mol.GetNumAtoms() > 110:
+            if mol.GetNumAtoms() > 70:
                 mg = build_metabolite_graph(mol)
-                if mg.n_nodes > 70 and mg.edges.shape[0] < 110:
+                if mg.n_nodes > 64 and mg.edges.shape[0] <= mg.n_nodes + 1:  # nearly a tree: quick reference
                     big = (mol, mg)
                     break
     assert big is not None
