@@ -16,12 +16,8 @@ reachable from v, the best positive weight of any edge into that colour). Repeat
 
 from __future__ import annotations
 
-import logging
-
 import numba as nb
 import numpy as np
-
-log = logging.getLogger("specsweep.formula")
 
 
 @nb.njit(cache=True)
