@@ -95,18 +95,21 @@ def test_interrupted_run_redoes_only_unfinished_jobs(demo_local, tmp_path):
     # a job that died: its output is gone, so it and what depends on it run again
     (ds / "formulas.parquet").unlink()
     assert planned_jobs(run) == {"formula": 1, "translate": 1, "report": 1, "all": 1}
-    # interrupt the rerun once formula has finished (translate then runs): the next run
-    # redoes what was unfinished and not the finished formula job
+    # interrupt the rerun once translate has started, i.e. formula is finished and recorded:
+    # the next run redoes what was unfinished and not the finished formula job
+    translate_log = run / "results" / "logs" / "translate" / "demo.log"
+    translate_log.unlink()
     proc = snakemake_background(run, "--cores", "1")
     try:
         deadline = time.time() + 600
-        while not (ds / "formulas.parquet").exists():
-            assert proc.poll() is None, "run ended before formula finished"
+        while not translate_log.exists():
+            assert proc.poll() is None, "run ended before translate started"
             assert time.time() < deadline
             time.sleep(0.2)
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         proc.wait(timeout=120)
+    assert (ds / "formulas.parquet").exists()
     remaining = planned_jobs(run)
     assert "formula" not in remaining
     assert remaining.get("report") == 1
