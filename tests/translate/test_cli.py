@@ -1,8 +1,13 @@
 """train-translator and translate through the command line, on the bundled demo spectra."""
 
 
-from specsweep.files import read_table
-from specsweep.schema import REJECTS, SPECTRA, TRANSLATIONS
+import math
+
+import pyarrow as pa
+
+from specsweep.files import read_table, write_table
+from specsweep.model.tables import ChargeTables, LogRankModel, save_model
+from specsweep.schema import FORMULAS, REJECTS, SPECTRA, TRANSLATIONS
 from specsweep.spectra.ingest import ingest
 from specsweep.translate.commands import main
 
@@ -37,6 +42,34 @@ def test_train_then_translate(demo_mgf, tmp_path):
         scores = [r["rerank_score"] for r in rows]
         assert scores == sorted(scores, reverse=True)
         assert len({r["inchikey14"] for r in rows}) == len(rows)
+    # with the formula stage's output and the logRank model: evidence columns are filled
+    spec = read_table(spectra / "part-00000.parquet", SPECTRA, columns=["spectrum_id", "annotation_formula"])
+    ids_list = spec["spectrum_id"].to_pylist()
+    n = len(ids_list)
+    formulas = pa.table({"spectrum_id": ids_list, "rank": [1] * n, "formula": spec["annotation_formula"].to_pylist(),
+                         "adduct": ["[M+H]+"] * n, "score": [0.0] * n, "tree_score": [0.0] * n,
+                         "mass_error_ppm": [0.0] * n, "n_explained_peaks": [0] * n,
+                         "explained_intensity": [0.0] * n, "method": ["ilp"] * n, "status": ["ok"] * n,
+                         "tree_json": ["{}"] * n})
+    write_table(formulas, tmp_path / "formulas.parquet", FORMULAS)
+    model = tmp_path / "model.json"
+    t = ChargeTables.empty()
+    t.counts[:, :, 1:4] = 20
+    t.counts[:, :, 7] = 10
+    t.null_counts[1:] = 5
+    save_model(LogRankModel({1: t, 2: ChargeTables(t.counts.copy(), t.null_counts.copy(), 0, 1)}), model)
+    out3 = tmp_path / "with_evidence.parquet"
+    assert main(args(out3) + ["--formulas", str(tmp_path / "formulas.parquet"), "--model", str(model)]) == 0
+    ev = read_table(out3, TRANSLATIONS).to_pylist()
+    truth = dict(zip(ids_list, spec["annotation_formula"].to_pylist()))
+    from specsweep.chem.formulas import parse_formula
+    from rdkit import Chem
+    from rdkit.Chem import rdMolDescriptors
+    for r in ev:
+        f = rdMolDescriptors.CalcMolFormula(Chem.MolFromSmiles(r["smiles"]))
+        assert r["formula_match"] == (parse_formula(f) == parse_formula(truth[r["spectrum_id"]]))
+    assert sum(math.isfinite(r["fragment_score"]) for r in ev) > 0.5 * len(ev)
+
     # same inputs -> same bytes
     out2 = tmp_path / "again.parquet"
     assert main(args(out2)) == 0

@@ -2,8 +2,8 @@
 
 The candidate's fragmentation graph (:func:`specsweep.fragment.graph.fragment_smiles`) is matched
 to the spectrum's peaks and scored with the logRank log-likelihood ratio of
-:mod:`specsweep.model.tables` by the search kernel (:func:`specsweep.search.kernels.score_one`),
-exactly as ``specsweep search`` scores a database molecule. Higher is better.
+:mod:`specsweep.model.tables` by the search kernel (:func:`specsweep.search.kernels.score_pairs`,
+one pair), exactly as ``specsweep search`` scores a database molecule. Higher is better.
 """
 
 from __future__ import annotations
@@ -30,10 +30,10 @@ def load_fragment_scorer(model_path=None, tol_da: float = 0.01, h_shifts=(-1, 0,
     """
     from specsweep.fragment.graph import FragmentParams, fragment_smiles
     from specsweep.model.tables import default_model_path, load_model
-    from specsweep.search.kernels import score_one
+    from specsweep.search.kernels import score_pairs
 
     model = load_model(model_path or default_model_path())
-    llr = {c: np.ascontiguousarray(model.llr_table(c)) for c in (1, 2)}
+    llr = model.llr_tables()
     params = FragmentParams(h_shifts=tuple(h_shifts))
     shifts = np.asarray(h_shifts, dtype=np.int64)
     graphs: dict = {}
@@ -50,14 +50,12 @@ def load_fragment_scorer(model_path=None, tol_da: float = 0.01, h_shifts=(-1, 0,
         if fg is None or len(mz) == 0:
             return float("nan")
         add = get_adduct(adduct or "[M+H]+")
-        charge = min(max(abs(add.charge), 1), 2)
-        polarity = 1 if add.charge > 0 else -1
         mz = np.ascontiguousarray(mz, dtype=np.float64)
-        n_peaks, n_frag = len(mz), len(fg.mass)
-        sc, _, _ = score_one(fg.mass, fg.parent, fg.bond, fg.depth, mz, peak_logranks(intensity),
-                             np.ascontiguousarray(intensity, dtype=np.float64), llr[charge], float(tol_da), 0.0,
-                             shifts, charge, polarity, np.empty(n_peaks, np.int32), np.empty(n_peaks, np.int32),
-                             np.empty(n_frag, np.int8))
-        return float(sc)
+        out = np.zeros(1), np.zeros(1, np.int32), np.zeros(1)
+        score_pairs(np.zeros(1, np.int64), np.zeros(1, np.int64), np.array([add.charge], np.int64),
+                    np.array([0, len(mz)], np.int64), mz, peak_logranks(intensity),
+                    np.ascontiguousarray(intensity, dtype=np.float64), np.array([0, len(fg.mass)], np.int64),
+                    fg.mass, fg.parent, fg.bond, fg.depth, llr, float(tol_da), 0.0, shifts, *out)
+        return float(out[0][0])
 
     return score
