@@ -70,6 +70,7 @@ def run(args) -> int:
     log.info("%d spectra, %d with candidates, %d pairs scored on %d rank(s): %s",
              summary["spectra"], summary["spectra_with_candidates"], summary["pairs_scored"],
              timing["ranks"], args.output)
-    log.info("search seconds per rank (plan, read, score; without start-up and final merge): %s",
-             [r["seconds"] for r in timing["per_rank"]])
+    log.info("search seconds per rank (plan, read, score; without start-up and final merge): "
+             "wall %s, cpu %s", [r["seconds"] for r in timing["per_rank"]],
+             [r["cpu_seconds"] for r in timing["per_rank"]])
     return 0

@@ -68,14 +68,42 @@ def _windows_for(header: dict, params: SearchParams):
                              params.precursor_tol_ppm)
 
 
-def plan_units(headers: list[dict], windows: list, shards) -> list[tuple[int, int]]:
-    """(shard, part) pairs that can hold a candidate, shard-major."""
+def plan_units(headers: list[dict], windows: list, shards) -> list[tuple[int, int, int]]:
+    """(shard, part, candidate pairs) of every unit that has candidates, shard-major.
+
+    Pair counts are exact: they come from the shards' exact_mass column alone (cheap to read),
+    and are used to balance ranks.
+    """
+    import pyarrow.parquet as pq
     units = []
     for si, shard in enumerate(shards):
+        masses = None
         for pi, w in enumerate(windows):
-            if len(w) and np.any((w.lo <= shard.max_mass) & (w.hi >= shard.min_mass)):
-                units.append((si, pi))
+            if not len(w) or not np.any((w.lo <= shard.max_mass) & (w.hi >= shard.min_mass)):
+                continue
+            if masses is None:
+                masses = pq.read_table(shard.path, columns=["exact_mass"]).column(0).to_numpy()
+            n = int(np.sum(np.searchsorted(masses, w.hi, side="right")
+                           - np.searchsorted(masses, w.lo, side="left")))
+            if n:
+                units.append((si, pi, n))
     return units
+
+
+def assign_units(units: list[tuple[int, int, int]], size: int, rank: int) -> list[tuple[int, int]]:
+    """This rank's units: largest first, each to the least-loaded rank (ties: lowest rank).
+
+    Deterministic, so every rank computes the same assignment without talking to the others.
+    The result is shard-major so that a rank reads each shard once.
+    """
+    load = [0] * size
+    owned: list[tuple[int, int]] = []
+    for si, pi, n in sorted(units, key=lambda u: (-u[2], u[0], u[1])):
+        r = min(range(size), key=lambda q: (load[q], q))
+        load[r] += n
+        if r == rank:
+            owned.append((si, pi))
+    return sorted(owned)
 
 
 def score_unit(peaks, windows, block, llr, spec_offset: int, params: SearchParams) -> tuple[dict, int]:
@@ -211,6 +239,7 @@ def search(spectra_paths, db_dir, model, params: SearchParams, comm=None):
     rank = comm.Get_rank() if comm is not None else 0
     size = comm.Get_size() if comm is not None else 1
     t0 = time.perf_counter()
+    cpu0 = time.process_time()
     parts = list_parts(spectra_paths)
     shards, manifest = read_manifest(db_dir)
     headers = [read_header(p) for p in parts]
@@ -221,7 +250,7 @@ def search(spectra_paths, db_dir, model, params: SearchParams, comm=None):
     if rank == 0:
         check_compatible(model.params.get("fragmentation", {}), manifest.get("params", {}))
     llr = model.llr_tables()
-    mine = units[rank::size]
+    mine = assign_units(units, size, rank)
     error = None
     try:
         hits, pairs = run_units(mine, parts, headers, windows, shards, llr, spec_offsets, params)
@@ -231,8 +260,9 @@ def search(spectra_paths, db_dir, model, params: SearchParams, comm=None):
         error = f"rank {rank}: {type(exc).__name__}: {exc}"
         hits, pairs = topk.empty_hits(), 0
     elapsed = time.perf_counter() - t0
+    cpu = time.process_time() - cpu0
     if comm is not None:
-        gathered = comm.gather((hits, pairs, len(mine), elapsed, error), root=0)
+        gathered = comm.gather((hits, pairs, len(mine), elapsed, error, cpu), root=0)
         if rank != 0:
             return None, None
         errors = [g[4] for g in gathered if g[4]]
@@ -240,9 +270,11 @@ def search(spectra_paths, db_dir, model, params: SearchParams, comm=None):
             raise RuntimeError("search failed on " + "; ".join(errors))
         hits = topk.top_k(topk.concat([g[0] for g in gathered]), params.top_k)
         pairs = sum(g[1] for g in gathered)
-        per_rank = [{"units": g[2], "pairs": g[1], "seconds": round(g[3], 3)} for g in gathered]
+        per_rank = [{"units": g[2], "pairs": g[1], "seconds": round(g[3], 3),
+                     "cpu_seconds": round(g[5], 3)} for g in gathered]
     else:
-        per_rank = [{"units": len(mine), "pairs": pairs, "seconds": round(elapsed, 3)}]
+        per_rank = [{"units": len(mine), "pairs": pairs, "seconds": round(elapsed, 3),
+                     "cpu_seconds": round(cpu, 3)}]
     spectrum_ids = np.concatenate([h["spectrum_id"] for h in headers]) if headers else np.zeros(0, object)
     table = hits_table(hits, spectrum_ids)
     has_hit = np.zeros(len(spectrum_ids), bool)
