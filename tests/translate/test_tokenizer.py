@@ -1,5 +1,4 @@
 import numpy as np
-import pytest
 
 from specsweep.translate.dataset import canonical_no_stereo, read_mgf
 from specsweep.translate.tokenizer import (BOS, EOS, INTENSITY_SHIFT, UNK, SmilesTokenizer, encode_peaks,
