@@ -59,6 +59,20 @@ def ingested(paths: list[str]):
         yield parts + list_parts([out])
 
 
+def ingest_params(parts) -> list[dict]:
+    """Peak-processing settings the training spectra went through (from ingest manifests):
+    the model's logRanks mean the same only for spectra processed the same way."""
+    import json
+    seen = []
+    for folder in sorted({Path(p).parent for p in parts}):
+        manifest = folder / "manifest.json"
+        if manifest.is_file():
+            params = json.loads(manifest.read_text()).get("params", {})
+            if params not in seen:
+                seen.append(params)
+    return seen
+
+
 def run(args) -> int:
     from specsweep.fragment.graph import FragmentParams
     from specsweep.model.fit import annotated_keys, file_record, fit
@@ -75,6 +89,7 @@ def run(args) -> int:
                            tol_da=args.fragment_tol_da, tol_ppm=args.fragment_tol_ppm,
                            h_shifts=tuple(args.h_shifts), pseudo_count=args.pseudo_count,
                            null=args.null, progress=progress)
+        model.params["ingest"] = ingest_params(parts)
     model.params["training_files"] = [file_record(p) for p in args.spectra if Path(p).is_file()]
     model.params["exclude_files"] = [file_record(p) for p in args.exclude_spectra or []
                                      if Path(p).is_file()]
