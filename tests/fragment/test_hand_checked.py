@@ -89,3 +89,8 @@ def test_h_shift_ion_formula():
     mz, idx = fragment_mz(m, charge=2, h_shifts=(0, 1))
     np.testing.assert_allclose(mz, [(100 + 2 * PROTON) / 2, (100 + HYDROGEN + 2 * PROTON) / 2])
     assert idx.tolist() == [0, 0]
+
+
+def test_element_without_mass_is_a_value_error():
+    with pytest.raises(ValueError, match="As"):
+        fragment_smiles("C[As](C)C")

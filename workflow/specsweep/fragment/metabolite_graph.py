@@ -45,6 +45,9 @@ def build_metabolite_graph(mol: Chem.Mol, bond_classes=DEFAULT_BOND_CLASSES) -> 
         raise ValueError(f"cannot kekulise structure: {exc}") from exc
     n_atoms = kek.GetNumAtoms()
     symbols = [a.GetSymbol() for a in kek.GetAtoms()]
+    unknown = sorted(set(symbols) - set(ELEMENT_MASS))
+    if unknown:
+        raise ValueError(f"no monoisotopic mass for element(s) {', '.join(unknown)}")
     atom_mass = np.array(
         [ELEMENT_MASS[s] + a.GetTotalNumHs() * HYDROGEN for s, a in zip(symbols, kek.GetAtoms())],
         dtype=np.float64)
