@@ -39,9 +39,10 @@ from specsweep.schema import CANDIDATES
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
 DEV_500 = SHARED / "spectra" / "massbank_hr_pos_MH_dev_500.mgf"
+DEV_FULL = SHARED / "spectra" / "massbank_hr_pos_MH_dev_full.mgf.gz"
 NP_TSV = SHARED / "molecules" / "natural_products.tsv.gz"
 WORK = Path("/tmp/fdr-bench")
-THRESHOLDS = (0.01, 0.05, 0.10)
+THRESHOLDS = (0.01, 0.05, 0.10, 0.20, 0.50)
 DECOY_OPTIONS = {}
 
 
@@ -106,7 +107,58 @@ def np_table() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return out
 
 
-def direct_candidates(spectra: Path, out: Path, tol_da: float = 0.02, isomer_pool: bool = False) -> Path:
+def node_shuffle(fg, smi: str, key: str, seed: int = 0) -> np.ndarray:
+    """Alternative decoy (compared in RESULTS.md, not used by the fragment stage): the masses of
+    the metabolite-graph nodes permuted at random, every fragment re-summed from its nodes."""
+    from rdkit import Chem
+    from specsweep.fdr.decoys import mol_seed, same_mass_set
+    from specsweep.fragment.metabolite_graph import build_metabolite_graph
+    node_mass = build_metabolite_graph(Chem.MolFromSmiles(smi)).node_mass
+    member = np.unpackbits(np.ascontiguousarray(fg.bits).view(np.uint8), axis=1,
+                           bitorder="little")[:, :fg.n_nodes].astype(np.float64)
+    if not np.allclose(member @ node_mass, fg.mass):
+        raise ValueError("node masses do not add up to the fragment masses")
+    rng = np.random.default_rng(mol_seed(seed, key))
+    for _ in range(10):
+        d = member @ node_mass[rng.permutation(node_mass.size)]
+        if not same_mass_set(d, fg.mass):
+            break
+    return d
+
+
+def heldout_spectra(n: int = 500) -> Path:
+    """One spectrum (most peaks) per dev_full compound not in dev_500, n compounds chosen by
+    BLAKE2b of the key; a held-out check that design choices made on dev_500 carry over."""
+    import hashlib
+    from specsweep.files import write_json, write_table
+    from specsweep.schema import SPECTRA
+    from specsweep.spectra.ingest import ingest
+    out = WORK / "heldout" / "SPECTRA"
+    if (out / "manifest.json").exists():
+        return out
+    full_dir, d500_dir = WORK / "devfull", WORK / "dev500"
+    for src, d in ((DEV_FULL, full_dir), (DEV_500, d500_dir)):
+        if not (d / "manifest.json").exists():
+            ingest([src], d)
+    read = lambda d, c: pa.concat_tables(pq.read_table(p, columns=c) for p in sorted(d.glob("part-*.parquet")))
+    keys500 = set(read(d500_dir, ["annotation_inchikey14"]).column(0).to_pylist())
+    full = read(full_dir, None)
+    n_peaks = [len(x) for x in full.column("mz").to_pylist()]
+    best: dict = {}
+    for i, k in enumerate(full.column("annotation_inchikey14").to_pylist()):
+        if k and k not in keys500 and (k not in best or n_peaks[i] > n_peaks[best[k]]):
+            best[k] = i
+    chosen = sorted(best, key=lambda k: hashlib.blake2b(k.encode(), digest_size=8).digest())[:n]
+    sub = full.take(pa.array(sorted(best[k] for k in chosen)))
+    out.mkdir(parents=True, exist_ok=True)
+    write_table(sub, out / "part-00000.parquet", SPECTRA)
+    write_json({"parts": [{"file": "part-00000.parquet"}],
+                "counts": {"written": sub.num_rows, "rejected": 0}}, out / "manifest.json")
+    return out
+
+
+def direct_candidates(spectra: Path, out: Path, tol_da: float = 0.02, isomer_pool: bool = False,
+                      design: str = "pieces") -> Path:
     """Score each spectrum against the NP molecules in its [M+H]+ window and their decoys."""
     from specsweep.chem.masses import PROTON
     from specsweep.fdr.decoys import DecoyMaker, build_pool
@@ -158,7 +210,10 @@ def direct_candidates(spectra: Path, out: Path, tol_da: float = 0.02, isomer_poo
                 else:
                     pool = pool_for(j)
                     t = time.perf_counter()
-                    dm = maker.decoy(keys[j], fg.mass, fg.parent, fg.bond, fg.depth, pool=pool)
+                    if design == "node-shuffle":
+                        dm = node_shuffle(fg, smiles[j], keys[j])
+                    else:
+                        dm = maker.decoy(keys[j], fg.mass, fg.parent, fg.bond, fg.depth, pool=pool)
                     t_decoy += time.perf_counter() - t
                     graphs[keys[j]] = (fg, dm)
             if graphs[keys[j]] is not None:
@@ -272,6 +327,10 @@ def main() -> None:
     ap.add_argument("--candidates", type=Path, default=Path("/tmp/specsweep-bench/dev500_candidates.parquet"))
     ap.add_argument("--spectra", type=Path, help="ingested dev_500 folder (default: ingest it here)")
     ap.add_argument("--db", type=Path, help="database folder, to check its decoy balance")
+    ap.add_argument("--decoy-design", choices=["pieces", "node-shuffle"], default="pieces",
+                    help="with --direct: the shipped design, or node masses permuted")
+    ap.add_argument("--heldout", action="store_true",
+                    help="500 dev_full compounds not in dev_500 instead of dev_500")
     ap.add_argument("--no-isomer-pool", action="store_true",
                     help="with --direct: draw decoys from the fallback pool, not from their isomers")
     ap.add_argument("--direct", action="store_true",
@@ -285,14 +344,15 @@ def main() -> None:
         DECOY_OPTIONS[name] = float(value)
     WORK.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="run-", dir=WORK))
-    spectra = args.spectra
+    spectra = heldout_spectra() if args.heldout else args.spectra
     if spectra is None:
         from specsweep.spectra.ingest import ingest
         spectra = work / "SPECTRA"
         ingest([DEV_500], spectra)
     if args.direct:
         isomer_overlap()
-        args.candidates = direct_candidates(spectra, work, isomer_pool=not args.no_isomer_pool)
+        args.candidates = direct_candidates(spectra, work, isomer_pool=not args.no_isomer_pool,
+                                            design=args.decoy_design)
 
     t = time.perf_counter()
     summary = run_fdr(args.candidates, spectra, work / "FDR", db=args.db)
