@@ -1,5 +1,4 @@
 import gzip
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -8,9 +7,8 @@ import pyarrow.parquet as pq
 from specsweep.spectra.ingest import ingest
 from specsweep.spectra.parts import read_spectra
 from specsweep.spectra.xml_readers import read_mzml, read_mzxml
+from tests.spectra.msfiles import write_mzml, write_mzxml
 
-sys.path.insert(0, str(Path(__file__).parent))
-from msfiles import write_mzml, write_mzxml  # noqa: E402
 
 MS2_MZ = [55.0184, 81.0340, 109.0289, 127.0395]
 MS2_INT = [120.5, 3400.25, 980.0, 15.0]
