@@ -93,3 +93,17 @@ def planned_jobs(workdir: Path, *args: str) -> dict[str, int]:
         elif line.startswith("total"):
             break
     return jobs
+
+
+def profile_resources_without_gpu(profile: str = "slurm") -> list[str]:
+    """`--set-resources` arguments repeating the profile's own, with every `gpu` set to 0.
+
+    (An option given on the command line replaces the profile's value as a whole, so the
+    profile's per-rule resources are repeated, not dropped.)
+    """
+    config = yaml.safe_load((REPO / "profiles" / profile / "config.yaml").read_text())
+    args = []
+    for rule, resources in config.get("set-resources", {}).items():
+        for name, value in resources.items():
+            args.append(f"{rule}:{name}={0 if name == 'gpu' else value}")
+    return ["--set-resources", *args]

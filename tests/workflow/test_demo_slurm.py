@@ -11,7 +11,7 @@ import time
 import pyarrow.parquet as pq
 import pytest
 
-from tests.workflow.runner import REPO, snakemake, write_demo_config
+from tests.workflow.runner import REPO, profile_resources_without_gpu, snakemake, write_demo_config
 
 pytestmark = pytest.mark.slow
 
@@ -33,15 +33,27 @@ def _slurm_up() -> str:
     return proc.stdout.strip()
 
 
+def _cancel_jobs_of(workdir) -> None:
+    """Cancel jobs this run left queued or running (after a failure or a timeout)."""
+    listing = subprocess.run(["squeue", "-h", "-o", "%i %Z"], capture_output=True, text=True).stdout
+    for line in listing.splitlines():
+        job_id, _, job_dir = line.partition(" ")
+        if job_dir.strip() == str(workdir):
+            subprocess.run(["scancel", job_id], check=False)
+
+
 @pytest.fixture(scope="module")
 def demo_slurm(tmp_path_factory):
     print("\n" + _slurm_up())
     workdir = tmp_path_factory.mktemp("demo_slurm")
     write_demo_config(workdir)
     t0 = time.time()
-    # no GPU on the CI node: the translate job runs on CPU (gpu=0), everything else as profiled
-    snakemake(workdir, "--set-resources", "translate:gpu=0", "--slurm-keep-successful-logs",
-              profile="slurm", timeout=1800)
+    try:
+        # no GPU on the CI node: the translate job runs on CPU (gpu=0), the rest as profiled
+        snakemake(workdir, *profile_resources_without_gpu(), "--slurm-keep-successful-logs",
+                  profile="slurm", timeout=1500)
+    finally:
+        _cancel_jobs_of(workdir)
     print(f"SLURM demo run: {time.time() - t0:.0f} s")
     return workdir
 
