@@ -40,7 +40,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--db", type=Path, default=DEFAULT_DB)
     ap.add_argument("--n", type=int, default=10000, help="molecules timed with specsweep")
-    ap.add_argument("--n-plain", type=int, default=300, help="of those, molecules also timed with the plain code")
+    ap.add_argument("--n-plain", type=int, default=100, help="of those, molecules also timed with the plain code")
     ap.add_argument("--seed", type=int, default=20261123)
     args = ap.parse_args()
 
