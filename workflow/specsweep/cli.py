@@ -31,6 +31,15 @@ EPILOG = """Units: masses in Da, m/z in Th, tolerances carry their unit in the o
 that cannot be used go to a rejects file with a reason code, never silently dropped."""
 
 
+class DefaultsFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows an option's default only when it has one (not for required options or flags)."""
+
+    def _get_help_string(self, action):
+        if action.default is None or action.default is False or action.required:
+            return action.help
+        return super()._get_help_string(action)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="specsweep",
@@ -43,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="<stage>")
     for name in COMMANDS:
         importlib.import_module(name).register(sub)
+    for stage_parser in sub.choices.values():
+        if stage_parser.formatter_class is argparse.ArgumentDefaultsHelpFormatter:
+            stage_parser.formatter_class = DefaultsFormatter
     return parser
 
 
