@@ -16,6 +16,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from specsweep.fragment.cuts import adjacency
+
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
@@ -108,24 +110,7 @@ def enumerate_fragments(n_nodes, edges, edge_class, node_mass, bridges, two_cuts
     ``complete`` is False when ``max_fragments`` stopped the enumeration early.
     """
     n_words = (n_nodes + 63) // 64
-    m = edges.shape[0]
-    # adjacency
-    deg = np.zeros(n_nodes + 1, np.int64)
-    for e in range(m):
-        deg[edges[e, 0] + 1] += 1
-        deg[edges[e, 1] + 1] += 1
-    start = np.cumsum(deg)
-    fill = start[:-1].copy()
-    nbr = np.empty(2 * m, np.int64)
-    eid = np.empty(2 * m, np.int64)
-    for e in range(m):
-        a, b = edges[e, 0], edges[e, 1]
-        nbr[fill[a]] = b
-        eid[fill[a]] = e
-        fill[a] += 1
-        nbr[fill[b]] = a
-        eid[fill[b]] = e
-        fill[b] += 1
+    start, nbr, eid = adjacency(n_nodes, edges)
 
     # depth-one sides: two per cut; each side remembers its cut edges
     n_cuts = bridges.shape[0] + two_cuts.shape[0]

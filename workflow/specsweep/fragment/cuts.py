@@ -17,7 +17,7 @@ from numba import njit
 
 
 @njit(cache=True)
-def _adjacency(n_nodes, edges):
+def adjacency(n_nodes, edges):
     m = edges.shape[0]
     deg = np.zeros(n_nodes + 1, np.int64)
     for e in range(m):
@@ -55,7 +55,7 @@ def edge_cycle_labels(n_nodes, edges, seed):
     labels = np.zeros(m, np.uint64)
     if n_nodes == 0:
         return labels
-    start, nbr, eid = _adjacency(n_nodes, edges)
+    start, nbr, eid = adjacency(n_nodes, edges)
     parent_edge = np.full(n_nodes, -1, np.int64)
     visited = np.zeros(n_nodes, np.bool_)
     order = np.empty(n_nodes, np.int64)
@@ -123,30 +123,29 @@ def bridges_and_two_cuts(n_nodes, edges, seed):
             bridges[j] = e
             j += 1
     order = np.argsort(labels, kind="mergesort")
-    # count pairs within groups of equal non-zero label
+    # runs of equal non-zero labels: every pair inside a run is a 2-cut
+    run_lo = np.empty(m, np.int64)
+    run_hi = np.empty(m, np.int64)
+    n_runs = 0
     n_pairs = 0
     i = 0
     while i < m:
-        k = i
-        while k + 1 < m and labels[order[k + 1]] == labels[order[i]]:
+        k = i + 1
+        while k < m and labels[order[k]] == labels[order[i]]:
             k += 1
         if labels[order[i]] != 0:
-            g = k - i + 1
-            n_pairs += g * (g - 1) // 2
-        i = k + 1
+            run_lo[n_runs] = i
+            run_hi[n_runs] = k
+            n_runs += 1
+            n_pairs += (k - i) * (k - i - 1) // 2
+        i = k
     pairs = np.empty((n_pairs, 2), np.int64)
     p = 0
-    i = 0
-    while i < m:
-        k = i
-        while k + 1 < m and labels[order[k + 1]] == labels[order[i]]:
-            k += 1
-        if labels[order[i]] != 0:
-            for a in range(i, k + 1):
-                for b in range(a + 1, k + 1):
-                    ea, eb = order[a], order[b]
-                    pairs[p, 0] = min(ea, eb)
-                    pairs[p, 1] = max(ea, eb)
-                    p += 1
-        i = k + 1
+    for r in range(n_runs):
+        for a in range(run_lo[r], run_hi[r]):
+            for b in range(a + 1, run_hi[r]):
+                ea, eb = order[a], order[b]
+                pairs[p, 0] = min(ea, eb)
+                pairs[p, 1] = max(ea, eb)
+                p += 1
     return bridges, pairs
