@@ -15,7 +15,10 @@ from tests.workflow.runner import REPO, profile_resources_without_gpu, snakemake
 
 pytestmark = pytest.mark.slow
 
-COMPARED = ["candidates.parquet", "fdr/identifications.parquet", "formulas.parquet"]
+PARQUET = ["candidates.parquet", "fdr/identifications.parquet", "formulas.parquet",
+           "translations.parquet"]
+OTHER = ["datasets/demo/candidates.summary.json", "datasets/demo/fdr/identifications.tsv",
+         "datasets/demo/fdr/summary.json", "report.html"]
 
 
 def _slurm_up() -> str:
@@ -61,11 +64,14 @@ def demo_slurm(tmp_path_factory):
 def test_slurm_run_matches_local_run(demo_local, demo_slurm):
     local = demo_local / "results" / "datasets" / "demo"
     slurm = demo_slurm / "results" / "datasets" / "demo"
-    for name in COMPARED:
+    for name in PARQUET:
         a, b = pq.read_table(local / name), pq.read_table(slurm / name)
         assert a.num_rows > 0
         assert a.equals(b), f"{name}: contents differ between local and SLURM runs"
         assert (local / name).read_bytes() == (slurm / name).read_bytes(), f"{name}: bytes differ"
+    for name in OTHER:
+        a = (demo_local / "results" / name).read_bytes()
+        assert a == (demo_slurm / "results" / name).read_bytes(), f"{name} differs"
 
 
 def test_search_ran_as_two_task_mpi_job_under_slurm(demo_slurm):
@@ -74,6 +80,11 @@ def test_search_ran_as_two_task_mpi_job_under_slurm(demo_slurm):
     job_logs = list((demo_slurm / ".snakemake" / "slurm_logs" / "rule_search").rglob("*.log"))
     assert job_logs, "no SLURM log for the search job"
     job_id = job_logs[0].stem
-    info = subprocess.run(["scontrol", "show", "job", job_id], capture_output=True, text=True).stdout
-    if info:  # finished jobs stay visible for MinJobAge (600 s on the CI cluster)
+    # the job's MPI step (<id>.0, started by srun) ran 2 tasks
+    steps = subprocess.run(["sacct", "-n", "-P", "-j", job_id, "-o", "JobID,NTasks"],
+                           capture_output=True, text=True)
+    if steps.returncode == 0 and steps.stdout.strip():
+        assert f"{job_id}.0|2" in steps.stdout.split(), steps.stdout
+    else:  # no accounting: finished jobs stay visible to scontrol for MinJobAge
+        info = subprocess.run(["scontrol", "show", "job", job_id], capture_output=True, text=True).stdout
         assert "NumTasks=2" in info, info
