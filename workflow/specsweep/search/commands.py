@@ -32,8 +32,10 @@ def register(subparsers) -> None:
                    help="fragment tolerance in ppm (replaces --fragment-tol-da)")
     p.add_argument("--adducts", nargs="+", default=None,
                    help="adducts to try, e.g. '[M+H]+' '[M+Na]+'; default: the ion mode's default set")
-    p.add_argument("--use-file-adduct", action="store_true",
-                   help="when a spectrum names its adduct, try only that one")
+    p.add_argument("--use-file-adduct", dest="use_file_adduct", action="store_true", default=True,
+                   help="when a spectrum names its adduct (MGF ADDUCT=), try only that one (default)")
+    p.add_argument("--ignore-file-adduct", dest="use_file_adduct", action="store_false",
+                   help="try the --adducts set even when a spectrum names its adduct")
     p.add_argument("--max-charge", type=int, default=2,
                    help="largest charge tried for spectra of unknown charge")
     p.add_argument("--h-shifts", type=int, nargs="+", default=None,
