@@ -35,6 +35,7 @@ from specsweep.fdr.qvalues import qvalues
 from specsweep.fdr.stage import run_fdr
 from specsweep.files import read_table
 from specsweep.schema import CANDIDATES
+from search_bench import np_masses  # benchmarks/ is on sys.path when run as a script
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
@@ -78,33 +79,6 @@ def speed(n: int = 200_000, seed: int = 0) -> None:
     assert np.allclose(q, q_plain)
     print(f"q-values for {n} winners: {t_fast * 1e3:.1f} ms (NumPy) vs {t_plain * 1e3:.0f} ms "
           f"(plain Python), ratio {t_plain / t_fast:.0f}x")
-
-
-def np_table() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(smiles, inchikey14, exact mass) of the natural-product table sorted by mass, cached."""
-    cache = WORK / "np_masses.npz"
-    if cache.exists():
-        z = np.load(cache, allow_pickle=True)
-        return z["smiles"], z["ik14"], z["mass"]
-    import gzip
-    from rdkit import Chem, RDLogger
-    from rdkit.Chem import Descriptors
-    RDLogger.DisableLog("rdApp.*")
-    smiles, keys, mass = [], [], []
-    with gzip.open(NP_TSV, "rt") as fh:
-        next(fh)
-        for line in fh:
-            smi = line.split("\t")[1]
-            mol = Chem.MolFromSmiles(smi)
-            if mol is not None:
-                smiles.append(smi)
-                keys.append(Chem.MolToInchiKey(mol)[:14])
-                mass.append(Descriptors.ExactMolWt(mol))
-    order = np.argsort(mass, kind="stable")
-    out = (np.asarray(smiles, object)[order], np.asarray(keys, object)[order], np.asarray(mass)[order])
-    WORK.mkdir(parents=True, exist_ok=True)
-    np.savez(cache, smiles=out[0], ik14=out[1], mass=out[2])
-    return out
 
 
 def node_shuffle(fg, smi: str, key: str, seed: int = 0) -> np.ndarray:
@@ -167,7 +141,7 @@ def direct_candidates(spectra: Path, out: Path, tol_da: float = 0.02, isomer_poo
     from specsweep.search.kernels import score_pairs
     from specsweep.files import write_table
 
-    smiles, keys, mass = np_table()
+    smiles, keys, mass = np_masses()
     t0 = time.perf_counter()
     maker = DecoyMaker.from_smiles(list(keys), list(smiles), seed=0, n_pool_molecules=2000,
                                    **DECOY_OPTIONS)
@@ -262,7 +236,7 @@ def isomer_overlap(n_sample: int = 150, seed: int = 0) -> None:
     from specsweep.fdr.decoys import DecoyMaker, build_pool, isomer_pools
     from specsweep.fragment.graph import fragment_smiles
 
-    smiles, keys, mass = np_table()
+    smiles, keys, mass = np_masses()
 
     def overlap(a, b):
         ions = np.unique(np.round((np.unique(b[1:])[:, None] + np.arange(-1, 2) * HYDROGEN).ravel() / 0.01))
