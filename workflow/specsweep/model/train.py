@@ -29,14 +29,23 @@ NULL_KINDS = ("unrelated", "peaks")
 
 
 @njit(cache=True)
-def count_fragments(frag_mass, frag_parent, frag_bond, frag_depth, peak_mz, peak_lr, first_at,
-                    n_bins, tol_da, tol_ppm, h_shifts, max_frag_charge, polarity, counts, owner,
-                    owner_depth, lr):
-    """Annotate one graph against one spectrum and add its fragments to ``counts[b, p, l]``."""
+def _annotate(frag_mass, frag_depth, peak_mz, peak_lr, first_at, n_bins, tol_da, tol_ppm, h_shifts,
+              max_frag_charge, polarity, owner, owner_depth, lr):
+    """Give peaks to fragments and write each fragment's logRank into ``lr``; returns the count."""
     assign_peaks(frag_mass, frag_depth, peak_mz, first_at, n_bins, tol_da, tol_ppm, h_shifts,
                  max_frag_charge, polarity, owner, owner_depth)
     n = frag_mass.shape[0]
     fragment_logranks(n, peak_lr, owner, lr)
+    return n
+
+
+@njit(cache=True)
+def count_fragments(frag_mass, frag_parent, frag_bond, frag_depth, peak_mz, peak_lr, first_at,
+                    n_bins, tol_da, tol_ppm, h_shifts, max_frag_charge, polarity, counts, owner,
+                    owner_depth, lr):
+    """Annotate one graph against one spectrum and add its fragments to ``counts[b, p, l]``."""
+    n = _annotate(frag_mass, frag_depth, peak_mz, peak_lr, first_at, n_bins, tol_da, tol_ppm, h_shifts,
+                  max_frag_charge, polarity, owner, owner_depth, lr)
     for i in range(1, n):
         counts[frag_bond[i], lr[frag_parent[i]], lr[i]] += 1
 
@@ -46,10 +55,8 @@ def count_null_unrelated(frag_mass, frag_depth, peak_mz, peak_lr, first_at, n_bi
                          tol_ppm, h_shifts, max_frag_charge, polarity, null_counts, owner,
                          owner_depth, lr):
     """Add the logRanks of an unrelated graph's fragments (annotated on this spectrum)."""
-    assign_peaks(frag_mass, frag_depth, peak_mz, first_at, n_bins, tol_da, tol_ppm, h_shifts,
-                 max_frag_charge, polarity, owner, owner_depth)
-    n = frag_mass.shape[0]
-    fragment_logranks(n, peak_lr, owner, lr)
+    n = _annotate(frag_mass, frag_depth, peak_mz, peak_lr, first_at, n_bins, tol_da, tol_ppm, h_shifts,
+                  max_frag_charge, polarity, owner, owner_depth, lr)
     for i in range(1, n):
         null_counts[lr[i]] += 1
 
