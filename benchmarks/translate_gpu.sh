@@ -3,6 +3,7 @@
 # decode the dev_500 spectra (beam 10 and 50), and time beam search against HF BART.
 # Inputs (made on a CPU machine, see docs/translate.md): $DATA/sets.npz, $DATA/eval_dev500.npz.
 # Outputs in $OUT: run.log, bench.json, raw_b10.npz, raw_b50.npz, translator.pt split into <15 MB parts.
+# SKIP_BENCH=1 leaves out the throughput benchmark (and bench.json), e.g. to fit a longer training run.
 set -euo pipefail
 DATA=${DATA:-.trdata}
 OUT=${OUT:-out}
@@ -20,6 +21,10 @@ for beam in 10 50; do
     --output "$OUT/raw_b$beam.npz" --beam-size $beam --batch-size $((2560 / beam)) 2>&1 | tee -a "$log" \
     || echo "decode beam $beam FAILED" | tee -a "$log"
 done
-python3 benchmarks/translate_bench.py --checkpoint /tmp/translator.pt --arrays "$DATA/eval_dev500.npz" \
-  --n 4096 --batch-size 512 --hf-spectus --json "$OUT/bench.json" 2>&1 | tee -a "$log" \
-  || echo "benchmark FAILED" | tee -a "$log"
+if [ "${SKIP_BENCH:-0}" = 1 ]; then
+  echo "throughput benchmark skipped (SKIP_BENCH=1)" | tee -a "$log"
+else
+  python3 benchmarks/translate_bench.py --checkpoint /tmp/translator.pt --arrays "$DATA/eval_dev500.npz" \
+    --n 4096 --batch-size 512 --hf-spectus --json "$OUT/bench.json" 2>&1 | tee -a "$log" \
+    || echo "benchmark FAILED" | tee -a "$log"
+fi
