@@ -154,7 +154,11 @@ def dataset_section(res: DatasetResults, top_spectra: int, fragment_tol_da: floa
                                    scores, decoy)
             parts.append(f'<img alt="FDR curves" src="{uri}">')
             parts.append('<p class="note">q-values from the fdr stage (target-decoy competition); '
-                         "right: the raw estimate over best hits above each score.</p>")
+                         "right: the raw estimate over best hits above each score. On spectra of "
+                         "known compounds searched against a database that holds them and their "
+                         "isomers, these estimates were about four times too low (wrong hits are "
+                         "mostly isomers, which decoys do not imitate; see benchmarks/RESULTS.md, "
+                         "fdr): read them as a lower bound there.</p>")
     hits = top_hits(res, top_spectra)
     if hits:
         parts.append("<h3>Top identifications</h3>")
