@@ -16,7 +16,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from specsweep.chem.molecule_inputs import read_molecules
-from specsweep.chem.standardize import DUPLICATE, UNPARSABLE_SMILES, Standardized, Standardizer
+from specsweep.chem.standardize import UNPARSABLE_SMILES, Standardized, Standardizer
 from specsweep.schema import ID_MAP, MOLECULES
 
 DUPLICATE_ID = "duplicate_id"
@@ -103,4 +103,4 @@ def default_threads() -> int:
     return max(1, len(os.sched_getaffinity(0)))
 
 
-__all__ = ["prepare_database", "PreparedDatabase", "DUPLICATE", "DUPLICATE_ID"]
+__all__ = ["prepare_database", "PreparedDatabase", "DUPLICATE_ID"]

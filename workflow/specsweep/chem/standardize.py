@@ -22,7 +22,6 @@ UNPARSABLE_SMILES = "unparsable_smiles"
 NO_CARBON = "no_carbon"
 MASS_ABOVE_MAX = "mass_above_max"
 UNSUPPORTED_ELEMENT = "unsupported_element"
-DUPLICATE = "duplicate_inchikey14"
 
 
 @dataclass(frozen=True)

@@ -169,6 +169,14 @@ def _tree_stats(sg: SpectrumGraph, cand: Candidate, intensity: np.ndarray, precu
     return int(peaks.size), explained / total_intensity if total_intensity > 0 else 0.0
 
 
+def _ensure_graph(sg, c, bonus) -> None:
+    """Give candidate ``c`` its full graph (built with the current vertex bonus) and heuristic tree."""
+    if c.graph is None or c.bonus != bonus:
+        g = sg.candidate(c.root, c.root_prior_raw, vertex_bonus=bonus)
+        c.set_tree(g, *solve_heuristic(g), keep_graph=True)
+        c.bonus = bonus
+
+
 def _recalibrated_graph(sg: SpectrumGraph, cand: Candidate, settings: FormulaSettings):
     """Graph with mass-deviation terms recomputed from a Theil-Sen recalibration of the
     candidate's own tree, or None when the fit is not accepted."""
@@ -248,10 +256,7 @@ def identify(precursor_mz: float, mz, intensity, adducts: list[str] | None, alph
             if time.perf_counter() > deadline:
                 status = TIMEOUT
                 break
-            if c.graph is None or c.bonus != bonus:
-                g = sg.candidate(c.root, c.root_prior_raw, vertex_bonus=bonus)
-                c.set_tree(g, *solve_heuristic(g), keep_graph=True)
-                c.bonus = bonus
+            _ensure_graph(sg, c, bonus)
             g2, ab = _recalibrated_graph(sg, c, settings)
             if g2 is not None:
                 c.set_tree(g2, *solve_heuristic(g2), keep_graph=True)
@@ -267,10 +272,7 @@ def identify(precursor_mz: float, mz, intensity, adducts: list[str] | None, alph
             if left <= 0:
                 status = TIMEOUT
                 break
-            if c.graph is None or c.bonus != bonus:
-                g = sg.candidate(c.root, c.root_prior_raw, vertex_bonus=bonus)
-                c.set_tree(g, *solve_heuristic(g), keep_graph=True)
-                c.bonus = bonus
+            _ensure_graph(sg, c, bonus)
             parent, score, state = solve_ilp(c.graph, time_limit_s=left, backend=settings.ilp_backend,
                                              start_parent=c.parent)
             if info is not None and state == "optimal":

@@ -18,9 +18,6 @@ from numba import njit
 
 from specsweep.fragment.cuts import adjacency
 
-_MIX = np.uint64(0x9E3779B97F4A7C15)
-
-
 @njit(cache=True)
 def _hash_words(bits, row):
     h = np.uint64(0xCBF29CE484222325)
@@ -140,7 +137,6 @@ def enumerate_fragments(n_nodes, edges, edge_class, node_mass, bridges, two_cuts
         side_cut[n_sides + 1, 1] = eb
         n_sides += 2
 
-    n_states = (max_bridges + 1) * (max_two_cuts + 1)
     cap = 64
     bits = np.zeros((cap, n_words), np.uint64)
     parent = np.full(cap, -1, np.int32)
