@@ -8,7 +8,6 @@ give byte-identical files.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from multiprocessing import Pool
 from pathlib import Path
@@ -97,10 +96,6 @@ def prepare_database(inputs, max_mass=2000.0, elements=None, drop_isotopes=False
         id_rows["mol_id"].append(mol_id)
     return PreparedDatabase(pa.table(rows, schema=MOLECULES), pa.table(id_rows, schema=ID_MAP), rejects,
                             len(records), n_dup)
-
-
-def default_threads() -> int:
-    return max(1, len(os.sched_getaffinity(0)))
 
 
 __all__ = ["prepare_database", "PreparedDatabase", "DUPLICATE_ID"]
