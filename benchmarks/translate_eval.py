@@ -3,7 +3,8 @@
 Three steps, so that decoding can run on a GPU machine without RDKit:
 
   prepare  MGF -> NPZ of encoded spectra + true structures/formulas (needs RDKit, pyteomics)
-  decode   checkpoint + NPZ -> NPZ of raw beam strings and log-probabilities (torch only)
+  decode   checkpoint + NPZ -> NPZ of raw beam strings and log-probabilities (torch only);
+           --constrain true|stage decodes under the true or the formula stage's top formula
   score    raw beams -> re-ranked candidates -> metrics without formula, with the true formula
            given (MassSpecGym's bonus setting) and, if given, with the formula stage's top formula
 
@@ -55,14 +56,31 @@ def decode(args):
     arrays = load_arrays(args.arrays)
     tok = SmilesTokenizer(model.config.vocab)
     bf16 = torch.bfloat16 if device.type == "cuda" else None
+    from specsweep.translate.constraints import formula_counts
+    formulas = None
+    if args.constrain == "true":
+        formulas = [formula_counts(f) for f in arrays["formula"].tolist()]
+    elif args.constrain == "stage":
+        from specsweep.translate.pipeline import _top_formulas
+        stage = _top_formulas(args.formulas)
+        formulas = [formula_counts(stage.get(args.id_prefix + str(i))) for i in range(len(arrays["n_peaks"]))]
+        print(f"formula stage gives a formula for {sum(f is not None for f in formulas)} of {len(formulas)} spectra")
+    if args.limit:
+        arrays = {k: v[: args.limit] if getattr(v, "ndim", 0) and len(v) == len(arrays["n_peaks"]) else v
+                  for k, v in arrays.items()}
+        formulas = formulas[: args.limit] if formulas is not None else None
+    if args.threads:
+        torch.set_num_threads(args.threads)
     t0 = time.time()
-    texts, lps = decode_arrays(model, arrays, tok, args.beam_size, args.batch_size, autocast_dtype=bf16)
+    texts, lps = decode_arrays(model, arrays, tok, args.beam_size, args.batch_size, autocast_dtype=bf16,
+                               formulas=formulas)
     if device.type == "cuda":
         torch.cuda.synchronize()
     dt = time.time() - t0
     n = len(texts)
     save_arrays(args.output, {"texts": np.array(texts, dtype=str), "logprob": lps,
-                              "seconds": np.array(dt), "beam_size": np.array(args.beam_size)})
+                              "seconds": np.array(dt), "beam_size": np.array(args.beam_size),
+                              "constrain": np.array(args.constrain)})
     print(f"decoded {n} spectra, beam {args.beam_size}, in {dt:.2f} s ({n / dt:.1f} spectra/s) on {device}")
 
 
@@ -88,6 +106,8 @@ def score(args):
         fw = RerankWeights(fragment_weight=args.fragment_weight)
         settings["no formula + fragment score"] = []
         settings["formula given + fragment score"] = []
+        if stage:
+            settings["formula from formula stage + fragment score"] = []
     n_valid = 0
     off = arrays.get("raw_offsets")
     for i, texts in enumerate(raw["texts"].tolist()):
@@ -107,6 +127,9 @@ def score(args):
             settings["no formula + fragment score"].append([c.smiles for c in rerank(cands, prec, add, None, fs, fw)])
             settings["formula given + fragment score"].append(
                 [c.smiles for c in rerank(cands, prec, add, str(arrays["formula"][i]), fs, fw)])
+            if stage:
+                settings["formula from formula stage + fragment score"].append(
+                    [c.smiles for c in rerank(cands, prec, add, stage.get(args.id_prefix + str(i)), fs, fw)])
     out = {name: de_novo_metrics(truth, preds) for name, preds in settings.items()}
     total = sum(len(t) for t in raw["texts"].tolist())
     out["valid_fraction"] = n_valid / max(1, total)
@@ -130,6 +153,13 @@ def main():
     d.add_argument("--beam-size", type=int, default=10)
     d.add_argument("--batch-size", type=int, default=256)
     d.add_argument("--device", default="auto")
+    d.add_argument("--constrain", choices=["none", "true", "stage"], default="none",
+                   help="formula-constrained decoding: none, the true formula (MassSpecGym's formula-given "
+                        "setting) or the formula stage's top formula (--formulas)")
+    d.add_argument("--formulas", help="formulas.parquet of the same spectra (for --constrain stage)")
+    d.add_argument("--id-prefix", default="massbank_hr_pos_MH_dev_500:", help="spectrum_id = prefix + index")
+    d.add_argument("--limit", type=int, default=0, help="decode only the first N spectra (0: all)")
+    d.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch default)")
     d.set_defaults(func=decode)
     s = sub.add_parser("score")
     s.add_argument("--arrays", required=True)

@@ -16,13 +16,15 @@ from specsweep.translate.tokenizer import BOS, EOS, PAD
 
 @torch.no_grad()
 def beam_search(model, batch: dict, beam_size: int = 10, max_len: int | None = None,
-                min_len: int = 0, autocast_dtype=None) -> tuple[np.ndarray, np.ndarray]:
+                min_len: int = 0, autocast_dtype=None, constraint=None) -> tuple[np.ndarray, np.ndarray]:
     """Decode a batch of encoded spectra (dict of tensors on the model's device).
 
     Returns ``tokens`` (B, beam_size, L) int64 without the leading ``<bos>`` and ``logprob``
     (B, beam_size) float64, beams sorted best first. ``min_len`` forbids ``<eos>`` before that many
     tokens (used to time fixed-length output). ``autocast_dtype`` (e.g. torch.bfloat16) runs the
-    network under autocast on CUDA.
+    network under autocast on CUDA. ``constraint`` (a ``constraints.FormulaConstraint`` with one
+    row per beam row, i.e. per spectrum repeated ``beam_size`` times) masks tokens each beam may
+    not write next.
     """
     device = next(model.parameters()).device
     max_len = min(max_len or model.config.max_len - 1, model.config.max_len - 1)
@@ -53,6 +55,8 @@ def beam_search(model, batch: dict, beam_size: int = 10, max_len: int | None = N
         v = logp.shape[-1]
         if t < min_len:
             logp[:, EOS] = float("-inf")
+        if constraint is not None:
+            logp.masked_fill_(~constraint.allowed(), float("-inf"))
         logp[done] = float("-inf")
         logp[done, PAD] = 0.0
         logp[~done, PAD] = float("-inf")
@@ -63,6 +67,8 @@ def beam_search(model, batch: dict, beam_size: int = 10, max_len: int | None = N
         tokens = tokens[src]
         tokens[:, t + 1] = tok
         done = done[src] | (tok == EOS)
+        if constraint is not None:
+            constraint.advance(src, tok)
         for kc, vc in cache:
             kc[:, :, : t + 1] = kc[src, :, : t + 1]
             vc[:, :, : t + 1] = vc[src, :, : t + 1]
@@ -83,6 +89,8 @@ def beam_search(model, batch: dict, beam_size: int = 10, max_len: int | None = N
             alive, scores, tokens, done, last = alive[keep], scores[keep], tokens[rows], done[rows], last[rows]
             kvs = [(kk[rows], vv[rows]) for kk, vv in kvs]
             mask = mask[rows]
+            if constraint is not None:
+                constraint.select(rows)
             new_cache = []
             for kc, vc in cache:
                 nk = kc.new_empty((int(rows.sum()),) + kc.shape[1:])
@@ -109,8 +117,12 @@ def greedy_one(model, batch: dict, max_len: int | None = None) -> np.ndarray:
 
 
 def decode_arrays(model, arrays: dict, tokenizer, beam_size: int = 10, batch_size: int = 128,
-                  autocast_dtype=None, max_len: int | None = None, progress=None):
+                  autocast_dtype=None, max_len: int | None = None, progress=None, formulas=None):
     """Beam-decode every spectrum of ``arrays`` (dataset.encode_spectra output).
+
+    ``formulas`` (optional, one element-count dict or None per spectrum) constrains each
+    spectrum's beams to that formula's heavy atoms (see ``constraints``); None rows decode freely
+    apart from closing branches and rings.
 
     Returns (list of k SMILES strings per spectrum, best first; (n, k) float64 log-probabilities).
     Strings are raw decoder output: they may not parse.
@@ -121,12 +133,22 @@ def decode_arrays(model, arrays: dict, tokenizer, beam_size: int = 10, batch_siz
     # batches of similar precursor m/z decode to similar lengths, so fewer steps are wasted
     order = np.argsort(arrays["prec_int"].astype(np.float64) + arrays["prec_frac"], kind="stable")
     texts: list = [None] * n
+    table = targets = None
+    if formulas is not None:
+        from specsweep.translate.constraints import FormulaConstraint, TokenTable
+        table = TokenTable(tokenizer.vocab)
+        targets = table.targets(formulas)
     scores = np.zeros((n, beam_size))
     starts = range(0, n, batch_size)
     for s in (progress(starts) if progress else starts):
         rows = order[s:s + batch_size]
         batch = {k: torch.from_numpy(np.ascontiguousarray(arrays[k][rows])).to(device) for k in ARRAY_KEYS}
-        toks, lp = beam_search(model, batch, beam_size, max_len=max_len, autocast_dtype=autocast_dtype)
+        constraint = None
+        if table is not None:
+            rows_t = torch.from_numpy(targets[rows]).to(device).repeat_interleave(beam_size, 0)
+            constraint = FormulaConstraint(table, rows_t, max_len=model.config.max_len)
+        toks, lp = beam_search(model, batch, beam_size, max_len=max_len, autocast_dtype=autocast_dtype,
+                               constraint=constraint)
         for j, r in enumerate(rows):
             texts[r] = [tokenizer.decode(row) for row in toks[j]]
         scores[rows] = lp

@@ -164,6 +164,7 @@ def translate_from_args(args) -> int:
     from specsweep.progress import progress
     from specsweep.schema import SPECTRA, TRANSLATIONS
     from specsweep.translate.beam import decode_arrays
+    from specsweep.translate.constraints import formula_counts
     from specsweep.translate.dataset import encode_spectra
     from specsweep.translate.model import load_checkpoint
     from specsweep.translate.rerank import RerankWeights, parse_candidates, rerank
@@ -201,8 +202,11 @@ def translate_from_args(args) -> int:
         for i in np.flatnonzero(~ok):
             reject(i, "no_precursor" if not (np.isfinite(prec[i]) and prec[i] > 0) else "no_peaks")
         keep = np.flatnonzero(ok)
+        constrain = None
+        if formulas and args.formula_constraint == "top":
+            constrain = [formula_counts(formulas.get(ids[i])) for i in keep]
         texts, lps = decode_arrays(model, {k: v[keep] for k, v in arrays.items()}, tokenizer, args.beam_size,
-                                   args.batch_size, autocast_dtype=bf16,
+                                   args.batch_size, autocast_dtype=bf16, formulas=constrain,
                                    progress=lambda it: progress(it, desc=f"translate {part.name}", unit="batch"))
         for j, i in enumerate(keep):
             cands, invalid = parse_candidates(texts[j], lps[j])

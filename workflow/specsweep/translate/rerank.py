@@ -52,11 +52,13 @@ class Candidate:
 
 
 def parse_candidates(raw: list[str], logprobs) -> tuple[list[Candidate], int]:
-    """Valid, de-duplicated candidates (best beam score kept) and the number of invalid strings."""
+    """Valid, de-duplicated candidates (best beam score kept) and the number of invalid strings
+    (strings that do not parse, or beams with a non-finite score)."""
     best: dict[str, Candidate] = {}
     invalid = 0
     for s, lp in zip(raw, logprobs):
-        mol = Chem.MolFromSmiles(s) if s else None
+        # a beam that ran into a dead end under constrained decoding scores -inf: not a candidate
+        mol = Chem.MolFromSmiles(s) if s and math.isfinite(lp) else None
         if mol is None:
             invalid += 1
             continue

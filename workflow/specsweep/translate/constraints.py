@@ -1,0 +1,309 @@
+"""Formula-constrained decoding: beams may only write the heavy atoms a given formula has.
+
+When a molecular formula is known for a spectrum (the formula stage's top formula, or the true
+formula in MassSpecGym's "formula given" setting), the decoder is steered instead of merely
+re-ranked afterwards. Every SMILES token writes at most one heavy atom, so a beam's element counts
+are a running sum over its tokens, and at each step a token is allowed only when its element is
+still short of the formula's count. ``<eos>`` is allowed only when every heavy-atom count equals
+the formula, all branches are closed and no ring bond is left open. Hydrogens are not counted
+(most are implicit in SMILES); the precursor-mass re-rank checks them afterwards.
+
+Rows without a formula (target row of -1) keep only the two structural rules.
+Everything here is tensor arithmetic, so it runs on the same device as the beam search.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import torch
+
+from specsweep.translate.tokenizer import EOS, PAD
+
+_BRACKET = re.compile(r"^\[(\d+)?(se|as|te|[A-Z][a-z]?|[bcnops]|\*)")
+_ORGANIC = {"B": "B", "C": "C", "N": "N", "O": "O", "S": "S", "P": "P", "F": "F", "I": "I", "Cl": "Cl",
+            "Br": "Br", "b": "B", "c": "C", "n": "N", "o": "O", "s": "S", "p": "P"}
+UNCONSTRAINED = -1
+_FORMULA_PART = re.compile(r"([A-Z][a-z]?)(\d*)")
+
+
+def formula_counts(text: str | None) -> dict[str, int] | None:
+    """``'C5H11AsO2'`` -> element counts (any element symbol); None for empty or unreadable text."""
+    if not text:
+        return None
+    counts: dict[str, int] = {}
+    pos = 0
+    for m in _FORMULA_PART.finditer(text):
+        if m.start() != pos:
+            return None
+        counts[m.group(1)] = counts.get(m.group(1), 0) + (int(m.group(2)) if m.group(2) else 1)
+        pos = m.end()
+    return counts if pos == len(text) and counts else None
+
+
+def token_element(token: str) -> str | None:
+    """Heavy element a SMILES token writes (``'c'`` -> C, ``'[nH]'`` -> N), or None (bonds, digits, H)."""
+    if token in _ORGANIC:
+        return _ORGANIC[token]
+    m = _BRACKET.match(token)
+    if not m or m.group(2) == "*":
+        return None
+    el = m.group(2)
+    el = el[0].upper() + el[1:]
+    return None if el == "H" else el
+
+
+# Most bonds an atom of each element may carry (aromatic bonds count as one): the largest usual
+# valence, so the rule only removes strings no chemistry could parse.
+_MAX_VALENCE = {"H": 1, "B": 3, "C": 4, "N": 3, "O": 2, "F": 1, "Si": 4, "P": 5, "S": 6, "Cl": 1, "Br": 1,
+                "I": 1, "Se": 6, "As": 5, "Sn": 4, "In": 3}
+_BRACKET_PARTS = re.compile(r"^\[(\d+)?(se|as|te|[A-Z][a-z]?|[bcnops])(@*)(H\d*)?([+-]\d*|[+-]{2,})?")
+_GROUP_15_16 = {"N", "P", "As", "O", "S", "Se"}
+
+
+def token_capacity(token: str) -> int:
+    """Bonds (aromatic counted as one) the atom a token writes may form; 0 for non-atom tokens."""
+    if token in _ORGANIC:
+        return _MAX_VALENCE[_ORGANIC[token]]
+    m = _BRACKET_PARTS.match(token)
+    if not m:
+        return 0
+    el = m.group(2)[0].upper() + m.group(2)[1:]
+    cap = _MAX_VALENCE.get(el, 6)
+    h = m.group(4)
+    n_h = 0 if not h else (int(h[1:]) if len(h) > 1 else 1)
+    q = m.group(5) or ""
+    charge = 0 if not q else ((len(q) if len(set(q)) == 1 and len(q) > 1 else (int(q[1:]) if len(q) > 1 else 1))
+                              * (1 if q[0] == "+" else -1))
+    if el in _GROUP_15_16 and charge:
+        cap = (3 if el in ("N", "P", "As") else 2) + charge
+        if charge > 0 and el in ("P", "As", "S", "Se"):
+            cap = max(cap, _MAX_VALENCE[el] - 1)
+    elif el in ("C", "Si", "Sn"):
+        cap = cap - abs(charge)
+    elif el == "B":
+        cap = 3 - charge
+    elif el in ("F", "Cl", "Br", "I"):
+        cap = max(0, 1 + charge)
+    return max(0, cap - n_h)
+
+
+def _ring_label(token: str) -> int | None:
+    if token.isdigit() and len(token) == 1:
+        return int(token)
+    if token.startswith("%") and token[1:].isdigit():
+        return int(token[1:])
+    return None
+
+
+_BOND_ORDER = {"-": 1, "=": 2, "#": 3, ":": 1, "/": 1, "\\": 1}
+
+
+class TokenTable:
+    """Per-vocabulary lookup tables: element column of each token, branch depth change, ring slot."""
+
+    def __init__(self, vocab: list[str]):
+        self.elements = sorted({e for t in vocab if (e := token_element(t)) is not None})
+        col = {e: i for i, e in enumerate(self.elements)}
+        n_el = len(self.elements)
+        specials = ("<pad>", "<bos>", "<eos>", "<unk>")
+        # column n_el means "writes no heavy atom"
+        self.token_column = np.array([n_el if t in specials else col.get(token_element(t), n_el) for t in vocab],
+                                     dtype=np.int64)
+        self.depth_change = np.array([1 if t == "(" else -1 if t == ")" else 0 for t in vocab], dtype=np.int64)
+        labels = sorted({lab for t in vocab if (lab := _ring_label(t)) is not None})
+        slot = {lab: i for i, lab in enumerate(labels)}
+        self.n_rings = len(labels)
+        # slot n_rings is a spare that tokens without a ring label point to
+        self.ring_slot = np.array([slot[lab] if (lab := _ring_label(t)) is not None else self.n_rings for t in vocab],
+                                  dtype=np.int64)
+        self.ring_tokens = np.flatnonzero(self.ring_slot < self.n_rings)
+        self.bond_tokens = np.array([i for i, t in enumerate(vocab) if t in _BOND_ORDER], dtype=np.int64)
+        self.is_bond = np.isin(np.arange(len(vocab)), self.bond_tokens)
+        self.bond_order = np.array([_BOND_ORDER.get(t, 1) for t in vocab], dtype=np.int64)
+        self.capacity = np.array([0 if t in specials else token_capacity(t) for t in vocab], dtype=np.int64)
+        self.is_atom = self.capacity > 0
+        self.never = np.array([i for i, t in enumerate(vocab) if t in ("<unk>", "<bos>")], dtype=np.int64)
+        self.hydrogen = np.array([i for i, t in enumerate(vocab) if t == "[H]"], dtype=np.int64)
+        self.open_branch = vocab.index("(") if "(" in vocab else -1
+        self.close_branch = vocab.index(")") if ")" in vocab else -1
+
+    def targets(self, formulas: list[dict[str, int] | None]) -> np.ndarray:
+        """(n, n_elements) int32 heavy-atom targets; a row of -1 where no formula is given or the
+        formula has an element the vocabulary cannot write."""
+        out = np.full((len(formulas), len(self.elements)), UNCONSTRAINED, dtype=np.int32)
+        for i, f in enumerate(formulas):
+            if not f:
+                continue
+            heavy = {e: n for e, n in f.items() if e != "H" and n}
+            if any(e not in self.elements for e in heavy):
+                continue
+            out[i] = [heavy.get(e, 0) for e in self.elements]
+        return out
+
+
+class FormulaConstraint:
+    """Running state of every beam row, enough to refuse tokens that cannot lead to a molecule of
+    the formula: heavy atoms still to write, the free valence of every atom written so far, the
+    atom the next bond attaches to, the branch stack, open ring bonds and their atoms, and the
+    order of a pending bond symbol.
+
+    Rules, besides the atom budget: an atom, bond symbol, branch or ring bond needs free valence on
+    the atom it attaches to (aromatic bonds count as one); a ring bond may not close on the atom
+    that opened it; a ring label may open a new ring, and a branch or ``[H]`` may start, only
+    while atoms remain; a bond symbol needs an atom or an open ring to bond to. SMILES grammar: the
+    first token is an atom; after a bond symbol comes an atom or a ring label; after ``(`` an atom,
+    or a bond symbol and then an atom; ``<eos>`` and ``)`` follow neither. ``<unk>`` and ``<bos>``
+    are never written. A beam left with no allowed token (say, a ring it can no longer close)
+    scores minus infinity and drops out.
+    """
+
+    _STATE = ("constrained", "remaining", "depth", "open_rings", "last_bond", "last_open", "free", "cur",
+              "n_atoms", "stack", "ring_atom", "ring_order", "pending")
+
+    def __init__(self, table: TokenTable, targets: torch.Tensor, max_len: int = 128):
+        dev = targets.device
+        t = table
+        as_t = lambda a: torch.as_tensor(a, device=dev)  # noqa: E731
+        self.column, self.depth_change, self.ring_slot = as_t(t.token_column), as_t(t.depth_change), as_t(t.ring_slot)
+        self.ring_tokens, self.bond_tokens = as_t(t.ring_tokens), as_t(t.bond_tokens)
+        self.ring_token_slot = self.ring_slot[self.ring_tokens]
+        self.is_bond, self.is_atom = as_t(t.is_bond), as_t(t.is_atom)
+        self.bond_order, self.capacity = as_t(t.bond_order), as_t(t.capacity)
+        self.never, self.hydrogen = as_t(t.never), as_t(t.hydrogen)
+        self.atom_tokens = torch.nonzero(self.is_atom).squeeze(1)
+        self.open_branch, self.close_branch = t.open_branch, t.close_branch
+        self.n_el, self.n_rings = len(t.elements), t.n_rings
+        n = len(targets)
+        self.constrained = (targets[:, 0] >= 0) if self.n_el else torch.zeros(n, dtype=torch.bool, device=dev)
+        # unconstrained rows get a budget they never reach, so no atom is ever refused
+        self.remaining = torch.where(self.constrained.unsqueeze(1), targets.long(),
+                                     torch.full_like(targets.long(), 1 << 30))
+        self.depth = torch.zeros(n, dtype=torch.long, device=dev)
+        self.open_rings = torch.zeros((n, self.n_rings + 1), dtype=torch.bool, device=dev)
+        self.last_bond = torch.ones(n, dtype=torch.bool, device=dev)
+        self.last_open = torch.ones(n, dtype=torch.bool, device=dev)
+        # atom slots 0..max_len-1; slot max_len is a stand-in "no atom yet" with unlimited valence
+        self.none = max_len
+        self.free = torch.zeros((n, max_len + 1), dtype=torch.long, device=dev)
+        self.free[:, self.none] = 1 << 30
+        self.cur = torch.full((n,), self.none, dtype=torch.long, device=dev)
+        self.n_atoms = torch.zeros(n, dtype=torch.long, device=dev)
+        self.stack = torch.full((n, max_len // 2 + 2), self.none, dtype=torch.long, device=dev)
+        self.ring_atom = torch.full((n, self.n_rings + 1), self.none, dtype=torch.long, device=dev)
+        self.ring_order = torch.ones((n, self.n_rings + 1), dtype=torch.long, device=dev)
+        self.pending = torch.ones(n, dtype=torch.long, device=dev)
+
+    def _closing_order(self) -> torch.Tensor:
+        """(rows, ring slots) bond order a ring bond would close with now."""
+        return torch.where(self.pending.unsqueeze(1) > 1, self.pending.unsqueeze(1), self.ring_order)
+
+    def allowed(self) -> torch.Tensor:
+        """(rows, vocab) bool: tokens each row may write next."""
+        rows = torch.arange(len(self.cur), device=self.cur.device)
+        room = torch.cat([self.remaining > 0, torch.ones_like(self.remaining[:, :1], dtype=torch.bool)], dim=1)
+        ok = room[:, self.column]
+        atoms_left = (self.remaining > 0).any(dim=1)
+        rings_open = self.open_rings[:, : self.n_rings].any(dim=1)
+        after_atom = ~self.last_bond & ~self.last_open
+        free_cur = self.free[rows, self.cur]
+        # atoms: the bond to the current atom must fit both ends
+        ok[:, self.atom_tokens] &= ((free_cur >= self.pending).unsqueeze(1)
+                                    & (self.capacity[self.atom_tokens].unsqueeze(0) >= self.pending.unsqueeze(1)))
+        if len(self.ring_tokens):
+            slots = self.ring_token_slot
+            is_open = self.open_rings[:, slots]
+            order = self._closing_order()[:, slots]
+            partner = self.ring_atom[:, slots]
+            extra = (order - self.ring_order[:, slots]).clamp(min=0)
+            closes = (is_open & (free_cur.unsqueeze(1) >= order) & (partner != self.cur.unsqueeze(1))
+                      & (self.free.gather(1, partner) >= extra))
+            opens = ~is_open & atoms_left.unsqueeze(1) & (free_cur >= self.pending).unsqueeze(1)
+            ok[:, self.ring_tokens] &= (closes | opens) & ~self.last_open.unsqueeze(1)
+        if len(self.bond_tokens):
+            ok[:, self.bond_tokens] &= ((~self.last_bond & (atoms_left | rings_open)).unsqueeze(1)
+                                        & (free_cur.unsqueeze(1) >= self.bond_order[self.bond_tokens].unsqueeze(0)))
+        if len(self.hydrogen):
+            ok[:, self.hydrogen] &= atoms_left.unsqueeze(1)
+        if len(self.never):
+            ok[:, self.never] = False
+        if self.open_branch >= 0:
+            ok[:, self.open_branch] &= atoms_left & after_atom & (free_cur >= 1)
+        if self.close_branch >= 0:
+            ok[:, self.close_branch] &= (self.depth > 0) & after_atom
+        complete = ~atoms_left | ~self.constrained
+        ok[:, EOS] = (self.depth == 0) & ~rings_open & complete & after_atom
+        ok[:, PAD] = True  # finished rows append <pad>; the beam search decides when that is legal
+        return ok
+
+    def advance(self, src: torch.Tensor, tok: torch.Tensor) -> None:
+        """Rows were re-ordered by parent index ``src`` and then wrote ``tok``."""
+        for name in self._STATE:
+            setattr(self, name, getattr(self, name)[src])
+        col = self.column[tok]
+        wrote = torch.nonzero(col < self.n_el).squeeze(1)
+        self.remaining[wrote, col[wrote]] -= 1
+        # atoms: bond to the current atom, become the current atom
+        r = torch.nonzero(self.is_atom[tok]).squeeze(1)
+        if len(r):
+            order = self.pending[r]
+            had = self.cur[r] != self.none
+            self.free[r, self.cur[r]] -= torch.where(had, order, torch.zeros_like(order))
+            new = self.n_atoms[r].clamp(max=self.none - 1)
+            self.free[r, new] = self.capacity[tok[r]] - torch.where(had, order, torch.zeros_like(order))
+            self.cur[r] = new
+            self.n_atoms[r] += 1
+        # ring labels: open (reserve one bond on the current atom) or close (bond both ends)
+        slot = self.ring_slot[tok]
+        r = torch.nonzero(slot < self.n_rings).squeeze(1)
+        if len(r):
+            s = slot[r]
+            closing = self.open_rings[r, s]
+            order = torch.where(self.pending[r] > 1, self.pending[r], self.ring_order[r, s])
+            c, o = r[closing], r[~closing]
+            self.free[c, self.cur[c]] -= order[closing]
+            self.free[c, self.ring_atom[c, s[closing]]] -= (order[closing] - self.ring_order[c, s[closing]]).clamp(min=0)
+            self.free[o, self.cur[o]] -= self.pending[o]
+            self.ring_atom[o, s[~closing]] = self.cur[o]
+            self.ring_order[o, s[~closing]] = self.pending[o]
+            self.open_rings[r, s] ^= True
+        # branches: "(" remembers the current atom, ")" returns to it
+        if self.open_branch >= 0:
+            r = torch.nonzero(tok == self.open_branch).squeeze(1)
+            self.stack[r, self.depth[r]] = self.cur[r]
+        if self.close_branch >= 0:
+            r = torch.nonzero(tok == self.close_branch).squeeze(1)
+            self.cur[r] = self.stack[r, self.depth[r] - 1]
+        self.depth = self.depth + self.depth_change[tok]
+        self.pending = torch.where(self.is_bond[tok], self.bond_order[tok], torch.ones_like(self.pending))
+        self.last_bond = self.is_bond[tok]
+        # a branch stays open for atoms only until its first atom (bond symbols may come between)
+        self.last_open = (tok == self.open_branch) | (self.last_open & self.is_bond[tok])
+
+    def select(self, keep_rows: torch.Tensor) -> None:
+        """Keep only these rows (bool mask), as when finished spectra leave the batch."""
+        for name in self._STATE:
+            setattr(self, name, getattr(self, name)[keep_rows])
+
+
+def first_refused(table: TokenTable, token_rows: np.ndarray, targets: np.ndarray, max_len: int = 128) -> np.ndarray:
+    """Step at which the constraint refuses each known sequence, or -1 if it accepts it whole.
+
+    ``token_rows`` (n, L) holds token ids without ``<bos>``, ending in ``<eos>`` and padded with
+    ``<pad>``; ``targets`` (n, n_elements) from ``TokenTable.targets``. Used to check that the
+    rules never exclude a real structure of the right formula.
+    """
+    tokens = torch.as_tensor(np.asarray(token_rows, dtype=np.int64))
+    state = FormulaConstraint(table, torch.as_tensor(targets), max_len=max_len)
+    refused = torch.full((len(tokens),), -1, dtype=torch.long)
+    done = torch.zeros(len(tokens), dtype=torch.bool)
+    keep = torch.arange(len(tokens))
+    for t in range(tokens.shape[1]):
+        tok = tokens[:, t]
+        ok = state.allowed().gather(1, tok.unsqueeze(1)).squeeze(1)
+        bad = ~ok & ~done & (refused < 0)
+        refused[bad] = t
+        done |= tok == EOS
+        state.advance(keep, tok)
+    return refused.numpy()
