@@ -89,7 +89,10 @@ def score(args):
     from specsweep.translate.metrics import de_novo_metrics
     from specsweep.translate.rerank import parse_candidates, rerank
     arrays = load_arrays(args.arrays)
-    raw = load_arrays(args.raw)
+    # several decodes of the same spectra (say, formula-constrained and free) pool their beams
+    raws = [load_arrays(p) for p in args.raw]
+    raw = {"texts": np.concatenate([r["texts"] for r in raws], axis=1),
+           "logprob": np.concatenate([r["logprob"] for r in raws], axis=1)}
     stage = {}
     if args.formulas:
         from specsweep.translate.pipeline import _top_formulas
@@ -163,7 +166,8 @@ def main():
     d.set_defaults(func=decode)
     s = sub.add_parser("score")
     s.add_argument("--arrays", required=True)
-    s.add_argument("--raw", required=True)
+    s.add_argument("--raw", required=True, nargs="+",
+                   help="decoded beams (decode --output); several files pool their beams per spectrum")
     s.add_argument("--formulas", help="formulas.parquet of the same spectra (optional)")
     s.add_argument("--id-prefix", default="massbank_hr_pos_MH_dev_500:",
                    help="spectrum_id = prefix + index in the MGF")

@@ -65,10 +65,25 @@ def test_train_then_translate(demo_mgf, tmp_path):
     from specsweep.chem.formulas import parse_formula
     from rdkit import Chem
     from rdkit.Chem import rdMolDescriptors
+    from collections import Counter
     for r in ev:
-        f = rdMolDescriptors.CalcMolFormula(Chem.MolFromSmiles(r["smiles"]))
-        assert r["formula_match"] == (parse_formula(f) == parse_formula(truth[r["spectrum_id"]]))
+        mol = Chem.MolFromSmiles(r["smiles"])
+        f = rdMolDescriptors.CalcMolFormula(mol)
+        want = parse_formula(truth[r["spectrum_id"]])
+        assert r["formula_match"] == (f == truth[r["spectrum_id"]] or
+                                      (f[-1] not in "+-" and parse_formula(f) == want))
+        # decoding was constrained to the formula: every candidate has exactly its heavy atoms
+        assert Counter(a.GetSymbol() for a in mol.GetAtoms()) == {e: n for e, n in want.items() if e != "H"}
     assert sum(math.isfinite(r["fragment_score"]) for r in ev) > 0.5 * len(ev)
+    # constrained and free beams pooled: still at most k candidates, every spectrum accounted for
+    out4 = tmp_path / "pooled.parquet"
+    assert main(args(out4) + ["--formulas", str(tmp_path / "formulas.parquet"), "--formula-constraint", "top+free"]) == 0
+    pooled = read_table(out4, TRANSLATIONS).to_pylist()
+    rej4 = {r["record_id"] for r in read_table(tmp_path / "pooled.rejects.parquet", REJECTS).to_pylist()}
+    per = {}
+    for r in pooled:
+        per[r["spectrum_id"]] = per.get(r["spectrum_id"], 0) + 1
+    assert max(per.values()) <= 4 and set(per) | rej4 == ids and len(per) >= len(got)
 
     # same inputs -> same bytes
     out2 = tmp_path / "again.parquet"

@@ -18,6 +18,11 @@ def test_invalid_dropped_and_duplicates_merged():
     assert len(cands) == 1                      # the third string is caffeine again
     assert cands[0].beam_logprob == -1.0        # best beam score kept
     assert cands[0].formula == "C8H10N4O2"
+    # a string RDKit parses but cannot kekulize for InChI (seen in decoder output), and a dead-end
+    # beam of constrained decoding (score -inf), count as invalid instead of failing the run
+    cands, invalid = parse_candidates(["Cc1ccc2oc(=O)c3c(-N([O])N[O]3)O(s2-1)", CAFFEINE, THEOPHYLLINE],
+                                      [-1.0, -2.0, -math.inf])
+    assert invalid == 2 and [c.smiles for c in cands] == [CAFFEINE]
 
 
 def test_precursor_and_formula_agreement_reorder_candidates():

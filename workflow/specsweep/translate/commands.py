@@ -47,9 +47,10 @@ def register(sub) -> None:
     t.add_argument("--spectra", required=True, help="SPECTRA directory (specsweep ingest) or one part file")
     t.add_argument("--checkpoint", required=True, help="translator checkpoint (.pt)")
     t.add_argument("--formulas", help="formulas.parquet (specsweep formula): top formula per spectrum")
-    t.add_argument("--formula-constraint", choices=["top", "none"], default="top",
+    t.add_argument("--formula-constraint", choices=["top", "top+free", "none"], default="top",
                    help="with --formulas: 'top' lets beams write only the heavy atoms of the top formula "
-                        "(constrained decoding); 'none' uses the formula for re-ranking only")
+                        "(constrained decoding); 'top+free' also decodes without it and pools both beams "
+                        "(twice the decoding time); 'none' uses the formula for re-ranking only")
     t.add_argument("--model", help="logRank model JSON: scores each candidate's fragmentation graph")
     t.add_argument("--output", required=True, help="translations.parquet")
     t.add_argument("--rejects", help="rejects parquet (default: <output stem>.rejects.parquet)")

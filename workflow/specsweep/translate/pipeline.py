@@ -202,12 +202,18 @@ def translate_from_args(args) -> int:
         for i in np.flatnonzero(~ok):
             reject(i, "no_precursor" if not (np.isfinite(prec[i]) and prec[i] > 0) else "no_peaks")
         keep = np.flatnonzero(ok)
-        constrain = None
-        if formulas and args.formula_constraint == "top":
-            constrain = [formula_counts(formulas.get(ids[i])) for i in keep]
-        texts, lps = decode_arrays(model, {k: v[keep] for k, v in arrays.items()}, tokenizer, args.beam_size,
-                                   args.batch_size, autocast_dtype=bf16, formulas=constrain,
-                                   progress=lambda it: progress(it, desc=f"translate {part.name}", unit="batch"))
+        sub = {k: v[keep] for k, v in arrays.items()}
+        runs = [None]
+        if formulas and args.formula_constraint != "none":
+            top = [formula_counts(formulas.get(ids[i])) for i in keep]
+            runs = [top, None] if args.formula_constraint == "top+free" else [top]
+        texts, lps = [[] for _ in keep], np.zeros((len(keep), 0))
+        for constrain in runs:
+            desc = f"translate {part.name}" + (" (formula-constrained)" if constrain is not None else "")
+            t, lp = decode_arrays(model, sub, tokenizer, args.beam_size, args.batch_size, autocast_dtype=bf16,
+                                  formulas=constrain, progress=lambda it, d=desc: progress(it, desc=d, unit="batch"))
+            texts = [a + list(b) for a, b in zip(texts, t)]
+            lps = np.concatenate([lps, lp], axis=1)
         for j, i in enumerate(keep):
             cands, invalid = parse_candidates(texts[j], lps[j])
             if not cands:
@@ -218,7 +224,7 @@ def translate_from_args(args) -> int:
                 lo, hi = offsets[i], offsets[i + 1]
                 fs = lambda s, lo=lo, hi=hi, p=prec[i], a=adducts[i]: scorer(s, mz[lo:hi], inten[lo:hi], p, a)
             ranked = rerank(cands, float(prec[i]), adducts[i], formulas.get(ids[i]), fs, weights)
-            for r, c in enumerate(ranked, 1):
+            for r, c in enumerate(ranked[: args.beam_size], 1):  # pooled beams: still k per spectrum
                 rows.append({"spectrum_id": ids[i], "rank": r, "smiles": c.smiles, "inchikey14": c.inchikey14,
                              "beam_logprob": c.beam_logprob, "mass_error_ppm": c.mass_error_ppm,
                              "formula_match": c.formula_match, "fragment_score": c.fragment_score,

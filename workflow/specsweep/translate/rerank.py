@@ -63,12 +63,15 @@ def parse_candidates(raw: list[str], logprobs) -> tuple[list[Candidate], int]:
             invalid += 1
             continue
         Chem.RemoveStereochemistry(mol)
-        key = Chem.MolToInchiKey(mol)
+        try:  # RDKit parses some strange strings that it then cannot kekulize for InChI or SMILES
+            key = Chem.MolToInchiKey(mol)
+            c = Candidate(Chem.MolToSmiles(mol), key[:14], rdMolDescriptors.CalcMolFormula(mol),
+                          float(Descriptors.ExactMolWt(mol)), float(lp))
+        except (Chem.rdchem.KekulizeException, Chem.rdchem.MolSanitizeException, ValueError, RuntimeError):
+            key = ""
         if not key:
             invalid += 1
             continue
-        c = Candidate(Chem.MolToSmiles(mol), key[:14], rdMolDescriptors.CalcMolFormula(mol),
-                      float(Descriptors.ExactMolWt(mol)), float(lp))
         if c.inchikey14 not in best or best[c.inchikey14].beam_logprob < c.beam_logprob:
             best[c.inchikey14] = c
     return list(best.values()), invalid
