@@ -112,8 +112,9 @@ def _heavy_atoms(smiles):
 
 
 def test_formula_constraint_steers_every_beam(overfit):
-    """With its own formula the model still finds each structure; with another compound's formula
-    every surviving beam writes exactly that formula's heavy atoms."""
+    """With its own formula the model still finds each structure and every surviving beam has the
+    whole formula; with another compound's formula (hydrogens not checked, which this toy model
+    cannot meet) every surviving beam writes exactly that formula's heavy atoms."""
     from rdkit.Chem import rdMolDescriptors
 
     from specsweep.translate.constraints import formula_counts
@@ -122,8 +123,13 @@ def test_formula_constraint_steers_every_beam(overfit):
     own = [formula_counts(rdMolDescriptors.CalcMolFormula(Chem.MolFromSmiles(s))) for s in truth]
     texts, lps = decode_arrays(model, arrays, tok, beam_size=4, batch_size=4, formulas=own)
     assert [t[0] for t in texts] == truth
+    for i, (beams, scores) in enumerate(zip(texts, lps)):
+        for s, lp in zip(beams, scores):
+            mol = Chem.MolFromSmiles(s) if np.isfinite(lp) else None
+            if mol is not None:
+                assert formula_counts(rdMolDescriptors.CalcMolFormula(mol)) == own[i], (s, own[i])
     swapped = own[1:] + own[:1]
-    texts, lps = decode_arrays(model, arrays, tok, beam_size=4, batch_size=4, formulas=swapped)
+    texts, lps = decode_arrays(model, arrays, tok, beam_size=4, batch_size=4, formulas=swapped, hydrogens=False)
     n_checked = 0
     for i, (beams, scores) in enumerate(zip(texts, lps)):
         want = {e: n for e, n in swapped[i].items() if e != "H"}

@@ -54,6 +54,19 @@ def test_wrong_heavy_atom_counts_are_refused(real_structures):
     less = first_refused(table, rows, table.targets(one_less))
     assert (more == eos_at).all()  # everything written is allowed, but it may not stop one carbon short
     assert ((less >= 0) & (less < eos_at)).all()
+    # two hydrogens more (one ring or double bond fewer): the atoms fit, the end does not
+    two_h = [dict(f, H=f.get("H", 0) + 2) for f in formulas]
+    assert (first_refused(table, rows, table.targets(two_h)) == eos_at).all()
+    assert (first_refused(table, rows, table.targets(two_h), hydrogens=False) == -1).all()
+
+
+def test_hydrogens_follow_smiles_valence_rules():
+    from specsweep.translate.constraints import token_hydrogens
+    assert [token_hydrogens("C", b) for b in (1, 2, 3, 4)] == [3, 2, 1, 0]
+    assert [token_hydrogens("c", b) for b in (2, 3, 4)] == [1, 0, 0]   # c(=O) in a ring: 2 + 2 bonds
+    assert token_hydrogens("n", 2) == 0 and token_hydrogens("[nH]", 2) == 1 and token_hydrogens("[NH3+]", 1) == 3
+    assert token_hydrogens("S", 2) == 0 and token_hydrogens("S", 3) == 1 and token_hydrogens("P", 4) == 1
+    assert token_hydrogens("[H]", 1) == 1 and token_hydrogens("O", 1) == 1 and token_hydrogens("Cl", 1) == 0
 
 
 def test_rows_without_formula_keep_only_grammar(real_structures):

@@ -117,12 +117,13 @@ def greedy_one(model, batch: dict, max_len: int | None = None) -> np.ndarray:
 
 
 def decode_arrays(model, arrays: dict, tokenizer, beam_size: int = 10, batch_size: int = 128,
-                  autocast_dtype=None, max_len: int | None = None, progress=None, formulas=None):
+                  autocast_dtype=None, max_len: int | None = None, progress=None, formulas=None,
+                  hydrogens: bool = True):
     """Beam-decode every spectrum of ``arrays`` (dataset.encode_spectra output).
 
     ``formulas`` (optional, one element-count dict or None per spectrum) constrains each
-    spectrum's beams to that formula's heavy atoms (see ``constraints``); None rows decode freely
-    apart from closing branches and rings.
+    spectrum's beams to that formula's heavy atoms, and with ``hydrogens`` its H count too (see
+    ``constraints``); None rows decode freely apart from SMILES grammar and valence.
 
     Returns (list of k SMILES strings per spectrum, best first; (n, k) float64 log-probabilities).
     Strings are raw decoder output: they may not parse.
@@ -146,7 +147,7 @@ def decode_arrays(model, arrays: dict, tokenizer, beam_size: int = 10, batch_siz
         constraint = None
         if table is not None:
             rows_t = torch.from_numpy(targets[rows]).to(device).repeat_interleave(beam_size, 0)
-            constraint = FormulaConstraint(table, rows_t, max_len=model.config.max_len)
+            constraint = FormulaConstraint(table, rows_t, max_len=model.config.max_len, hydrogens=hydrogens)
         toks, lp = beam_search(model, batch, beam_size, max_len=max_len, autocast_dtype=autocast_dtype,
                                constraint=constraint)
         for j, r in enumerate(rows):

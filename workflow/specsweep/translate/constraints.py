@@ -89,6 +89,35 @@ def token_capacity(token: str) -> int:
     return max(0, cap - n_h)
 
 
+# Valences an unbracketed atom may take, smallest first (the SMILES organic subset rules): its
+# implicit hydrogens fill it up to the first of these that is not below its bond count.
+_NORMAL_VALENCES = {"B": (3,), "C": (4,), "N": (3, 5), "O": (2,), "P": (3, 5), "S": (2, 4, 6), "F": (1,),
+                    "Cl": (1,), "Br": (1,), "I": (1, 3, 5)}
+MAX_BONDS = 8
+
+
+def token_hydrogens(token: str, bonds: int) -> int:
+    """Hydrogens an atom token carries when it has ``bonds`` bonds (aromatic bonds counted as one).
+
+    Bracket atoms carry exactly their written H count. Aromatic ``c`` is filled to 3 (two ring
+    bonds leave one H), other aromatic atoms get none (pyrrole-type N is written ``[nH]``).
+    """
+    if token.startswith("["):
+        m = _BRACKET_PARTS.match(token)
+        if m and m.group(2) == "H":
+            return 1
+        h = m.group(4) if m else None
+        return 0 if not h else (int(h[1:]) if len(h) > 1 else 1)
+    if token == "c":
+        return max(0, 3 - bonds)
+    if token in ("n", "o", "s", "p", "b"):
+        return 0
+    for v in _NORMAL_VALENCES.get(token, ()):
+        if v >= bonds:
+            return v - bonds
+    return 0
+
+
 def _ring_label(token: str) -> int | None:
     if token.isdigit() and len(token) == 1:
         return int(token)
@@ -124,22 +153,25 @@ class TokenTable:
         self.bond_order = np.array([_BOND_ORDER.get(t, 1) for t in vocab], dtype=np.int64)
         self.capacity = np.array([0 if t in specials else token_capacity(t) for t in vocab], dtype=np.int64)
         self.is_atom = self.capacity > 0
+        self.hydrogens = np.array([[token_hydrogens(t, u) if self.is_atom[i] else 0 for u in range(MAX_BONDS + 1)]
+                                   for i, t in enumerate(vocab)], dtype=np.int64)
         self.never = np.array([i for i, t in enumerate(vocab) if t in ("<unk>", "<bos>")], dtype=np.int64)
         self.hydrogen = np.array([i for i, t in enumerate(vocab) if t == "[H]"], dtype=np.int64)
         self.open_branch = vocab.index("(") if "(" in vocab else -1
         self.close_branch = vocab.index(")") if ")" in vocab else -1
 
     def targets(self, formulas: list[dict[str, int] | None]) -> np.ndarray:
-        """(n, n_elements) int32 heavy-atom targets; a row of -1 where no formula is given or the
-        formula has an element the vocabulary cannot write."""
-        out = np.full((len(formulas), len(self.elements)), UNCONSTRAINED, dtype=np.int32)
+        """(n, n_elements + 1) int32: heavy-atom counts in ``elements`` order, then hydrogens; a
+        row of -1 where no formula is given or the formula has an element the vocabulary cannot
+        write."""
+        out = np.full((len(formulas), len(self.elements) + 1), UNCONSTRAINED, dtype=np.int32)
         for i, f in enumerate(formulas):
             if not f:
                 continue
             heavy = {e: n for e, n in f.items() if e != "H" and n}
             if any(e not in self.elements for e in heavy):
                 continue
-            out[i] = [heavy.get(e, 0) for e in self.elements]
+            out[i] = [heavy.get(e, 0) for e in self.elements] + [f.get("H", 0)]
         return out
 
 
@@ -155,14 +187,16 @@ class FormulaConstraint:
     while atoms remain; a bond symbol needs an atom or an open ring to bond to. SMILES grammar: the
     first token is an atom; after a bond symbol comes an atom or a ring label; after ``(`` an atom,
     or a bond symbol and then an atom; ``<eos>`` and ``)`` follow neither. ``<unk>`` and ``<bos>``
-    are never written. A beam left with no allowed token (say, a ring it can no longer close)
-    scores minus infinity and drops out.
+    are never written. With ``hydrogens`` (the default) ``<eos>`` also needs the implicit and
+    written hydrogens of all atoms to add up to the formula's H count (``token_hydrogens``), so a
+    finished beam has the whole formula. A beam left with no allowed token (say, a ring it can no
+    longer close) scores minus infinity and drops out.
     """
 
     _STATE = ("constrained", "remaining", "depth", "open_rings", "last_bond", "last_open", "free", "cur",
-              "n_atoms", "stack", "ring_atom", "ring_order", "pending")
+              "n_atoms", "stack", "ring_atom", "ring_order", "pending", "atom_token", "target_h")
 
-    def __init__(self, table: TokenTable, targets: torch.Tensor, max_len: int = 128):
+    def __init__(self, table: TokenTable, targets: torch.Tensor, max_len: int = 128, hydrogens: bool = True):
         dev = targets.device
         t = table
         as_t = lambda a: torch.as_tensor(a, device=dev)  # noqa: E731
@@ -173,9 +207,13 @@ class FormulaConstraint:
         self.bond_order, self.capacity = as_t(t.bond_order), as_t(t.capacity)
         self.never, self.hydrogen = as_t(t.never), as_t(t.hydrogen)
         self.atom_tokens = torch.nonzero(self.is_atom).squeeze(1)
+        self.h_table = as_t(t.hydrogens)
+        self.check_h = hydrogens
         self.open_branch, self.close_branch = t.open_branch, t.close_branch
         self.n_el, self.n_rings = len(t.elements), t.n_rings
         n = len(targets)
+        self.target_h = targets[:, self.n_el].long()
+        targets = targets[:, : self.n_el]
         self.constrained = (targets[:, 0] >= 0) if self.n_el else torch.zeros(n, dtype=torch.bool, device=dev)
         # unconstrained rows get a budget they never reach, so no atom is ever refused
         self.remaining = torch.where(self.constrained.unsqueeze(1), targets.long(),
@@ -194,6 +232,12 @@ class FormulaConstraint:
         self.ring_atom = torch.full((n, self.n_rings + 1), self.none, dtype=torch.long, device=dev)
         self.ring_order = torch.ones((n, self.n_rings + 1), dtype=torch.long, device=dev)
         self.pending = torch.ones(n, dtype=torch.long, device=dev)
+        self.atom_token = torch.full((n, max_len + 1), PAD, dtype=torch.long, device=dev)
+
+    def hydrogen_count(self) -> torch.Tensor:
+        """(rows,) hydrogens of the atoms written so far, each filled to its normal valence."""
+        bonds = (self.capacity[self.atom_token] - self.free).clamp(0, self.h_table.shape[1] - 1)
+        return self.h_table[self.atom_token, bonds].sum(dim=1)
 
     def _closing_order(self) -> torch.Tensor:
         """(rows, ring slots) bond order a ring bond would close with now."""
@@ -232,7 +276,10 @@ class FormulaConstraint:
             ok[:, self.open_branch] &= atoms_left & after_atom & (free_cur >= 1)
         if self.close_branch >= 0:
             ok[:, self.close_branch] &= (self.depth > 0) & after_atom
-        complete = ~atoms_left | ~self.constrained
+        complete = ~atoms_left
+        if self.check_h:
+            complete &= self.hydrogen_count() == self.target_h
+        complete |= ~self.constrained
         ok[:, EOS] = (self.depth == 0) & ~rings_open & complete & after_atom
         ok[:, PAD] = True  # finished rows append <pad>; the beam search decides when that is legal
         return ok
@@ -253,6 +300,7 @@ class FormulaConstraint:
             new = self.n_atoms[r].clamp(max=self.none - 1)
             self.free[r, new] = self.capacity[tok[r]] - torch.where(had, order, torch.zeros_like(order))
             self.cur[r] = new
+            self.atom_token[r, new] = tok[r]
             self.n_atoms[r] += 1
         # ring labels: open (reserve one bond on the current atom) or close (bond both ends)
         slot = self.ring_slot[tok]
@@ -287,15 +335,16 @@ class FormulaConstraint:
             setattr(self, name, getattr(self, name)[keep_rows])
 
 
-def first_refused(table: TokenTable, token_rows: np.ndarray, targets: np.ndarray, max_len: int = 128) -> np.ndarray:
+def first_refused(table: TokenTable, token_rows: np.ndarray, targets: np.ndarray, max_len: int = 128,
+                  hydrogens: bool = True) -> np.ndarray:
     """Step at which the constraint refuses each known sequence, or -1 if it accepts it whole.
 
     ``token_rows`` (n, L) holds token ids without ``<bos>``, ending in ``<eos>`` and padded with
-    ``<pad>``; ``targets`` (n, n_elements) from ``TokenTable.targets``. Used to check that the
+    ``<pad>``; ``targets`` from ``TokenTable.targets``. Used to check that the
     rules never exclude a real structure of the right formula.
     """
     tokens = torch.as_tensor(np.asarray(token_rows, dtype=np.int64))
-    state = FormulaConstraint(table, torch.as_tensor(targets), max_len=max_len)
+    state = FormulaConstraint(table, torch.as_tensor(targets), max_len=max_len, hydrogens=hydrogens)
     refused = torch.full((len(tokens),), -1, dtype=torch.long)
     done = torch.zeros(len(tokens), dtype=torch.bool)
     keep = torch.arange(len(tokens))
