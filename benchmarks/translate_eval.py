@@ -73,14 +73,14 @@ def decode(args):
         torch.set_num_threads(args.threads)
     t0 = time.time()
     texts, lps = decode_arrays(model, arrays, tok, args.beam_size, args.batch_size, autocast_dtype=bf16,
-                               formulas=formulas)
+                               formulas=formulas, hydrogens=args.hydrogens == "on")
     if device.type == "cuda":
         torch.cuda.synchronize()
     dt = time.time() - t0
     n = len(texts)
     save_arrays(args.output, {"texts": np.array(texts, dtype=str), "logprob": lps,
                               "seconds": np.array(dt), "beam_size": np.array(args.beam_size),
-                              "constrain": np.array(args.constrain)})
+                              "constrain": np.array(args.constrain), "hydrogens": np.array(args.hydrogens)})
     print(f"decoded {n} spectra, beam {args.beam_size}, in {dt:.2f} s ({n / dt:.1f} spectra/s) on {device}")
 
 
@@ -160,6 +160,8 @@ def main():
                    help="formula-constrained decoding: none, the true formula (MassSpecGym's formula-given "
                         "setting) or the formula stage's top formula (--formulas)")
     d.add_argument("--formulas", help="formulas.parquet of the same spectra (for --constrain stage)")
+    d.add_argument("--hydrogens", choices=["on", "off"], default="off",
+                   help="constrained beams must also end with the formula's H count")
     d.add_argument("--id-prefix", default="massbank_hr_pos_MH_dev_500:", help="spectrum_id = prefix + index")
     d.add_argument("--limit", type=int, default=0, help="decode only the first N spectra (0: all)")
     d.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch default)")

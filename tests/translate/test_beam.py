@@ -121,7 +121,7 @@ def test_formula_constraint_steers_every_beam(overfit):
     model, tok, arrays, _, _ = overfit
     truth = arrays["smiles"].tolist()
     own = [formula_counts(rdMolDescriptors.CalcMolFormula(Chem.MolFromSmiles(s))) for s in truth]
-    texts, lps = decode_arrays(model, arrays, tok, beam_size=4, batch_size=4, formulas=own)
+    texts, lps = decode_arrays(model, arrays, tok, beam_size=4, batch_size=4, formulas=own, hydrogens=True)
     assert [t[0] for t in texts] == truth
     for i, (beams, scores) in enumerate(zip(texts, lps)):
         for s, lp in zip(beams, scores):

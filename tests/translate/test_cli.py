@@ -59,7 +59,8 @@ def test_train_then_translate(demo_mgf, tmp_path):
     t.null_counts[1:] = 5
     save_model(LogRankModel({1: t, 2: ChargeTables(t.counts.copy(), t.null_counts.copy(), 0, 1)}), model)
     out3 = tmp_path / "with_evidence.parquet"
-    assert main(args(out3) + ["--formulas", str(tmp_path / "formulas.parquet"), "--model", str(model)]) == 0
+    assert main(args(out3) + ["--formulas", str(tmp_path / "formulas.parquet"), "--model", str(model),
+                              "--check-hydrogens"]) == 0
     ev = read_table(out3, TRANSLATIONS).to_pylist()
     truth = dict(zip(ids_list, spec["annotation_formula"].to_pylist()))
     from specsweep.chem.formulas import parse_formula
@@ -74,6 +75,7 @@ def test_train_then_translate(demo_mgf, tmp_path):
                                       (f[-1] not in "+-" and parse_formula(f) == want))
         # decoding was constrained to the formula: every candidate has exactly its heavy atoms
         assert Counter(a.GetSymbol() for a in mol.GetAtoms()) == {e: n for e, n in want.items() if e != "H"}
+        assert sum(a.GetTotalNumHs() for a in mol.GetAtoms()) == want.get("H", 0)  # --check-hydrogens
     assert sum(math.isfinite(r["fragment_score"]) for r in ev) > 0.5 * len(ev)
     # constrained and free beams pooled: still at most k candidates, every spectrum accounted for
     out4 = tmp_path / "pooled.parquet"

@@ -118,7 +118,7 @@ def greedy_one(model, batch: dict, max_len: int | None = None) -> np.ndarray:
 
 def decode_arrays(model, arrays: dict, tokenizer, beam_size: int = 10, batch_size: int = 128,
                   autocast_dtype=None, max_len: int | None = None, progress=None, formulas=None,
-                  hydrogens: bool = True):
+                  hydrogens: bool = False):
     """Beam-decode every spectrum of ``arrays`` (dataset.encode_spectra output).
 
     ``formulas`` (optional, one element-count dict or None per spectrum) constrains each

@@ -51,6 +51,9 @@ def register(sub) -> None:
                    help="with --formulas: 'top' lets beams write only the heavy atoms of the top formula "
                         "(constrained decoding); 'top+free' also decodes without it and pools both beams "
                         "(twice the decoding time); 'none' uses the formula for re-ranking only")
+    t.add_argument("--check-hydrogens", action="store_true",
+                   help="constrained beams must also end with the formula's H count (more beams die; "
+                        "not better at beam 10 on dev_500)")
     t.add_argument("--model", help="logRank model JSON: scores each candidate's fragmentation graph")
     t.add_argument("--output", required=True, help="translations.parquet")
     t.add_argument("--rejects", help="rejects parquet (default: <output stem>.rejects.parquet)")

@@ -211,7 +211,8 @@ def translate_from_args(args) -> int:
         for constrain in runs:
             desc = f"translate {part.name}" + (" (formula-constrained)" if constrain is not None else "")
             t, lp = decode_arrays(model, sub, tokenizer, args.beam_size, args.batch_size, autocast_dtype=bf16,
-                                  formulas=constrain, progress=lambda it, d=desc: progress(it, desc=d, unit="batch"))
+                                  formulas=constrain, hydrogens=args.check_hydrogens,
+                                  progress=lambda it, d=desc: progress(it, desc=d, unit="batch"))
             texts = [a + list(b) for a, b in zip(texts, t)]
             lps = np.concatenate([lps, lp], axis=1)
         for j, i in enumerate(keep):
