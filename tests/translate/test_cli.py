@@ -60,7 +60,7 @@ def test_train_then_translate(demo_mgf, tmp_path):
     save_model(LogRankModel({1: t, 2: ChargeTables(t.counts.copy(), t.null_counts.copy(), 0, 1)}), model)
     out3 = tmp_path / "with_evidence.parquet"
     assert main(args(out3) + ["--formulas", str(tmp_path / "formulas.parquet"), "--model", str(model),
-                              "--check-hydrogens"]) == 0
+                              "--formula-constraint", "top", "--check-hydrogens"]) == 0
     ev = read_table(out3, TRANSLATIONS).to_pylist()
     truth = dict(zip(ids_list, spec["annotation_formula"].to_pylist()))
     from specsweep.chem.formulas import parse_formula

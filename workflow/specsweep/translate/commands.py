@@ -47,10 +47,10 @@ def register(sub) -> None:
     t.add_argument("--spectra", required=True, help="SPECTRA directory (specsweep ingest) or one part file")
     t.add_argument("--checkpoint", required=True, help="translator checkpoint (.pt)")
     t.add_argument("--formulas", help="formulas.parquet (specsweep formula): top formula per spectrum")
-    t.add_argument("--formula-constraint", choices=["top", "top+free", "none"], default="top",
-                   help="with --formulas: 'top' lets beams write only the heavy atoms of the top formula "
-                        "(constrained decoding); 'top+free' also decodes without it and pools both beams "
-                        "(twice the decoding time); 'none' uses the formula for re-ranking only")
+    t.add_argument("--formula-constraint", choices=["top+free", "top", "none"], default="top+free",
+                   help="with --formulas: 'top+free' decodes once with beams held to the heavy atoms of the "
+                        "top formula and once without, and pools both beam sets (twice the decoding time); "
+                        "'top' only the constrained decode; 'none' uses the formula for re-ranking only")
     t.add_argument("--check-hydrogens", action="store_true",
                    help="constrained beams must also end with the formula's H count (more beams die; "
                         "not better at beam 10 on dev_500)")
