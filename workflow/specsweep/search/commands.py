@@ -44,6 +44,10 @@ def register(subparsers) -> None:
     p.add_argument("--summary", default=None, help="summary JSON (default <output stem>.summary.json)")
     p.add_argument("--rejects", default=None,
                    help="spectra without candidates (default <output stem>.rejects.parquet)")
+    p.add_argument("--spectra-per-pass", type=int, default=500_000,
+                   help="spectra searched per pass (whole parts, grouped in order; a larger part "
+                        "is a pass of its own); memory on every rank grows with this, the number "
+                        "of database reads with the number of passes")
     p.add_argument("--mpi", choices=("auto", "on", "off"), default="auto",
                    help="auto: use MPI when started by mpiexec/srun")
     p.set_defaults(func=run)
@@ -53,7 +57,7 @@ def run(args) -> int:
     from specsweep.chem.adducts import get_adduct
     from specsweep.model.tables import default_model_path, load_model
     from specsweep.search.candidates import AdductChoice
-    from specsweep.search.driver import SearchParams, get_comm, search, write_outputs
+    from specsweep.search.driver import SearchParams, get_comm, search
 
     comm = get_comm(args.mpi)
     model = load_model(default_model_path() if args.model == "default" else args.model)
@@ -64,15 +68,16 @@ def run(args) -> int:
         precursor_tol_ppm=args.precursor_tol_ppm, fragment_tol_da=args.fragment_tol_da,
         fragment_tol_ppm=args.fragment_tol_ppm, h_shifts=h_shifts,
         adducts=AdductChoice(explicit, args.use_file_adduct, args.max_charge),
-        targets_only=args.targets_only)
-    table, summary = search(args.spectra, args.db, model, params, comm)
-    if table is None:
+        targets_only=args.targets_only, spectra_per_pass=args.spectra_per_pass)
+    done = search(args.spectra, args.db, model, params, args.output, comm,
+                  summary_path=args.summary, rejects_path=args.rejects)
+    if done is None:
         return 0
-    timing = write_outputs(table, summary, args.output, args.summary, args.rejects)
-    log.info("%d spectra, %d with candidates, %d pairs scored on %d rank(s): %s",
+    summary, timing = done
+    log.info("%d spectra, %d with candidates, %d pairs scored on %d rank(s) in %d pass(es): %s",
              summary["spectra"], summary["spectra_with_candidates"], summary["pairs_scored"],
-             timing["ranks"], args.output)
-    log.info("search seconds per rank (plan, read, score; without start-up and final merge): "
+             timing["ranks"], summary["passes"], args.output)
+    log.info("search seconds per rank (plan, read, score; without start-up, merges and writing): "
              "wall %s, cpu %s", [r["seconds"] for r in timing["per_rank"]],
              [r["cpu_seconds"] for r in timing["per_rank"]])
     return 0

@@ -1,10 +1,13 @@
 """Database search over work units (spectra part x database shard), with or without MPI.
 
-Every rank plans the same list of work units (only pairs whose precursor windows overlap the
-shard's mass range), takes units ``rank, rank + size, ...``, keeps a per-spectrum top-k of its
-own hits, and sends it to rank 0, which merges with the same total order
-(:mod:`specsweep.search.topk`) and writes the file. Scores of a pair do not depend on which rank
-computed them, so the output bytes are the same for any number of ranks.
+The spectra parts are searched in passes: consecutive parts holding at most
+``spectra_per_pass`` spectra. In each pass every rank plans the same list of work units (only
+pairs whose precursor windows overlap the shard's mass range), takes its share by a
+deterministic assignment, keeps a per-spectrum top-k of its own hits, and sends it to rank 0,
+which merges with the same total order (:mod:`specsweep.search.topk`) and appends the pass's
+rows to the output. Memory on every rank is bounded by one pass, not by the dataset. Scores of a
+pair do not depend on which rank computed them, so the output bytes are the same for any number
+of ranks.
 """
 
 from __future__ import annotations
@@ -17,12 +20,14 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from specsweep.search import topk
 from specsweep.search.candidates import AdductChoice, expand_pairs, precursor_windows
 from specsweep.search.database import groups_for_windows, load_block, read_manifest, row_group_ranges
 from specsweep.search.kernels import score_pairs
-from specsweep.search.spectra_parts import list_parts, read_header, read_peaks
+from specsweep.search.spectra_parts import (group_passes, list_parts, part_rows, read_header,
+                                             read_peaks)
 
 log = logging.getLogger("specsweep.search")
 
@@ -41,6 +46,7 @@ class SearchParams:
     targets_only: bool = False
     merge_every: int = 16   # merge a rank's hits into its top-k after this many units
     groups_per_load: int = 64   # database row groups held in memory at once
+    spectra_per_pass: int = 500_000   # spectra (whole parts) searched and written per pass
 
 
 def get_comm(mode: str = "auto"):
@@ -68,21 +74,21 @@ def _windows_for(header: dict, params: SearchParams):
                              params.precursor_tol_ppm)
 
 
-def plan_units(headers: list[dict], windows: list, shards) -> list[tuple[int, int, int]]:
+def plan_units(windows: list, shards, masses_of: dict | None = None) -> list[tuple[int, int, int]]:
     """(shard, part, candidate pairs) of every unit that has candidates, shard-major.
 
-    Pair counts are exact: they come from the shards' exact_mass column alone (cheap to read),
-    and are used to balance ranks.
+    Pair counts are exact: they come from the shards' exact_mass column alone (cheap to read,
+    kept in ``masses_of`` by shard index for later passes), and are used to balance ranks.
     """
-    import pyarrow.parquet as pq
+    masses_of = {} if masses_of is None else masses_of
     units = []
     for si, shard in enumerate(shards):
-        masses = None
         for pi, w in enumerate(windows):
             if not len(w) or not np.any((w.lo <= shard.max_mass) & (w.hi >= shard.min_mass)):
                 continue
-            if masses is None:
-                masses = pq.read_table(shard.path, columns=["exact_mass"]).column(0).to_numpy()
+            if si not in masses_of:
+                masses_of[si] = pq.read_table(shard.path, columns=["exact_mass"]).column(0).to_numpy()
+            masses = masses_of[si]
             n = int(np.sum(np.searchsorted(masses, w.hi, side="right")
                            - np.searchsorted(masses, w.lo, side="left")))
             if n:
@@ -147,7 +153,7 @@ def _finish_ppm(hits: dict, precursor_mz: np.ndarray) -> dict:
 
 
 def run_units(units, parts, headers, windows, shards, llr, spec_offsets, params: SearchParams):
-    """Process work units; return (top-k hits, pairs scored).
+    """Process work units; return (top-k hits, pairs scored, seconds spent by step).
 
     Units of one shard are done together: the row groups any of them needs are read once, in
     chunks of ``params.groups_per_load`` (bounded memory), and every part of those units is
@@ -195,15 +201,13 @@ def run_units(units, parts, headers, windows, shards, llr, spec_offsets, params:
                 clock["topk_s"] += time.perf_counter() - t1
                 log.debug("shard %s groups %s part %s: %d pairs", shard.path.name, chunk,
                           parts[pi].name, n)
-    log.info("rank work: %d pairs; read %.2f s, score %.2f s, top-k %.2f s", pairs,
-             clock["read_s"], clock["score_s"], clock["topk_s"])
-    return topk.top_k(topk.concat(acc), params.top_k), pairs
+    return topk.top_k(topk.concat(acc), params.top_k), pairs, clock
 
 
-def hits_table(hits: dict, spectrum_ids: np.ndarray) -> pa.Table:
+def hits_table(hits: dict, spectrum_ids: pa.Array) -> pa.Table:
     from specsweep.schema import CANDIDATES
     return pa.table({
-        "spectrum_id": pa.array(spectrum_ids[hits["spec"]].tolist(), pa.string()),
+        "spectrum_id": spectrum_ids.take(pa.array(hits["spec"], pa.int64())),
         "rank": pa.array(topk.ranks(hits["spec"]), pa.int32()),
         "mol_id": pa.array(hits["mol_id"].tolist(), pa.string()),
         "is_decoy": pa.array(hits["is_decoy"], pa.bool_()),
@@ -234,89 +238,222 @@ def check_compatible(model_fragmentation: dict, db_params: dict) -> list[str]:
     return differ
 
 
-def search(spectra_paths, db_dir, model, params: SearchParams, comm=None):
-    """Run the search; on rank 0 return (CANDIDATES table, summary dict), elsewhere (None, None)."""
-    rank = comm.Get_rank() if comm is not None else 0
-    size = comm.Get_size() if comm is not None else 1
-    t0 = time.perf_counter()
-    cpu0 = time.process_time()
-    parts = list_parts(spectra_paths)
-    shards, manifest = read_manifest(db_dir)
+
+class AppendedParquet:
+    """A zstd Parquet file written in batches under a temporary name; ``commit`` renames it into
+    place, ``discard`` removes it. Same options as :func:`specsweep.files.write_table`, so one
+    batch gives the same bytes as writing that table at once."""
+
+    def __init__(self, path, schema: pa.Schema):
+        from specsweep.files import _tmp_path
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.schema = schema
+        self.rows = 0
+        self.tmp = _tmp_path(self.path)
+        try:
+            self.writer = pq.ParquetWriter(self.tmp, schema, compression="zstd",
+                                           write_statistics=True, store_schema=True)
+        except BaseException:
+            self.tmp.unlink(missing_ok=True)
+            raise
+
+    def append(self, table: pa.Table) -> None:
+        from specsweep.files import ROW_GROUP_SIZE
+        table = table.select(self.schema.names).cast(self.schema)
+        if table.num_rows:
+            self.writer.write_table(table, row_group_size=ROW_GROUP_SIZE)
+            self.rows += table.num_rows
+
+    def commit(self) -> Path:
+        if not self.rows:  # an empty file still carries the schema, as write_table makes it
+            self.writer.write_table(self.schema.empty_table())
+        self.writer.close()
+        os.replace(self.tmp, self.path)
+        return self.path
+
+    def discard(self) -> None:
+        try:
+            self.writer.close()
+        finally:
+            self.tmp.unlink(missing_ok=True)
+
+
+class SearchOutputs:
+    """Rank 0's files: candidates and rejects (spectra without candidates) appended pass by
+    pass, and the summary JSON written once at the end."""
+
+    def __init__(self, output, summary_path=None, rejects_path=None):
+        from specsweep.schema import CANDIDATES, REJECTS
+        output = Path(output)
+        stem = output.name.removesuffix(".parquet")
+        self.summary_path = Path(summary_path or output.with_name(f"{stem}.summary.json"))
+        self.candidates = AppendedParquet(output, CANDIDATES)
+        try:
+            self.rejects = AppendedParquet(
+                rejects_path or output.with_name(f"{stem}.rejects.parquet"), REJECTS)
+        except BaseException:
+            self.candidates.discard()
+            raise
+
+    def append(self, hits: dict, spectrum_ids: pa.Array) -> tuple[int, int]:
+        """Write one pass's merged top-k; return (rows written, spectra with candidates)."""
+        from specsweep.files import rejects_table
+        table = hits_table(hits, spectrum_ids)
+        has_hit = np.zeros(len(spectrum_ids), bool)
+        has_hit[hits["spec"]] = True
+        missing = spectrum_ids.filter(pa.array(~has_hit)).to_pylist()
+        self.candidates.append(table)
+        self.rejects.append(rejects_table([
+            {"source": "search", "record": None, "record_id": sid, "reason": "no_candidates",
+             "detail": "no database molecule within the precursor tolerance for any adduct tried"}
+            for sid in missing]))
+        return table.num_rows, int(has_hit.sum())
+
+    def commit(self, summary: dict) -> None:
+        from specsweep.files import write_json
+        self.candidates.commit()
+        self.rejects.commit()
+        write_json(summary, self.summary_path)
+
+    def discard(self) -> None:
+        try:
+            self.candidates.discard()
+        finally:
+            self.rejects.discard()
+
+
+def rank_share(parts, shards, masses_of: dict, llr, params: SearchParams, rank: int, size: int):
+    """Plan one pass over ``parts`` and run this rank's units.
+
+    Returns (top-k hits with spectrum indices local to the pass, pairs scored, units owned,
+    units planned, spectrum ids of the pass as an Arrow array, seconds by step).
+    """
     headers = [read_header(p) for p in parts]
     windows = [_windows_for(h, params) for h in headers]
     counts = [len(h["precursor_mz"]) for h in headers]
     spec_offsets = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
-    units = plan_units(headers, windows, shards)
+    units = plan_units(windows, shards, masses_of)
+    mine = assign_units(units, size, rank)
+    hits, pairs, clock = run_units(mine, parts, headers, windows, shards, llr, spec_offsets, params)
+    ids = pa.concat_arrays([h["spectrum_id"] for h in headers])
+    return hits, pairs, len(mine), len(units), ids, clock
+
+
+def _params_record(params: SearchParams) -> dict:
+    return {"top_k": params.top_k, "precursor_tol_da": params.precursor_tol_da,
+            "precursor_tol_ppm": params.precursor_tol_ppm,
+            "fragment_tol_da": params.fragment_tol_da,
+            "fragment_tol_ppm": params.fragment_tol_ppm,
+            "h_shifts": list(params.h_shifts),
+            "adducts": ("from file, else " if params.adducts.from_file else "") + (
+                ",".join(a.name for a in params.adducts.explicit)
+                if params.adducts.explicit is not None else "default for ion mode"),
+            "targets_only": params.targets_only}
+
+
+def search(spectra_paths, db_dir, model, params: SearchParams, output, comm=None,
+           summary_path=None, rejects_path=None):
+    """Search every spectrum in passes and write candidates, rejects and summary (rank 0).
+
+    Returns (summary, timing) on rank 0 and None on other ranks. After each pass rank 0 tells
+    every rank whether the pass succeeded, so a failure on any rank stops all of them before
+    the next collective; rank 0 then raises with the failing ranks' messages and no output
+    (nor temporary file) is left behind.
+    """
+    rank = comm.Get_rank() if comm is not None else 0
+    size = comm.Get_size() if comm is not None else 1
+    parts = list_parts(spectra_paths)
+    passes = group_passes(part_rows(parts), params.spectra_per_pass)
+    shards, manifest = read_manifest(db_dir)
     if rank == 0:
         check_compatible(model.params.get("fragmentation", {}), manifest.get("params", {}))
     llr = model.llr_tables()
-    mine = assign_units(units, size, rank)
-    error = None
+    masses_of: dict = {}
+    clock_total = {"read_s": 0.0, "score_s": 0.0, "topk_s": 0.0}
+    per_rank = [{"units": 0, "pairs": 0, "seconds": 0.0, "cpu_seconds": 0.0} for _ in range(size)]
+    totals = {"spectra": 0, "with": 0, "pairs": 0, "units": 0, "rows": 0}
+    my_pairs = 0
+    outputs = None
     try:
-        hits, pairs = run_units(mine, parts, headers, windows, shards, llr, spec_offsets, params)
-    except Exception as exc:  # reported by rank 0 so that no rank waits forever
-        if comm is None:
-            raise
-        error = f"rank {rank}: {type(exc).__name__}: {exc}"
-        hits, pairs = topk.empty_hits(), 0
-    elapsed = time.perf_counter() - t0
-    cpu = time.process_time() - cpu0
-    if comm is not None:
-        gathered = comm.gather((hits, pairs, len(mine), elapsed, error, cpu), root=0)
+        for i, group in enumerate(passes, 1):
+            t0, cpu0 = time.perf_counter(), time.process_time()
+            error = ids = None
+            try:
+                hits, pairs, n_mine, n_units, ids, clock = rank_share(
+                    [parts[j] for j in group], shards, masses_of, llr, params, rank, size)
+                for k, v in clock.items():
+                    clock_total[k] += v
+                my_pairs += pairs
+            except Exception as exc:  # reported by rank 0 so that no rank waits forever
+                if comm is None:
+                    raise
+                error = f"rank {rank}: {type(exc).__name__}: {exc}"
+                hits, pairs, n_mine, n_units = topk.empty_hits(), 0, 0, 0
+            share = (hits, pairs, n_mine, time.perf_counter() - t0, time.process_time() - cpu0,
+                     error)
+            del hits
+            shares = comm.gather(share, root=0) if comm is not None else [share]
+            del share
+            errors: list[str] = []
+            if rank == 0:
+                errors = [s[5] for s in shares if s[5]]
+                if not errors:
+                    try:
+                        merged = topk.top_k(topk.concat([s[0] for s in shares]), params.top_k)
+                        if outputs is None:
+                            outputs = SearchOutputs(output, summary_path, rejects_path)
+                        rows, with_hits = outputs.append(merged, ids)
+                    except Exception as exc:
+                        if comm is None:
+                            raise
+                        errors.append(f"rank 0: {type(exc).__name__}: {exc}")
+            if comm is not None:
+                errors = comm.bcast(errors, root=0)
+            if errors:
+                if rank != 0:
+                    return None
+                raise RuntimeError(f"search failed in pass {i}/{len(passes)} on "
+                                   + "; ".join(errors))
+            if rank == 0:
+                for r, s in enumerate(shares):
+                    per_rank[r]["units"] += s[2]
+                    per_rank[r]["pairs"] += s[1]
+                    per_rank[r]["seconds"] += s[3]
+                    per_rank[r]["cpu_seconds"] += s[4]
+                pass_pairs = sum(s[1] for s in shares)
+                del shares, merged
+                totals["spectra"] += len(ids)
+                totals["with"] += with_hits
+                totals["pairs"] += pass_pairs
+                totals["units"] += n_units
+                totals["rows"] += rows
+                log.info("pass %d/%d: %d spectra, %d pairs, %.1f s", i, len(passes), len(ids),
+                         pass_pairs, time.perf_counter() - t0)
+        log.info("rank work: %d pairs; read %.2f s, score %.2f s, top-k %.2f s", my_pairs,
+                 clock_total["read_s"], clock_total["score_s"], clock_total["topk_s"])
         if rank != 0:
-            return None, None
-        errors = [g[4] for g in gathered if g[4]]
-        if errors:
-            raise RuntimeError("search failed on " + "; ".join(errors))
-        hits = topk.top_k(topk.concat([g[0] for g in gathered]), params.top_k)
-        pairs = sum(g[1] for g in gathered)
-        per_rank = [{"units": g[2], "pairs": g[1], "seconds": round(g[3], 3),
-                     "cpu_seconds": round(g[5], 3)} for g in gathered]
-    else:
-        per_rank = [{"units": len(mine), "pairs": pairs, "seconds": round(elapsed, 3),
-                     "cpu_seconds": round(cpu, 3)}]
-    spectrum_ids = np.concatenate([h["spectrum_id"] for h in headers]) if headers else np.zeros(0, object)
-    table = hits_table(hits, spectrum_ids)
-    has_hit = np.zeros(len(spectrum_ids), bool)
-    has_hit[hits["spec"]] = True
-    summary = {
-        "spectra": int(len(spectrum_ids)),
-        "spectra_with_candidates": int(has_hit.sum()),
-        "spectra_without_candidates": int((~has_hit).sum()),
-        "pairs_scored": int(pairs),
-        "work_units": len(units),
-        "rows": table.num_rows,
-        "database": str(db_dir),
-        "database_counts": manifest.get("counts", {}),
-        "params": {"top_k": params.top_k, "precursor_tol_da": params.precursor_tol_da,
-                   "precursor_tol_ppm": params.precursor_tol_ppm,
-                   "fragment_tol_da": params.fragment_tol_da,
-                   "fragment_tol_ppm": params.fragment_tol_ppm,
-                   "h_shifts": list(params.h_shifts),
-                   "adducts": ("from file, else " if params.adducts.from_file else "") + (
-                       ",".join(a.name for a in params.adducts.explicit)
-                       if params.adducts.explicit is not None else "default for ion mode"),
-                   "targets_only": params.targets_only},
-        "_timing": {"ranks": size, "per_rank": per_rank},
-        "_no_candidate_ids": spectrum_ids[~has_hit].tolist(),
-    }
-    return table, summary
-
-
-def write_outputs(table: pa.Table, summary: dict, output, summary_path=None, rejects_path=None):
-    """Write candidates, a rejects file (spectra without candidates) and a summary JSON."""
-    from specsweep.files import rejects_table, write_json, write_table
-    from specsweep.schema import CANDIDATES, REJECTS
-    output = Path(output)
-    write_table(table, output, CANDIDATES)
-    stem = output.name.removesuffix(".parquet")
-    rejects_path = Path(rejects_path or output.with_name(f"{stem}.rejects.parquet"))
-    summary_path = Path(summary_path or output.with_name(f"{stem}.summary.json"))
-    no_cand = summary.pop("_no_candidate_ids")
-    timing = summary.pop("_timing")
-    rows = [{"source": "search", "record": None, "record_id": sid, "reason": "no_candidates",
-             "detail": "no database molecule within the precursor tolerance for any adduct tried"}
-            for sid in no_cand]
-    write_table(rejects_table(rows), rejects_path, REJECTS)
-    write_json(summary, summary_path)
-    return timing
+            return None
+        if outputs is None:  # no spectra parts: empty files
+            outputs = SearchOutputs(output, summary_path, rejects_path)
+        summary = {
+            "spectra": totals["spectra"],
+            "spectra_with_candidates": totals["with"],
+            "spectra_without_candidates": totals["spectra"] - totals["with"],
+            "pairs_scored": totals["pairs"],
+            "work_units": totals["units"],
+            "passes": len(passes),
+            "rows": totals["rows"],
+            "database": str(db_dir),
+            "database_counts": manifest.get("counts", {}),
+            "params": _params_record(params),
+        }
+        outputs.commit(summary)
+    except BaseException:
+        if outputs is not None:
+            outputs.discard()
+        raise
+    for r in per_rank:
+        r["seconds"] = round(r["seconds"], 3)
+        r["cpu_seconds"] = round(r["cpu_seconds"], 3)
+    return summary, {"ranks": size, "per_rank": per_rank}

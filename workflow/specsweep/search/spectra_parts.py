@@ -34,10 +34,39 @@ def list_parts(paths) -> list[Path]:
     return out
 
 
+def part_rows(parts) -> list[int]:
+    """Spectra in each part, from the Parquet footer (no data read)."""
+    return [pq.read_metadata(p).num_rows for p in parts]
+
+
+def group_passes(rows: list[int], per_pass: int) -> list[list[int]]:
+    """Indices of consecutive parts, grouped so that a group holds at most ``per_pass`` spectra.
+
+    A part larger than ``per_pass`` forms a group of its own (parts are never split).
+    """
+    if per_pass < 1:
+        raise ValueError(f"spectra per pass must be at least 1, got {per_pass}")
+    groups: list[list[int]] = []
+    current: list[int] = []
+    held = 0
+    for i, n in enumerate(rows):
+        if current and held + n > per_pass:
+            groups.append(current)
+            current, held = [], 0
+        current.append(i)
+        held += n
+    if current:
+        groups.append(current)
+    return groups
+
+
 def read_header(path) -> dict:
-    """Per-spectrum columns needed to plan a search (no peaks)."""
+    """Per-spectrum columns needed to plan a search (no peaks).
+
+    ``spectrum_id`` stays an Arrow string array (no Python string per spectrum).
+    """
     t = pq.read_table(path, columns=HEADER_COLUMNS)
-    return {"spectrum_id": np.asarray(t.column("spectrum_id").to_pylist(), dtype=object),
+    return {"spectrum_id": t.column("spectrum_id").combine_chunks(),
             "precursor_mz": t.column("precursor_mz").to_numpy().astype(np.float64),
             "charge": t.column("charge").to_numpy(zero_copy_only=False).astype(np.int64),
             "ion_mode": t.column("ion_mode").to_pylist(),
