@@ -32,3 +32,11 @@ def demo_spectra(tmp_path_factory, demo_mgf):
     out = tmp_path_factory.mktemp("demo_spectra") / "spectra"
     run_cli(["ingest", "--input", str(demo_mgf), "--output-dir", str(out)])
     return out
+
+
+@pytest.fixture(scope="session")
+def demo_spectra_parts(tmp_path_factory, demo_mgf):
+    """The demo spectra in 5 parts of 10, so that small --spectra-per-pass values make passes."""
+    out = tmp_path_factory.mktemp("demo_spectra_parts") / "spectra"
+    run_cli(["ingest", "--input", str(demo_mgf), "--output-dir", str(out), "--part-size", "10"])
+    return out
