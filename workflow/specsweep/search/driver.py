@@ -44,7 +44,7 @@ class SearchParams:
     h_shifts: tuple[int, ...] = (-1, 0, 1)
     adducts: AdductChoice = field(default_factory=AdductChoice)
     targets_only: bool = False
-    merge_every: int = 16   # merge a rank's hits into its top-k after this many units
+    merge_every: int = 16   # merge a part's hits into its top-k after this many units
     groups_per_load: int = 64   # database row groups held in memory at once
     spectra_per_pass: int = 500_000   # spectra (whole parts) searched and written per pass
 
@@ -159,7 +159,7 @@ def run_units(units, parts, headers, windows, shards, llr, spec_offsets, params:
     chunks of ``params.groups_per_load`` (bounded memory), and every part of those units is
     scored against each chunk.
     """
-    acc: list[dict] = []
+    acc: dict[int, list[dict]] = {}  # by part, so a merge sorts one part's hits, not the pass's
     pairs = 0
     clock = {"read_s": 0.0, "score_s": 0.0, "topk_s": 0.0}
     by_shard: dict[int, list[int]] = {}
@@ -194,14 +194,15 @@ def run_units(units, parts, headers, windows, shards, llr, spec_offsets, params:
                 pairs += n
                 if n:
                     hits = _finish_ppm(hits, headers[pi]["precursor_mz"])
-                    acc.append(topk.top_k(hits, params.top_k))
-                if len(acc) >= params.merge_every:
-                    acc = [topk.top_k(topk.concat(acc), params.top_k)]
+                    acc.setdefault(pi, []).append(topk.top_k(hits, params.top_k))
+                if len(acc.get(pi, ())) >= params.merge_every:
+                    acc[pi] = [topk.top_k(topk.concat(acc[pi]), params.top_k)]
                 clock["score_s"] += t1 - t0
                 clock["topk_s"] += time.perf_counter() - t1
                 log.debug("shard %s groups %s part %s: %d pairs", shard.path.name, chunk,
                           parts[pi].name, n)
-    return topk.top_k(topk.concat(acc), params.top_k), pairs, clock
+    merged = topk.concat([topk.concat(acc[pi]) for pi in sorted(acc)])
+    return topk.top_k(merged, params.top_k), pairs, clock
 
 
 def hits_table(hits: dict, spectrum_ids: pa.Array) -> pa.Table:
