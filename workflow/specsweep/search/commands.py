@@ -16,7 +16,9 @@ def register(subparsers) -> None:
                     "an adduct tried; each is scored with the logRank log-likelihood ratio "
                     "(molDiscovery). Work units (spectra part x database shard) are spread over "
                     "MPI ranks when launched with mpiexec/srun; output is identical for any "
-                    "number of ranks.")
+                    "number of ranks. Spectra are searched in passes of whole parts "
+                    "(--spectra-per-pass), each written before the next starts, so memory is "
+                    "bounded by one pass.")
     p.add_argument("--spectra", nargs="+", required=True,
                    help="spectra parts (SPECTRA parquet files or ingest output directories)")
     p.add_argument("--db", required=True, help="database directory written by `specsweep fragment`")

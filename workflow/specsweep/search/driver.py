@@ -87,7 +87,8 @@ def plan_units(windows: list, shards, masses_of: dict | None = None) -> list[tup
             if not len(w) or not np.any((w.lo <= shard.max_mass) & (w.hi >= shard.min_mass)):
                 continue
             if si not in masses_of:
-                masses_of[si] = pq.read_table(shard.path, columns=["exact_mass"]).column(0).to_numpy()
+                col = pq.read_table(shard.path, columns=["exact_mass"]).column(0)
+                masses_of[si] = col.to_numpy()
             masses = masses_of[si]
             n = int(np.sum(np.searchsorted(masses, w.hi, side="right")
                            - np.searchsorted(masses, w.lo, side="left")))
