@@ -233,7 +233,7 @@ def isomer_overlap(n_sample: int = 150, seed: int = 0) -> None:
     """Share of a decoy's distinct fragment masses on its target's ions (0.01 Da, -1..+1 H),
     next to the same share for the target's isomers, over sampled NP molecules with 3+ isomers."""
     from specsweep.chem.masses import HYDROGEN
-    from specsweep.fdr.decoys import DecoyMaker, build_pool, isomer_pools
+    from specsweep.fdr.decoys import DecoyMaker, build_pool
     from specsweep.fragment.graph import fragment_smiles
 
     smiles, keys, mass = np_masses()

@@ -212,7 +212,6 @@ def moses_masses(wheel: Path) -> tuple[np.ndarray, np.ndarray]:
     if cache.exists():
         z = np.load(cache, allow_pickle=True)
         return z["smiles"], z["mass"]
-    import io
     import zipfile
     from rdkit import Chem, RDLogger
     from rdkit.Chem import Descriptors

@@ -109,3 +109,41 @@ def rejects_table(rows: list[dict]) -> pa.Table:
     from specsweep.schema import REJECTS
     cols = {name: [r.get(name) for r in rows] for name in REJECTS.names}
     return pa.table(cols, schema=REJECTS)
+
+
+class AppendedParquet:
+    """A zstd Parquet file written in batches under a temporary name; ``commit`` renames it into
+    place, ``discard`` removes it. Same options as :func:`write_table`, so one
+    batch gives the same bytes as writing that table at once."""
+
+    def __init__(self, path, schema: pa.Schema):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.schema = schema
+        self.rows = 0
+        self.tmp = _tmp_path(self.path)
+        try:
+            self.writer = pq.ParquetWriter(self.tmp, schema, compression="zstd",
+                                           write_statistics=True, store_schema=True)
+        except BaseException:
+            self.tmp.unlink(missing_ok=True)
+            raise
+
+    def append(self, table: pa.Table) -> None:
+        table = table.select(self.schema.names).cast(self.schema)
+        if table.num_rows:
+            self.writer.write_table(table, row_group_size=ROW_GROUP_SIZE)
+            self.rows += table.num_rows
+
+    def commit(self) -> Path:
+        if not self.rows:  # an empty file still carries the schema, as write_table makes it
+            self.writer.write_table(self.schema.empty_table())
+        self.writer.close()
+        os.replace(self.tmp, self.path)
+        return self.path
+
+    def discard(self) -> None:
+        try:
+            self.writer.close()
+        finally:
+            self.tmp.unlink(missing_ok=True)

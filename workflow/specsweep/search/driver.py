@@ -16,7 +16,6 @@ import logging
 import os
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -26,6 +25,7 @@ from specsweep.search import topk
 from specsweep.search.candidates import AdductChoice, expand_pairs, precursor_windows
 from specsweep.search.database import groups_for_windows, load_block, read_manifest, row_group_ranges
 from specsweep.search.kernels import score_pairs
+from specsweep.search.outputs import SearchOutputs
 from specsweep.search.spectra_parts import (group_passes, list_parts, part_rows, read_header,
                                              read_peaks)
 
@@ -206,25 +206,6 @@ def run_units(units, parts, headers, windows, shards, llr, spec_offsets, params:
     return topk.top_k(merged, params.top_k), pairs, clock
 
 
-def hits_table(hits: dict, spectrum_ids: pa.Array) -> pa.Table:
-    from specsweep.schema import CANDIDATES
-    return pa.table({
-        "spectrum_id": spectrum_ids.take(pa.array(hits["spec"], pa.int64())),
-        "rank": pa.array(topk.ranks(hits["spec"]), pa.int32()),
-        "mol_id": pa.array(hits["mol_id"].tolist(), pa.string()),
-        "is_decoy": pa.array(hits["is_decoy"], pa.bool_()),
-        "inchikey14": pa.array(hits["inchikey14"].tolist(), pa.string()),
-        "smiles": pa.array(hits["smiles"].tolist(), pa.string()),
-        "exact_mass": pa.array(hits["exact_mass"], pa.float64()),
-        "adduct": pa.array(hits["adduct"].tolist(), pa.string()),
-        "charge": pa.array(hits["charge"], pa.int8()),
-        "precursor_error_ppm": pa.array(hits["precursor_error_ppm"], pa.float64()),
-        "score": pa.array(hits["score"], pa.float64()),
-        "n_matched_peaks": pa.array(hits["n_matched_peaks"], pa.int32()),
-        "explained_intensity": pa.array(hits["explained_intensity"], pa.float64()),
-    }, schema=CANDIDATES)
-
-
 FRAGMENTATION_KEYS = ("max_bridges", "max_two_cuts", "bond_classes", "cc_in_two_cut")
 
 
@@ -238,91 +219,6 @@ def check_compatible(model_fragmentation: dict, db_params: dict) -> list[str]:
         log.warning("database %s = %s but the model was trained with %s", k, db_params[k],
                     model_fragmentation[k])
     return differ
-
-
-
-class AppendedParquet:
-    """A zstd Parquet file written in batches under a temporary name; ``commit`` renames it into
-    place, ``discard`` removes it. Same options as :func:`specsweep.files.write_table`, so one
-    batch gives the same bytes as writing that table at once."""
-
-    def __init__(self, path, schema: pa.Schema):
-        from specsweep.files import _tmp_path
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.schema = schema
-        self.rows = 0
-        self.tmp = _tmp_path(self.path)
-        try:
-            self.writer = pq.ParquetWriter(self.tmp, schema, compression="zstd",
-                                           write_statistics=True, store_schema=True)
-        except BaseException:
-            self.tmp.unlink(missing_ok=True)
-            raise
-
-    def append(self, table: pa.Table) -> None:
-        from specsweep.files import ROW_GROUP_SIZE
-        table = table.select(self.schema.names).cast(self.schema)
-        if table.num_rows:
-            self.writer.write_table(table, row_group_size=ROW_GROUP_SIZE)
-            self.rows += table.num_rows
-
-    def commit(self) -> Path:
-        if not self.rows:  # an empty file still carries the schema, as write_table makes it
-            self.writer.write_table(self.schema.empty_table())
-        self.writer.close()
-        os.replace(self.tmp, self.path)
-        return self.path
-
-    def discard(self) -> None:
-        try:
-            self.writer.close()
-        finally:
-            self.tmp.unlink(missing_ok=True)
-
-
-class SearchOutputs:
-    """Rank 0's files: candidates and rejects (spectra without candidates) appended pass by
-    pass, and the summary JSON written once at the end."""
-
-    def __init__(self, output, summary_path=None, rejects_path=None):
-        from specsweep.schema import CANDIDATES, REJECTS
-        output = Path(output)
-        stem = output.name.removesuffix(".parquet")
-        self.summary_path = Path(summary_path or output.with_name(f"{stem}.summary.json"))
-        self.candidates = AppendedParquet(output, CANDIDATES)
-        try:
-            self.rejects = AppendedParquet(
-                rejects_path or output.with_name(f"{stem}.rejects.parquet"), REJECTS)
-        except BaseException:
-            self.candidates.discard()
-            raise
-
-    def append(self, hits: dict, spectrum_ids: pa.Array) -> tuple[int, int]:
-        """Write one pass's merged top-k; return (rows written, spectra with candidates)."""
-        from specsweep.files import rejects_table
-        table = hits_table(hits, spectrum_ids)
-        has_hit = np.zeros(len(spectrum_ids), bool)
-        has_hit[hits["spec"]] = True
-        missing = spectrum_ids.filter(pa.array(~has_hit)).to_pylist()
-        self.candidates.append(table)
-        self.rejects.append(rejects_table([
-            {"source": "search", "record": None, "record_id": sid, "reason": "no_candidates",
-             "detail": "no database molecule within the precursor tolerance for any adduct tried"}
-            for sid in missing]))
-        return table.num_rows, int(has_hit.sum())
-
-    def commit(self, summary: dict) -> None:
-        from specsweep.files import write_json
-        self.candidates.commit()
-        self.rejects.commit()
-        write_json(summary, self.summary_path)
-
-    def discard(self) -> None:
-        try:
-            self.candidates.discard()
-        finally:
-            self.rejects.discard()
 
 
 def rank_share(parts, shards, masses_of: dict, llr, params: SearchParams, rank: int, size: int):
