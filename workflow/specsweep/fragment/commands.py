@@ -33,6 +33,16 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
+class _Done:
+    """A result already computed, with the ``get`` of a pool's pending result."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def get(self):
+        return self.value
+
+
 def run(args) -> int:
     import numpy as np
     import pyarrow as pa
@@ -40,8 +50,8 @@ def run(args) -> int:
     from specsweep.fdr.decoys import DecoyMaker
     from specsweep.files import read_table, rejects_table, sha256_file, write_json, write_table
     from specsweep.fragment.graph import FragmentParams
-    from specsweep.fragment.shards import (FRAGMENTATION_FAILED, ROW_GROUP_ROWS, ShardBuilder, iter_fragmented,
-                                           shard_index)
+    from specsweep.fragment.shards import (FRAGMENTATION_FAILED, ShardBuilder, iter_fragmented, shard_index,
+                                           worker_pool, write_shard)
     from specsweep.progress import progress
     from specsweep.schema import MOLECULES, REJECTS
 
@@ -71,43 +81,60 @@ def run(args) -> int:
     n_fragments = 0
     builder, current = ShardBuilder(), None
 
+    pool = worker_pool(args.threads, params, maker)
+    pending: list = []  # shards being built by workers, oldest first
+
+    def collect(keep: int):
+        while len(pending) > keep:
+            k, job = pending.pop(0)
+            entry = job.get()
+            shards.append({"file": entry["file"], "min_mass": k * args.shard_width_da,
+                           "max_mass": (k + 1) * args.shard_width_da,
+                           **{key: v for key, v in entry.items() if key != "file"}})
+
     def flush(k, b):
         if not len(b):
             return
         path = out / f"shard-{k:04d}.parquet"
-        table = b.table(maker)
-        write_table(table, path, row_group_size=ROW_GROUP_ROWS)
-        masses = table.column("exact_mass").to_numpy()
-        decoy = table.column("is_decoy").to_numpy(zero_copy_only=False)
-        shards.append({"file": path.name, "min_mass": k * args.shard_width_da,
-                       "max_mass": (k + 1) * args.shard_width_da,
-                       "first_mass": float(masses.min()), "last_mass": float(masses.max()),
-                       "n_targets": int((~decoy).sum()), "n_decoys": int(decoy.sum()),
-                       "sha256": sha256_file(path)})
+        if pool is None:
+            pending.append((k, _Done(write_shard(path, b))))
+        else:
+            pending.append((k, pool.apply_async(write_shard, (path, b))))
+        collect(max(1, args.threads))  # bounded memory: at most this many shards in flight
 
-    bar = progress(total=n, desc="fragment", unit="mol")
-    for row, result, error in iter_fragmented(molecules, order, params, threads=args.threads):
-        bar.update(1)
-        k = int(shard_of[row])
-        if current is None:
-            current = k
-        if k != current:
-            flush(current, builder)
-            builder, current = ShardBuilder(), k
-        if error is not None:
-            rejects.append({"source": Path(args.molecules).name, "record": int(row),
-                            "record_id": meta_cols["mol_id"][row], "reason": FRAGMENTATION_FAILED,
-                            "detail": error[:200]})
-            continue
-        fmass, parent, bond, depth, n_nodes, complete = result
-        if not complete:
-            truncated.append(meta_cols["mol_id"][row])
-        meta = {k2: v[row] for k2, v in meta_cols.items()}
-        meta["exact_mass"] = float(mass[row])
-        builder.add(meta, fmass, parent, bond, depth, n_nodes)
-        n_fragments += len(fmass)
-    bar.close()
-    flush(current, builder)
+    try:
+        bar = progress(total=n, desc="fragment", unit="mol")
+        for row, result, error in iter_fragmented(molecules, order, pool):
+            bar.update(1)
+            k = int(shard_of[row])
+            if current is None:
+                current = k
+            if k != current:
+                flush(current, builder)
+                builder, current = ShardBuilder(), k
+            if error is not None:
+                rejects.append({"source": Path(args.molecules).name, "record": int(row),
+                                "record_id": meta_cols["mol_id"][row], "reason": FRAGMENTATION_FAILED,
+                                "detail": error[:200]})
+                continue
+            fmass, parent, bond, depth, n_nodes, complete = result
+            if not complete:
+                truncated.append(meta_cols["mol_id"][row])
+            meta = {k2: v[row] for k2, v in meta_cols.items()}
+            meta["exact_mass"] = float(mass[row])
+            builder.add(meta, fmass, parent, bond, depth, n_nodes)
+            n_fragments += len(fmass)
+        bar.close()
+        flush(current, builder)
+        collect(0)
+    except BaseException:
+        if pool is not None:
+            pool.terminate()
+        raise
+    finally:
+        if pool is not None:
+            pool.close()
+            pool.join()
 
     write_table(rejects_table(rejects) if rejects else pa.table({c: [] for c in REJECTS.names}, schema=REJECTS),
                 out / "rejects.parquet", REJECTS)

@@ -4,7 +4,8 @@ Shard k holds every molecule with ``k * width <= exact_mass < (k + 1) * width`` 
 boundaries, so adding molecules never moves others between shards). Rows are sorted by
 (exact_mass, mol_id, is_decoy); a decoy sits next to its target. Row groups are small so a
 search reads only the mass ranges it needs. Molecules are fragmented in worker processes in a
-fixed order, so the files do not depend on the number of workers.
+fixed order, and each finished shard (decoys, table, file) is built by a worker too; decoys are
+seeded per molecule, so the files do not depend on the number of workers.
 """
 
 from __future__ import annotations
@@ -25,8 +26,29 @@ FRAGMENTATION_FAILED = "fragmentation_failed"
 _WORKER: dict = {}
 
 
-def _init_worker(params: dict):
+def _init_worker(params: dict, maker=None):
     _WORKER["params"] = FragmentParams.from_dict(params)
+    _WORKER["maker"] = maker
+
+
+def worker_pool(threads: int, params: FragmentParams, maker):
+    """Processes that fragment molecules and build shards (``maker``: the DecoyMaker), or None for
+    one process (then everything runs inline)."""
+    if threads <= 1:
+        _init_worker(params.to_dict(), maker)
+        return None
+    return Pool(threads, initializer=_init_worker, initargs=(params.to_dict(), maker))
+
+
+def write_shard(path, builder: "ShardBuilder", row_group_rows: int = 0) -> dict:
+    """Add decoys to one shard's targets, write the file; return its manifest entry (no bounds)."""
+    from specsweep.files import sha256_file, write_table
+    table = builder.table(_WORKER["maker"])
+    write_table(table, path, row_group_size=row_group_rows or ROW_GROUP_ROWS)
+    masses = table.column("exact_mass").to_numpy()
+    decoy = table.column("is_decoy").to_numpy(zero_copy_only=False)
+    return {"file": Path(path).name, "first_mass": float(masses.min()), "last_mass": float(masses.max()),
+            "n_targets": int((~decoy).sum()), "n_decoys": int(decoy.sum()), "sha256": sha256_file(path)}
 
 
 def _fragment_chunk(chunk):
@@ -106,22 +128,15 @@ def shard_index(exact_mass: np.ndarray, width_da: float) -> np.ndarray:
     return np.floor(np.asarray(exact_mass) / width_da).astype(np.int64)
 
 
-def iter_fragmented(molecules: pa.Table, order: np.ndarray, params: FragmentParams, threads: int = 1,
-                    chunk_size: int = 64):
-    """Yield (row index, (mass, parent, bond, depth, n_nodes, complete) or None, error) in ``order``."""
+def iter_fragmented(molecules: pa.Table, order: np.ndarray, pool=None, chunk_size: int = 64):
+    """Yield (row index, (mass, parent, bond, depth, n_nodes, complete) or None, error) in ``order``,
+    fragmenting in ``pool`` (from :func:`worker_pool`) or inline when it is None."""
     ids = molecules.column("mol_id").to_pylist()
     smiles = molecules.column("smiles").to_pylist()
     chunks = [[(ids[i], smiles[i]) for i in order[s:s + chunk_size]] for s in range(0, len(order), chunk_size)]
+    results = pool.imap(_fragment_chunk, chunks) if pool is not None else map(_fragment_chunk, chunks)
     pos = 0
-    if threads > 1:
-        with Pool(threads, initializer=_init_worker, initargs=(params.to_dict(),)) as workers:
-            for res in workers.imap(_fragment_chunk, chunks):
-                for _mol_id, result, error in res:
-                    yield order[pos], result, error
-                    pos += 1
-    else:
-        _init_worker(params.to_dict())
-        for chunk in chunks:
-            for _mol_id, result, error in _fragment_chunk(chunk):
-                yield order[pos], result, error
-                pos += 1
+    for res in results:
+        for _mol_id, result, error in res:
+            yield order[pos], result, error
+            pos += 1
