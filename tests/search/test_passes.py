@@ -4,7 +4,6 @@ any number of ranks with the same passes, and a failure in a later pass leaves n
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -17,6 +16,8 @@ import pytest
 from specsweep.files import read_table, write_table
 from specsweep.schema import CANDIDATES, REJECTS, SPECTRA
 from specsweep.search.spectra_parts import group_passes
+
+from tests.search.mpi_helpers import mpi_env, mpi_ready
 
 # [M+Na]+ only: a third of the demo spectra (all [M+H]+) then have candidates and the rest go
 # to the rejects file, so both outputs are spread over the passes
@@ -102,19 +103,8 @@ def test_failing_pass_leaves_no_output(broken_parts, demo_db, tmp_path):
     assert list(out.parent.iterdir()) == []  # pass 1 was written to a temporary file, now gone
 
 
-def _mpi_ready() -> bool:
-    if shutil.which("mpiexec") is None:
-        return False
-    try:
-        import mpi4py  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def _mpiexec(ranks, spectra, db, out, per_pass):
-    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-               OMPI_MCA_rmaps_base_oversubscribe="1", NUMBA_NUM_THREADS="1")
+    env = mpi_env()
     args = [a if a != "off" else "on" for a in ARGS]
     cmd = ["mpiexec", "-n", str(ranks), sys.executable, "-m", "specsweep", "search",
            "--spectra", str(spectra), "--db", str(db), "--output", str(out),
@@ -123,7 +113,7 @@ def _mpiexec(ranks, spectra, db, out, per_pass):
 
 
 @pytest.mark.mpi
-@pytest.mark.skipif(not _mpi_ready(), reason="mpiexec or mpi4py not available")
+@pytest.mark.skipif(not mpi_ready(), reason="mpiexec or mpi4py not available")
 @pytest.mark.parametrize("ranks", [2, 4])
 def test_ranks_with_passes_give_identical_bytes(ranks, by_passes, demo_db, demo_spectra_parts,
                                                 tmp_path):
@@ -136,7 +126,7 @@ def test_ranks_with_passes_give_identical_bytes(ranks, by_passes, demo_db, demo_
 
 
 @pytest.mark.mpi
-@pytest.mark.skipif(not _mpi_ready(), reason="mpiexec or mpi4py not available")
+@pytest.mark.skipif(not mpi_ready(), reason="mpiexec or mpi4py not available")
 def test_failure_on_a_rank_stops_every_rank(broken_parts, demo_db, tmp_path):
     out = tmp_path / "out" / "candidates.parquet"
     proc = _mpiexec(2, broken_parts, demo_db, out, 20)  # a hang would end in TimeoutExpired

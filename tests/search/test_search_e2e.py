@@ -4,8 +4,6 @@ single process and under mpiexec with 2 ranks."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 
@@ -14,6 +12,8 @@ import pytest
 
 from specsweep.files import read_table
 from specsweep.schema import CANDIDATES
+
+from tests.search.mpi_helpers import mpi_env, mpi_ready
 
 
 @pytest.fixture(scope="module")
@@ -61,22 +61,11 @@ def test_candidates_are_well_formed(searched):
     assert summary["spectra_with_candidates"] == len(set(t["spectrum_id"]))
 
 
-def _mpi_ready() -> bool:
-    if shutil.which("mpiexec") is None:
-        return False
-    try:
-        import mpi4py  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 @pytest.mark.mpi
-@pytest.mark.skipif(not _mpi_ready(), reason="mpiexec or mpi4py not available")
+@pytest.mark.skipif(not mpi_ready(), reason="mpiexec or mpi4py not available")
 def test_two_ranks_give_identical_bytes(searched, demo_db, demo_spectra, tmp_path):
     out = tmp_path / "candidates.parquet"
-    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-               OMPI_MCA_rmaps_base_oversubscribe="1", NUMBA_NUM_THREADS="1")
+    env = mpi_env()
     cmd = ["mpiexec", "-n", "2", sys.executable, "-m", "specsweep", "search",
            "--spectra", str(demo_spectra), "--db", str(demo_db), "--output", str(out),
            "--mpi", "on"]
