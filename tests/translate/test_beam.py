@@ -142,3 +142,20 @@ def test_formula_constraint_steers_every_beam(overfit):
     free, free_lps = decode_arrays(model, arrays, tok, beam_size=4, batch_size=4, formulas=[None] * len(truth))
     plain, plain_lps = decode_arrays(model, arrays, tok, beam_size=4, batch_size=4)
     assert [t[0] for t in free] == [t[0] for t in plain]
+
+
+def test_constrained_batch_equals_one_at_a_time(overfit):
+    """The constraint state must follow beams when finished spectra leave the batch."""
+    from rdkit.Chem import rdMolDescriptors
+
+    from specsweep.translate.constraints import formula_counts
+    model, tok, arrays, _, _ = overfit
+    truth = arrays["smiles"].tolist()
+    own = [formula_counts(rdMolDescriptors.CalcMolFormula(Chem.MolFromSmiles(s))) for s in truth]
+    formulas = own[1:] + own[:1]  # other compounds' formulas: beams end at very different steps
+    texts, lps = decode_arrays(model, arrays, tok, beam_size=3, batch_size=6, formulas=formulas)
+    for i in range(len(truth)):
+        one = {k: v[i:i + 1] for k, v in arrays.items() if getattr(v, "ndim", 0) and len(v) == len(truth)}
+        t1, lp1 = decode_arrays(model, one, tok, beam_size=3, batch_size=1, formulas=formulas[i:i + 1])
+        assert t1[0] == texts[i]
+        np.testing.assert_allclose(lp1[0], lps[i], atol=1e-4)
