@@ -203,18 +203,27 @@ def translate_from_args(args) -> int:
             reject(i, "no_precursor" if not (np.isfinite(prec[i]) and prec[i] > 0) else "no_peaks")
         keep = np.flatnonzero(ok)
         sub = {k: v[keep] for k, v in arrays.items()}
-        runs = [None]
+        everyone = np.arange(len(keep))
+        runs = [(everyone, None)]
         if formulas and args.formula_constraint != "none":
             top = [formula_counts(formulas.get(ids[i])) for i in keep]
-            runs = [top, None] if args.formula_constraint == "top+free" else [top]
-        texts, lps = [[] for _ in keep], np.zeros((len(keep), 0))
-        for constrain in runs:
+            if args.formula_constraint == "top":
+                runs = [(everyone, top)]
+            else:  # the free decode covers spectra without a formula: constrain only the others
+                have = np.array([j for j, f in enumerate(top) if f is not None], dtype=np.int64)
+                runs = [(have, [top[j] for j in have]), (everyone, None)]
+        texts, lps = [[] for _ in keep], [[] for _ in keep]
+        for which, constrain in runs:
+            if not len(which):
+                continue
             desc = f"translate {part.name}" + (" (formula-constrained)" if constrain is not None else "")
-            t, lp = decode_arrays(model, sub, tokenizer, args.beam_size, args.batch_size, autocast_dtype=bf16,
-                                  formulas=constrain, hydrogens=args.check_hydrogens,
+            t, lp = decode_arrays(model, {k: v[which] for k, v in sub.items()}, tokenizer, args.beam_size,
+                                  args.batch_size, autocast_dtype=bf16, formulas=constrain,
+                                  hydrogens=args.check_hydrogens,
                                   progress=lambda it, d=desc: progress(it, desc=d, unit="batch"))
-            texts = [a + list(b) for a, b in zip(texts, t)]
-            lps = np.concatenate([lps, lp], axis=1)
+            for j, beams, scores in zip(which, t, lp):
+                texts[j].extend(beams)
+                lps[j].extend(scores.tolist())
         for j, i in enumerate(keep):
             cands, invalid = parse_candidates(texts[j], lps[j])
             if not cands:
