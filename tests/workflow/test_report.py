@@ -83,7 +83,7 @@ def test_report_highlights_peaks_the_true_structure_explains(tmp_path, demo_mgf,
     # the true structure explains some peaks of most real spectra, never more than there are
     assert sum(a > 0 for a, _ in explained) >= 3
     assert all(a <= b for a, b in explained)
-    assert f"<td>spectra ingested</td><td class=\"num\">50</td>" in page
+    assert "<td>spectra ingested</td><td class=\"num\">50</td>" in page
     assert "same compound" in page
     # byte-stable
     again = _run_report(results, tmp_path / "again.html")
