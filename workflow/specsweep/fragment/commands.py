@@ -104,7 +104,7 @@ def run(args) -> int:
 
     try:
         bar = progress(total=n, desc="fragment", unit="mol")
-        for row, result, error in iter_fragmented(molecules, order, pool):
+        for row, result, error in iter_fragmented(molecules, order, pool, ahead=4 * max(1, args.threads)):
             bar.update(1)
             k = int(shard_of[row])
             if current is None:

@@ -128,15 +128,43 @@ def shard_index(exact_mass: np.ndarray, width_da: float) -> np.ndarray:
     return np.floor(np.asarray(exact_mass) / width_da).astype(np.int64)
 
 
-def iter_fragmented(molecules: pa.Table, order: np.ndarray, pool=None, chunk_size: int = 64):
+def iter_fragmented(molecules: pa.Table, order: np.ndarray, pool=None, chunk_size: int = 64, ahead: int = 0):
     """Yield (row index, (mass, parent, bond, depth, n_nodes, complete) or None, error) in ``order``,
-    fragmenting in ``pool`` (from :func:`worker_pool`) or inline when it is None."""
+    fragmenting in ``pool`` (from :func:`worker_pool`) or inline when it is None.
+
+    At most ``ahead`` chunks (default 8) are queued in the pool at a time, so tasks the
+    caller adds to the same pool (shard building) start soon, and finished graphs do not pile up.
+    """
     ids = molecules.column("mol_id").to_pylist()
     smiles = molecules.column("smiles").to_pylist()
-    chunks = [[(ids[i], smiles[i]) for i in order[s:s + chunk_size]] for s in range(0, len(order), chunk_size)]
-    results = pool.imap(_fragment_chunk, chunks) if pool is not None else map(_fragment_chunk, chunks)
+
+    def chunk(s):
+        return [(ids[i], smiles[i]) for i in order[s:s + chunk_size]]
+
+    starts = range(0, len(order), chunk_size)
+    if pool is None:
+        results = (_fragment_chunk(chunk(s)) for s in starts)
+    else:
+        results = _bounded_map(pool, starts, chunk, ahead or 8)
     pos = 0
     for res in results:
         for _mol_id, result, error in res:
             yield order[pos], result, error
             pos += 1
+
+
+def _bounded_map(pool, starts, chunk, ahead: int):
+    """Results of ``_fragment_chunk`` over the chunks, in order, with at most ``ahead`` queued."""
+    from collections import deque
+    queued: deque = deque()
+    it = iter(starts)
+    for s in it:
+        queued.append(pool.apply_async(_fragment_chunk, (chunk(s),)))
+        if len(queued) >= ahead:
+            break
+    while queued:
+        res = queued.popleft().get()
+        nxt = next(it, None)
+        if nxt is not None:
+            queued.append(pool.apply_async(_fragment_chunk, (chunk(nxt),)))
+        yield res
