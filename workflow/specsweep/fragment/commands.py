@@ -25,7 +25,9 @@ def register(sub) -> None:
                    help="cuttable single-bond classes (NC, OC, CC, SC, OP, PC)")
     p.add_argument("--cc-in-2cut", dest="cc_in_two_cut", action="store_true", help="allow C-C bonds in 2-cuts")
     p.add_argument("--h-shifts", default="-1,0,1", help="hydrogen shifts of fragment ions, in H atoms")
-    p.add_argument("--shard-width-da", type=float, default=100.0, help="neutral-mass width of one shard, Da")
+    p.add_argument("--shard-width-da", type=float, default=100.0,
+                   help="neutral-mass width of one shard, Da; a shard is built in memory at once, so use "
+                        "about 10 for millions of small molecules (MOSES-like: a million within 100 Da)")
     p.add_argument("--decoy-seed", type=int, default=0, help="seed of the decoy generator")
     p.add_argument("--decoy-pool-molecules", type=int, default=2000,
                    help="molecules whose fragment masses form the decoy mass pool")
