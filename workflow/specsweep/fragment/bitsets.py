@@ -18,6 +18,7 @@ from numba import njit
 
 from specsweep.fragment.cuts import adjacency
 
+
 @njit(cache=True)
 def _hash_words(bits, row):
     h = np.uint64(0xCBF29CE484222325)

@@ -35,16 +35,6 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-class _Done:
-    """A result already computed, with the ``get`` of a pool's pending result."""
-
-    def __init__(self, value):
-        self.value = value
-
-    def get(self):
-        return self.value
-
-
 def run(args) -> int:
     import numpy as np
     import pyarrow as pa
@@ -88,21 +78,17 @@ def run(args) -> int:
 
     def collect(keep: int):
         while len(pending) > keep:
-            k, job = pending.pop(0)
-            entry = job.get()
-            shards.append({"file": entry["file"], "min_mass": k * args.shard_width_da,
-                           "max_mass": (k + 1) * args.shard_width_da,
-                           **{key: v for key, v in entry.items() if key != "file"}})
+            shards.append(pending.pop(0).get())
 
     def flush(k, b):
         if not len(b):
             return
-        path = out / f"shard-{k:04d}.parquet"
+        task = (out / f"shard-{k:04d}.parquet", b, k * args.shard_width_da, (k + 1) * args.shard_width_da)
         if pool is None:
-            pending.append((k, _Done(write_shard(path, b))))
-        else:
-            pending.append((k, pool.apply_async(write_shard, (path, b))))
-        collect(max(1, args.threads))  # bounded memory: at most this many shards in flight
+            shards.append(write_shard(*task))
+            return
+        pending.append(pool.apply_async(write_shard, task))
+        collect(args.threads)  # bounded memory: at most this many shards in flight
 
     try:
         bar = progress(total=n, desc="fragment", unit="mol")

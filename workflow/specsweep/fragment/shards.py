@@ -40,14 +40,15 @@ def worker_pool(threads: int, params: FragmentParams, maker):
     return Pool(threads, initializer=_init_worker, initargs=(params.to_dict(), maker))
 
 
-def write_shard(path, builder: "ShardBuilder", row_group_rows: int = 0) -> dict:
-    """Add decoys to one shard's targets, write the file; return its manifest entry (no bounds)."""
+def write_shard(path, builder: "ShardBuilder", min_mass: float, max_mass: float) -> dict:
+    """Add decoys to one shard's targets and write the file; return its manifest entry."""
     from specsweep.files import sha256_file, write_table
     table = builder.table(_WORKER["maker"])
-    write_table(table, path, row_group_size=row_group_rows or ROW_GROUP_ROWS)
+    write_table(table, path, row_group_size=ROW_GROUP_ROWS)
     masses = table.column("exact_mass").to_numpy()
     decoy = table.column("is_decoy").to_numpy(zero_copy_only=False)
-    return {"file": Path(path).name, "first_mass": float(masses.min()), "last_mass": float(masses.max()),
+    return {"file": Path(path).name, "min_mass": min_mass, "max_mass": max_mass,
+            "first_mass": float(masses.min()), "last_mass": float(masses.max()),
             "n_targets": int((~decoy).sum()), "n_decoys": int(decoy.sum()), "sha256": sha256_file(path)}
 
 
@@ -128,24 +129,17 @@ def shard_index(exact_mass: np.ndarray, width_da: float) -> np.ndarray:
     return np.floor(np.asarray(exact_mass) / width_da).astype(np.int64)
 
 
-def iter_fragmented(molecules: pa.Table, order: np.ndarray, pool=None, chunk_size: int = 64, ahead: int = 0):
+def iter_fragmented(molecules: pa.Table, order: np.ndarray, pool=None, chunk_size: int = 64, ahead: int = 8):
     """Yield (row index, (mass, parent, bond, depth, n_nodes, complete) or None, error) in ``order``,
     fragmenting in ``pool`` (from :func:`worker_pool`) or inline when it is None.
 
-    At most ``ahead`` chunks (default 8) are queued in the pool at a time, so tasks the
-    caller adds to the same pool (shard building) start soon, and finished graphs do not pile up.
+    At most ``ahead`` chunks are queued in the pool at a time, so tasks the caller adds to the
+    same pool (shard building) start soon, and finished graphs do not pile up.
     """
     ids = molecules.column("mol_id").to_pylist()
     smiles = molecules.column("smiles").to_pylist()
-
-    def chunk(s):
-        return [(ids[i], smiles[i]) for i in order[s:s + chunk_size]]
-
-    starts = range(0, len(order), chunk_size)
-    if pool is None:
-        results = (_fragment_chunk(chunk(s)) for s in starts)
-    else:
-        results = _bounded_map(pool, starts, chunk, ahead or 8)
+    chunks = ([(ids[i], smiles[i]) for i in order[s:s + chunk_size]] for s in range(0, len(order), chunk_size))
+    results = map(_fragment_chunk, chunks) if pool is None else _bounded_map(pool, chunks, ahead)
     pos = 0
     for res in results:
         for _mol_id, result, error in res:
@@ -153,18 +147,13 @@ def iter_fragmented(molecules: pa.Table, order: np.ndarray, pool=None, chunk_siz
             pos += 1
 
 
-def _bounded_map(pool, starts, chunk, ahead: int):
-    """Results of ``_fragment_chunk`` over the chunks, in order, with at most ``ahead`` queued."""
+def _bounded_map(pool, chunks, ahead: int):
+    """Results of ``_fragment_chunk`` over ``chunks`` (an iterator), in order, at most ``ahead`` queued."""
     from collections import deque
-    queued: deque = deque()
-    it = iter(starts)
-    for s in it:
-        queued.append(pool.apply_async(_fragment_chunk, (chunk(s),)))
-        if len(queued) >= ahead:
-            break
+    from itertools import islice
+    queued = deque(pool.apply_async(_fragment_chunk, (c,)) for c in islice(chunks, ahead))
     while queued:
         res = queued.popleft().get()
-        nxt = next(it, None)
-        if nxt is not None:
-            queued.append(pool.apply_async(_fragment_chunk, (chunk(nxt),)))
+        for c in islice(chunks, 1):
+            queued.append(pool.apply_async(_fragment_chunk, (c,)))
         yield res
