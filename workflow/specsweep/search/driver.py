@@ -270,7 +270,7 @@ def search(spectra_paths, db_dir, model, params: SearchParams, output, comm=None
     masses_of: dict = {}
     clock_total = {"read_s": 0.0, "score_s": 0.0, "topk_s": 0.0}
     per_rank = [{"units": 0, "pairs": 0, "seconds": 0.0, "cpu_seconds": 0.0} for _ in range(size)]
-    totals = {"spectra": 0, "with": 0, "pairs": 0, "units": 0, "rows": 0}
+    totals = {"pairs": 0, "units": 0}
     my_pairs = 0
     outputs = None
     try:
@@ -301,7 +301,7 @@ def search(spectra_paths, db_dir, model, params: SearchParams, output, comm=None
                         merged = topk.top_k(topk.concat([s[0] for s in shares]), params.top_k)
                         if outputs is None:
                             outputs = SearchOutputs(output, summary_path, rejects_path)
-                        rows, with_hits = outputs.append(merged, ids)
+                        outputs.append(merged, ids)
                     except Exception as exc:
                         if comm is None:
                             raise
@@ -321,11 +321,8 @@ def search(spectra_paths, db_dir, model, params: SearchParams, output, comm=None
                     per_rank[r]["cpu_seconds"] += s[4]
                 pass_pairs = sum(s[1] for s in shares)
                 del shares, merged
-                totals["spectra"] += len(ids)
-                totals["with"] += with_hits
                 totals["pairs"] += pass_pairs
                 totals["units"] += n_units
-                totals["rows"] += rows
                 log.info("pass %d/%d: %d spectra, %d pairs, %.1f s", i, len(passes), len(ids),
                          pass_pairs, time.perf_counter() - t0)
         log.info("rank work: %d pairs; read %.2f s, score %.2f s, top-k %.2f s", my_pairs,
@@ -335,13 +332,13 @@ def search(spectra_paths, db_dir, model, params: SearchParams, output, comm=None
         if outputs is None:  # no spectra parts: empty files
             outputs = SearchOutputs(output, summary_path, rejects_path)
         summary = {
-            "spectra": totals["spectra"],
-            "spectra_with_candidates": totals["with"],
-            "spectra_without_candidates": totals["spectra"] - totals["with"],
+            "spectra": outputs.spectra,
+            "spectra_with_candidates": outputs.with_candidates,
+            "spectra_without_candidates": outputs.spectra - outputs.with_candidates,
             "pairs_scored": totals["pairs"],
             "work_units": totals["units"],
             "passes": len(passes),
-            "rows": totals["rows"],
+            "rows": outputs.rows,
             "database": str(db_dir),
             "database_counts": manifest.get("counts", {}),
             "params": _params_record(params),

@@ -7,12 +7,12 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from specsweep.files import AppendedParquet
+from specsweep.files import AppendedParquet, rejects_table, write_json
+from specsweep.schema import CANDIDATES, REJECTS
 from specsweep.search import topk
 
 
 def hits_table(hits: dict, spectrum_ids: pa.Array) -> pa.Table:
-    from specsweep.schema import CANDIDATES
     return pa.table({
         "spectrum_id": spectrum_ids.take(pa.array(hits["spec"], pa.int64())),
         "rank": pa.array(topk.ranks(hits["spec"]), pa.int32()),
@@ -32,10 +32,11 @@ def hits_table(hits: dict, spectrum_ids: pa.Array) -> pa.Table:
 
 class SearchOutputs:
     """Rank 0's files: candidates and rejects (spectra without candidates) appended pass by
-    pass, and the summary JSON written once at the end."""
+    pass, and the summary JSON written once at the end. Counts what it wrote: ``spectra``,
+    ``with_candidates``, ``rows``."""
 
     def __init__(self, output, summary_path=None, rejects_path=None):
-        from specsweep.schema import CANDIDATES, REJECTS
+        self.spectra = self.with_candidates = self.rows = 0
         output = Path(output)
         stem = output.name.removesuffix(".parquet")
         self.summary_path = Path(summary_path or output.with_name(f"{stem}.summary.json"))
@@ -47,9 +48,8 @@ class SearchOutputs:
             self.candidates.discard()
             raise
 
-    def append(self, hits: dict, spectrum_ids: pa.Array) -> tuple[int, int]:
-        """Write one pass's merged top-k; return (rows written, spectra with candidates)."""
-        from specsweep.files import rejects_table
+    def append(self, hits: dict, spectrum_ids: pa.Array) -> None:
+        """Write one pass's merged top-k and its spectra without candidates."""
         table = hits_table(hits, spectrum_ids)
         has_hit = np.zeros(len(spectrum_ids), bool)
         has_hit[hits["spec"]] = True
@@ -59,10 +59,11 @@ class SearchOutputs:
             {"source": "search", "record": None, "record_id": sid, "reason": "no_candidates",
              "detail": "no database molecule within the precursor tolerance for any adduct tried"}
             for sid in missing]))
-        return table.num_rows, int(has_hit.sum())
+        self.spectra += len(spectrum_ids)
+        self.with_candidates += int(has_hit.sum())
+        self.rows += table.num_rows
 
     def commit(self, summary: dict) -> None:
-        from specsweep.files import write_json
         self.candidates.commit()
         self.rejects.commit()
         write_json(summary, self.summary_path)
