@@ -9,10 +9,11 @@ from specsweep.chem.masses import ELEMENT_MASS, VALENCE
 _TOKEN = re.compile(r"([A-Z][a-z]?)(\d*)")
 
 
-def parse_formula(text: str) -> dict[str, int]:
+def parse_formula(text: str, known_elements: bool = True) -> dict[str, int]:
     """Parse a neutral formula such as ``C10H10O3`` into element counts.
 
-    Raises ValueError for unknown elements or stray characters.
+    Raises ValueError for stray characters, and (with ``known_elements``) for elements without a
+    mass in ``ELEMENT_MASS``.
     """
     counts: dict[str, int] = {}
     pos = 0
@@ -20,7 +21,7 @@ def parse_formula(text: str) -> dict[str, int]:
         if m.start() != pos:
             raise ValueError(f"cannot parse formula {text!r} at position {pos}")
         el, n = m.group(1), m.group(2)
-        if el not in ELEMENT_MASS:
+        if known_elements and el not in ELEMENT_MASS:
             raise ValueError(f"unknown element {el!r} in formula {text!r}")
         counts[el] = counts.get(el, 0) + (int(n) if n else 1)
         pos = m.end()

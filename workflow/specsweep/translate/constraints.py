@@ -1,14 +1,13 @@
-"""Formula-constrained decoding: beams may only write the heavy atoms a given formula has.
+"""Formula-constrained decoding: beams may only write molecules of a given formula.
 
 When a molecular formula is known for a spectrum (the formula stage's top formula, or the true
 formula in MassSpecGym's "formula given" setting), the decoder is steered instead of merely
 re-ranked afterwards. Every SMILES token writes at most one heavy atom, so a beam's element counts
 are a running sum over its tokens, and at each step a token is allowed only when its element is
-still short of the formula's count. ``<eos>`` is allowed only when every heavy-atom count equals
-the formula, all branches are closed and no ring bond is left open. Hydrogens are not counted
-(most are implicit in SMILES); the precursor-mass re-rank checks them afterwards.
-
-Rows without a formula (target row of -1) keep only the two structural rules.
+still short of the formula's count; valence and SMILES grammar rules (:class:`FormulaConstraint`)
+keep beams on strings that can parse. ``<eos>`` is allowed only when every heavy-atom count equals
+the formula and all branches and ring bonds are closed, and optionally when the hydrogens add up
+too. Rows without a formula (target row of -1) keep only the grammar and valence rules.
 Everything here is tensor arithmetic, so it runs on the same device as the beam search.
 """
 
@@ -19,46 +18,55 @@ import re
 import numpy as np
 import torch
 
+from specsweep.chem.formulas import parse_formula
 from specsweep.translate.tokenizer import EOS, PAD
 
-_BRACKET = re.compile(r"^\[(\d+)?(se|as|te|[A-Z][a-z]?|[bcnops]|\*)")
 _ORGANIC = {"B": "B", "C": "C", "N": "N", "O": "O", "S": "S", "P": "P", "F": "F", "I": "I", "Cl": "Cl",
             "Br": "Br", "b": "B", "c": "C", "n": "N", "o": "O", "s": "S", "p": "P"}
+_BRACKET = re.compile(r"^\[(\d+)?(se|as|te|[A-Z][a-z]?|[bcnops])(@*)(H\d*)?([+-]\d*|[+-]{2,})?")
 UNCONSTRAINED = -1
-_FORMULA_PART = re.compile(r"([A-Z][a-z]?)(\d*)")
 
 
 def formula_counts(text: str | None) -> dict[str, int] | None:
     """``'C5H11AsO2'`` -> element counts (any element symbol); None for empty or unreadable text."""
     if not text:
         return None
-    counts: dict[str, int] = {}
-    pos = 0
-    for m in _FORMULA_PART.finditer(text):
-        if m.start() != pos:
-            return None
-        counts[m.group(1)] = counts.get(m.group(1), 0) + (int(m.group(2)) if m.group(2) else 1)
-        pos = m.end()
-    return counts if pos == len(text) and counts else None
+    try:
+        return parse_formula(text, known_elements=False)
+    except ValueError:
+        return None
+
+
+def _bracket(token: str) -> tuple[str, int, int] | None:
+    """(element, written H count, charge) of a bracket atom such as ``[nH]`` or ``[NH3+]``."""
+    m = _BRACKET.match(token)
+    if not m:
+        return None
+    el = m.group(2)[0].upper() + m.group(2)[1:]
+    h = m.group(4)
+    n_h = 0 if not h else (int(h[1:]) if len(h) > 1 else 1)
+    q = m.group(5) or ""
+    if not q:
+        charge = 0
+    elif len(q) > 1 and len(set(q)) == 1:  # "++" or "--"
+        charge = len(q) * (1 if q[0] == "+" else -1)
+    else:
+        charge = (int(q[1:]) if len(q) > 1 else 1) * (1 if q[0] == "+" else -1)
+    return el, n_h, charge
 
 
 def token_element(token: str) -> str | None:
     """Heavy element a SMILES token writes (``'c'`` -> C, ``'[nH]'`` -> N), or None (bonds, digits, H)."""
     if token in _ORGANIC:
         return _ORGANIC[token]
-    m = _BRACKET.match(token)
-    if not m or m.group(2) == "*":
-        return None
-    el = m.group(2)
-    el = el[0].upper() + el[1:]
-    return None if el == "H" else el
+    b = _bracket(token)
+    return None if b is None or b[0] == "H" else b[0]
 
 
 # Most bonds an atom of each element may carry (aromatic bonds count as one): the largest usual
 # valence, so the rule only removes strings no chemistry could parse.
 _MAX_VALENCE = {"H": 1, "B": 3, "C": 4, "N": 3, "O": 2, "F": 1, "Si": 4, "P": 5, "S": 6, "Cl": 1, "Br": 1,
                 "I": 1, "Se": 6, "As": 5, "Sn": 4, "In": 3}
-_BRACKET_PARTS = re.compile(r"^\[(\d+)?(se|as|te|[A-Z][a-z]?|[bcnops])(@*)(H\d*)?([+-]\d*|[+-]{2,})?")
 _GROUP_15_16 = {"N", "P", "As", "O", "S", "Se"}
 
 
@@ -66,16 +74,11 @@ def token_capacity(token: str) -> int:
     """Bonds (aromatic counted as one) the atom a token writes may form; 0 for non-atom tokens."""
     if token in _ORGANIC:
         return _MAX_VALENCE[_ORGANIC[token]]
-    m = _BRACKET_PARTS.match(token)
-    if not m:
+    b = _bracket(token)
+    if b is None:
         return 0
-    el = m.group(2)[0].upper() + m.group(2)[1:]
+    el, n_h, charge = b
     cap = _MAX_VALENCE.get(el, 6)
-    h = m.group(4)
-    n_h = 0 if not h else (int(h[1:]) if len(h) > 1 else 1)
-    q = m.group(5) or ""
-    charge = 0 if not q else ((len(q) if len(set(q)) == 1 and len(q) > 1 else (int(q[1:]) if len(q) > 1 else 1))
-                              * (1 if q[0] == "+" else -1))
     if el in _GROUP_15_16 and charge:
         cap = (3 if el in ("N", "P", "As") else 2) + charge
         if charge > 0 and el in ("P", "As", "S", "Se"):
@@ -103,11 +106,10 @@ def token_hydrogens(token: str, bonds: int) -> int:
     bonds leave one H), other aromatic atoms get none (pyrrole-type N is written ``[nH]``).
     """
     if token.startswith("["):
-        m = _BRACKET_PARTS.match(token)
-        if m and m.group(2) == "H":
-            return 1
-        h = m.group(4) if m else None
-        return 0 if not h else (int(h[1:]) if len(h) > 1 else 1)
+        b = _bracket(token)
+        if b is None:
+            return 0
+        return 1 if b[0] == "H" else b[1]
     if token == "c":
         return max(0, 3 - bonds)
     if token in ("n", "o", "s", "p", "b"):

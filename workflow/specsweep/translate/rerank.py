@@ -67,7 +67,7 @@ def parse_candidates(raw: list[str], logprobs) -> tuple[list[Candidate], int]:
             key = Chem.MolToInchiKey(mol)
             c = Candidate(Chem.MolToSmiles(mol), key[:14], rdMolDescriptors.CalcMolFormula(mol),
                           float(Descriptors.ExactMolWt(mol)), float(lp))
-        except (Chem.rdchem.KekulizeException, Chem.rdchem.MolSanitizeException, ValueError, RuntimeError):
+        except (Chem.rdchem.MolSanitizeException, ValueError, RuntimeError):
             key = ""
         if not key:
             invalid += 1
