@@ -138,10 +138,8 @@ class TokenTable:
         self.elements = sorted({e for t in vocab if (e := token_element(t)) is not None})
         col = {e: i for i, e in enumerate(self.elements)}
         n_el = len(self.elements)
-        specials = ("<pad>", "<bos>", "<eos>", "<unk>")
-        # column n_el means "writes no heavy atom"
-        self.token_column = np.array([n_el if t in specials else col.get(token_element(t), n_el) for t in vocab],
-                                     dtype=np.int64)
+        # column n_el means "writes no heavy atom" (special tokens, bonds, digits, branches, [H])
+        self.token_column = np.array([col.get(token_element(t), n_el) for t in vocab], dtype=np.int64)
         self.depth_change = np.array([1 if t == "(" else -1 if t == ")" else 0 for t in vocab], dtype=np.int64)
         labels = sorted({lab for t in vocab if (lab := _ring_label(t)) is not None})
         slot = {lab: i for i, lab in enumerate(labels)}
@@ -153,12 +151,12 @@ class TokenTable:
         self.bond_tokens = np.array([i for i, t in enumerate(vocab) if t in _BOND_ORDER], dtype=np.int64)
         self.is_bond = np.isin(np.arange(len(vocab)), self.bond_tokens)
         self.bond_order = np.array([_BOND_ORDER.get(t, 1) for t in vocab], dtype=np.int64)
-        self.capacity = np.array([0 if t in specials else token_capacity(t) for t in vocab], dtype=np.int64)
+        self.capacity = np.array([token_capacity(t) for t in vocab], dtype=np.int64)
         self.is_atom = self.capacity > 0
         self.hydrogens = np.array([[token_hydrogens(t, u) if self.is_atom[i] else 0 for u in range(MAX_BONDS + 1)]
                                    for i, t in enumerate(vocab)], dtype=np.int64)
         self.never = np.array([i for i, t in enumerate(vocab) if t in ("<unk>", "<bos>")], dtype=np.int64)
-        self.hydrogen = np.array([i for i, t in enumerate(vocab) if t == "[H]"], dtype=np.int64)
+        self.h_atom_tokens = np.array([i for i, t in enumerate(vocab) if t == "[H]"], dtype=np.int64)
         self.open_branch = vocab.index("(") if "(" in vocab else -1
         self.close_branch = vocab.index(")") if ")" in vocab else -1
 
@@ -195,7 +193,7 @@ class FormulaConstraint:
     longer close) scores minus infinity and drops out.
     """
 
-    _STATE = ("constrained", "remaining", "depth", "open_rings", "last_bond", "last_open", "free", "cur",
+    _STATE = ("remaining", "depth", "open_rings", "last_bond", "last_open", "free", "cur",
               "n_atoms", "stack", "ring_atom", "ring_order", "pending", "atom_token", "target_h")
 
     def __init__(self, table: TokenTable, targets: torch.Tensor, max_len: int = 128, hydrogens: bool = True):
@@ -207,19 +205,17 @@ class FormulaConstraint:
         self.ring_token_slot = self.ring_slot[self.ring_tokens]
         self.is_bond, self.is_atom = as_t(t.is_bond), as_t(t.is_atom)
         self.bond_order, self.capacity = as_t(t.bond_order), as_t(t.capacity)
-        self.never, self.hydrogen = as_t(t.never), as_t(t.hydrogen)
+        self.never, self.h_atom_tokens = as_t(t.never), as_t(t.h_atom_tokens)
         self.atom_tokens = torch.nonzero(self.is_atom).squeeze(1)
         self.h_table = as_t(t.hydrogens)
         self.check_h = hydrogens
         self.open_branch, self.close_branch = t.open_branch, t.close_branch
         self.n_el, self.n_rings = len(t.elements), t.n_rings
         n = len(targets)
-        self.target_h = targets[:, self.n_el].long()
-        targets = targets[:, : self.n_el]
-        self.constrained = (targets[:, 0] >= 0) if self.n_el else torch.zeros(n, dtype=torch.bool, device=dev)
+        self.target_h = targets[:, self.n_el].long()  # -1 on rows without a formula
+        heavy = targets[:, : self.n_el].long()
         # unconstrained rows get a budget they never reach, so no atom is ever refused
-        self.remaining = torch.where(self.constrained.unsqueeze(1), targets.long(),
-                                     torch.full_like(targets.long(), 1 << 30))
+        self.remaining = torch.where(self.constrained.unsqueeze(1), heavy, torch.full_like(heavy, 1 << 30))
         self.depth = torch.zeros(n, dtype=torch.long, device=dev)
         self.open_rings = torch.zeros((n, self.n_rings + 1), dtype=torch.bool, device=dev)
         self.last_bond = torch.ones(n, dtype=torch.bool, device=dev)
@@ -235,6 +231,11 @@ class FormulaConstraint:
         self.ring_order = torch.ones((n, self.n_rings + 1), dtype=torch.long, device=dev)
         self.pending = torch.ones(n, dtype=torch.long, device=dev)
         self.atom_token = torch.full((n, max_len + 1), PAD, dtype=torch.long, device=dev)
+
+    @property
+    def constrained(self) -> torch.Tensor:
+        """(rows,) bool: the row has a formula."""
+        return self.target_h >= 0
 
     def hydrogen_count(self) -> torch.Tensor:
         """(rows,) hydrogens of the atoms written so far, each filled to its normal valence."""
@@ -270,8 +271,8 @@ class FormulaConstraint:
         if len(self.bond_tokens):
             ok[:, self.bond_tokens] &= ((~self.last_bond & (atoms_left | rings_open)).unsqueeze(1)
                                         & (free_cur.unsqueeze(1) >= self.bond_order[self.bond_tokens].unsqueeze(0)))
-        if len(self.hydrogen):
-            ok[:, self.hydrogen] &= atoms_left.unsqueeze(1)
+        if len(self.h_atom_tokens):
+            ok[:, self.h_atom_tokens] &= atoms_left.unsqueeze(1)
         if len(self.never):
             ok[:, self.never] = False
         if self.open_branch >= 0:
@@ -296,11 +297,10 @@ class FormulaConstraint:
         # atoms: bond to the current atom, become the current atom
         r = torch.nonzero(self.is_atom[tok]).squeeze(1)
         if len(r):
-            order = self.pending[r]
-            had = self.cur[r] != self.none
-            self.free[r, self.cur[r]] -= torch.where(had, order, torch.zeros_like(order))
+            bond = self.pending[r] * (self.cur[r] != self.none)  # the first atom bonds to nothing
+            self.free[r, self.cur[r]] -= bond
             new = self.n_atoms[r].clamp(max=self.none - 1)
-            self.free[r, new] = self.capacity[tok[r]] - torch.where(had, order, torch.zeros_like(order))
+            self.free[r, new] = self.capacity[tok[r]] - bond
             self.cur[r] = new
             self.atom_token[r, new] = tok[r]
             self.n_atoms[r] += 1
@@ -310,7 +310,7 @@ class FormulaConstraint:
         if len(r):
             s = slot[r]
             closing = self.open_rings[r, s]
-            order = torch.where(self.pending[r] > 1, self.pending[r], self.ring_order[r, s])
+            order = self._closing_order()[r, s]
             c, o = r[closing], r[~closing]
             self.free[c, self.cur[c]] -= order[closing]
             self.free[c, self.ring_atom[c, s[closing]]] -= (order[closing] - self.ring_order[c, s[closing]]).clamp(min=0)
