@@ -61,9 +61,8 @@ def decode(args):
     if args.constrain == "true":
         formulas = [formula_counts(f) for f in arrays["formula"].tolist()]
     elif args.constrain == "stage":
-        from specsweep.translate.pipeline import _top_formulas
-        stage = _top_formulas(args.formulas)
-        formulas = [formula_counts(stage.get(args.id_prefix + str(i))) for i in range(len(arrays["n_peaks"]))]
+        stage = _stage_formulas(args.formulas, args.id_prefix, len(arrays["n_peaks"]))
+        formulas = [formula_counts(f) for f in stage]
         print(f"formula stage gives a formula for {sum(f is not None for f in formulas)} of {len(formulas)} spectra")
     if args.limit:
         arrays = {k: v[: args.limit] if getattr(v, "ndim", 0) and len(v) == len(arrays["n_peaks"]) else v
@@ -84,33 +83,39 @@ def decode(args):
     print(f"decoded {n} spectra, beam {args.beam_size}, in {dt:.2f} s ({n / dt:.1f} spectra/s) on {device}")
 
 
+def _stage_formulas(path, id_prefix: str, n: int) -> list:
+    """The formula stage's top formula (or None) of spectra 0..n-1, named ``id_prefix + index``."""
+    from specsweep.translate.pipeline import _top_formulas
+    top = _top_formulas(path)
+    return [top.get(id_prefix + str(i)) for i in range(n)]
+
+
 def score(args):
     from specsweep.translate.dataset import load_arrays
     from specsweep.translate.metrics import de_novo_metrics
-    from specsweep.translate.rerank import parse_candidates, rerank
+    from specsweep.translate.rerank import RerankWeights, parse_candidates, rerank
     arrays = load_arrays(args.arrays)
     # several decodes of the same spectra (say, formula-constrained and free) pool their beams
     raws = [load_arrays(p) for p in args.raw]
     raw = {"texts": np.concatenate([r["texts"] for r in raws], axis=1),
            "logprob": np.concatenate([r["logprob"] for r in raws], axis=1)}
-    stage = {}
-    if args.formulas:
-        from specsweep.translate.pipeline import _top_formulas
-        stage = _top_formulas(args.formulas)
     truth = arrays["smiles"].tolist()
-    settings = {"beam order": [], "no formula (precursor re-rank)": [], "formula given": []}
+    n = len(truth)
+    none, given = [None] * n, [str(f) for f in arrays["formula"].tolist()]
+    stage = _stage_formulas(args.formulas, args.id_prefix, n) if args.formulas else None
+    # (setting, formula per spectrum, with fragment score)
+    variants = [("no formula (precursor re-rank)", none, False), ("formula given", given, False)]
     if stage:
-        settings["formula from formula stage"] = []
+        variants.append(("formula from formula stage", stage, False))
     scorer = None
     if args.model:
         from specsweep.translate.fragscore import load_fragment_scorer
-        from specsweep.translate.rerank import RerankWeights
         scorer = load_fragment_scorer(args.model)
-        fw = RerankWeights(fragment_weight=args.fragment_weight)
-        settings["no formula + fragment score"] = []
-        settings["formula given + fragment score"] = []
+        variants += [("no formula + fragment score", none, True), ("formula given + fragment score", given, True)]
         if stage:
-            settings["formula from formula stage + fragment score"] = []
+            variants.append(("formula from formula stage + fragment score", stage, True))
+    plain, with_fragments = RerankWeights(), RerankWeights(fragment_weight=args.fragment_weight)
+    settings = {"beam order": []} | {name: [] for name, _, _ in variants}
     n_valid = 0
     off = arrays.get("raw_offsets")
     for i, texts in enumerate(raw["texts"].tolist()):
@@ -118,21 +123,15 @@ def score(args):
         n_valid += len(texts) - invalid
         settings["beam order"].append([c.smiles for c in sorted(cands, key=lambda c: -c.beam_logprob)])
         prec, add = float(arrays["precursor_mz"][i]), str(arrays["adduct_name"][i])
-        settings["no formula (precursor re-rank)"].append([c.smiles for c in rerank(cands, prec, add)])
-        settings["formula given"].append([c.smiles for c in rerank(cands, prec, add, str(arrays["formula"][i]))])
-        if stage:
-            sid = args.id_prefix + str(i)
-            settings["formula from formula stage"].append([c.smiles for c in rerank(cands, prec, add, stage.get(sid))])
+        fs = None
         if scorer is not None:
             mz = arrays["raw_mz"][off[i]:off[i + 1]]
             inten = arrays["raw_intensity"][off[i]:off[i + 1]]
             fs = lambda s: scorer(s, mz, inten, prec, add)  # noqa: E731
-            settings["no formula + fragment score"].append([c.smiles for c in rerank(cands, prec, add, None, fs, fw)])
-            settings["formula given + fragment score"].append(
-                [c.smiles for c in rerank(cands, prec, add, str(arrays["formula"][i]), fs, fw)])
-            if stage:
-                settings["formula from formula stage + fragment score"].append(
-                    [c.smiles for c in rerank(cands, prec, add, stage.get(args.id_prefix + str(i)), fs, fw)])
+        for name, formulas, fragments in variants:
+            ranked = (rerank(cands, prec, add, formulas[i], fs, with_fragments) if fragments
+                      else rerank(cands, prec, add, formulas[i], None, plain))
+            settings[name].append([c.smiles for c in ranked])
     out = {name: de_novo_metrics(truth, preds) for name, preds in settings.items()}
     total = sum(len(t) for t in raw["texts"].tolist())
     out["valid_fraction"] = n_valid / max(1, total)
