@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from specsweep.search.driver import get_comm
+from specsweep.search.driver import MPI_ENV, get_comm
 
 
 def test_runs_single_process_without_mpi4py(monkeypatch):
@@ -17,6 +17,6 @@ def test_runs_single_process_without_mpi4py(monkeypatch):
 
 
 def test_no_mpi_when_not_launched_by_mpi(monkeypatch):
-    for key in ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "PMI_RANK", "MPI_LOCALNRANKS"):
+    for key in MPI_ENV:
         monkeypatch.delenv(key, raising=False)
     assert get_comm("auto") is None
