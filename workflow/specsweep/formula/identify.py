@@ -1,7 +1,8 @@
 """Molecular formula identification for one spectrum, within a time limit.
 
 1. Candidate precursor formulas: decompose the neutral mass of each assumed adduct within the
-   allowed deviation (RDBE >= -0.5, element bounds of the alphabet).
+   allowed deviation (element bounds of the alphabet), keeping the chemically plausible ones
+   (``rules``: even-electron rule for the ion type, element ratios).
 2. Fragment peaks: prepared (``peaks``), decomposed once, scored, and joined by scored
    sub-formula edges (``graph.SpectrumGraph``).
 3. Every candidate gets a heuristic tree; score = root score + tree score.
@@ -35,6 +36,7 @@ from specsweep.formula.heuristic import solve_heuristic
 from specsweep.formula.ilp import solve_ilp
 from specsweep.formula.peaks import PeakParams, prepare_peaks
 from specsweep.formula.priors import load_tables
+from specsweep.formula.rules import RuleSettings, adduct_allows_radical, plausible_mask
 from specsweep.formula.scoring import EdgeScorer, ScoringParams, formula_prior_raw, get_profile, root_scores
 
 def adduct_atoms(name: str) -> tuple[dict[str, int], int]:
@@ -63,6 +65,7 @@ class FormulaSettings:
     resolve_top: int = 200            # candidates solved again after a tree-size increase
     ilp_backend: str = "highs"        # highs (highspy) | pulp (PuLP with HiGHS or CBC)
     max_candidates: int = 20000       # lightest-error candidates kept when a mass has more
+    rules: RuleSettings = field(default_factory=RuleSettings)  # chemical plausibility of candidates
 
 
 @dataclass
@@ -132,7 +135,11 @@ def precursor_candidates(precursor_mz: float, adducts: list[str], alphabet: Alph
         if full != alphabet:
             continue  # the caller widens the alphabet for adduct elements
         neutral = adduct.neutral_mass(precursor_mz)
-        forms = _decomposer(alphabet).decompose(neutral - tol_mz, neutral + tol_mz, min_rdbe=params.min_rdbe)
+        min_rdbe = params.min_rdbe
+        if settings.rules.even_electron and not adduct_allows_radical(adduct.name):
+            min_rdbe = max(min_rdbe, 0.0)
+        forms = _decomposer(alphabet).decompose(neutral - tol_mz, neutral + tol_mz, min_rdbe=min_rdbe)
+        forms = forms[plausible_mask(forms, alphabet, adduct.name, settings.rules)]
         if forms.shape[0] > settings.max_candidates:
             err = np.abs(alphabet.mass(forms) - neutral)
             forms = forms[np.sort(np.argsort(err, kind="stable")[: settings.max_candidates])]
