@@ -25,10 +25,11 @@ from specsweep.chem.adducts import get_adduct
 from specsweep.params.blocks import FragmentMatching, FragmentParams, PrecursorMatching
 from specsweep.params.options import Tolerance
 from specsweep.params.stages import SearchStageParams
+from specsweep.model.tables import stacked_llr
 from specsweep.search import topk
 from specsweep.search.candidates import AdductChoice, expand_pairs, precursor_windows
 from specsweep.search.database import groups_for_windows, load_block, read_manifest, row_group_ranges
-from specsweep.search.kernels import score_pairs
+from specsweep.search.kernels import SODIATED_PAIR, score_pairs
 from specsweep.search.outputs import SearchOutputs
 from specsweep.search.spectra_parts import (group_passes, list_parts, part_rows, read_header,
                                              read_peaks)
@@ -136,7 +137,9 @@ def score_unit(peaks, windows, block, llr, spec_offset: int, params: SearchParam
     matched = np.empty(n, np.int32)
     explained = np.empty(n)
     tol_da, tol_ppm = params.fragment_tol.da_ppm()
-    score_pairs(spec, rows, charge, peaks.off, peaks.mz, peaks.log_rank, peaks.intensity,
+    sodiated = np.array([a.charge > 0 and a.atoms.get("Na", 0) > 0 for a in windows.adducts], bool)
+    kernel_charge = (charge + SODIATED_PAIR * sodiated[windows.adduct[win]]).astype(np.int8)
+    score_pairs(spec, rows, kernel_charge, peaks.off, peaks.mz, peaks.log_rank, peaks.intensity,
                 block.frag_off, block.frag_mass, block.frag_parent, block.frag_bond,
                 block.frag_depth, llr, float(tol_da), float(tol_ppm),
                 np.asarray(params.h_shifts, np.int64), score, matched, explained)
@@ -263,13 +266,14 @@ def _params_record(params: SearchParams) -> dict:
 
 
 def search(spectra_paths, db_dir, model, params: SearchParams, output, comm=None,
-           summary_path=None, rejects_path=None):
+           summary_path=None, rejects_path=None, negative_model=None, model_info: dict | None = None):
     """Search every spectrum in passes and write candidates, rejects and summary (rank 0).
 
     Returns (summary, timing) on rank 0 and None on other ranks. After each pass rank 0 tells
     every rank whether the pass succeeded, so a failure on any rank stops all of them before
     the next collective; rank 0 then raises with the failing ranks' messages and no output
-    (nor temporary file) is left behind.
+    (nor temporary file) is left behind. ``negative_model``: scores negative-mode spectra (None:
+    ``model`` scores both ion modes); ``model_info`` is written into the summary as ``models``.
     """
     rank = comm.Get_rank() if comm is not None else 0
     size = comm.Get_size() if comm is not None else 1
@@ -277,8 +281,10 @@ def search(spectra_paths, db_dir, model, params: SearchParams, output, comm=None
     passes = group_passes(part_rows(parts), params.spectra_per_pass)
     shards, manifest = read_manifest(db_dir)
     if rank == 0:
-        check_compatible(model.params.get("fragmentation", {}), manifest.get("params", {}))
-    llr = model.llr_tables()
+        for m in (model, negative_model):
+            if m is not None:
+                check_compatible(m.params.get("fragmentation", {}), manifest.get("params", {}))
+    llr = stacked_llr(model, negative_model)
     masses_of: dict = {}
     clock_total = {"read_s": 0.0, "score_s": 0.0, "topk_s": 0.0}
     per_rank = [{"units": 0, "pairs": 0, "seconds": 0.0, "cpu_seconds": 0.0} for _ in range(size)]
@@ -354,6 +360,7 @@ def search(spectra_paths, db_dir, model, params: SearchParams, output, comm=None
             "database": str(db_dir),
             "database_counts": manifest.get("counts", {}),
             "params": _params_record(params),
+            "models": model_info or {},
         }
         outputs.commit(summary)
     except BaseException:
