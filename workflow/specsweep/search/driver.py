@@ -59,7 +59,8 @@ class SearchParams:
         explicit = tuple(get_adduct(a) for a in p.adducts.adducts) if p.adducts.adducts else None
         return cls(top_k=p.top_k, precursor_tol=p.precursor.precursor_tol, fragment_tol=p.fragment.fragment_tol,
                    h_shifts=h_shifts, targets_only=p.targets_only, spectra_per_pass=p.spectra_per_pass,
-                   adducts=AdductChoice(explicit, p.adducts.use_file_adduct, p.adducts.max_charge))
+                   adducts=AdductChoice(explicit, p.adducts.use_file_adduct, p.adducts.max_charge,
+                                        p.adducts.adduct_priors))
 
 
 def get_comm(mode: str = "auto"):
@@ -144,6 +145,7 @@ def score_unit(peaks, windows, block, llr, spec_offset: int, params: SearchParam
                 block.frag_depth, llr, float(tol_da), float(tol_ppm),
                 np.asarray(params.h_shifts, np.int64), score, matched, explained)
     add = windows.adduct[win]
+    score += windows.prior[win]  # adduct prior (0 when the spectrum named its adduct)
     theo = np.array([a.mz(0.0) for a in windows.adducts])  # shift part of m/z per adduct
     per_mass = np.array([a.n_mol / abs(a.charge) for a in windows.adducts])
     theo_mz = block.exact_mass[rows] * per_mass[add] + theo[add]
@@ -259,6 +261,7 @@ def _params_record(params: SearchParams) -> dict:
             "fragment_tol_da": by_unit(params.fragment_tol, "Da"),
             "fragment_tol_ppm": by_unit(params.fragment_tol, "ppm"),
             "h_shifts": list(params.h_shifts),
+            "adduct_priors": params.adducts.priors,
             "adducts": ("from file, else " if params.adducts.from_file else "") + (
                 ",".join(a.name for a in params.adducts.explicit)
                 if params.adducts.explicit is not None else "default for ion mode"),
