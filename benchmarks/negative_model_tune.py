@@ -99,8 +99,9 @@ def main() -> None:
                             "--output", str(model), *opts], check=True, env=env, cwd=REPO,
                            capture_output=True)
         out = WORK / f"val_{i}.parquet"
-        h = opts[opts.index("--h-shifts"):][:1 + sum(1 for x in opts[opts.index("--h-shifts") + 1:]
-                                                       if x.lstrip("-").isdigit())]
+        start = opts.index("--h-shifts")
+        stop = next((i for i in range(start + 1, len(opts)) if opts[i].startswith("--")), len(opts))
+        h = opts[start:stop]
         subprocess.run([sys.executable, "-m", "specsweep", "search", "--spectra", str(val_dir), "--db",
                         args.db, "--model", "default", "--negative-model", str(model), "--output", str(out),
                         "--targets-only", "--top-k", "100000", "--mpi", "off", *h],

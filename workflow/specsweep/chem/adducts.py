@@ -26,9 +26,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+import math
 from functools import lru_cache
-
-import numpy as np
 
 from specsweep.chem.masses import ELECTRON, ELEMENT_MASS
 
@@ -242,7 +241,7 @@ ADDUCT_PRIOR_OTHER = 0.005
 def adduct_log_prior(adduct: Adduct) -> float:
     """log(prior of ``adduct`` / prior of the most likely adduct of its ion mode), <= 0."""
     top = max(p for n, p in ADDUCT_PRIOR.items() if ADDUCTS[n].ion_mode == adduct.ion_mode)
-    return float(np.log(ADDUCT_PRIOR.get(adduct.name, ADDUCT_PRIOR_OTHER) / top))
+    return math.log(ADDUCT_PRIOR.get(adduct.name, ADDUCT_PRIOR_OTHER) / top)
 
 
 def default_adducts(ion_mode: str) -> list[Adduct]:
