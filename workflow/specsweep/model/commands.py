@@ -8,6 +8,8 @@ import logging
 import tempfile
 from pathlib import Path
 
+from specsweep.model.null_kinds import DEFAULT_NULL, NULL_KINDS
+
 log = logging.getLogger("specsweep.model")
 
 
@@ -31,9 +33,10 @@ def register(subparsers) -> None:
     p.add_argument("--h-shifts", type=int, nargs="+", default=[-1, 0, 1],
                    help="hydrogen shifts of fragment ions")
     p.add_argument("--pseudo-count", type=float, default=1.0, help="added to every count cell")
-    p.add_argument("--null", choices=("unrelated", "peaks"), default="unrelated",
-                   help="null logRank distribution: fragments of an unrelated structure, or all "
-                        "peaks (the paper's eq. 8)")
+    p.add_argument("--null", choices=NULL_KINDS, default=DEFAULT_NULL,
+                   help="null logRank distribution: fragments of an unrelated structure counted "
+                        "per (bond type, parent logRank) like the true ones, the same pooled "
+                        "over all fragments, or all peaks (the paper's eq. 8)")
     p.add_argument("--max-bridges", type=int, default=2, help="fragmentation: bridges per path")
     p.add_argument("--max-2cuts", type=int, default=1, help="fragmentation: 2-cuts per path")
     p.set_defaults(func=run)

@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from specsweep.model.tables import LogRankModel
-from specsweep.model.train import Graph, build_model, train_counts
+from specsweep.model.train import DEFAULT_NULL, Graph, build_model, train_counts
 
 log = logging.getLogger("specsweep.model")
 
@@ -27,7 +27,7 @@ def annotated_keys(parts) -> set[str]:
 
 
 def fit(parts, *, exclude_keys: set[str] = frozenset(), fragment_params=None, tol_da=0.01,
-        tol_ppm=0.0, h_shifts=(-1, 0, 1), pseudo_count=1.0, null="unrelated",
+        tol_ppm=0.0, h_shifts=(-1, 0, 1), pseudo_count=1.0, null=DEFAULT_NULL,
         progress=None) -> tuple[LogRankModel, dict]:
     """Count tables from every annotated spectrum of ``parts`` whose compound is not excluded.
 
@@ -82,7 +82,7 @@ def fit(parts, *, exclude_keys: set[str] = frozenset(), fragment_params=None, to
              "excluded_compounds_in_training_files": len(excluded_seen),
              "compounds_not_fragmented": len(failed)}
     params = {"fragment_tol_da": tol_da, "fragment_tol_ppm": tol_ppm, "h_shifts": list(h_shifts),
-              "pseudo_count": pseudo_count, "null": null,
+              "pseudo_count": pseudo_count, "null": null, "evidence_cap": True,
               "fragmentation": fragment_params.to_dict(), "training": stats}
     return build_model(tables, params), stats
 

@@ -43,6 +43,9 @@ def register(subparsers) -> None:
     p.add_argument("--h-shifts", type=int, nargs="+", default=None,
                    help="hydrogen shifts of fragment ions; default: those the model was trained with")
     p.add_argument("--targets-only", action="store_true", help="skip decoys (evaluation only)")
+    p.add_argument("--min-matched-peaks", type=int, default=1,
+                   help="report only candidates whose fragments explain at least this many peaks "
+                        "(0 keeps candidates without any evidence; they then rank by score only)")
     p.add_argument("--summary", default=None, help="summary JSON (default <output stem>.summary.json)")
     p.add_argument("--rejects", default=None,
                    help="spectra without candidates (default <output stem>.rejects.parquet)")
@@ -70,7 +73,8 @@ def run(args) -> int:
         precursor_tol_ppm=args.precursor_tol_ppm, fragment_tol_da=args.fragment_tol_da,
         fragment_tol_ppm=args.fragment_tol_ppm, h_shifts=h_shifts,
         adducts=AdductChoice(explicit, args.use_file_adduct, args.max_charge),
-        targets_only=args.targets_only, spectra_per_pass=args.spectra_per_pass)
+        targets_only=args.targets_only, spectra_per_pass=args.spectra_per_pass,
+        min_matched_peaks=args.min_matched_peaks)
     done = search(args.spectra, args.db, model, params, args.output, comm,
                   summary_path=args.summary, rejects_path=args.rejects)
     if done is None:
