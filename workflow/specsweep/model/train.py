@@ -34,8 +34,9 @@ from numba import njit
 
 from specsweep.model.annotate import (N_BOND_CODES, N_LOGRANK, assign_peaks, fragment_logranks,
                                       index_size, peak_index)
-from specsweep.model.null_kinds import DEFAULT_NULL, NULL_KINDS
 from specsweep.model.tables import ChargeTables, LogRankModel
+from specsweep.params.stages import DEFAULT_NULL, NULL_KINDS
+from specsweep.params.blocks import FragmentMatching, FragmentParams
 
 
 @njit(cache=True)
@@ -90,7 +91,8 @@ class Graph:
         self.depth = np.ascontiguousarray(depth, dtype=np.int8)
 
 
-def train_counts(pairs, graphs: dict, *, tol_da=0.01, tol_ppm=0.0, h_shifts=(-1, 0, 1),
+def train_counts(pairs, graphs: dict, *, tol_da=FragmentMatching.fragment_tol.value, tol_ppm=0.0,
+                 h_shifts=FragmentParams.h_shifts,
                  null=DEFAULT_NULL) -> dict[int, ChargeTables]:
     """Count tables per charge.
 
