@@ -31,10 +31,10 @@ import os
 import shutil
 import tempfile
 from collections import Counter
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from specsweep.files import rejects_table, sha256_file, write_json, write_table
+from specsweep.params.stages import IngestParams
 from specsweep.progress import progress
 from specsweep.schema import REJECTS
 from specsweep.spectra import peaks as pk
@@ -47,15 +47,6 @@ log = logging.getLogger("specsweep.ingest")
 
 REASONS = ["unparsable_block", "unsupported_ms_level", "no_precursor", "nan_values", "negative_mz",
            "bad_charge", "no_peaks"]
-
-
-@dataclass(frozen=True)
-class IngestParams:
-    part_size: int = 5000
-    top_n: int = pk.DEFAULT_TOP_N
-    precursor_window_th: float = pk.DEFAULT_PRECURSOR_WINDOW_TH
-    max_charge: int = pk.DEFAULT_MAX_CHARGE
-    default_ion_mode: str = "positive"
 
 
 def _readers():
@@ -133,10 +124,6 @@ def _swap_into_place(tmp: Path, output_dir: Path) -> None:
 
 def ingest(inputs: list[str | Path], output_dir: str | Path, params: IngestParams = IngestParams()) -> dict:
     """Read every spectrum of ``inputs`` (files or folders) into ``output_dir``; return the manifest."""
-    if params.default_ion_mode not in ("positive", "negative"):
-        raise ValueError(f"default ion mode must be positive or negative, got {params.default_ion_mode!r}")
-    if params.top_n < 1:
-        raise ValueError(f"top-n must be >= 1, got {params.top_n}")
     files = find_inputs(inputs)
     if not files:
         raise ValueError(f"no .mgf, .mzML or .mzXML files found in {', '.join(map(str, inputs))}")
@@ -191,7 +178,7 @@ def ingest(inputs: list[str | Path], output_dir: str | Path, params: IngestParam
         write_table(rejects_table(rejects), tmp / REJECTS_NAME, schema=REJECTS)
         totals = {k: sum(f[k] for f in file_entries) for k in ("read", "written", "rejected", "skipped_ms1")}
         totals["rejected_by_reason"] = {r: reasons.get(r, 0) for r in REASONS}
-        manifest = {"stage": "ingest", "params": asdict(params), "inputs": file_entries,
+        manifest = {"stage": "ingest", "params": params.record(), "inputs": file_entries,
                     "parts": writer.parts, "rejects": REJECTS_NAME, "counts": totals}
         write_json(manifest, tmp / MANIFEST)
         _swap_into_place(tmp, output_dir)
