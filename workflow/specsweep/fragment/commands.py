@@ -35,17 +35,14 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def run(args) -> int:
-    import numpy as np
-    import pyarrow as pa
+DB_FILES = ("shard-*.parquet", "manifest.json", "rejects.parquet")
+"""What a database folder holds; an existing folder with anything else is not replaced."""
 
-    from specsweep.fdr.decoys import DecoyMaker
-    from specsweep.files import read_table, rejects_table, sha256_file, write_json, write_table
+
+def run(args) -> int:
+    from specsweep.files import AtomicFolder, read_table
     from specsweep.fragment.graph import FragmentParams
-    from specsweep.fragment.shards import (FRAGMENTATION_FAILED, ShardBuilder, iter_fragmented, shard_index,
-                                           worker_pool, write_shard)
-    from specsweep.progress import progress
-    from specsweep.schema import MOLECULES, REJECTS
+    from specsweep.schema import MOLECULES
 
     params = FragmentParams(
         max_bridges=args.max_bridges, max_two_cuts=args.max_two_cuts,
@@ -53,13 +50,29 @@ def run(args) -> int:
         cc_in_two_cut=args.cc_in_two_cut,
         h_shifts=tuple(int(s) for s in args.h_shifts.split(",")))
     molecules = read_table(args.molecules, MOLECULES)
-    out = Path(args.output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    for old in out.glob("shard-*.parquet"):
-        old.unlink()
-    n = molecules.num_rows
-    if n == 0:
+    if molecules.num_rows == 0:
         raise ValueError(f"{args.molecules}: no molecules")
+    with AtomicFolder(args.output_dir, DB_FILES, "database") as out:
+        manifest = _build(args, params, molecules, out)
+    log.info("%d targets + %d decoys in %d shards (%d rejected, %d truncated)", manifest["counts"]["targets"],
+             manifest["counts"]["decoys"], len(manifest["shards"]), manifest["counts"]["rejected"],
+             manifest["counts"]["truncated_graphs"])
+    return 0
+
+
+def _build(args, params, molecules, out: Path) -> dict:
+    """Fragment ``molecules`` into shards, rejects and manifest (written last) in folder ``out``."""
+    import numpy as np
+    import pyarrow as pa
+
+    from specsweep.fdr.decoys import DecoyMaker
+    from specsweep.files import rejects_table, sha256_file, write_json, write_table
+    from specsweep.fragment.shards import (FRAGMENTATION_FAILED, ShardBuilder, iter_fragmented, shard_index,
+                                           worker_pool, write_shard)
+    from specsweep.progress import progress
+    from specsweep.schema import FRAGMENT_DB_FORMAT, REJECTS
+
+    n = molecules.num_rows
     mass = molecules.column("exact_mass").to_numpy()
     ids = np.array(molecules.column("mol_id").to_pylist(), dtype=object)
     shard_of = shard_index(mass, args.shard_width_da)
@@ -128,7 +141,7 @@ def run(args) -> int:
                 out / "rejects.parquet", REJECTS)
     n_targets = sum(s["n_targets"] for s in shards)
     manifest = {
-        "format": "specsweep-fragment-db-1",
+        "format": FRAGMENT_DB_FORMAT,
         "molecules": {"path": str(args.molecules), "sha256": sha256_file(args.molecules)},
         "params": {**params.to_dict(), "shard_width_da": args.shard_width_da},
         "decoys": maker.describe(),
@@ -140,6 +153,4 @@ def run(args) -> int:
     }
     assert n_targets + len(rejects) == n
     write_json(manifest, out / "manifest.json")
-    log.info("%d targets + %d decoys in %d shards (%d rejected, %d truncated)", n_targets,
-             manifest["counts"]["decoys"], len(shards), len(rejects), len(truncated))
-    return 0
+    return manifest
