@@ -56,7 +56,8 @@ def test_formula_command(tmp_path, demo_mgf):
     truth = {r.title: r.formula for r in read_mgf(mgf)}
     tops = sorted(rows[0]["formula"] for rows in by_spectrum.values())
     assert tops == sorted(truth.values())
-    assert all(row["status"] == "ok" and len(rows) == 3 for rows in by_spectrum.values() for row in rows)
+    # at most --report-top rows; small molecules have few plausible (even-electron) candidates
+    assert all(row["status"] == "ok" and 2 <= len(rows) <= 3 for rows in by_spectrum.values() for row in rows)
     trees = [json.loads(line) for line in (tmp_path / "trees0.jsonl").read_text().splitlines()]
     assert sorted(t["formula"] for t in trees) == sorted(truth.values())
     assert pq.read_schema(outs[0]).names == FORMULAS.names

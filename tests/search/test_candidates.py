@@ -36,3 +36,13 @@ def test_file_adduct_ppm_and_unknown_charge():
     # negative mode gets negative adducts only
     w = precursor_windows([193.07], [-1], ["negative"], [None], AdductChoice())
     assert all(a.charge < 0 for a in w.adducts) and "[M-H]-" in w.names
+
+
+def test_file_adduct_spellings_and_unknown_names():
+    choice = AdductChoice(from_file=True)
+    # an alias reaches the table entry; an unknown name gives no window, not the default set
+    w = precursor_windows([253.0], [-1], ["negative"], ["[M+CH3COO]-"], choice)
+    assert w.names == ["[M+Hac-H]-"]
+    w = precursor_windows([253.0, 253.0], [1, -1], ["positive", "negative"], ["[MCl37+H]", "[M+Ac-H]-"],
+                          choice)
+    assert w.names == ["[M+Hac-H]-"] and w.spec.tolist() == [1]

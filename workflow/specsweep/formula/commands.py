@@ -37,6 +37,10 @@ def register(subparsers) -> None:
                    help="HiGHS through highspy, or PuLP (HiGHS or CBC)")
     p.add_argument("--report-top", type=int, default=10, help="candidate formulas written per spectrum")
     p.add_argument("--no-recalibration", action="store_true", help="skip hypothesis-driven recalibration")
+    p.add_argument("--element-ratios", default="extended", choices=["extended", "common", "off"],
+                   help="element-to-carbon bounds for candidate molecules (Kind & Fiehn 2007 ranges; docs/formula.md)")
+    p.add_argument("--no-even-electron", action="store_true",
+                   help="also allow odd-electron molecules (half-integer RDBE) for [M+H]+, [M-H]-, ... ions")
     p.set_defaults(func=run)
 
 
@@ -49,6 +53,7 @@ def run(args) -> int:
     from specsweep.files import write_table, write_text
     from specsweep.formula.identify import FormulaSettings, identify
     from specsweep.formula.alphabet import Alphabet
+    from specsweep.formula.rules import RuleSettings
     from specsweep.formula.scoring import get_profile
     from specsweep.progress import progress
     from specsweep.schema import FORMULAS
@@ -58,7 +63,11 @@ def run(args) -> int:
     params = get_profile(args.profile, priors=args.priors, allowed_ppm=args.ppm)
     settings = FormulaSettings(alphabet=str(alphabet), priors=args.priors, params=params, ilp_top=args.ilp_top,
                                report_top=args.report_top, time_limit_s=args.time_limit_s,
-                               ilp_backend=args.ilp_backend)
+                               ilp_backend=args.ilp_backend,
+                               rules=RuleSettings(even_electron=not args.no_even_electron,
+                                                  element_ratios=args.element_ratios != "off",
+                                                  ratio_range="extended" if args.element_ratios == "off"
+                                                  else args.element_ratios))
     if args.no_recalibration:
         settings = replace(settings, recalibrate_top=0)
     table = read_spectra(args.spectra, columns=["spectrum_id", "precursor_mz", "ion_mode", "adduct", "mz", "intensity"])

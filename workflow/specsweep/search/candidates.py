@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from specsweep.chem.adducts import Adduct, default_adducts, get_adduct
+from specsweep.chem.adducts import Adduct, default_adducts, resolve_adduct
 
 
 @dataclass(frozen=True)
@@ -20,8 +20,9 @@ class AdductChoice:
     """How adducts are chosen per spectrum.
 
     explicit: adducts to try (None: ``default_adducts(ion_mode)``); from_file: use the adduct a
-    spectrum names, when it names a known one; max_charge: charges tried when a spectrum's
-    charge is unknown (0).
+    spectrum names; a name the adduct table does not know gives no adduct at all (the spectrum
+    then ends as a counted ``no_candidates`` reject), never the default set in its place;
+    max_charge: charges tried when a spectrum's charge is unknown (0).
     """
     explicit: tuple[Adduct, ...] | None = None
     from_file: bool = False
@@ -29,10 +30,8 @@ class AdductChoice:
 
     def for_spectrum(self, ion_mode: str | None, charge: int, adduct: str | None) -> list[Adduct]:
         if self.from_file and adduct:
-            try:
-                return [get_adduct(adduct)]
-            except ValueError:
-                pass
+            named = resolve_adduct(adduct)
+            return [named] if named is not None else []
         mode = (ion_mode or "positive").lower()
         pool = list(self.explicit) if self.explicit is not None else default_adducts(mode)
         sign = -1 if mode.startswith("neg") else 1

@@ -1,0 +1,48 @@
+"""Chemical plausibility rules for precursor candidates (even-electron rule, element ratios)."""
+
+import numpy as np
+
+from specsweep.chem.formulas import parse_formula
+from specsweep.formula.alphabet import Alphabet
+from specsweep.formula.identify import FormulaSettings, precursor_candidates
+from specsweep.formula.rules import RuleSettings, element_ratio_mask, even_electron_mask, plausible_mask
+from specsweep.spectra.mgf_reader import read_mgf
+
+ALPHABET = Alphabet.parse("CHNOPSFClBrI")
+
+
+def _rows(*formulas):
+    return np.array([ALPHABET.to_array(parse_formula(f)) for f in formulas])
+
+
+def test_even_electron_rule_by_ion_type():
+    # caffeine (RDBE 6), its radical C8H9N4O2 (RDBE 6.5), and a negative-RDBE formula
+    rows = _rows("C8H10N4O2", "C8H9N4O2", "C2H8")
+    assert even_electron_mask(rows, ALPHABET, "[M+H]+").tolist() == [True, False, False]
+    assert even_electron_mask(rows, ALPHABET, "[M-H]-").tolist() == [True, False, False]
+    # [M]+: the ion is the molecule; choline as written (C5H14NO, RDBE -0.5) is allowed
+    assert even_electron_mask(_rows("C5H14NO", "C8H10N4O2"), ALPHABET, "[M]+").tolist() == [True, True]
+
+
+def test_element_ratios_extended_and_common_range():
+    rows = _rows("C10H6O16", "C2H40", "C8HF15O2", "C6H12O6", "C9H22O4P2S4", "H2O", "C20N8")
+    # extended range: H/C 20 and no carbon are out; PFOA (halogens count with H), ethion stay
+    assert element_ratio_mask(rows, ALPHABET, "extended").tolist() == [True, False, True, True, True, False, False]
+    # common range: O/C 1.6 is out as well
+    assert not element_ratio_mask(rows[:1], ALPHABET, "common")[0]
+    assert plausible_mask(rows, ALPHABET, "[M+H]+", RuleSettings(even_electron=False, element_ratios=False)).all()
+
+
+def test_every_demo_candidate_obeys_the_rules(demo_mgf):
+    settings = FormulaSettings()
+    n = 0
+    for rec in read_mgf(demo_mgf):
+        cands = precursor_candidates(rec.precursor_mz, ["[M+H]+"], ALPHABET, settings)
+        forms = np.array([c.formula for c in cands])
+        assert forms.size, rec.title
+        dr = ALPHABET.doubled_rdbe(forms)
+        assert np.all(dr % 2 == 0) and np.all(dr >= 0), rec.title
+        assert element_ratio_mask(forms, ALPHABET).all()
+        assert any(ALPHABET.format(f) == rec.formula for f in forms) or rec.formula.count("As"), rec.title
+        n += len(cands)
+    assert n > 1000
