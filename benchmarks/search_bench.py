@@ -288,7 +288,7 @@ def run_search(db: Path, spectra: Path, out: Path, extra: list[str], ranks: int 
 def cmd_accuracy(args) -> None:
     spectra = ingested(DEV500, "dev500")
     out = WORK / "dev500_candidates.parquet"
-    extra = ["--targets-only", "--top-k", "100000"] + (["--use-file-adduct"] if args.file_adduct else ["--ignore-file-adduct"])
+    extra = ["--targets-only", "--top-k", "100000"] + ([] if args.file_adduct else ["--ignore-file-adduct"])
     seconds = run_search(Path(args.db), spectra, out, extra)
     cand = pq.read_table(out).to_pydict()
     info = read_spectra(spectra)

@@ -8,15 +8,15 @@ rule formula:
         f"{DS}/formulas.parquet",
     params:
         adducts=adduct_option,
+        options=stage_args("formula"),
         extra=config["formula"]["extra"],
         code=code_version("formula"),
     log:
         log_path("formula", "{dataset}"),
     benchmark:
         bench_path("formula", "{dataset}")
-    threads: config["formula"]["threads"]
     conda:
         "../envs/formula.yaml"
     shell:
         "python -m specsweep formula --spectra {input.spectra:q} --output {output:q}"
-        " {params.adducts} {params.extra} 2> {log:q}"
+        " {params.adducts} {params.options} {params.extra} 2> {log:q}"

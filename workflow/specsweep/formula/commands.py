@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import logging
 
+from specsweep.params.options import add_options, from_args
+from specsweep.params.stages import FormulaStageParams
+
 log = logging.getLogger("specsweep.formula")
 
 
@@ -27,15 +30,11 @@ def register(subparsers) -> None:
                    help="scoring profile (mass accuracy, tree size; SIRIUS 3.1.3 values)")
     p.add_argument("--priors", default="fitted", choices=["fitted", "sirius"],
                    help="prior tables: fitted from our training spectra on top of SIRIUS 3.1.3, or SIRIUS 3.1.3 only")
-    p.add_argument("--ppm", type=float, default=None,
-                   help="allowed mass deviation for decomposition, ppm (default: from the profile)")
     p.add_argument("--adducts", nargs="*", default=None,
                    help="adducts to try (e.g. [M+H]+ [M+Na]+); default: the spectrum's own, else [M+H]+ / [M-H]-")
-    p.add_argument("--time-limit-s", type=float, default=60.0, help="time limit per spectrum, s")
-    p.add_argument("--ilp-top", type=int, default=10, help="best candidates solved exactly by ILP")
+    add_options(p, FormulaStageParams)
     p.add_argument("--ilp-backend", default="highs", choices=["highs", "pulp"],
                    help="HiGHS through highspy, or PuLP (HiGHS or CBC)")
-    p.add_argument("--report-top", type=int, default=10, help="candidate formulas written per spectrum")
     p.add_argument("--no-recalibration", action="store_true", help="skip hypothesis-driven recalibration")
     p.add_argument("--element-ratios", default="extended", choices=["extended", "common", "off"],
                    help="element-to-carbon bounds for candidate molecules (Kind & Fiehn 2007 ranges; docs/formula.md)")
@@ -59,10 +58,11 @@ def run(args) -> int:
     from specsweep.schema import FORMULAS
     from specsweep.spectra.parts import read_spectra
 
+    opts = from_args(FormulaStageParams, args)
     alphabet = Alphabet.parse(args.elements)
-    params = get_profile(args.profile, priors=args.priors, allowed_ppm=args.ppm)
-    settings = FormulaSettings(alphabet=str(alphabet), priors=args.priors, params=params, ilp_top=args.ilp_top,
-                               report_top=args.report_top, time_limit_s=args.time_limit_s,
+    params = get_profile(args.profile, priors=args.priors, allowed_ppm=opts.ppm)
+    settings = FormulaSettings(alphabet=str(alphabet), priors=args.priors, params=params, ilp_top=opts.ilp_top,
+                               report_top=opts.report_top, time_limit_s=opts.time_limit_s,
                                ilp_backend=args.ilp_backend,
                                rules=RuleSettings(even_electron=not args.no_even_electron,
                                                   element_ratios=args.element_ratios != "off",

@@ -38,6 +38,7 @@ from specsweep.formula.peaks import PeakParams, prepare_peaks
 from specsweep.formula.priors import load_tables
 from specsweep.formula.rules import RuleSettings, adduct_allows_radical, plausible_mask
 from specsweep.formula.scoring import EdgeScorer, ScoringParams, formula_prior_raw, get_profile, root_scores
+from specsweep.params.stages import FORMULA_TIME_LIMIT_S
 
 def adduct_atoms(name: str) -> tuple[dict[str, int], int]:
     """(atoms added to the neutral molecule to get the root's vertex formula, charge sign) of an
@@ -60,7 +61,7 @@ class FormulaSettings:
     ilp_top: int = 10                 # candidates solved exactly (after the heuristic)
     recalibrate_top: int = 10         # candidates recalibrated
     report_top: int = 10              # candidates written out
-    time_limit_s: float = 60.0        # per spectrum
+    time_limit_s: float = FORMULA_TIME_LIMIT_S   # per spectrum
     auto_tree_size: bool = True
     resolve_top: int = 200            # candidates solved again after a tree-size increase
     ilp_backend: str = "highs"        # highs (highspy) | pulp (PuLP with HiGHS or CBC)

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from specsweep.model.annotate import N_BOND_CODES, N_LOGRANK
+from specsweep.params.blocks import FragmentParams
 
 FORMAT = "specsweep-logrank-model"
 VERSION = 1
@@ -148,3 +149,11 @@ def load_model(path) -> LogRankModel:
 
 def default_model_path() -> Path:
     return Path(__file__).resolve().parents[1] / "data" / "default_model.json"
+
+
+def model_fragmentation(model: LogRankModel) -> FragmentParams:
+    """How the model's training structures were cut (defaults where the model does not say)."""
+    recorded = dict(model.params.get("fragmentation", {}))
+    if "h_shifts" in model.params:
+        recorded["h_shifts"] = model.params["h_shifts"]
+    return FragmentParams.from_dict(recorded)

@@ -24,6 +24,7 @@ from numba import njit
 
 from specsweep.model.annotate import assign_peaks, fragment_logranks, index_size, peak_index
 from specsweep.model.tables import ChargeTables, LogRankModel
+from specsweep.params.blocks import FragmentMatching, FragmentParams
 
 NULL_KINDS = ("unrelated", "peaks")
 
@@ -78,7 +79,8 @@ class Graph:
         self.depth = np.ascontiguousarray(depth, dtype=np.int8)
 
 
-def train_counts(pairs, graphs: dict, *, tol_da=0.01, tol_ppm=0.0, h_shifts=(-1, 0, 1),
+def train_counts(pairs, graphs: dict, *, tol_da=FragmentMatching.fragment_tol.value, tol_ppm=0.0,
+                 h_shifts=FragmentParams.h_shifts,
                  null="unrelated") -> dict[int, ChargeTables]:
     """Count tables per charge.
 

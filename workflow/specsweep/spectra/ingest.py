@@ -33,10 +33,10 @@ from __future__ import annotations
 import logging
 import tempfile
 from collections import Counter
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from specsweep.files import AtomicFolder, rejects_table, sha256_file, write_json, write_table
+from specsweep.params.stages import IngestParams
 from specsweep.progress import progress
 from specsweep.schema import REJECTS
 from specsweep.spectra import peaks as pk
@@ -52,15 +52,6 @@ REASONS = FILE_REASONS + ["unparsable_block", "unsupported_ms_level", "no_precur
                           "negative_mz", "bad_charge", "no_peaks"]
 SPECTRA_FOLDER_FILES = (MANIFEST, REJECTS_NAME, PART_GLOB)
 """What a spectra folder holds; an existing folder with anything else is not replaced."""
-
-
-@dataclass(frozen=True)
-class IngestParams:
-    part_size: int = 5000
-    top_n: int = pk.DEFAULT_TOP_N
-    precursor_window_th: float = pk.DEFAULT_PRECURSOR_WINDOW_TH
-    max_charge: int = pk.DEFAULT_MAX_CHARGE
-    default_ion_mode: str = "positive"
 
 
 def _readers():
@@ -196,10 +187,6 @@ def ingest(inputs: list[str | Path], output_dir: str | Path, params: IngestParam
 
     Raises ValueError (and writes nothing) when not one spectrum could be used.
     """
-    if params.default_ion_mode not in ("positive", "negative"):
-        raise ValueError(f"default ion mode must be positive or negative, got {params.default_ion_mode!r}")
-    if params.top_n < 1:
-        raise ValueError(f"top-n must be >= 1, got {params.top_n}")
     files = find_inputs(inputs)
     if not files:
         raise ValueError(f"no .mgf, .mzML or .mzXML files found in {', '.join(map(str, inputs))}")
@@ -217,7 +204,7 @@ def ingest(inputs: list[str | Path], output_dir: str | Path, params: IngestParam
         if totals["written"] == 0:
             raise ValueError(_nothing_written(run.files, run.rejects))
         write_table(rejects_table(run.rejects), tmp / REJECTS_NAME, schema=REJECTS)
-        manifest = {"stage": "ingest", "params": asdict(params), "inputs": run.files,
+        manifest = {"stage": "ingest", "params": params.record(), "inputs": run.files,
                     "parts": run.writer.parts, "rejects": REJECTS_NAME, "counts": totals}
         write_json(manifest, tmp / MANIFEST)
     for f in run.files:
