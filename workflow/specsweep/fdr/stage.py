@@ -36,6 +36,15 @@ def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, list]:
     return enc.indices.to_numpy(zero_copy_only=False).astype(np.int64), enc.dictionary.to_pylist()
 
 
+SPECTRUM_KEYS = ["spectrum_id", "feature_id", "scan", "precursor_mz", "rt_seconds"]
+
+
+def _spectrum_keys(spectra_dir: Path) -> pa.Table:
+    """The columns that join an identification back to its spectrum (and to a feature table)."""
+    from specsweep.spectra.parts import read_spectra
+    return read_spectra(spectra_dir, columns=SPECTRUM_KEYS)
+
+
 def spectra_ids(spectra_dir: Path) -> tuple[list[str], list[str], dict]:
     """Spectrum ids of all ingested parts, the reason code of every ingest reject, and the
     ingest manifest's counts; checks that parts and rejects agree with the manifest."""
@@ -115,6 +124,7 @@ def run_fdr(candidates: str | Path, spectra: str | Path, output_dir: str | Path,
     cq = compound_q[mol_codes[targets]]
     ident = ident.append_column("q_value", pa.array(t_q, pa.float64()))
     ident = ident.append_column("compound_q_value", pa.array(cq, pa.float64(), mask=np.isnan(cq)))
+    ident = ident.join(_spectrum_keys(Path(spectra)), "spectrum_id", join_type="left outer")
     ident = ident.select(IDENTIFICATIONS.names).cast(IDENTIFICATIONS)
     order = pc.sort_indices(ident, sort_keys=[("q_value", "ascending"), ("score", "descending"),
                                               ("spectrum_id", "ascending")])

@@ -20,10 +20,21 @@ error (nothing is written). Record reject reasons, checked in this order:
 - ``nan_values``: a non-finite precursor m/z, peak m/z or intensity;
 - ``negative_mz``: a peak with m/z < 0;
 - ``bad_charge``: a charge outside -127..127;
+- ``unknown_adduct``: the record names an adduct that the adduct table does not know under any
+  spelling (docs/adducts.md); it is not replaced by a default set;
 - ``no_peaks``: no peak left after processing (:mod:`specsweep.spectra.peaks`).
 
-Ion mode: from the file, else from the sign of the charge, else ``default_ion_mode``; the stored
-charge carries the sign of the ion mode (0 stays 0 = unknown). The whole folder is written under a
+Ion mode and charge, when the keys of a record disagree (:func:`resolve_ion_mode`), in this order:
+
+1. the adduct the record names (``[M-H]-`` means negative and charge 1 whatever ``CHARGE`` or
+   the ion mode key say: MS-DIAL writes ``CHARGE=1+`` under ``ION=[M-H]-``);
+2. the ion mode key (``IONMODE``, ``ION_MODE``, ``POLARITY``; mzML/mzXML scan polarity);
+3. the sign of a signed charge (``CHARGE=2-``); an unsigned ``CHARGE=1`` says nothing;
+4. ``default_ion_mode`` (the dataset's ion mode).
+
+The charge's size comes from the adduct when there is one, else from the charge; the stored
+charge carries the sign of the ion mode (0 stays 0 = unknown). The stored adduct is the table's
+name for it (``M+H`` is stored as ``[M+H]+``). The whole folder is written under a
 temporary name and renamed into place, so an interrupted run leaves no partial folder. Inputs are
 read in path order, so the same inputs and parameters give byte-identical files.
 """
@@ -35,6 +46,7 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
+from specsweep.chem.adducts import resolve_adduct
 from specsweep.files import AtomicFolder, rejects_table, sha256_file, write_json, write_table
 from specsweep.params.stages import IngestParams
 from specsweep.progress import progress
@@ -49,7 +61,7 @@ from specsweep.spectra.records import RawSpectrum, inchikey14
 log = logging.getLogger("specsweep.ingest")
 
 REASONS = FILE_REASONS + ["unparsable_block", "unsupported_ms_level", "no_precursor", "nan_values",
-                          "negative_mz", "bad_charge", "no_peaks"]
+                          "negative_mz", "bad_charge", "unknown_adduct", "no_peaks"]
 SPECTRA_FOLDER_FILES = (MANIFEST, REJECTS_NAME, PART_GLOB)
 """What a spectra folder holds; an existing folder with anything else is not replaced."""
 
@@ -75,14 +87,28 @@ def check_record(rec: RawSpectrum) -> str | None:
         return reason
     if not -127 <= rec.charge <= 127:
         return "bad_charge"
+    if rec.adduct is not None and resolve_adduct(rec.adduct) is None:
+        return "unknown_adduct"
     return None
 
 
 def resolve_ion_mode(rec: RawSpectrum, default: str) -> tuple[str, int]:
-    """(ion mode, signed charge) for a record: file value, else charge sign, else ``default``."""
-    mode = rec.ion_mode or ("negative" if rec.charge < 0 else "positive" if rec.charge > 0 else default)
-    charge = -abs(rec.charge) if mode == "negative" else abs(rec.charge)
-    return mode, charge
+    """(ion mode, signed charge) for a record: its adduct, else its ion mode key, else the sign of
+    a signed charge, else ``default`` (precedence in the module docstring)."""
+    adduct = resolve_adduct(rec.adduct)
+    if adduct is not None:
+        mode, size = adduct.ion_mode, abs(adduct.charge)
+    else:
+        size = abs(rec.charge)
+        signed = rec.charge != 0 and rec.charge_signed
+        mode = rec.ion_mode or (("negative" if rec.charge < 0 else "positive") if signed else default)
+    return mode, (-size if mode == "negative" else size)
+
+
+def canonical_adduct(name: str | None) -> str | None:
+    """The adduct table's name for a name found in a file (None stays None)."""
+    adduct = resolve_adduct(name)
+    return adduct.name if adduct is not None else None
 
 
 def _reject_detail(reason: str, rec: RawSpectrum) -> str:
@@ -94,6 +120,7 @@ def _reject_detail(reason: str, rec: RawSpectrum) -> str:
         "nan_values": "non-finite precursor m/z, peak m/z or intensity",
         "negative_mz": "peak with m/z < 0",
         "bad_charge": f"charge {rec.charge} outside -127..127",
+        "unknown_adduct": f"adduct {rec.adduct!r} is not in the adduct table under any spelling (docs/adducts.md)",
         "no_peaks": "no peak with intensity > 0 outside the precursor region",
     }.get(reason, "")
 
@@ -146,9 +173,10 @@ class _Collector:
             return False
         self.writer.add({
             "spectrum_id": f"{stem}:{rec.index}", "source_file": str(path), "index": rec.index,
-            "scan": rec.scan, "title": rec.title, "precursor_mz": rec.precursor_mz,
-            "charge": charge, "ion_mode": mode, "adduct": rec.adduct, "rt_seconds": rec.rt_seconds,
-            "n_peaks_raw": len(rec.mz), "annotation_smiles": rec.smiles,
+            "scan": rec.scan, "feature_id": rec.feature_id, "title": rec.title,
+            "precursor_mz": rec.precursor_mz,
+            "charge": charge, "ion_mode": mode, "adduct": canonical_adduct(rec.adduct),
+            "rt_seconds": rec.rt_seconds, "n_peaks_raw": len(rec.mz), "annotation_smiles": rec.smiles,
             "annotation_inchikey14": inchikey14(rec.inchikey), "annotation_formula": rec.formula,
         }, mz, inten, rank, lr)
         return True
