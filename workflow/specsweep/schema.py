@@ -55,6 +55,9 @@ ID_MAP = _schema([
 # One row per database entry (target or decoy). Fragment columns are parallel lists: fragment i
 # of a molecule is (frag_mass[i], frag_parent[i], frag_bond[i], frag_depth[i]); fragment 0 is the
 # whole molecule (depth 0, parent -1, bond 0).
+FRAGMENT_DB_FORMAT = "specsweep-fragment-db-1"
+"""Format tag in a database folder's manifest.json (``shard-NNNN.parquet`` files of FRAGMENT_SHARD)."""
+
 FRAGMENT_SHARD = _schema([
     ("mol_id", pa.string(), "molecule id (decoys share their target's id)"),
     ("is_decoy", pa.bool_(), "true for the decoy made from the target with the same mol_id"),
