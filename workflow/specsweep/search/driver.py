@@ -272,7 +272,7 @@ def _params_record(params: SearchParams) -> dict:
 
 
 def search(spectra_paths, db_dir, model, params: SearchParams, output, comm=None,
-           summary_path=None, rejects_path=None):
+           summary_path=None, rejects_path=None, verify_checksums: bool = True):
     """Search every spectrum in passes and write candidates, rejects and summary (rank 0).
 
     Returns (summary, timing) on rank 0 and None on other ranks. After each pass rank 0 tells
@@ -284,7 +284,7 @@ def search(spectra_paths, db_dir, model, params: SearchParams, output, comm=None
     size = comm.Get_size() if comm is not None else 1
     parts = list_parts(spectra_paths)
     passes = group_passes(part_rows(parts), params.spectra_per_pass)
-    shards, manifest = read_manifest(db_dir)
+    shards, manifest = read_manifest(db_dir, verify_checksums=verify_checksums and rank == 0)
     if rank == 0:
         check_compatible(model.params.get("fragmentation", {}), manifest.get("params", {}))
     llr = model.llr_tables()
