@@ -178,6 +178,11 @@ def model_file(wildcards=None):
     return str(PACKAGE / "data" / "default_model.json")
 
 
+def rescorer_file(wildcards=None):
+    """The rescoring model: given in the config, else the shipped one."""
+    return config["rescore"]["model"] or str(PACKAGE / "data" / "rescore_model.json")
+
+
 def translator_checkpoint(wildcards=None):
     """The translator checkpoint: given in the config, else trained by rule train_translator."""
     if config["translate"]["checkpoint"]:

@@ -80,6 +80,8 @@ def test_charge_texts(text, expected):
 
 def test_unreadable_charge_is_an_unparsable_block(tmp_path):
     src = tmp_path / "c.mgf"
-    src.write_text("BEGIN IONS\nTITLE=x\nPEPMASS=300.0\nCHARGE=one\n100.0 1.0\nEND IONS\n")
+    src.write_text("BEGIN IONS\nTITLE=x\nPEPMASS=300.0\nCHARGE=one\n100.0 1.0\nEND IONS\n"
+                   "BEGIN IONS\nTITLE=ok\nPEPMASS=300.0\n100.0 1.0\nEND IONS\n")  # an ingest must use one
     manifest = ingest([src], tmp_path / "out")
     assert manifest["counts"]["rejected_by_reason"]["unparsable_block"] == 1
+    assert manifest["counts"]["written"] == 1

@@ -155,5 +155,5 @@ def read_mgf(path: str | Path) -> Iterator[RawSpectrum]:
             elif header is None:
                 header_lines.append(line)
     if block is not None:
-        yield RawSpectrum(index=index, title=_title_of(block), error="unparsable_block",
-                          detail="file ends inside a block")
+        yield RawSpectrum(index=index, title=_title_of(block), error="truncated_file",
+                          detail="file ends inside a block (no END IONS)")

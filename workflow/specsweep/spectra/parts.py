@@ -94,5 +94,6 @@ class PartWriter:
         table = pa.table(cols)
         name = part_name(len(self.parts))
         path = write_table(table, self.out_dir / name, schema=SPECTRA)
-        self.parts.append({"file": name, "n_spectra": len(self._lengths), "sha256": sha256_file(path)})
+        self.parts.append({"file": name, "n_spectra": len(self._lengths), "bytes": path.stat().st_size,
+                           "sha256": sha256_file(path)})
         self._reset()
