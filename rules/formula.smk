@@ -18,5 +18,5 @@ rule formula:
     conda:
         "../envs/formula.yaml"
     shell:
-        "python -m specsweep formula --spectra {input.spectra:q} --output {output:q}"
+        "python -m specsweep formula --spectra {input.spectra:q} --output {output:q} --threads {threads}"
         " {params.adducts} {params.extra} 2> {log:q}"
