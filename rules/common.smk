@@ -6,6 +6,7 @@ import hashlib
 import os
 import re
 import shlex
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -21,6 +22,18 @@ SPECTRA_SUFFIXES = (".mgf", ".mzml", ".mzxml")
 shell.prefix(
     f"set -euo pipefail; export PYTHONPATH={shlex.quote(str(PACKAGE.parent))}${{{{PYTHONPATH:+:$PYTHONPATH}}}}; "
 )
+
+
+# Stage options come from the typed parameter blocks (workflow/specsweep/params), which name the
+# config key of each knob; that module imports only the standard library.
+sys.path.insert(0, str(PACKAGE.parent))
+from specsweep.params.options import config_args  # noqa: E402
+from specsweep.params.stages import STAGES  # noqa: E402
+
+
+def stage_args(stage):
+    """Options of `specsweep <stage>` that carry this config's values (every knob with a config key)."""
+    return config_args(STAGES[stage], config)
 
 
 def _spectra_files(path):
@@ -79,11 +92,11 @@ def adduct_option(wildcards):
 def code_version(*parts):
     """Hash of the package sources a stage runs, so a code change reruns that stage.
 
-    Always includes the shared modules (schemas, file I/O, chemistry); `parts` are the stage's
+    Always includes the shared modules (schemas, file I/O, parameters, chemistry); `parts` are the stage's
     own subpackages or modules. Missing parts are skipped.
     """
     digest = hashlib.sha256()
-    for part in ("schema.py", "files.py", "chem", *parts):
+    for part in ("schema.py", "files.py", "params", "chem", *parts):
         path = PACKAGE / part
         files = sorted(path.rglob("*.py")) if path.is_dir() else [path] if path.exists() else []
         for f in files:
@@ -136,6 +149,11 @@ def model_file(wildcards=None):
     if config["model"]["train_spectra"]:
         return f"{RESULTS}/model/model.json"
     return str(PACKAGE / "data" / "default_model.json")
+
+
+def rescorer_file(wildcards=None):
+    """The rescoring model: given in the config, else the shipped one."""
+    return config["rescore"]["model"] or str(PACKAGE / "data" / "rescore_model.json")
 
 
 def translator_checkpoint(wildcards=None):

@@ -10,7 +10,7 @@ rule prepare_db:
         rejects=f"{RESULTS}/db/molecule_rejects.parquet",
         id_map=f"{RESULTS}/db/id_map.parquet",
     params:
-        max_mass=config["database"]["max_mass"],
+        options=stage_args("prepare-db"),
         code=code_version("fragment", "database"),
     log:
         log_path("prepare_db"),
@@ -22,7 +22,7 @@ rule prepare_db:
     shell:
         "python -m specsweep prepare-db --input {input:q} --output {output.molecules:q}"
         " --rejects {output.rejects:q} --id-map {output.id_map:q}"
-        " --max-mass {params.max_mass} --threads {threads} 2> {log:q}"
+        " {params.options} --threads {threads} 2> {log:q}"
 
 
 rule fragment:
@@ -31,10 +31,7 @@ rule fragment:
     output:
         directory(f"{RESULTS}/db/fragments"),
     params:
-        max_bridges=config["database"]["max_bridges"],
-        max_2cuts=config["database"]["max_2cuts"],
-        decoy_seed=config["database"]["decoy_seed"],
-        shard_width_da=config["database"]["shard_width_da"],
+        options=stage_args("fragment"),
         extra=config["database"]["extra"],
         code=code_version("fragment", "fdr/decoys.py"),
     log:
@@ -46,6 +43,4 @@ rule fragment:
         "../envs/core.yaml"
     shell:
         "python -m specsweep fragment --molecules {input:q} --output-dir {output:q}"
-        " --max-bridges {params.max_bridges} --max-2cuts {params.max_2cuts}"
-        " --decoy-seed {params.decoy_seed} --shard-width-da {params.shard_width_da}"
-        " --threads {threads} {params.extra} 2> {log:q}"
+        " {params.options} --threads {threads} {params.extra} 2> {log:q}"

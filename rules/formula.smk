@@ -8,6 +8,7 @@ rule formula:
         f"{DS}/formulas.parquet",
     params:
         adducts=adduct_option,
+        options=stage_args("formula"),
         extra=config["formula"]["extra"],
         code=code_version("formula"),
     log:
@@ -19,4 +20,4 @@ rule formula:
         "../envs/formula.yaml"
     shell:
         "python -m specsweep formula --spectra {input.spectra:q} --output {output:q} --threads {threads}"
-        " {params.adducts} {params.extra} 2> {log:q}"
+        " {params.adducts} {params.options} {params.extra} 2> {log:q}"

@@ -8,7 +8,7 @@ rule ingest:
         directory(f"{DS}/spectra"),
     params:
         ion_mode=lambda wc: DATASETS[wc.dataset]["ion_mode"],
-        part_size=config["ingest"]["part_size"],
+        options=stage_args("ingest"),
         extra=config["ingest"]["extra"],
         code=code_version("spectra"),
     log:
@@ -19,5 +19,5 @@ rule ingest:
         "../envs/core.yaml"
     shell:
         "python -m specsweep ingest --input {input:q} --output-dir {output:q}"
-        " --part-size {params.part_size} --default-ion-mode {params.ion_mode}"
+        " {params.options} --default-ion-mode {params.ion_mode}"
         " {params.extra} 2> {log:q}"

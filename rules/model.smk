@@ -12,6 +12,7 @@ rule train_model:
             if config["model"]["exclude_spectra"]
             else ""
         ),
+        options=stage_args("train-model"),
         code=code_version("model", "fragment", "spectra"),
     log:
         log_path("train_model"),
@@ -21,4 +22,4 @@ rule train_model:
         "../envs/core.yaml"
     shell:
         "python -m specsweep train-model --spectra {input.spectra:q} --output {output:q}"
-        " {params.exclude} 2> {log:q}"
+        " {params.options} {params.exclude} 2> {log:q}"

@@ -11,7 +11,7 @@ rule report:
     params:
         results=lambda wc, output: os.path.dirname(output[0]),
         datasets=list(DATASETS),
-        top_spectra=config["report"]["top_spectra"],
+        options=stage_args("report"),
         code=code_version("report", "formula"),
     log:
         log_path("report"),
@@ -21,4 +21,4 @@ rule report:
         "../envs/report.yaml"
     shell:
         "python -m specsweep report --results-dir {params.results:q} --output {output:q}"
-        " --datasets {params.datasets:q} --top-spectra {params.top_spectra} 2> {log:q}"
+        " --datasets {params.datasets:q} {params.options} 2> {log:q}"

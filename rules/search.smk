@@ -13,9 +13,7 @@ rule search:
         rejects=f"{DS}/candidates.rejects.parquet",
     params:
         adducts=adduct_option,
-        top_k=config["search"]["top_k"],
-        precursor_tol_da=config["search"]["precursor_tol_da"],
-        fragment_tol_da=config["search"]["fragment_tol_da"],
+        options=stage_args("search"),
         extra=config["search"]["extra"],
         code=code_version("search", "model", "fragment", "spectra"),
     log:
@@ -32,6 +30,4 @@ rule search:
         "{resources.mpi} -n {resources.tasks} python -m specsweep search"
         " --spectra {input.spectra:q} --db {input.db:q} --model {input.model:q}"
         " --output {output.candidates:q} --summary {output.summary:q} --rejects {output.rejects:q}"
-        " --mpi on --top-k {params.top_k}"
-        " --precursor-tol-da {params.precursor_tol_da} --fragment-tol-da {params.fragment_tol_da}"
-        " {params.adducts} {params.extra} 2> {log:q}"
+        " --mpi on {params.options} {params.adducts} {params.extra} 2> {log:q}"

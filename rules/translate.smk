@@ -35,6 +35,7 @@ rule translate:
         rejects=f"{DS}/translations.rejects.parquet",
     params:
         formulas=lambda wc, input: f"--formulas {shlex.quote(input.formulas)}" if "formulas" in input.keys() else "",
+        options=stage_args("translate"),
         extra=config["translate"]["extra"],
         code=code_version("translate", "fragment", "model"),
     log:
@@ -47,4 +48,4 @@ rule translate:
     shell:
         "python -m specsweep translate --spectra {input.spectra:q} --checkpoint {input.ckpt:q}"
         " --model {input.model:q} {params.formulas} --output {output.translations:q}"
-        " --rejects {output.rejects:q} --threads {threads} {params.extra} 2> {log:q}"
+        " --rejects {output.rejects:q} --threads {threads} {params.options} {params.extra} 2> {log:q}"

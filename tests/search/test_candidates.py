@@ -3,6 +3,7 @@
 import numpy as np
 
 from specsweep.chem.adducts import get_adduct
+from specsweep.params.options import Tolerance
 from specsweep.search.candidates import AdductChoice, expand_pairs, precursor_windows
 
 CAFFEINE = 194.080376  # C8H10N4O2, Da
@@ -13,7 +14,7 @@ def test_windows_find_rows_by_adduct_and_tolerance():
     na = get_adduct("[M+Na]+").mz(CAFFEINE)
     h = get_adduct("[M+H]+").mz(CAFFEINE)
     w = precursor_windows([na, h], [1, 1], ["positive", "positive"], [None, "[M+H]+"],
-                          AdductChoice(), tol_da=0.02)
+                          AdductChoice(), Tolerance(0.02, "Da"))
     # charge 1 positive: the four singly charged default adducts, not [M+2H]2+
     assert sorted(set(w.names)) == ["[M+H]+", "[M+K]+", "[M+NH4]+", "[M+Na]+"]
     win, rows = expand_pairs(w, MASSES)
@@ -26,7 +27,7 @@ def test_windows_find_rows_by_adduct_and_tolerance():
 def test_file_adduct_ppm_and_unknown_charge():
     mz2 = get_adduct("[M+2H]2+").mz(CAFFEINE)
     # unknown charge: the doubly charged adduct is tried too; 5 ppm of m/z 98 is 0.5 mDa
-    w = precursor_windows([mz2], [0], ["positive"], [None], AdductChoice(), tol_ppm=5.0)
+    w = precursor_windows([mz2], [0], ["positive"], [None], AdductChoice(), Tolerance(5.0, "ppm"))
     win, rows = expand_pairs(w, MASSES)
     assert [w.names[w.adduct[i]] for i in win] == ["[M+2H]2+"] and rows.tolist() == [2]
     assert w.charge[win[0]] == 2
@@ -36,3 +37,13 @@ def test_file_adduct_ppm_and_unknown_charge():
     # negative mode gets negative adducts only
     w = precursor_windows([193.07], [-1], ["negative"], [None], AdductChoice())
     assert all(a.charge < 0 for a in w.adducts) and "[M-H]-" in w.names
+
+
+def test_file_adduct_spellings_and_unknown_names():
+    choice = AdductChoice(from_file=True)
+    # an alias reaches the table entry; an unknown name gives no window, not the default set
+    w = precursor_windows([253.0], [-1], ["negative"], ["[M+CH3COO]-"], choice)
+    assert w.names == ["[M+Hac-H]-"]
+    w = precursor_windows([253.0, 253.0], [1, -1], ["positive", "negative"], ["[MCl37+H]", "[M+Ac-H]-"],
+                          choice)
+    assert w.names == ["[M+Hac-H]-"] and w.spec.tolist() == [1]

@@ -3,7 +3,6 @@ the page is self-contained and byte-stable."""
 
 from __future__ import annotations
 
-import argparse
 import re
 
 import numpy as np
@@ -12,6 +11,7 @@ import pytest
 
 from specsweep import schema
 from specsweep.files import write_table
+from specsweep.params.options import Tolerance
 from specsweep.report.annotate import match_peaks
 from specsweep.report.curves import accepted_vs_qvalue, decoy_fraction_by_score
 
@@ -21,8 +21,8 @@ pytest.importorskip("specsweep.fragment.graph")
 def test_match_peaks_takes_the_closest_ion_within_tolerance():
     ions = np.array([100.0, 150.02, 150.00, 300.0])
     peaks = np.array([99.995, 150.015, 200.0, 300.011, 150.004])
-    assert match_peaks(peaks, ions, 0.01).tolist() == [0, 1, -1, -1, 2]
-    assert match_peaks(peaks, np.array([]), 0.01).tolist() == [-1] * 5
+    assert match_peaks(peaks, ions, Tolerance(0.01)).tolist() == [0, 1, -1, -1, 2]
+    assert match_peaks(peaks, np.array([]), Tolerance(0.01)).tolist() == [-1] * 5
 
 
 def test_curves_count_ties_together():
@@ -54,17 +54,16 @@ def _demo_results(tmp_path, demo_mgf, demo_molecules):
         rows.append(dict(common, rank=1, mol_id=f"M{i}", is_decoy=False, score=20.0 - i))
         rows.append(dict(common, rank=2, mol_id=f"M{i}", is_decoy=True, score=1.0 - i))
         ids.append(dict(common, mol_id=f"M{i}", score=20.0 - i, q_value=0.01 * i,
-                        compound_q_value=0.01 * i, rank=1))
+                        compound_q_value=0.01 * i, rank=1, feature_id=None, scan=s["scan"],
+                        precursor_mz=s["precursor_mz"], rt_seconds=s["rt_seconds"]))
     write_table(pa.Table.from_pylist(rows), ds / "candidates.parquet", schema.CANDIDATES)
     write_table(pa.Table.from_pylist(ids), ds / "fdr" / "identifications.parquet", schema.IDENTIFICATIONS)
     return tmp_path / "results", spectra
 
 
 def _run_report(results, out):
-    from specsweep.report.commands import run
-    args = argparse.Namespace(results_dir=str(results), output=str(out), datasets=None,
-                              top_spectra=4, fragment_tol_da=0.01)
-    assert run(args) == 0
+    from specsweep.cli import main
+    assert main(["report", "--results-dir", str(results), "--output", str(out), "--top-spectra", "4"]) == 0
     return out.read_text()
 
 

@@ -21,6 +21,7 @@ COMMANDS = [
     "specsweep.report.commands",
     "specsweep.model.commands",
     "specsweep.search.commands",
+    "specsweep.rescore.commands",
     "specsweep.fdr.commands",
     "specsweep.formula.commands",
     "specsweep.translate.commands",
@@ -32,10 +33,12 @@ that cannot be used go to a rejects file with a reason code, never silently drop
 
 
 class DefaultsFormatter(argparse.ArgumentDefaultsHelpFormatter):
-    """Shows an option's default only when it has one (not for required options or flags)."""
+    """Shows an option's default only when it has one (not for required options or flags) and
+    its help does not state it already."""
 
     def _get_help_string(self, action):
-        if action.default is None or action.default is False or action.required:
+        if (action.default is None or action.nargs == 0 or action.required
+                or "(default: " in (action.help or "")):
             return action.help
         return super()._get_help_string(action)
 

@@ -1,22 +1,56 @@
-"""Adduct ions: how a neutral mass M becomes a precursor m/z and back.
+"""Adduct ions: the one table of adducts every stage uses, and how names found in files map to it.
 
-m/z = (n_mol * M + mass_shift) / |charge|, where mass_shift already includes the electrons
-gained or lost. Names follow the usual bracket notation (``[M+H]+``).
+An adduct is written ``[nM+A-B]z±``: ``n_mol`` molecules M, atoms added (``+A``) and removed
+(``-B``), and the ion's charge. Each entry of :data:`ADDUCTS` holds its **composition** (element
+counts added to ``n_mol`` neutral molecules; negative = removed), its signed charge and
+``n_mol``; the mass shift is derived from them:
+
+    mass_shift = mass(composition) - charge * ELECTRON
+    m/z        = (n_mol * M + mass_shift) / |charge|
+
+so ``[M+H]+`` shifts by a proton, ``[M-H]-`` by minus a proton, ``[M+Cl]-`` by a chlorine atom plus
+an electron. ``[M]+`` is the molecule itself with one electron fewer (a radical cation); a
+molecule that carries a permanent charge is entered with the mass of its neutral form as the
+database stores it, so under ``[M]+`` its m/z is that mass less one electron.
+
+Names in files vary (``M+H``, ``[M-H2O+H]+``, ``[M+HCOO]-``, ``[M+CH3COO]-``, ``[M+Ac-H]-``).
+:func:`resolve_adduct` reads a name into (n_mol, composition, charge) with the groups of
+:data:`GROUPS` (``FA`` = formic acid, ``Hac``/``Ac``/``AcOH`` = acetic acid, ``HCOO`` = formate,
+``CH3COO``/``OAc`` = acetate, ``ACN`` = acetonitrile, plain formulas such as ``H2O``) and returns the
+table entry with the same n_mol and composition (and charge, when the name gives one). A name
+that matches no entry is unknown: callers count it as a reject (``unknown_adduct``) and never
+replace it by a default set. docs/adducts.md lists the table and the spellings understood.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 
-from specsweep.chem.masses import ELECTRON, ELEMENT_MASS, PROTON
+from specsweep.chem.masses import ELECTRON, ELEMENT_MASS
 
 
 @dataclass(frozen=True)
 class Adduct:
     name: str
-    charge: int
-    mass_shift: float  # Da added to n_mol * M, electrons included
+    charge: int                               # signed charge of the ion
+    composition: tuple[tuple[str, int], ...]  # (element, count) added to n_mol * M; < 0 removed
     n_mol: int = 1
+
+    @property
+    def atoms(self) -> dict[str, int]:
+        """Composition as a dict (element -> count added; negative = removed)."""
+        return dict(self.composition)
+
+    @property
+    def mass_shift(self) -> float:
+        """Da added to n_mol * M, electrons included."""
+        return sum(ELEMENT_MASS[e] * n for e, n in self.composition) - self.charge * ELECTRON
+
+    @property
+    def ion_mode(self) -> str:
+        return "positive" if self.charge > 0 else "negative"
 
     def mz(self, neutral_mass: float) -> float:
         """Precursor m/z (Th) of a neutral monoisotopic mass (Da)."""
@@ -26,47 +60,168 @@ class Adduct:
         """Neutral monoisotopic mass (Da) that gives this precursor m/z (Th)."""
         return (mz * abs(self.charge) - self.mass_shift) / self.n_mol
 
+    def ion_formula_delta(self) -> dict[str, int]:
+        """Atoms added to M to get the ion's 'neutral equivalent' formula (one molecule, |charge| 1):
+        the ion is that formula with one proton added (positive) or removed (negative). This is how
+        the formula stage writes its root vertex; e.g. [M+Na]+ -> {Na: 1, H: -1}, [M+Cl]- -> {Cl: 1, H: 1}."""
+        delta = self.atoms
+        sign = 1 if self.charge > 0 else -1
+        delta["H"] = delta.get("H", 0) - sign
+        return {e: n for e, n in delta.items() if n}
 
-_H = ELEMENT_MASS["H"]
-_NA = ELEMENT_MASS["Na"] - ELECTRON
-_K = ELEMENT_MASS["K"] - ELECTRON
-_NH4 = ELEMENT_MASS["N"] + 4 * _H - ELECTRON
-_CL = ELEMENT_MASS["Cl"] + ELECTRON
-_FA_H = ELEMENT_MASS["C"] + 2 * ELEMENT_MASS["O"] + _H + ELECTRON  # HCOO-
 
+def _adduct(name: str, charge: int, n_mol: int = 1, **atoms: int) -> Adduct:
+    return Adduct(name, charge, tuple(sorted((e, n) for e, n in atoms.items() if n)), n_mol)
+
+
+# Order matters only for readers of saved models that index adducts by position; append new ones.
 ADDUCTS: dict[str, Adduct] = {
     a.name: a
     for a in (
-        Adduct("[M+H]+", 1, PROTON),
-        Adduct("[M+Na]+", 1, _NA),
-        Adduct("[M+K]+", 1, _K),
-        Adduct("[M+NH4]+", 1, _NH4),
-        Adduct("[M+H-H2O]+", 1, PROTON - 2 * _H - ELEMENT_MASS["O"]),
-        Adduct("[M+2H]2+", 2, 2 * PROTON),
-        Adduct("[M+H+Na]2+", 2, PROTON + _NA),
-        Adduct("[M-H]-", -1, -PROTON),
-        Adduct("[M+Cl]-", -1, _CL),
-        Adduct("[M+FA-H]-", -1, _FA_H),
-        Adduct("[M-2H]2-", -2, -2 * PROTON),
+        _adduct("[M+H]+", 1, H=1),
+        _adduct("[M+Na]+", 1, Na=1),
+        _adduct("[M+K]+", 1, K=1),
+        _adduct("[M+NH4]+", 1, N=1, H=4),
+        _adduct("[M+H-H2O]+", 1, H=-1, O=-1),
+        _adduct("[M+2H]2+", 2, H=2),
+        _adduct("[M+H+Na]2+", 2, H=1, Na=1),
+        _adduct("[M-H]-", -1, H=-1),
+        _adduct("[M+Cl]-", -1, Cl=1),
+        _adduct("[M+FA-H]-", -1, C=1, H=1, O=2),
+        _adduct("[M-2H]2-", -2, H=-2),
+        _adduct("[M+Hac-H]-", -1, C=2, H=3, O=2),
+        _adduct("[M]+", 1),
+        _adduct("[M-H2O-H]-", -1, H=-3, O=-1),
+        _adduct("[M+Br]-", -1, Br=1),
+        _adduct("[2M+H]+", 1, 2, H=1),
+        _adduct("[2M+Na]+", 1, 2, Na=1),
+        _adduct("[2M-H]-", -1, 2, H=-1),
     )
 }
 
-_ALIASES = {"M+H": "[M+H]+", "M+Na": "[M+Na]+", "M+K": "[M+K]+", "M+NH4": "[M+NH4]+",
-            "M+2H": "[M+2H]2+", "M-H": "[M-H]-", "M+Cl": "[M+Cl]-", "M+FA-H": "[M+FA-H]-",
-            "M+HCOO": "[M+FA-H]-", "[M+HCOO]-": "[M+FA-H]-", "M+H-H2O": "[M+H-H2O]+"}
+# Named groups of adduct notation (besides element symbols and plain formulas).
+GROUPS: dict[str, dict[str, int]] = {
+    "FA": {"C": 1, "H": 2, "O": 2}, "HCOOH": {"C": 1, "H": 2, "O": 2},   # formic acid
+    "HCOO": {"C": 1, "H": 1, "O": 2},                                      # formate
+    "Hac": {"C": 2, "H": 4, "O": 2}, "HAc": {"C": 2, "H": 4, "O": 2},     # acetic acid
+    "AcOH": {"C": 2, "H": 4, "O": 2}, "CH3COOH": {"C": 2, "H": 4, "O": 2},
+    "Ac": {"C": 2, "H": 4, "O": 2},   # as in '[M+Ac-H]-' (MS-DIAL, GNPS): acetic acid
+    "CH3COO": {"C": 2, "H": 3, "O": 2}, "OAc": {"C": 2, "H": 3, "O": 2},  # acetate
+    "TFA": {"C": 2, "H": 1, "F": 3, "O": 2},
+    "ACN": {"C": 2, "H": 3, "N": 1}, "MeOH": {"C": 1, "H": 4, "O": 1}, "IsoProp": {"C": 3, "H": 8, "O": 1},
+    "DMSO": {"C": 2, "H": 6, "O": 1, "S": 1},
+}
+
+# Spellings seen in public libraries and exporters that the rules above map to a table entry
+# (kept as a checked list: tests assert each resolves to the entry named here).
+ALIASES: dict[str, str] = {
+    "M+H": "[M+H]+", "[M+H]": "[M+H]+", "M+H+": "[M+H]+", "[M+H]1+": "[M+H]+", "[M+H]+1": "[M+H]+",
+    "M-H": "[M-H]-", "[M-H]": "[M-H]-", "[M-H]1-": "[M-H]-",
+    "M+Na": "[M+Na]+", "M+K": "[M+K]+", "M+NH4": "[M+NH4]+", "M+2H": "[M+2H]2+", "[M+2H]++": "[M+2H]2+",
+    "M+H-H2O": "[M+H-H2O]+", "[M-H2O+H]+": "[M+H-H2O]+", "M-H2O+H": "[M+H-H2O]+",
+    "M+Cl": "[M+Cl]-", "M+FA-H": "[M+FA-H]-", "M+HCOO": "[M+FA-H]-", "[M+HCOO]-": "[M+FA-H]-",
+    "[M-H+HCOOH]-": "[M+FA-H]-", "[M+CH3COO]-": "[M+Hac-H]-", "M+CH3COO": "[M+Hac-H]-",
+    "[M+Ac-H]-": "[M+Hac-H]-", "[M+OAc]-": "[M+Hac-H]-", "M-2H": "[M-2H]2-", "[M-2H]--": "[M-2H]2-",
+    "M+": "[M]+", "[M]+*": "[M]+", "M-H2O-H": "[M-H2O-H]-", "2M+H": "[2M+H]+", "2M-H": "[2M-H]-",
+}
+
+_BRACKETED = re.compile(r"^\[(?P<body>[^\]]+)\](?P<charge>\d*[+-]+\d*)?[*•.]?$")
+_BARE = re.compile(r"^(?P<body>\d*M(?:[+-]\d*[A-Za-z][A-Za-z0-9]*)*)(?P<charge>[+-])?$")
+_TERM = re.compile(r"([+-])(\d*)([A-Za-z][A-Za-z0-9]*)")
+_FORMULA_TOKEN = re.compile(r"([A-Z][a-z]?)(\d*)")
+
+
+def _group_atoms(text: str) -> dict[str, int] | None:
+    if text in GROUPS:
+        return dict(GROUPS[text])
+    counts: dict[str, int] = {}
+    pos = 0
+    for m in _FORMULA_TOKEN.finditer(text):
+        if m.start() != pos or m.group(1) not in ELEMENT_MASS:
+            return None
+        counts[m.group(1)] = counts.get(m.group(1), 0) + (int(m.group(2)) if m.group(2) else 1)
+        pos = m.end()
+    return counts if pos == len(text) and counts else None
+
+
+def _charge_of(text: str | None) -> int | None:
+    """'+' -> 1, '2-' -> -2, '-2' -> -2, '++' -> 2; None when the name gives no charge."""
+    if not text:
+        return None
+    signs = text.strip("0123456789")
+    digits = text.replace("+", "").replace("-", "")
+    if len(set(signs)) != 1:
+        return None
+    size = int(digits) if digits else len(signs)
+    return size if signs[0] == "+" else -size
+
+
+def parse_adduct_name(name: str) -> tuple[int, dict[str, int], int | None] | None:
+    """(n_mol, composition, charge or None) of an adduct name, or None if it cannot be read."""
+    text = re.sub(r"\s+", "", str(name))
+    m = _BRACKETED.match(text) or _BARE.match(text)
+    if not m:
+        return None
+    body = m.group("body")
+    head = re.match(r"^(\d*)M", body)
+    if not head:
+        return None
+    n_mol = int(head.group(1)) if head.group(1) else 1
+    rest = body[head.end():]
+    comp: dict[str, int] = {}
+    pos = 0
+    for t in _TERM.finditer(rest):
+        if t.start() != pos:
+            return None
+        atoms = _group_atoms(t.group(3))
+        if atoms is None:
+            return None
+        k = (int(t.group(2)) if t.group(2) else 1) * (1 if t.group(1) == "+" else -1)
+        for e, n in atoms.items():
+            comp[e] = comp.get(e, 0) + k * n
+        pos = t.end()
+    if pos != len(rest) or n_mol < 1:
+        return None
+    charge = _charge_of(m.group("charge"))
+    if m.group("charge") and charge is None:
+        return None
+    return n_mol, {e: n for e, n in comp.items() if n}, charge
+
+
+@lru_cache(maxsize=4096)
+def resolve_adduct(name: str | None) -> Adduct | None:
+    """The table entry a name stands for, or None when it is not understood."""
+    if name is None:
+        return None
+    key = str(name).strip()
+    if key in ADDUCTS:
+        return ADDUCTS[key]
+    parsed = parse_adduct_name(ALIASES.get(key, key))
+    if parsed is None:
+        return None
+    n_mol, comp, charge = parsed
+    comp_key = tuple(sorted(comp.items()))
+    hits = [a for a in ADDUCTS.values() if a.n_mol == n_mol and a.composition == comp_key
+            and (charge is None or a.charge == charge)]
+    return hits[0] if len(hits) == 1 else None
 
 
 def get_adduct(name: str) -> Adduct:
-    """Look up an adduct by name; raise ValueError naming the known ones."""
-    key = name.strip()
-    key = _ALIASES.get(key, key)
-    if key not in ADDUCTS:
-        raise ValueError(f"unknown adduct {name!r}; known: {', '.join(ADDUCTS)}")
-    return ADDUCTS[key]
+    """Look up an adduct by name (any spelling :func:`resolve_adduct` understands); raise
+    ValueError naming the known ones otherwise."""
+    adduct = resolve_adduct(name)
+    if adduct is None:
+        raise ValueError(f"unknown adduct {name!r}; known: {', '.join(ADDUCTS)} (see docs/adducts.md)")
+    return adduct
+
+
+DEFAULT_ADDUCTS: dict[str, tuple[str, ...]] = {
+    "positive": ("[M+H]+", "[M+Na]+", "[M+K]+", "[M+NH4]+", "[M+2H]2+"),
+    "negative": ("[M-H]-", "[M+Cl]-", "[M+FA-H]-", "[M-2H]2-"),
+}
 
 
 def default_adducts(ion_mode: str) -> list[Adduct]:
     """Adducts tried when a spectrum names none: by ion mode ('positive'/'negative')."""
-    if ion_mode.startswith("neg"):
-        return [ADDUCTS[n] for n in ("[M-H]-", "[M+Cl]-", "[M+FA-H]-", "[M-2H]2-")]
-    return [ADDUCTS[n] for n in ("[M+H]+", "[M+Na]+", "[M+K]+", "[M+NH4]+", "[M+2H]2+")]
+    mode = "negative" if str(ion_mode).lower().startswith("neg") else "positive"
+    return [ADDUCTS[n] for n in DEFAULT_ADDUCTS[mode]]

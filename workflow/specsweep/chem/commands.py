@@ -6,6 +6,9 @@ import argparse
 import logging
 from pathlib import Path
 
+from specsweep.params.options import add_options, from_args
+from specsweep.params.stages import PrepareDbParams
+
 log = logging.getLogger("specsweep.prepare_db")
 
 
@@ -23,7 +26,7 @@ def register(sub) -> None:
     p.add_argument("--output", required=True, metavar="PARQUET", help="molecules table to write")
     p.add_argument("--rejects", metavar="PARQUET", help="rejects table (default: <output stem>.rejects.parquet)")
     p.add_argument("--id-map", metavar="PARQUET", help="input id -> mol_id (default: <output stem>.idmap.parquet)")
-    p.add_argument("--max-mass", type=float, default=2000.0, help="largest neutral monoisotopic mass kept, Da")
+    add_options(p, PrepareDbParams)
     p.add_argument("--elements", default="C,H,N,O,P,S,F,Cl,Br,I,Si,B,Se",
                    help="comma-separated elements allowed")
     p.add_argument("--drop-isotopes", action="store_true", help="remove isotope labels before deduplication")
@@ -42,12 +45,13 @@ def run(args) -> int:
     from specsweep.progress import progress
     from specsweep.schema import ID_MAP, MOLECULES, REJECTS
 
+    max_mass = from_args(PrepareDbParams, args).max_mass
     out = Path(args.output)
     stem = out.name.removesuffix(".parquet")
     rejects_path = Path(args.rejects or out.with_name(stem + ".rejects.parquet"))
     idmap_path = Path(args.id_map or out.with_name(stem + ".idmap.parquet"))
     db = prepare_database(
-        args.input, max_mass=args.max_mass, elements=[e.strip() for e in args.elements.split(",") if e.strip()],
+        args.input, max_mass=max_mass, elements=[e.strip() for e in args.elements.split(",") if e.strip()],
         drop_isotopes=args.drop_isotopes, threads=args.threads, smiles_column=args.smiles_column,
         id_column=args.id_column, name_column=args.name_column,
         progress=lambda it, total: progress(it, total=total, desc="standardise", unit="mol"))
@@ -62,7 +66,7 @@ def run(args) -> int:
         "inputs": [{"path": str(p), "sha256": sha256_file(p)} for p in args.input],
         "records": db.n_records, "molecules": db.molecules.num_rows, "merged_duplicates": db.n_duplicates,
         "rejected": len(db.rejects), "rejected_by_reason": dict(sorted(reasons.items())),
-        "params": {"max_mass_da": args.max_mass, "elements": args.elements, "drop_isotopes": args.drop_isotopes},
+        "params": {"max_mass_da": max_mass, "elements": args.elements, "drop_isotopes": args.drop_isotopes},
     }
     assert db.n_records == db.molecules.num_rows + db.n_duplicates + len(db.rejects)
     write_json(summary, out.with_name(stem + ".summary.json"))

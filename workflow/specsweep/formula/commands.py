@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import logging
 
+from specsweep.params.options import add_options, from_args
+from specsweep.params.stages import FormulaStageParams
+
 log = logging.getLogger("specsweep.formula")
 
 
@@ -28,24 +31,12 @@ def register(subparsers) -> None:
                    help="scoring profile (mass accuracy, tree size; SIRIUS 3.1.3 values)")
     p.add_argument("--priors", default="fitted", choices=["fitted", "sirius"],
                    help="prior tables: fitted from our training spectra on top of SIRIUS 3.1.3, or SIRIUS 3.1.3 only")
-    p.add_argument("--ppm", type=float, default=None,
-                   help="allowed mass deviation for decomposition, ppm (default: from the profile)")
     p.add_argument("--adducts", nargs="*", default=None,
                    help="adducts to try (e.g. [M+H]+ [M+Na]+); default: the spectrum's own, else [M+H]+ / [M-H]-")
-    p.add_argument("--max-candidates", type=int, default=20000,
-                   help="work budget: candidate formulas per spectrum (those with the smallest mass error kept)")
-    p.add_argument("--max-graph-work", type=int, default=200_000_000,
-                   help="work budget: rows scanned + vertex pairs checked while building a spectrum's graphs; "
-                        "candidates beyond it are ranked by their root score alone")
-    p.add_argument("--ilp-max-nodes", type=int, default=2000,
-                   help="work budget: branch-and-bound nodes per exact solve (HiGHS)")
-    p.add_argument("--ilp-top", type=int, default=10,
-                   help="best candidates considered for the exact solve (skipped where the LP bound shows it "
-                        "cannot change the top formula)")
+    add_options(p, FormulaStageParams)
     p.add_argument("--threads", type=int, default=1, help="worker processes (spectra are split among them)")
     p.add_argument("--ilp-backend", default="highs", choices=["highs", "pulp"],
                    help="HiGHS through highspy, or PuLP (HiGHS or CBC)")
-    p.add_argument("--report-top", type=int, default=10, help="candidate formulas written per spectrum")
     p.add_argument("--no-recalibration", action="store_true", help="skip hypothesis-driven recalibration")
     p.add_argument("--element-ratios", default="extended", choices=["extended", "common", "off"],
                    help="element-to-carbon bounds for candidate molecules (Kind & Fiehn 2007 ranges; docs/formula.md)")
@@ -104,14 +95,15 @@ def run(args) -> int:
 
     if args.threads < 1:
         raise SystemExit("formula: --threads must be at least 1")
+    opts = from_args(FormulaStageParams, args)
     alphabet = Alphabet.parse(args.elements)
-    params = get_profile(args.profile, priors=args.priors, allowed_ppm=args.ppm)
+    params = get_profile(args.profile, priors=args.priors, allowed_ppm=opts.ppm)
     rules = RuleSettings(even_electron=not args.no_even_electron, element_ratios=args.element_ratios != "off",
                          ratio_range="extended" if args.element_ratios == "off" else args.element_ratios)
-    settings = FormulaSettings(alphabet=str(alphabet), priors=args.priors, params=params, ilp_top=args.ilp_top,
-                               report_top=args.report_top, ilp_backend=args.ilp_backend, rules=rules,
-                               max_candidates=args.max_candidates, max_graph_work=args.max_graph_work,
-                               exact=ExactLimits(mip_nodes=args.ilp_max_nodes))
+    settings = FormulaSettings(alphabet=str(alphabet), priors=args.priors, params=params, ilp_top=opts.ilp_top,
+                               report_top=opts.report_top, ilp_backend=args.ilp_backend, rules=rules,
+                               max_candidates=opts.max_candidates, max_graph_work=opts.max_graph_work,
+                               exact=ExactLimits(mip_nodes=opts.ilp_max_nodes))
     if args.no_recalibration:
         settings = replace(settings, recalibrate_top=0)
     table = read_spectra(args.spectra, columns=["spectrum_id", "precursor_mz", "ion_mode", "adduct", "mz", "intensity"])

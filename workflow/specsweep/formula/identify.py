@@ -43,18 +43,13 @@ from specsweep.formula.priors import load_tables
 from specsweep.formula.rules import RuleSettings, adduct_allows_radical, plausible_mask
 from specsweep.formula.scoring import EdgeScorer, ScoringParams, formula_prior_raw, get_profile, root_scores
 
-# Adduct -> (atoms added to the neutral molecule to get the vertex formula of the root,
-# charge sign). Vertex formulas are "neutral equivalents": ion m/z = mass + sign * PROTON.
-ADDUCT_ATOMS: dict[str, tuple[dict[str, int], int]] = {
-    "[M+H]+": ({}, 1),
-    "[M+Na]+": ({"Na": 1, "H": -1}, 1),
-    "[M+K]+": ({"K": 1, "H": -1}, 1),
-    "[M+NH4]+": ({"N": 1, "H": 3}, 1),
-    "[M+H-H2O]+": ({"H": -2, "O": -1}, 1),
-    "[M-H]-": ({}, -1),
-    "[M+Cl]-": ({"Cl": 1, "H": 1}, -1),
-    "[M+FA-H]-": ({"C": 1, "H": 2, "O": 2}, -1),
-}
+def adduct_atoms(name: str) -> tuple[dict[str, int], int]:
+    """(atoms added to the neutral molecule to get the root's vertex formula, charge sign) of an
+    adduct of the shared table (:mod:`specsweep.chem.adducts`). Vertex formulas are "neutral
+    equivalents": ion m/z = mass + sign * PROTON."""
+    adduct = get_adduct(name)
+    return adduct.ion_formula_delta(), (1 if adduct.charge > 0 else -1)
+
 
 OK, NO_CANDIDATES = "ok", "no_candidates"
 # what a work budget cut (status "cut:<what>[+<what>]")
@@ -148,9 +143,9 @@ def precursor_candidates(precursor_mz: float, adducts: list[str], alphabet: Alph
     tol_mz = float(params.allowed_da(precursor_mz))
     for name in adducts:
         adduct = get_adduct(name)
-        if name not in ADDUCT_ATOMS or abs(adduct.charge) != 1:
-            continue
-        atoms, sign = ADDUCT_ATOMS[adduct.name]
+        if abs(adduct.charge) != 1 or adduct.n_mol != 1:
+            continue  # multiply charged ions and multimers: not decomposed here (yet)
+        atoms, sign = adduct_atoms(adduct.name)
         full = alphabet.with_elements([e for e, n in atoms.items() if n > 0])
         if full != alphabet:
             continue  # the caller widens the alphabet for adduct elements
@@ -312,7 +307,7 @@ def identify(precursor_mz: float, mz, intensity, adducts: list[str] | None, alph
     if not adducts:
         adducts = ["[M-H]-"] if ion_mode.startswith("neg") else ["[M+H]+"]
     adducts = [get_adduct(a).name for a in adducts]
-    extra = sorted({e for a in adducts if a in ADDUCT_ATOMS for e, n in ADDUCT_ATOMS[a][0].items() if n > 0})
+    extra = sorted({e for a in adducts for e, n in adduct_atoms(a)[0].items() if n > 0})
     alphabet = alphabet.with_elements(extra)
     params = settings.params
     cuts: set[str] = set()
@@ -322,7 +317,7 @@ def identify(precursor_mz: float, mz, intensity, adducts: list[str] | None, alph
     info["ilp_pairs"] = []
     if not cands:
         return NO_CANDIDATES, []
-    sign = ADDUCT_ATOMS[cands[0].adduct][1]
+    sign = adduct_atoms(cands[0].adduct)[1]
     peaks = prepare_peaks(mz, intensity, precursor_mz, float(params.allowed_da(precursor_mz)), settings.peaks)
     scorer = _edge_scorer(alphabet, params, settings.priors)
     sg = SpectrumGraph(peaks.mz, peaks.rel_intensity, sign * PROTON, alphabet, _decomposer(alphabet), params,

@@ -6,6 +6,9 @@ import argparse
 import logging
 from pathlib import Path
 
+from specsweep.params.options import add_options, from_args
+from specsweep.params.stages import FragmentStageParams
+
 log = logging.getLogger("specsweep.fragment")
 
 
@@ -19,55 +22,53 @@ def register(sub) -> None:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--molecules", required=True, metavar="PARQUET", help="output of prepare-db")
     p.add_argument("--output-dir", required=True, metavar="DB", help="database directory to write")
-    p.add_argument("--max-bridges", type=int, default=2, help="bridge cuts per fragment path")
-    p.add_argument("--max-2cuts", dest="max_two_cuts", type=int, default=1, help="2-cuts per fragment path")
-    p.add_argument("--bond-classes", default="NC,OC,CC",
-                   help="cuttable single-bond classes (NC, OC, CC, SC, OP, PC)")
-    p.add_argument("--cc-in-2cut", dest="cc_in_two_cut", action="store_true", help="allow C-C bonds in 2-cuts")
-    p.add_argument("--h-shifts", default="-1,0,1", help="hydrogen shifts of fragment ions, in H atoms")
-    p.add_argument("--shard-width-da", type=float, default=100.0,
-                   help="neutral-mass width of one shard, Da; a shard is built in memory at once, so use "
-                        "about 10 for millions of small molecules (MOSES-like: a million within 100 Da)")
-    p.add_argument("--decoy-seed", type=int, default=0, help="seed of the decoy generator")
-    p.add_argument("--decoy-pool-molecules", type=int, default=2000,
-                   help="molecules whose fragment masses form the decoy mass pool")
+    add_options(p, FragmentStageParams)
     p.add_argument("--threads", type=int, default=1, help="worker processes")
     p.set_defaults(func=run)
 
 
+DB_FILES = ("shard-*.parquet", "manifest.json", "rejects.parquet")
+"""What a database folder holds; an existing folder with anything else is not replaced."""
+
+
 def run(args) -> int:
+    from specsweep.files import AtomicFolder, read_table
+    from specsweep.schema import MOLECULES
+
+    stage = from_args(FragmentStageParams, args)
+    molecules = read_table(args.molecules, MOLECULES)
+    if molecules.num_rows == 0:
+        raise ValueError(f"{args.molecules}: no molecules")
+    with AtomicFolder(args.output_dir, DB_FILES, "database") as out:
+        manifest = _build(args, stage, molecules, out)
+    counts = manifest["counts"]
+    log.info("%d targets + %d decoys in %d shards (%d rejected, %d truncated)", counts["targets"],
+             counts["decoys"], len(manifest["shards"]), counts["rejected"], counts["truncated_graphs"])
+    return 0
+
+
+def _build(args, stage, molecules, out: Path) -> dict:
+    """Fragment ``molecules`` into shards, rejects and the manifest (written last) in ``out``."""
     import numpy as np
     import pyarrow as pa
 
     from specsweep.fdr.decoys import DecoyMaker
-    from specsweep.files import read_table, rejects_table, sha256_file, write_json, write_table
-    from specsweep.fragment.graph import FragmentParams
+    from specsweep.files import rejects_table, sha256_file, write_json, write_table
     from specsweep.fragment.shards import (FRAGMENTATION_FAILED, ShardBuilder, iter_fragmented, shard_index,
                                            worker_pool, write_shard)
     from specsweep.progress import progress
-    from specsweep.schema import MOLECULES, REJECTS
+    from specsweep.schema import FRAGMENT_DB_FORMAT, REJECTS
 
-    params = FragmentParams(
-        max_bridges=args.max_bridges, max_two_cuts=args.max_two_cuts,
-        bond_classes=tuple(s.strip() for s in args.bond_classes.split(",") if s.strip()),
-        cc_in_two_cut=args.cc_in_two_cut,
-        h_shifts=tuple(int(s) for s in args.h_shifts.split(",")))
-    molecules = read_table(args.molecules, MOLECULES)
-    out = Path(args.output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    for old in out.glob("shard-*.parquet"):
-        old.unlink()
+    params = stage.fragmentation
     n = molecules.num_rows
-    if n == 0:
-        raise ValueError(f"{args.molecules}: no molecules")
     mass = molecules.column("exact_mass").to_numpy()
     ids = np.array(molecules.column("mol_id").to_pylist(), dtype=object)
-    shard_of = shard_index(mass, args.shard_width_da)
+    shard_of = shard_index(mass, stage.shard_width_da)
     order = np.lexsort((ids, mass, shard_of))
 
-    log.info("decoy pool from %d molecules", min(n, args.decoy_pool_molecules))
+    log.info("decoy pool from %d molecules", min(n, stage.decoy_pool_molecules))
     maker = DecoyMaker.from_smiles(ids.tolist(), molecules.column("smiles").to_pylist(), params,
-                                   seed=args.decoy_seed, n_pool_molecules=args.decoy_pool_molecules)
+                                   seed=stage.decoy_seed, n_pool_molecules=stage.decoy_pool_molecules)
     meta_cols = {k: molecules.column(k).to_pylist() for k in ("mol_id", "inchikey14", "smiles", "formula")}
     shards, rejects, truncated = [], [], []
     n_fragments = 0
@@ -83,7 +84,7 @@ def run(args) -> int:
     def flush(k, b):
         if not len(b):
             return
-        task = (out / f"shard-{k:04d}.parquet", b, k * args.shard_width_da, (k + 1) * args.shard_width_da)
+        task = (out / f"shard-{k:04d}.parquet", b, k * stage.shard_width_da, (k + 1) * stage.shard_width_da)
         if pool is None:
             shards.append(write_shard(*task))
             return
@@ -128,9 +129,9 @@ def run(args) -> int:
                 out / "rejects.parquet", REJECTS)
     n_targets = sum(s["n_targets"] for s in shards)
     manifest = {
-        "format": "specsweep-fragment-db-1",
+        "format": FRAGMENT_DB_FORMAT,
         "molecules": {"path": str(args.molecules), "sha256": sha256_file(args.molecules)},
-        "params": {**params.to_dict(), "shard_width_da": args.shard_width_da},
+        "params": {**params.to_dict(), "shard_width_da": stage.shard_width_da},
         "decoys": maker.describe(),
         "counts": {"molecules_in": n, "targets": n_targets, "decoys": sum(s["n_decoys"] for s in shards),
                    "rejected": len(rejects), "target_fragments": n_fragments,
@@ -140,6 +141,4 @@ def run(args) -> int:
     }
     assert n_targets + len(rejects) == n
     write_json(manifest, out / "manifest.json")
-    log.info("%d targets + %d decoys in %d shards (%d rejected, %d truncated)", n_targets,
-             manifest["counts"]["decoys"], len(shards), len(rejects), len(truncated))
-    return 0
+    return manifest

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 from rdkit import Chem
@@ -10,33 +10,10 @@ from rdkit import Chem
 from specsweep.fragment import bondtypes
 from specsweep.fragment.bitsets import enumerate_fragments
 from specsweep.fragment.cuts import bridges_and_two_cuts
-from specsweep.fragment.metabolite_graph import DEFAULT_BOND_CLASSES, build_metabolite_graph
+from specsweep.fragment.metabolite_graph import build_metabolite_graph
+from specsweep.params.blocks import FragmentParams  # noqa: F401  (the fragmenter's settings, defined once)
 
 CUT_SEED = 0x5EED5EED
-
-
-@dataclass(frozen=True)
-class FragmentParams:
-    """How molecules are cut. Defaults follow molDiscovery: at most 2 bridges and 1 2-cut,
-    N-C/O-C/C-C single bonds, no C-C bond inside a 2-cut."""
-
-    max_bridges: int = 2
-    max_two_cuts: int = 1
-    bond_classes: tuple[str, ...] = DEFAULT_BOND_CLASSES
-    cc_in_two_cut: bool = False
-    h_shifts: tuple[int, ...] = (-1, 0, 1)   # hydrogen shifts (in H atoms) applied to fragment ions
-    max_fragments: int = 200_000           # safety cap per molecule; graphs hitting it are flagged
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "FragmentParams":
-        d = dict(d)
-        for key in ("bond_classes", "h_shifts"):
-            if key in d:
-                d[key] = tuple(d[key])
-        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
 
 
 @dataclass

@@ -16,8 +16,7 @@ from rdkit import Chem
 
 from specsweep.chem.masses import ELEMENT_MASS, HYDROGEN
 from specsweep.fragment import bondtypes
-
-DEFAULT_BOND_CLASSES = ("NC", "OC", "CC")
+from specsweep.params.blocks import DEFAULT_BOND_CLASSES
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ import numpy as np
 from numba import njit
 
 from specsweep.chem.masses import HYDROGEN, PROTON
+from specsweep.params.blocks import FragmentMatching, FragmentParams
 
 UNMATCHED = 7   # logRank of a fragment with no peak
 ROOT_LOGRANK = 0
@@ -109,8 +110,8 @@ def index_size(peak_mz) -> int:
     return int(peak_mz[-1]) + 2 if len(peak_mz) else 1
 
 
-def annotate(frag_mass, frag_depth, peak_mz, peak_lr, tol_da=0.01, tol_ppm=0.0,
-             h_shifts=(-1, 0, 1), max_frag_charge=1, polarity=1):
+def annotate(frag_mass, frag_depth, peak_mz, peak_lr, tol_da=FragmentMatching.fragment_tol.value,
+             tol_ppm=0.0, h_shifts=FragmentParams.h_shifts, max_frag_charge=1, polarity=1):
     """Convenience wrapper: (fragment logRanks (F,) int8, peak owner (P,) int32)."""
     frag_mass = np.ascontiguousarray(frag_mass, dtype=np.float64)
     frag_depth = np.ascontiguousarray(frag_depth, dtype=np.int8)

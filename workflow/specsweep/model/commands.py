@@ -8,6 +8,9 @@ import logging
 import tempfile
 from pathlib import Path
 
+from specsweep.params.options import add_options, from_args
+from specsweep.params.stages import TrainModelParams
+
 log = logging.getLogger("specsweep.model")
 
 
@@ -25,17 +28,7 @@ def register(subparsers) -> None:
     p.add_argument("--output", required=True, help="model JSON")
     p.add_argument("--exclude-spectra", nargs="+", default=None,
                    help="spectra whose compounds (InChIKey first block) are left out of training")
-    p.add_argument("--fragment-tol-da", type=float, default=0.01, help="peak matching tolerance, Th")
-    p.add_argument("--fragment-tol-ppm", type=float, default=0.0,
-                   help="extra tolerance in ppm of the ion m/z (added to --fragment-tol-da)")
-    p.add_argument("--h-shifts", type=int, nargs="+", default=[-1, 0, 1],
-                   help="hydrogen shifts of fragment ions")
-    p.add_argument("--pseudo-count", type=float, default=1.0, help="added to every count cell")
-    p.add_argument("--null", choices=("unrelated", "peaks"), default="unrelated",
-                   help="null logRank distribution: fragments of an unrelated structure, or all "
-                        "peaks (the paper's eq. 8)")
-    p.add_argument("--max-bridges", type=int, default=2, help="fragmentation: bridges per path")
-    p.add_argument("--max-2cuts", type=int, default=1, help="fragmentation: 2-cuts per path")
+    add_options(p, TrainModelParams)
     p.set_defaults(func=run)
 
 
@@ -74,7 +67,6 @@ def ingest_params(parts) -> list[dict]:
 
 
 def run(args) -> int:
-    from specsweep.fragment.graph import FragmentParams
     from specsweep.model.fit import annotated_keys, file_record, fit
     from specsweep.model.tables import save_model
     from specsweep.progress import progress
@@ -83,12 +75,11 @@ def run(args) -> int:
     if args.exclude_spectra:
         with ingested(args.exclude_spectra) as parts:
             exclude = annotated_keys(parts)
-    fparams = FragmentParams(max_bridges=args.max_bridges, max_two_cuts=args.max_2cuts)
+    params = from_args(TrainModelParams, args)
     with ingested(args.spectra) as parts:
-        model, stats = fit(parts, exclude_keys=exclude, fragment_params=fparams,
-                           tol_da=args.fragment_tol_da, tol_ppm=args.fragment_tol_ppm,
-                           h_shifts=tuple(args.h_shifts), pseudo_count=args.pseudo_count,
-                           null=args.null, progress=progress)
+        model, stats = fit(parts, exclude_keys=exclude, fragment_params=params.fragmentation,
+                           tol=params.fragment.fragment_tol, pseudo_count=params.pseudo_count,
+                           null=params.null, progress=progress)
         model.params["ingest"] = ingest_params(parts)
     model.params["training_files"] = [file_record(p) for p in args.spectra if Path(p).is_file()]
     model.params["exclude_files"] = [file_record(p) for p in args.exclude_spectra or []

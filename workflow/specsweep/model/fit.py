@@ -10,6 +10,9 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from specsweep.model.tables import LogRankModel
+from specsweep.params.blocks import FragmentMatching, FragmentParams
+from specsweep.params.options import Tolerance
+from specsweep.params.stages import TrainModelParams
 from specsweep.model.train import Graph, build_model, train_counts
 
 log = logging.getLogger("specsweep.model")
@@ -26,16 +29,17 @@ def annotated_keys(parts) -> set[str]:
     return keys
 
 
-def fit(parts, *, exclude_keys: set[str] = frozenset(), fragment_params=None, tol_da=0.01,
-        tol_ppm=0.0, h_shifts=(-1, 0, 1), pseudo_count=1.0, null="unrelated",
-        progress=None) -> tuple[LogRankModel, dict]:
+def fit(parts, *, exclude_keys: set[str] = frozenset(), fragment_params: FragmentParams = FragmentParams(),
+        tol: Tolerance = FragmentMatching.fragment_tol, pseudo_count=TrainModelParams.pseudo_count,
+        null=TrainModelParams.null, progress=None) -> tuple[LogRankModel, dict]:
     """Count tables from every annotated spectrum of ``parts`` whose compound is not excluded.
 
-    Returns the model and a dict of counts (used, skipped and why) for the model's params.
+    Fragments are cut with ``fragment_params`` (its hydrogen shifts included) and matched to
+    peaks within ``tol``. Returns the model and a dict of counts (used, skipped and why) for
+    the model's params, which record these settings.
     """
-    from specsweep.fragment.graph import FragmentParams, fragment_smiles
+    from specsweep.fragment.graph import fragment_smiles
 
-    fragment_params = fragment_params or FragmentParams()
     skipped: Counter = Counter()
     records = []          # (key, charge, mz, log_rank)
     smiles_of: dict[str, str] = {}
@@ -75,14 +79,15 @@ def fit(parts, *, exclude_keys: set[str] = frozenset(), fragment_params=None, to
         graphs[key] = Graph(fg.mass, fg.parent, fg.bond, fg.depth)
     usable = [r for r in records if r[0] in graphs]
     skipped["structure_not_fragmented"] += len(records) - len(usable)
-    tables = train_counts(usable, graphs, tol_da=tol_da, tol_ppm=tol_ppm, h_shifts=h_shifts,
+    tol_da, tol_ppm = tol.da_ppm()
+    tables = train_counts(usable, graphs, tol_da=tol_da, tol_ppm=tol_ppm, h_shifts=fragment_params.h_shifts,
                           null=null)
     stats = {"spectra_used": len(usable), "compounds_used": len({r[0] for r in usable}),
              "spectra_skipped": dict(sorted(skipped.items())),
              "excluded_compounds_in_training_files": len(excluded_seen),
              "compounds_not_fragmented": len(failed)}
-    params = {"fragment_tol_da": tol_da, "fragment_tol_ppm": tol_ppm, "h_shifts": list(h_shifts),
-              "pseudo_count": pseudo_count, "null": null,
+    params = {"fragment_tol_da": tol_da, "fragment_tol_ppm": tol_ppm, "h_shifts": list(fragment_params.h_shifts),
+              "pseudo_count": pseudo_count, "null": null, "evidence_cap": True,
               "fragmentation": fragment_params.to_dict(), "training": stats}
     return build_model(tables, params), stats
 

@@ -1,13 +1,15 @@
 """Which spectrum peaks a candidate structure explains: its fragments' ion m/z (with the same
-hydrogen shifts the search uses) matched to peaks within a tolerance in Da."""
+hydrogen shifts the search uses) matched to peaks within the search's fragment tolerance."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from specsweep.params.options import Tolerance
 
-def match_peaks(peak_mz: np.ndarray, ion_mz: np.ndarray, tol_da: float) -> np.ndarray:
-    """Index into ``ion_mz`` of the closest ion within ``tol_da`` of each peak, -1 if none.
+
+def match_peaks(peak_mz: np.ndarray, ion_mz: np.ndarray, tol: Tolerance) -> np.ndarray:
+    """Index into ``ion_mz`` of the closest ion within ``tol`` of each peak, -1 if none.
 
     ``peak_mz`` and ``ion_mz`` in Th, any order; returns int64 of len(peak_mz).
     """
@@ -24,12 +26,12 @@ def match_peaks(peak_mz: np.ndarray, ion_mz: np.ndarray, tol_da: float) -> np.nd
     d_left = np.abs(sorted_mz[left] - peak_mz)
     best = np.where(d_left <= d_right, left, right)
     dist = np.minimum(d_left, d_right)
-    hit = dist <= tol_da
+    hit = dist <= tol.at(peak_mz)
     out[hit] = order[best[hit]]
     return out
 
 
-def explained_peaks(smiles: str, peak_mz: np.ndarray, charge: int, tol_da: float,
+def explained_peaks(smiles: str, peak_mz: np.ndarray, charge: int, tol: Tolerance,
                     params=None) -> tuple[np.ndarray, np.ndarray]:
     """Peaks explained by the fragments of ``smiles``.
 
@@ -42,6 +44,6 @@ def explained_peaks(smiles: str, peak_mz: np.ndarray, charge: int, tol_da: float
     params = params or FragmentParams()
     graph = fragment_smiles(smiles, params)
     ion_mz, frag_index = fragment_mz(graph.mass, charge or 1, params.h_shifts)
-    ion_hit = match_peaks(peak_mz, ion_mz, tol_da)
+    ion_hit = match_peaks(peak_mz, ion_mz, tol)
     frag_hit = np.where(ion_hit >= 0, frag_index[ion_hit.clip(0)], -1)
     return frag_hit, graph.mass

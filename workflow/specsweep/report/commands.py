@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from specsweep.params.options import add_options, from_args
+from specsweep.params.stages import ReportParams
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
@@ -16,10 +19,7 @@ def register(subparsers) -> None:
     p.add_argument("--output", required=True, help="HTML file to write")
     p.add_argument("--datasets", nargs="+", default=None,
                    help="datasets to include (default: every folder under RESULTS/datasets)")
-    p.add_argument("--top-spectra", type=int, default=6,
-                   help="annotated spectra drawn per dataset (best identifications first)")
-    p.add_argument("--fragment-tol-da", type=float, default=0.01,
-                   help="fragment m/z tolerance for highlighting explained peaks, Da")
+    add_options(p, ReportParams)
     p.set_defaults(func=run)
 
 
@@ -42,7 +42,8 @@ def run(args) -> int:
     if manifest.exists():
         params = FragmentParams.from_dict(json.loads(manifest.read_text()).get("params", {}))
     datasets = [load_dataset(results, name) for name in names]
-    page = build_report(results, datasets, args.top_spectra, args.fragment_tol_da, params)
+    opts = from_args(ReportParams, args)
+    page = build_report(results, datasets, opts.top_spectra, opts.fragment.fragment_tol, params)
     write_text(page, args.output)
     logging.getLogger("specsweep.report").info("wrote %s (%d datasets, %.0f kB)", args.output,
                                                len(datasets), len(page) / 1024)

@@ -11,6 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from specsweep.params.options import Tolerance
 from specsweep.report import plots
 from specsweep.report.annotate import explained_peaks
 from specsweep.report.collect import DatasetResults, read_spectra
@@ -127,7 +128,7 @@ def rows_for(table: pa.Table | None, spectrum_id: str) -> list[dict]:
     return sel.sort_by([("rank", "ascending")]).to_pylist()
 
 
-def dataset_section(res: DatasetResults, top_spectra: int, fragment_tol_da: float,
+def dataset_section(res: DatasetResults, top_spectra: int, fragment_tol: Tolerance,
                     fragment_params) -> str:
     parts = [f'<h2 id="ds-{esc(res.name)}">Dataset {esc(res.name)}</h2>']
     parts.append("<h3>Counts</h3>" + table_html(["", "count"], counts_rows(res), {1}))
@@ -172,12 +173,12 @@ def dataset_section(res: DatasetResults, top_spectra: int, fragment_tol_da: floa
               (rows_for(res.translations, h["spectrum_id"]) or [{}])[0].get("smiles")]
              for h in hits], {3, 4, 5}))
         for h in hits:
-            parts.append(hit_card(h, spectra.get(h["spectrum_id"]), res, fragment_tol_da,
+            parts.append(hit_card(h, spectra.get(h["spectrum_id"]), res, fragment_tol,
                                   fragment_params))
     return "\n".join(parts)
 
 
-def hit_card(hit: dict, spectrum: dict | None, res: DatasetResults, fragment_tol_da: float,
+def hit_card(hit: dict, spectrum: dict | None, res: DatasetResults, fragment_tol: Tolerance,
              fragment_params) -> str:
     sid = hit["spectrum_id"]
     out = ['<div class="card">', f"<b>{esc(sid)}</b> {esc(spectrum.get('title') if spectrum else '')}<br>",
@@ -191,14 +192,14 @@ def hit_card(hit: dict, spectrum: dict | None, res: DatasetResults, fragment_tol
         inten = np.asarray(spectrum["intensity"], dtype=np.float64)
         charge = int(hit.get("charge") or spectrum.get("charge") or 1)
         try:
-            frag_hit, _ = explained_peaks(hit["smiles"], mz, charge, fragment_tol_da, fragment_params)
+            frag_hit, _ = explained_peaks(hit["smiles"], mz, charge, fragment_tol, fragment_params)
         except ValueError as exc:  # a SMILES the fragmenter cannot read: draw peaks only
             log.warning("%s: cannot fragment %s: %s", sid, hit["smiles"], exc)
             frag_hit = np.full(mz.shape[0], -1)
         title = f"{sid}: {int((frag_hit >= 0).sum())} of {len(mz)} peaks explained by {hit['mol_id']}"
         uri = plots.annotated_spectrum(mz, inten, frag_hit, spectrum["precursor_mz"], title)
         out.append(f"<br>{int((frag_hit >= 0).sum())} of {len(mz)} peaks explained by a fragment "
-                   f"(tolerance {fragment_tol_da} Da)")
+                   f"(tolerance {fragment_tol})")
         out.append(f'<br><img alt="spectrum {esc(sid)}" src="{uri}">')
     formulas = rows_for(res.formulas, sid)
     if formulas and formulas[0].get("tree_json"):
@@ -228,12 +229,12 @@ def database_section(results_dir: Path) -> str:
 
 
 def build_report(results_dir: Path, datasets: list[DatasetResults], top_spectra: int,
-                 fragment_tol_da: float, fragment_params) -> str:
+                 fragment_tol: Tolerance, fragment_params) -> str:
     body = ["<h1>specsweep results</h1>",
             "<p>Datasets: " + ", ".join(f'<a href="#ds-{esc(d.name)}">{esc(d.name)}</a>' for d in datasets)
             + "</p>", database_section(results_dir)]
     for res in datasets:
-        body.append(dataset_section(res, top_spectra, fragment_tol_da, fragment_params))
+        body.append(dataset_section(res, top_spectra, fragment_tol, fragment_params))
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<title>specsweep results</title><style>" + CSS + "</style></head><body>\n"
             + "\n".join(body) + "\n</body></html>\n")

@@ -1,7 +1,8 @@
 """Which database molecules are candidates for which spectrum.
 
 A molecule of neutral mass M is a candidate for a spectrum with precursor m/z ``mz`` under
-adduct ``a`` when ``|a.mz(M) - mz| <= tol`` (tol in Th, from Da or ppm of ``mz``). Because
+adduct ``a`` when ``|a.mz(M) - mz| <= tol`` (tol in Th: a :class:`Tolerance` in Da on the m/z axis, or in
+ppm of ``mz``). Because
 ``a.mz`` is increasing in M, this is a neutral-mass window ``[a.neutral_mass(mz - tol),
 a.neutral_mass(mz + tol)]``, found by binary search in the mass-sorted shard.
 """
@@ -12,7 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from specsweep.chem.adducts import Adduct, default_adducts, get_adduct
+from specsweep.chem.adducts import Adduct, default_adducts, resolve_adduct
+from specsweep.params.blocks import PrecursorMatching
+from specsweep.params.options import Tolerance
 
 
 @dataclass(frozen=True)
@@ -20,8 +23,9 @@ class AdductChoice:
     """How adducts are chosen per spectrum.
 
     explicit: adducts to try (None: ``default_adducts(ion_mode)``); from_file: use the adduct a
-    spectrum names, when it names a known one; max_charge: charges tried when a spectrum's
-    charge is unknown (0).
+    spectrum names; a name the adduct table does not know gives no adduct at all (the spectrum
+    then ends as a counted ``no_candidates`` reject), never the default set in its place;
+    max_charge: charges tried when a spectrum's charge is unknown (0).
     """
     explicit: tuple[Adduct, ...] | None = None
     from_file: bool = False
@@ -29,10 +33,8 @@ class AdductChoice:
 
     def for_spectrum(self, ion_mode: str | None, charge: int, adduct: str | None) -> list[Adduct]:
         if self.from_file and adduct:
-            try:
-                return [get_adduct(adduct)]
-            except ValueError:
-                pass
+            named = resolve_adduct(adduct)
+            return [named] if named is not None else []
         mode = (ion_mode or "positive").lower()
         pool = list(self.explicit) if self.explicit is not None else default_adducts(mode)
         sign = -1 if mode.startswith("neg") else 1
@@ -64,15 +66,15 @@ class Windows:
 
 
 def precursor_windows(precursor_mz, charge, ion_mode, adduct, choice: AdductChoice,
-                      tol_da: float = 0.02, tol_ppm: float | None = None) -> Windows:
-    """Windows for a batch of spectra (arrays/lists of equal length)."""
+                      tol: Tolerance = PrecursorMatching.precursor_tol) -> Windows:
+    """Windows for a batch of spectra (arrays/lists of equal length); ``tol`` on the m/z."""
     names: list[str] = []
     objs: list[Adduct] = []
     index: dict[str, int] = {}
     spec, add, chg, lo, hi = [], [], [], [], []
     for s in range(len(precursor_mz)):
         mz = float(precursor_mz[s])
-        tol = mz * tol_ppm * 1e-6 if tol_ppm is not None else tol_da
+        half = tol.at(mz)
         for a in choice.for_spectrum(ion_mode[s], int(charge[s]), adduct[s]):
             if a.name not in index:
                 index[a.name] = len(names)
@@ -81,8 +83,8 @@ def precursor_windows(precursor_mz, charge, ion_mode, adduct, choice: AdductChoi
             spec.append(s)
             add.append(index[a.name])
             chg.append(a.charge)
-            lo.append(a.neutral_mass(mz - tol))
-            hi.append(a.neutral_mass(mz + tol))
+            lo.append(a.neutral_mass(mz - half))
+            hi.append(a.neutral_mass(mz + half))
     return Windows(np.asarray(spec, np.int64), np.asarray(add, np.int64),
                    np.asarray(chg, np.int8), np.asarray(lo, np.float64),
                    np.asarray(hi, np.float64), names, objs)

@@ -21,6 +21,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from specsweep.chem.adducts import get_adduct
+from specsweep.params.blocks import FragmentMatching, FragmentParams, PrecursorMatching
+from specsweep.params.options import Tolerance
+from specsweep.params.stages import SearchStageParams
 from specsweep.search import topk
 from specsweep.search.candidates import AdductChoice, expand_pairs, precursor_windows
 from specsweep.search.database import groups_for_windows, load_block, read_manifest, row_group_ranges
@@ -36,17 +40,27 @@ MPI_ENV = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "PMI_RANK", "MPI_LOC
 
 @dataclass
 class SearchParams:
-    top_k: int = 10
-    precursor_tol_da: float = 0.02
-    precursor_tol_ppm: float | None = None
-    fragment_tol_da: float = 0.01
-    fragment_tol_ppm: float | None = None
-    h_shifts: tuple[int, ...] = (-1, 0, 1)
+    """The search's settings, resolved (adduct objects, the model's hydrogen shifts)."""
+    top_k: int = SearchStageParams.top_k
+    precursor_tol: Tolerance = PrecursorMatching.precursor_tol
+    fragment_tol: Tolerance = FragmentMatching.fragment_tol
+    h_shifts: tuple[int, ...] = FragmentParams.h_shifts
     adducts: AdductChoice = field(default_factory=AdductChoice)
     targets_only: bool = False
     merge_every: int = 16   # merge a part's hits into its top-k after this many units
     groups_per_load: int = 64   # database row groups held in memory at once
-    spectra_per_pass: int = 500_000   # spectra (whole parts) searched and written per pass
+    spectra_per_pass: int = SearchStageParams.spectra_per_pass
+    min_matched_peaks: int = SearchStageParams.min_matched_peaks   # fewer: not reported
+
+    @classmethod
+    def from_stage(cls, p: SearchStageParams, model) -> "SearchParams":
+        """From the CLI's parameters; hydrogen shifts default to the model's training ones."""
+        h_shifts = p.h_shifts or tuple(model.params.get("h_shifts", FragmentParams.h_shifts))
+        explicit = tuple(get_adduct(a) for a in p.adducts.adducts) if p.adducts.adducts else None
+        return cls(top_k=p.top_k, precursor_tol=p.precursor.precursor_tol, fragment_tol=p.fragment.fragment_tol,
+                   h_shifts=h_shifts, targets_only=p.targets_only, spectra_per_pass=p.spectra_per_pass,
+                   min_matched_peaks=p.min_matched_peaks,
+                   adducts=AdductChoice(explicit, p.adducts.use_file_adduct, p.adducts.max_charge))
 
 
 def get_comm(mode: str = "auto"):
@@ -70,8 +84,7 @@ def get_comm(mode: str = "auto"):
 
 def _windows_for(header: dict, params: SearchParams):
     return precursor_windows(header["precursor_mz"], header["charge"], header["ion_mode"],
-                             header["adduct"], params.adducts, params.precursor_tol_da,
-                             params.precursor_tol_ppm)
+                             header["adduct"], params.adducts, params.precursor_tol)
 
 
 def plan_units(windows: list, shards, masses_of: dict | None = None) -> list[tuple[int, int, int]]:
@@ -124,12 +137,17 @@ def score_unit(peaks, windows, block, llr, spec_offset: int, params: SearchParam
     score = np.empty(n)
     matched = np.empty(n, np.int32)
     explained = np.empty(n)
-    tol_da = params.fragment_tol_da if params.fragment_tol_ppm is None else 0.0
-    tol_ppm = params.fragment_tol_ppm or 0.0
+    tol_da, tol_ppm = params.fragment_tol.da_ppm()
     score_pairs(spec, rows, charge, peaks.off, peaks.mz, peaks.log_rank, peaks.intensity,
                 block.frag_off, block.frag_mass, block.frag_parent, block.frag_bond,
                 block.frag_depth, llr, float(tol_da), float(tol_ppm),
                 np.asarray(params.h_shifts, np.int64), score, matched, explained)
+    # evidence rule: a candidate that explains no peak is not a candidate (its score only says
+    # how many fragments it failed to match), so it can never rank above one that explains some
+    keep = np.flatnonzero(matched >= params.min_matched_peaks)
+    if keep.shape[0] < n:
+        win, rows, spec, charge = win[keep], rows[keep], spec[keep], charge[keep]
+        score, matched, explained = score[keep], matched[keep], explained[keep]
     add = windows.adduct[win]
     theo = np.array([a.mz(0.0) for a in windows.adducts])  # shift part of m/z per adduct
     per_mass = np.array([a.n_mol / abs(a.charge) for a in windows.adducts])
@@ -239,19 +257,22 @@ def rank_share(parts, shards, masses_of: dict, llr, params: SearchParams, rank: 
 
 
 def _params_record(params: SearchParams) -> dict:
-    return {"top_k": params.top_k, "precursor_tol_da": params.precursor_tol_da,
-            "precursor_tol_ppm": params.precursor_tol_ppm,
-            "fragment_tol_da": params.fragment_tol_da,
-            "fragment_tol_ppm": params.fragment_tol_ppm,
+    def by_unit(tol: Tolerance, unit: str):
+        return tol.value if tol.unit == unit else None
+    return {"top_k": params.top_k, "precursor_tol_da": by_unit(params.precursor_tol, "Da"),
+            "precursor_tol_ppm": by_unit(params.precursor_tol, "ppm"),
+            "fragment_tol_da": by_unit(params.fragment_tol, "Da"),
+            "fragment_tol_ppm": by_unit(params.fragment_tol, "ppm"),
             "h_shifts": list(params.h_shifts),
             "adducts": ("from file, else " if params.adducts.from_file else "") + (
                 ",".join(a.name for a in params.adducts.explicit)
                 if params.adducts.explicit is not None else "default for ion mode"),
-            "targets_only": params.targets_only}
+            "targets_only": params.targets_only,
+            "min_matched_peaks": params.min_matched_peaks}
 
 
 def search(spectra_paths, db_dir, model, params: SearchParams, output, comm=None,
-           summary_path=None, rejects_path=None):
+           summary_path=None, rejects_path=None, verify_checksums: bool = True):
     """Search every spectrum in passes and write candidates, rejects and summary (rank 0).
 
     Returns (summary, timing) on rank 0 and None on other ranks. After each pass rank 0 tells
@@ -263,7 +284,7 @@ def search(spectra_paths, db_dir, model, params: SearchParams, output, comm=None
     size = comm.Get_size() if comm is not None else 1
     parts = list_parts(spectra_paths)
     passes = group_passes(part_rows(parts), params.spectra_per_pass)
-    shards, manifest = read_manifest(db_dir)
+    shards, manifest = read_manifest(db_dir, verify_checksums=verify_checksums and rank == 0)
     if rank == 0:
         check_compatible(model.params.get("fragmentation", {}), manifest.get("params", {}))
     llr = model.llr_tables()

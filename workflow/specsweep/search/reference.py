@@ -9,10 +9,12 @@ from __future__ import annotations
 from bisect import bisect_left
 
 from specsweep.chem.masses import HYDROGEN, PROTON
+from specsweep.params.blocks import FragmentMatching, FragmentParams
 
 
 def score_plain(frag_mass, frag_parent, frag_bond, frag_depth, peak_mz, peak_lr, peak_int, llr,
-                tol_da=0.01, tol_ppm=0.0, h_shifts=(-1, 0, 1), max_frag_charge=1, polarity=1):
+                tol_da=FragmentMatching.fragment_tol.value, tol_ppm=0.0, h_shifts=FragmentParams.h_shifts,
+                max_frag_charge=1, polarity=1):
     """(score, peaks explained, explained intensity fraction) for lists/arrays of one pair."""
     peak_mz = [float(x) for x in peak_mz]
     owner = {}

@@ -27,11 +27,12 @@ import numpy as np
 from numba import njit
 
 from specsweep.chem.masses import PROTON
+from specsweep.params.blocks import PeakSettings
 from specsweep.spectra.logrank import log_rank_scalar
 
-DEFAULT_TOP_N = 100
-DEFAULT_PRECURSOR_WINDOW_TH = 1.5
-DEFAULT_MAX_CHARGE = 2
+DEFAULT_TOP_N = PeakSettings.top_n
+DEFAULT_PRECURSOR_WINDOW_TH = PeakSettings.precursor_window_th
+DEFAULT_MAX_CHARGE = PeakSettings.max_charge
 
 
 def check_peaks(mz: np.ndarray, intensity: np.ndarray) -> str | None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import logging
 
+from specsweep.params.options import add_options
+from specsweep.params.stages import TranslateParams
+
 log = logging.getLogger("specsweep.translate")
 
 
@@ -57,11 +60,7 @@ def register(sub) -> None:
     t.add_argument("--model", help="logRank model JSON: scores each candidate's fragmentation graph")
     t.add_argument("--output", required=True, help="translations.parquet")
     t.add_argument("--rejects", help="rejects parquet (default: <output stem>.rejects.parquet)")
-    t.add_argument("--beam-size", type=int, default=10, help="beams (candidates) per spectrum")
-    t.add_argument("--batch-size", type=int, default=128, help="spectra decoded together")
-    t.add_argument("--mass-tol-ppm", type=float, default=10.0, help="precursor agreement tolerance, ppm")
-    t.add_argument("--fragment-weight", type=float, default=0.5,
-                   help="weight of the fragmentation-graph score in the re-ranking (when --model is given)")
+    add_options(t, TranslateParams)
     t.add_argument("--device", default="auto", help="auto | cpu | cuda")
     t.add_argument("--threads", type=int, default=0, help="CPU threads for torch (0 = torch default)")
     t.set_defaults(func=run_translate)

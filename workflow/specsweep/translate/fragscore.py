@@ -11,6 +11,9 @@ from __future__ import annotations
 import numpy as np
 
 from specsweep.chem.adducts import get_adduct
+from specsweep.model.tables import model_fragmentation
+from specsweep.params.blocks import FragmentMatching
+from specsweep.params.options import Tolerance
 
 
 def peak_logranks(intensity: np.ndarray) -> np.ndarray:
@@ -22,20 +25,22 @@ def peak_logranks(intensity: np.ndarray) -> np.ndarray:
     return log_rank(rank)
 
 
-def load_fragment_scorer(model_path=None, tol_da: float = 0.01, h_shifts=(-1, 0, 1), cache_size: int = 4096):
+def load_fragment_scorer(model_path=None, tol: Tolerance = FragmentMatching.fragment_tol, cache_size: int = 4096):
     """Callable(smiles, mz, intensity, precursor_mz, adduct) -> log-likelihood ratio score.
 
-    ``mz`` (Th, ascending) and ``intensity`` are the processed peaks of the spectrum. Structures
-    the fragmenter cannot handle score NaN.
+    ``mz`` (Th, ascending) and ``intensity`` are the processed peaks of the spectrum. Candidates
+    are cut as the model's training structures were (its recorded fragmentation and hydrogen
+    shifts) and matched within ``tol``. Structures the fragmenter cannot handle score NaN.
     """
-    from specsweep.fragment.graph import FragmentParams, fragment_smiles
+    from specsweep.fragment.graph import fragment_smiles
     from specsweep.model.tables import default_model_path, load_model
     from specsweep.search.kernels import score_pairs
 
     model = load_model(model_path or default_model_path())
     llr = model.llr_tables()
-    params = FragmentParams(h_shifts=tuple(h_shifts))
-    shifts = np.asarray(h_shifts, dtype=np.int64)
+    params = model_fragmentation(model)
+    shifts = np.asarray(params.h_shifts, dtype=np.int64)
+    tol_da, tol_ppm = tol.da_ppm()
     graphs: dict = {}
 
     def score(smiles: str, mz, intensity, precursor_mz: float, adduct: str | None) -> float:
@@ -55,7 +60,7 @@ def load_fragment_scorer(model_path=None, tol_da: float = 0.01, h_shifts=(-1, 0,
         score_pairs(np.zeros(1, np.int64), np.zeros(1, np.int64), np.array([add.charge], np.int64),
                     np.array([0, len(mz)], np.int64), mz, peak_logranks(intensity),
                     np.ascontiguousarray(intensity, dtype=np.float64), np.array([0, len(fg.mass)], np.int64),
-                    fg.mass, fg.parent, fg.bond, fg.depth, llr, float(tol_da), 0.0, shifts, *out)
+                    fg.mass, fg.parent, fg.bond, fg.depth, llr, tol_da, tol_ppm, shifts, *out)
         return float(out[0][0])
 
     return score

@@ -146,14 +146,14 @@ def _top_formulas(path) -> dict[str, str]:
     return dict(zip(table["spectrum_id"].to_pylist(), table["formula"].to_pylist()))
 
 
-def _fragment_scorer(model_path):
+def _fragment_scorer(model_path, tol):
     """Callable(smiles, mz, intensity, precursor_mz) -> score, or None when the pieces are missing."""
     try:
         from specsweep.translate.fragscore import load_fragment_scorer
     except ImportError as exc:
         log.warning("fragmentation-graph scoring unavailable (%s); fragment_score left empty", exc)
         return None
-    return load_fragment_scorer(model_path)
+    return load_fragment_scorer(model_path, tol)
 
 
 def translate_from_args(args) -> int:
@@ -161,6 +161,8 @@ def translate_from_args(args) -> int:
     import torch
 
     from specsweep.files import read_table, rejects_table, write_table
+    from specsweep.params.options import from_args
+    from specsweep.params.stages import TranslateParams
     from specsweep.progress import progress
     from specsweep.schema import SPECTRA, TRANSLATIONS
     from specsweep.translate.beam import decode_arrays
@@ -175,8 +177,9 @@ def translate_from_args(args) -> int:
     model, _ = load_checkpoint(args.checkpoint, device)
     tokenizer = SmilesTokenizer(model.config.vocab)
     formulas = _top_formulas(args.formulas) if args.formulas else {}
-    scorer = _fragment_scorer(args.model) if args.model else None
-    weights = RerankWeights(mass_tol_ppm=args.mass_tol_ppm, fragment_weight=args.fragment_weight if scorer else 0.0)
+    opts = from_args(TranslateParams, args)
+    scorer = _fragment_scorer(args.model, opts.fragment.fragment_tol) if args.model else None
+    weights = RerankWeights(mass_tol_ppm=opts.mass_tol_ppm, fragment_weight=opts.fragment_weight if scorer else 0.0)
     bf16 = torch.bfloat16 if device.type == "cuda" else None
     rows, rejects = [], []
     cols = ["spectrum_id", "source_file", "index", "title", "precursor_mz", "ion_mode", "adduct", "mz", "intensity"]
