@@ -308,8 +308,31 @@ def cmd_accuracy(args) -> None:
             continue
         ranks.append(average_rank(scores, true[0]))
     print(f"dev_500 vs {args.db} ({'file adduct' if args.file_adduct else 'default adducts'}), "
-          f"search wall {seconds:.1f} s, true structure not among candidates: {missing}")
+          f"model {args_model}, search wall {seconds:.1f} s, true structure not among "
+          f"candidates: {missing}")
     print("\n".join(topk_table(ranks, masses)))
+    print(evidence_line(cand))
+
+
+def evidence_line(cand: dict) -> str:
+    """How often a candidate that matches no peak outscores one that does, per spectrum."""
+    best_zero: dict[str, float] = {}
+    worst_matched: dict[str, float] = {}
+    top: dict[str, tuple] = {}
+    for sid, sc, n in zip(cand["spectrum_id"], cand["score"], cand["n_matched_peaks"]):
+        if n == 0:
+            best_zero[sid] = max(best_zero.get(sid, -np.inf), sc)
+        else:
+            worst_matched[sid] = min(worst_matched.get(sid, np.inf), sc)
+        if sid not in top or sc > top[sid][0]:
+            top[sid] = (sc, n)
+    above = sum(1 for s, z in best_zero.items() if z > worst_matched.get(s, np.inf))
+    top_zero = sum(1 for sc, n in top.values() if n == 0)
+    zmax = max(best_zero.values(), default=float("nan"))
+    return (f"zero-match candidates: {sum(1 for n in cand['n_matched_peaks'] if n == 0)} rows; "
+            f"spectra where one outscores a matched candidate: {above} of {len(top)}; "
+            f"spectra whose best candidate matches no peak: {top_zero}; "
+            f"highest zero-match score: {zmax:.3f}")
 
 
 # --- throughput ---------------------------------------------------------------------------------

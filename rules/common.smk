@@ -172,6 +172,11 @@ def check_model_settings():
     )
 
 
+def rescorer_file(wildcards=None):
+    """The rescoring model: given in the config, else the shipped one."""
+    return config["rescore"]["model"] or str(PACKAGE / "data" / "rescore_model.json")
+
+
 def translator_checkpoint(wildcards=None):
     """The translator checkpoint: given in the config, else trained by rule train_translator."""
     if config["translate"]["checkpoint"]:

@@ -1,9 +1,10 @@
-# Target-decoy competition and q-values over a whole dataset's candidates.
+# Target-decoy competition and q-values over a whole dataset's rescored candidates; carries
+# the rescore stage's PEP and PEP q-values into the identifications.
 
 
 rule fdr:
     input:
-        candidates=rules.search.output.candidates,
+        candidates=rules.rescore.output.rescored,
         spectra=rules.ingest.output,
         db=rules.fragment.output,
     output:
@@ -13,7 +14,7 @@ rule fdr:
     params:
         outdir=lambda wc, output: os.path.dirname(output.identifications),
         extra=config["fdr"]["extra"],
-        code=code_version("fdr"),
+        code=code_version("fdr", "rescore"),
     log:
         log_path("fdr", "{dataset}"),
     benchmark:

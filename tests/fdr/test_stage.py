@@ -71,6 +71,15 @@ def test_outputs_account_for_every_spectrum(tmp_path, spectra_dir):
     for sid, (mol, qq) in expected.items():
         assert got[sid][0] == mol and got[sid][1] == pytest.approx(qq)
     assert (np.diff(ident.column("q_value").to_numpy()) >= 0).all(), "rows sorted best first"
+    # each row carries its spectrum's precursor m/z, scan and retention time (join keys)
+    spec = {r["spectrum_id"]: r for r in pa.concat_tables(
+        pq.read_table(p, columns=["spectrum_id", "precursor_mz", "scan", "rt_seconds", "feature_id"])
+        for p in sorted(spectra_dir.glob("part-*.parquet"))).to_pylist()}
+    for r in ident.to_pylist():
+        s = spec[r["spectrum_id"]]
+        assert (r["precursor_mz"], r["scan"], r["rt_seconds"], r["feature_id"]) == (
+            s["precursor_mz"], s["scan"], s["rt_seconds"], s["feature_id"])
+    assert all(r["precursor_mz"] > 0 for r in ident.to_pylist())
 
     acc = summary["spectra_accounting"]
     assert acc["ingested"] == len(ids) == 50

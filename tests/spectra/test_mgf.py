@@ -141,14 +141,16 @@ def test_bad_blocks_give_exact_reject_reasons(tmp_path):
         (7, "garbage_peak_line", "unparsable_block"),
         (8, "only_zero_and_precursor_peaks", "no_peaks"),
         (9, "unterminated", "unparsable_block"),
-        (11, "truncated_at_end", "unparsable_block"),
+        (11, "truncated_at_end", "truncated_file"),     # the file ends inside this block
     ]
     assert all(r["source"] == str(src) and r["detail"] for r in rejects)
     counts = manifest["counts"]
     assert counts["read"] == 12 and counts["written"] == 3 and counts["rejected"] == 9
+    assert counts["files_with_faults"] == 1 and manifest["inputs"][0]["file_fault"] == "truncated_file"
     assert counts["rejected_by_reason"] == {
-        "unparsable_block": 3, "unsupported_ms_level": 0, "no_precursor": 2, "nan_values": 1,
-        "negative_mz": 1, "bad_charge": 0, "no_peaks": 2}
+        "unparsable_block": 2, "unsupported_ms_level": 0, "no_precursor": 2, "nan_values": 1,
+        "negative_mz": 1, "bad_charge": 0, "unknown_adduct": 0, "no_peaks": 2, "truncated_file": 1, "unreadable_file": 0,
+        "not_a_spectrum_file": 0, "empty_file": 0}
 
     rows = read_spectra(tmp_path / "out").to_pylist()
     assert [r["spectrum_id"] for r in rows] == ["bad:0", "bad:1", "bad:10"]
@@ -158,7 +160,8 @@ def test_bad_blocks_give_exact_reject_reasons(tmp_path):
     assert good["annotation_smiles"] is None  # N/A is no structure
     # charge 2: 301.5 is within 1.5 Th of the precursor, 150.5 (singly charged fragment) is kept
     assert good["mz"] == [50.0, 150.5] and good["rank"] == [2, 1]
-    assert neg["charge"] == 0 and neg["ion_mode"] == "negative" and neg["adduct"] == "[M-H]-"
+    # no CHARGE, but the adduct [M-H]- says charge 1
+    assert neg["charge"] == -1 and neg["ion_mode"] == "negative" and neg["adduct"] == "[M-H]-"
     assert minus["charge"] == -1 and minus["ion_mode"] == "negative"
 
 

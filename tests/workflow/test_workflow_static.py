@@ -96,7 +96,7 @@ def test_dry_run_three_datasets(tmp_path):
     ], model=TRAIN)
     jobs = planned_jobs(tmp_path)
     assert jobs == {"prepare_db": 1, "fragment": 1, "train_model": 1, "train_translator": 1,
-                    "ingest": 3, "search": 3, "fdr": 3, "formula": 3, "translate": 3,
+                    "ingest": 3, "search": 3, "rescore": 3, "fdr": 3, "formula": 3, "translate": 3,
                     "report": 1, "all": 1}
     printed = snakemake(tmp_path, "--dry-run", "--printshellcmds").stdout
     search_cmds = [l for l in printed.splitlines() if "specsweep search" in l]

@@ -21,6 +21,7 @@ COMMANDS = [
     "specsweep.report.commands",
     "specsweep.model.commands",
     "specsweep.search.commands",
+    "specsweep.rescore.commands",
     "specsweep.fdr.commands",
     "specsweep.formula.commands",
     "specsweep.translate.commands",

@@ -147,3 +147,112 @@ class AppendedParquet:
             self.writer.close()
         finally:
             self.tmp.unlink(missing_ok=True)
+
+
+# --- whole output folders -------------------------------------------------------------------------
+
+class AtomicFolder:
+    """An output folder written under a temporary sibling name and renamed into place at the end.
+
+    ``with AtomicFolder(out, owned=...) as tmp:`` gives the temporary folder to write into; on
+    success the old folder (if any) is replaced by it, on any error (or a kill) the old folder is
+    untouched. ``owned`` lists the glob patterns of files a folder of this kind holds: an existing
+    folder holding anything else is refused, so a wrong path never deletes a user's files.
+    Temporary siblings left by an interrupted run (``.<name>.*.tmp`` / ``.old``) are removed first.
+    """
+
+    def __init__(self, output_dir, owned: tuple[str, ...], kind: str):
+        self.output_dir = Path(output_dir)
+        self.owned = owned
+        self.kind = kind
+        self.tmp: Path | None = None
+
+    def _check_replaceable(self) -> None:
+        out = self.output_dir
+        if not out.exists():
+            return
+        if not out.is_dir():
+            raise ValueError(f"{out}: exists and is not a folder")
+        foreign = sorted(p.name for p in out.iterdir() if not any(p.match(g) for g in self.owned))
+        if foreign:
+            raise ValueError(f"{out}: not a {self.kind} folder (holds {', '.join(foreign[:5])}); "
+                             "refusing to replace it")
+
+    def _remove_stale(self) -> None:
+        import shutil
+        for pattern in (f".{self.output_dir.name}.*.tmp", f".{self.output_dir.name}.*.old"):
+            for stale in self.output_dir.parent.glob(pattern):
+                if stale.is_dir():
+                    shutil.rmtree(stale, ignore_errors=True)
+
+    def __enter__(self) -> Path:
+        self._check_replaceable()
+        self.output_dir.parent.mkdir(parents=True, exist_ok=True)
+        self._remove_stale()
+        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.output_dir.name}.", suffix=".tmp",
+                                         dir=self.output_dir.parent))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(self.tmp, 0o777 & ~umask)
+        return self.tmp
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        import shutil
+        if exc_type is not None:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            return
+        old = None
+        if self.output_dir.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{self.output_dir.name}.", suffix=".old",
+                                        dir=self.output_dir.parent))
+            old.rmdir()
+            self.output_dir.rename(old)
+        self.tmp.rename(self.output_dir)
+        if old is not None:
+            shutil.rmtree(old)
+
+
+# --- checking a folder against its manifest -------------------------------------------------------
+
+class FolderCheckError(ValueError):
+    """A folder does not match its manifest (missing, extra, resized or changed files)."""
+
+
+def check_listed_files(folder, entries: list[dict], pattern: str, remedy: str,
+                       checksums: bool = False) -> None:
+    """Check that the files ``entries`` list (dicts with ``file`` and ``sha256``, and ``bytes``
+    when the writer recorded it) are exactly the files of ``folder`` matching ``pattern``, with
+    the recorded sizes, a Parquet end marker, and (``checksums``) the recorded sha256.
+
+    Raises :class:`FolderCheckError` naming the first file that does not match and ``remedy``.
+    """
+    folder = Path(folder)
+    manifest = folder / "manifest.json"
+    listed = {e["file"] for e in entries}
+    present = {p.name for p in folder.glob(pattern)}
+    for name in sorted(listed - present):
+        raise FolderCheckError(f"{folder / name}: listed in {manifest} but missing; the folder is "
+                               f"partial (an interrupted or mixed run). {remedy}")
+    for name in sorted(present - listed):
+        raise FolderCheckError(f"{folder / name}: not listed in {manifest}; the folder mixes files "
+                               f"of different runs. {remedy}")
+    for e in entries:
+        path = folder / e["file"]
+        size = path.stat().st_size
+        if "bytes" in e and size != int(e["bytes"]):
+            raise FolderCheckError(f"{path}: {size} bytes, but {manifest} records {e['bytes']}; the "
+                                   f"file was cut short or replaced. {remedy}")
+        if path.suffix == ".parquet" and not _ends_with_parquet_marker(path):
+            raise FolderCheckError(f"{path}: not a complete Parquet file (no end marker). {remedy}")
+        if checksums and sha256_file(path) != e["sha256"]:
+            raise FolderCheckError(f"{path}: sha256 differs from the one in {manifest}; the file "
+                                   f"is corrupted or from another run. {remedy}")
+
+
+def _ends_with_parquet_marker(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        fh.seek(0, os.SEEK_END)
+        if fh.tell() < 12:
+            return False
+        fh.seek(-4, os.SEEK_END)
+        return fh.read(4) == b"PAR1"

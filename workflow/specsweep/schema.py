@@ -55,6 +55,9 @@ ID_MAP = _schema([
 # One row per database entry (target or decoy). Fragment columns are parallel lists: fragment i
 # of a molecule is (frag_mass[i], frag_parent[i], frag_bond[i], frag_depth[i]); fragment 0 is the
 # whole molecule (depth 0, parent -1, bond 0).
+FRAGMENT_DB_FORMAT = "specsweep-fragment-db-1"
+"""Format tag in a database folder's manifest.json (``shard-NNNN.parquet`` files of FRAGMENT_SHARD)."""
+
 FRAGMENT_SHARD = _schema([
     ("mol_id", pa.string(), "molecule id (decoys share their target's id)"),
     ("is_decoy", pa.bool_(), "true for the decoy made from the target with the same mol_id"),
@@ -75,11 +78,12 @@ SPECTRA = _schema([
     ("source_file", pa.string(), "path of the input file as given"),
     ("index", pa.int64(), "0-based index of the spectrum in its file"),
     ("scan", pa.int64(), "scan number if the file has one, else null"),
-    ("title", pa.string(), "TITLE or native id, may be empty"),
+    ("feature_id", pa.string(), "exporter's feature id (MGF FEATURE_ID: MZmine, MS-DIAL), else null"),
+    ("title", pa.string(), "TITLE (else SPECTRUMID, else NAME) or native id, may be empty"),
     ("precursor_mz", pa.float64(), "precursor m/z, Th"),
     ("charge", pa.int8(), "signed precursor charge; 0 = unknown (search tries 1..max_charge)"),
     ("ion_mode", pa.string(), "positive | negative"),
-    ("adduct", pa.string(), "adduct as given (e.g. [M+H]+), null if not given"),
+    ("adduct", pa.string(), "adduct named by the file, as the adduct table names it (chem/adducts.py), null if not given"),
     ("rt_seconds", pa.float64(), "retention time, s, null if not given"),
     ("mz", pa.list_(pa.float64()), "processed peak m/z, Th, ascending"),
     ("intensity", pa.list_(pa.float32()), "peak intensity, as recorded"),
@@ -108,9 +112,44 @@ CANDIDATES = _schema([
     ("explained_intensity", pa.float64(), "fraction of total peak intensity explained, 0..1"),
 ], "candidates")
 
+# --- rescore: re-ranked candidates with evidence features and PEP ---------------------------
+# Evidence features of a candidate within its list (the spectrum's targets, or its decoys);
+# definitions in specsweep.rescore.features.
+RESCORE_FEATURES = [
+    ("score", "the search's logRank log-likelihood ratio"),
+    ("explained_intensity", "fraction of intensity explained, 0..1"),
+    ("log_matched", "log(1 + peaks explained)"),
+    ("matched_fraction", "peaks explained / peaks of the spectrum"),
+    ("delta_best", "score minus the best other score of the list, clipped"),
+    ("gap_next", "score minus the next lower score of the list, clipped"),
+    ("delta_isomer", "score minus the best other same-formula score, clipped (cap: none)"),
+    ("has_isomer", "1 if another candidate of the same formula is in the list"),
+    ("log_candidates", "log(candidates in the list)"),
+    ("log_isomers", "log(1 + other same-formula candidates in the list)"),
+    ("abs_ppm", "|precursor error|, ppm"),
+    ("mass_kda", "neutral mass of the candidate, kDa"),
+    ("no_match", "1 if the candidate explains no peak"),
+    ("formula_rank_inv", "1/rank of its formula in the formula stage, 0 absent, null no result"),
+]
+RESCORED = _schema(
+    [(f.name, f.type, "1-based rank within its list (targets or decoys) by rescore"
+      if f.name == "rank" else f.metadata[b"doc"].decode()) for f in CANDIDATES]
+    + [("search_rank", pa.int32(), "rank the search gave (targets and decoys together)"),
+       ("rescore", pa.float64(), "rescoring model's linear score (higher is better)"),
+       ("pep", pa.float64(), "posterior probability that this top target is not the right "
+                             "structure (first InChIKey block); rank-1 targets only, else null"),
+       ("pep_q_value", pa.float64(), "mean PEP of the top targets with PEP <= this one's; "
+                                     "rank-1 targets only, else null")]
+    + [(name, pa.float64(), doc) for name, doc in RESCORE_FEATURES
+       if name not in CANDIDATES.names], "rescored")   # score, explained_intensity: as above
+
 # --- fdr: identifications ---------------------------------------------------------------------
 IDENTIFICATIONS = _schema([
     ("spectrum_id", pa.string(), "spectrum"),
+    ("feature_id", pa.string(), "exporter's feature id of the spectrum (MZmine/MS-DIAL FEATURE_ID), else null"),
+    ("scan", pa.int64(), "native scan number of the spectrum, else null"),
+    ("precursor_mz", pa.float64(), "precursor m/z of the spectrum, Th"),
+    ("rt_seconds", pa.float64(), "retention time of the spectrum, s, else null"),
     ("mol_id", pa.string(), "best target molecule after target-decoy competition"),
     ("inchikey14", pa.string(), "first InChIKey block"),
     ("smiles", pa.string(), "SMILES of the identified molecule"),
@@ -121,6 +160,8 @@ IDENTIFICATIONS = _schema([
     ("rank", pa.int32(), "rank of the hit in the spectrum's candidate list"),
     ("n_matched_peaks", pa.int32(), "peaks explained"),
     ("explained_intensity", pa.float64(), "fraction of intensity explained"),
+    ("pep", pa.float64(), "posterior error probability of the hit (rescore stage); null without it"),
+    ("pep_q_value", pa.float64(), "mean PEP of the top hits with PEP <= this one's; null without rescoring"),
 ], "identifications")
 
 # --- formula ----------------------------------------------------------------------------------
@@ -153,5 +194,5 @@ TRANSLATIONS = _schema([
 ], "translations")
 
 ALL = {s.metadata[b"specsweep_schema"].decode(): s for s in (
-    REJECTS, MOLECULES, ID_MAP, FRAGMENT_SHARD, SPECTRA, CANDIDATES, IDENTIFICATIONS, FORMULAS,
+    REJECTS, MOLECULES, ID_MAP, FRAGMENT_SHARD, SPECTRA, CANDIDATES, RESCORED, IDENTIFICATIONS, FORMULAS,
     TRANSLATIONS)}

@@ -80,3 +80,24 @@ def compounds_summary(picked_score, picked_decoy_won, picked_q, picked_keys, lev
         identified[level_name(level)] = len({k for k in picked_keys[mask] if k})
     return {"competing": int(picked_decoy_won.size), "target_won": int(targets.sum()),
             "decoy_won": int(picked_decoy_won.sum()), "identified": identified}
+
+
+def pep_summary(rescored, levels) -> dict:
+    """Spectra whose top target (after rescoring) passes each PEP q-value level, whether or not
+    it also won the target-decoy competition; and the expected number of wrong ones."""
+    import pyarrow.compute as pc
+    top = rescored.filter(pc.is_valid(rescored.column("pep")))
+    pep = top.column("pep").to_numpy()
+    q = top.column("pep_q_value").to_numpy()
+    keys = np.asarray(top.column("inchikey14").to_pylist(), dtype=object)
+    out = {"measure": "posterior probability that the top target is not the right structure "
+                      "(first InChIKey block); q = mean PEP of the accepted hits",
+           "top_targets": int(pep.size), "expected_right": round(float(np.sum(1 - pep)), 2),
+           "identified": {}, "expected_wrong": {}, "unique_compounds": {}}
+    for level in levels:
+        mask = q <= level if level > 0 else pep <= 0
+        name = level_name(level)
+        out["identified"][name] = int(mask.sum())
+        out["expected_wrong"][name] = round(float(pep[mask].sum()), 2)
+        out["unique_compounds"][name] = len({k for k in keys[mask] if k})
+    return out

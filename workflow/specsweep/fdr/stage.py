@@ -15,13 +15,14 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
-from specsweep.fdr.accounting import compounds_summary, spectra_summary
+from specsweep.fdr.accounting import compounds_summary, pep_summary, spectra_summary
 from specsweep.fdr.balance import check_candidates_balance, check_db_manifest
 from specsweep.fdr.competition import best_by_side, picked_compounds, spectrum_winners
 from specsweep.fdr.qvalues import decoy_free_mask, qvalues
 from specsweep.files import read_table, write_json, write_table, write_text
-from specsweep.schema import CANDIDATES, IDENTIFICATIONS, REJECTS, SPECTRA
+from specsweep.schema import CANDIDATES, IDENTIFICATIONS, REJECTS, RESCORED, SPECTRA
 
 log = logging.getLogger("specsweep.fdr")
 
@@ -34,6 +35,15 @@ def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, list]:
     if enc.null_count:
         raise ValueError("null identifier in candidates")
     return enc.indices.to_numpy(zero_copy_only=False).astype(np.int64), enc.dictionary.to_pylist()
+
+
+SPECTRUM_KEYS = ["spectrum_id", "feature_id", "scan", "precursor_mz", "rt_seconds"]
+
+
+def _spectrum_keys(spectra_dir: Path) -> pa.Table:
+    """The columns that join an identification back to its spectrum (and to a feature table)."""
+    from specsweep.spectra.parts import read_spectra
+    return read_spectra(spectra_dir, columns=SPECTRUM_KEYS)
 
 
 def spectra_ids(spectra_dir: Path) -> tuple[list[str], list[str], dict]:
@@ -65,14 +75,16 @@ def run_fdr(candidates: str | Path, spectra: str | Path, output_dir: str | Path,
             db: str | Path | None = None, levels=DEFAULT_LEVELS, check_balance: bool = True) -> dict:
     """Compute identifications and summary; returns the summary dict."""
     candidates, output_dir = Path(candidates), Path(output_dir)
-    table = read_table(candidates, CANDIDATES)
+    rescored = "rescore" in pq.read_schema(candidates).names
+    table = read_table(candidates, RESCORED if rescored else CANDIDATES)
     n_rows = table.num_rows
     log.info("%s: %d candidate rows", candidates, n_rows)
     db_info = check_db_manifest(db) if db else {}
 
     spec_codes, spec_values = _codes(table.column("spectrum_id"))
     mol_codes, mol_values = _codes(table.column("mol_id"))
-    score = table.column("score").to_numpy().astype(np.float64)
+    # with rescoring, targets and decoys compete on the rescoring model's score
+    score = table.column("rescore" if rescored else "score").to_numpy().astype(np.float64)
     is_decoy = table.column("is_decoy").to_numpy(zero_copy_only=False).astype(bool)
     rank = table.column("rank").to_numpy(zero_copy_only=False).astype(np.int64)
     if table.column("score").null_count or table.column("is_decoy").null_count:
@@ -115,6 +127,10 @@ def run_fdr(candidates: str | Path, spectra: str | Path, output_dir: str | Path,
     cq = compound_q[mol_codes[targets]]
     ident = ident.append_column("q_value", pa.array(t_q, pa.float64()))
     ident = ident.append_column("compound_q_value", pa.array(cq, pa.float64(), mask=np.isnan(cq)))
+    for name in ("pep", "pep_q_value"):
+        ident = ident.append_column(name, table.column(name).take(pa.array(targets)) if rescored
+                                    else pa.nulls(targets.size, pa.float64()))
+    ident = ident.join(_spectrum_keys(Path(spectra)), "spectrum_id", join_type="left outer")
     ident = ident.select(IDENTIFICATIONS.names).cast(IDENTIFICATIONS)
     order = pc.sort_indices(ident, sort_keys=[("q_value", "ascending"), ("score", "descending"),
                                               ("spectrum_id", "ascending")])
@@ -130,12 +146,14 @@ def run_fdr(candidates: str | Path, spectra: str | Path, output_dir: str | Path,
             "q_value": "running minimum of FDR from the lowest score up, capped at 1",
             "level_0": "target winners scoring above every decoy winner",
             "compound_competition": "picked: best target score vs best decoy score per mol_id",
+            "score": "rescore (rescoring model)" if rescored else "search score",
         },
         "balance": balance,
         "db": db_info,
         "spectra_accounting": spectra_summary(len(ids), reasons, win.size, w_decoy, t_q, t_zero,
                                               t_keys, levels),
         "ingest_records": {k: ingest_counts[k] for k in ("read", "skipped_ms1") if k in ingest_counts},
+        "pep": pep_summary(table, levels) if rescored else None,
         "compounds_picked": compounds_summary(p_score, p_decoy, p_q,
                                               [mol_to_key.get(c) for c in codes.tolist()], levels),
     }

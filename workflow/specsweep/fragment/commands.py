@@ -27,27 +27,40 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
+DB_FILES = ("shard-*.parquet", "manifest.json", "rejects.parquet")
+"""What a database folder holds; an existing folder with anything else is not replaced."""
+
+
 def run(args) -> int:
+    from specsweep.files import AtomicFolder, read_table
+    from specsweep.schema import MOLECULES
+
+    stage = from_args(FragmentStageParams, args)
+    molecules = read_table(args.molecules, MOLECULES)
+    if molecules.num_rows == 0:
+        raise ValueError(f"{args.molecules}: no molecules")
+    with AtomicFolder(args.output_dir, DB_FILES, "database") as out:
+        manifest = _build(args, stage, molecules, out)
+    counts = manifest["counts"]
+    log.info("%d targets + %d decoys in %d shards (%d rejected, %d truncated)", counts["targets"],
+             counts["decoys"], len(manifest["shards"]), counts["rejected"], counts["truncated_graphs"])
+    return 0
+
+
+def _build(args, stage, molecules, out: Path) -> dict:
+    """Fragment ``molecules`` into shards, rejects and the manifest (written last) in ``out``."""
     import numpy as np
     import pyarrow as pa
 
     from specsweep.fdr.decoys import DecoyMaker
-    from specsweep.files import read_table, rejects_table, sha256_file, write_json, write_table
+    from specsweep.files import rejects_table, sha256_file, write_json, write_table
     from specsweep.fragment.shards import (FRAGMENTATION_FAILED, ShardBuilder, iter_fragmented, shard_index,
                                            worker_pool, write_shard)
     from specsweep.progress import progress
-    from specsweep.schema import MOLECULES, REJECTS
+    from specsweep.schema import FRAGMENT_DB_FORMAT, REJECTS
 
-    stage = from_args(FragmentStageParams, args)
     params = stage.fragmentation
-    molecules = read_table(args.molecules, MOLECULES)
-    out = Path(args.output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    for old in out.glob("shard-*.parquet"):
-        old.unlink()
     n = molecules.num_rows
-    if n == 0:
-        raise ValueError(f"{args.molecules}: no molecules")
     mass = molecules.column("exact_mass").to_numpy()
     ids = np.array(molecules.column("mol_id").to_pylist(), dtype=object)
     shard_of = shard_index(mass, stage.shard_width_da)
@@ -116,7 +129,7 @@ def run(args) -> int:
                 out / "rejects.parquet", REJECTS)
     n_targets = sum(s["n_targets"] for s in shards)
     manifest = {
-        "format": "specsweep-fragment-db-1",
+        "format": FRAGMENT_DB_FORMAT,
         "molecules": {"path": str(args.molecules), "sha256": sha256_file(args.molecules)},
         "params": {**params.to_dict(), "shard_width_da": stage.shard_width_da},
         "decoys": maker.describe(),
@@ -128,6 +141,4 @@ def run(args) -> int:
     }
     assert n_targets + len(rejects) == n
     write_json(manifest, out / "manifest.json")
-    log.info("%d targets + %d decoys in %d shards (%d rejected, %d truncated)", n_targets,
-             manifest["counts"]["decoys"], len(shards), len(rejects), len(truncated))
-    return 0
+    return manifest

@@ -49,7 +49,8 @@ def write_shard(path, builder: "ShardBuilder", min_mass: float, max_mass: float)
     decoy = table.column("is_decoy").to_numpy(zero_copy_only=False)
     return {"file": Path(path).name, "min_mass": min_mass, "max_mass": max_mass,
             "first_mass": float(masses.min()), "last_mass": float(masses.max()),
-            "n_targets": int((~decoy).sum()), "n_decoys": int(decoy.sum()), "sha256": sha256_file(path)}
+            "n_targets": int((~decoy).sum()), "n_decoys": int(decoy.sum()),
+            "bytes": Path(path).stat().st_size, "sha256": sha256_file(path)}
 
 
 def _fragment_chunk(chunk):

@@ -70,10 +70,22 @@ class SearchStageParams(Params):
         None, "hydrogen shifts of fragment ions (default: those the model was trained with)", unit="H atoms",
         item=int, min=-3, max=3)
     targets_only: bool = param(False, "skip decoys (evaluation only)")
+    min_matched_peaks: int = param(
+        1, "report only candidates whose fragments explain at least this many peaks (0 keeps "
+        "candidates without any evidence; they then rank by score only)", unit="peaks", min=0)
+    verify_checksums: bool = param(
+        True, "skip checking every database shard's sha256 against the manifest before searching (by "
+        "default rank 0 reads each shard once, about 5 s per GB on a loaded 2-core machine; the file list, "
+        "sizes and format are always checked)", cli="--no-verify-checksums")
     spectra_per_pass: int = param(
         500_000, "spectra searched per pass (whole parts, grouped in order; a larger part is a pass of its "
         "own); memory on every rank grows with this, the number of database reads with the number of "
         "passes", min=1)
+
+
+# null logRank distributions of the model (what each counts: specsweep.model.train)
+NULL_KINDS = ("unrelated-parent", "unrelated", "peaks")
+DEFAULT_NULL = "unrelated-parent"
 
 
 @dataclass(frozen=True)
@@ -81,8 +93,9 @@ class TrainModelParams(Params):
     fragmentation: FragmentParams = block(FragmentParams)
     fragment: FragmentMatching = block(FragmentMatching)
     pseudo_count: float = param(1.0, "added to every count cell", above=0)
-    null: str = param("unrelated", "null logRank distribution: fragments of an unrelated structure, or all "
-                      "peaks (the paper's eq. 8)", choices=("unrelated", "peaks"))
+    null: str = param(DEFAULT_NULL, "null logRank distribution: fragments of an unrelated structure "
+                      "counted per (bond type, parent logRank) like the true ones, the same pooled over "
+                      "all fragments, or all peaks (the paper's eq. 8)", choices=NULL_KINDS)
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,8 @@ def run(args) -> int:
     model = load_model(default_model_path() if args.model == "default" else args.model)
     params = SearchParams.from_stage(from_args(SearchStageParams, args), model)
     done = search(args.spectra, args.db, model, params, args.output, comm,
-                  summary_path=args.summary, rejects_path=args.rejects, model_name=args.model)
+                  summary_path=args.summary, rejects_path=args.rejects,
+                  verify_checksums=from_args(SearchStageParams, args).verify_checksums, model_name=args.model)
     if done is None:
         return 0
     summary, timing = done

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from specsweep.files import check_schema
-from specsweep.schema import FRAGMENT_SHARD
+from specsweep.schema import FRAGMENT_DB_FORMAT, FRAGMENT_SHARD
 
 ID_COLUMNS = ["mol_id", "is_decoy", "inchikey14", "smiles", "exact_mass"]
 FRAG_COLUMNS = ["frag_mass", "frag_parent", "frag_bond", "frag_depth"]
@@ -30,22 +30,52 @@ class Shard:
     max_mass: float
 
 
-def read_manifest(db_dir) -> tuple[list[Shard], dict]:
-    """Shards of a database directory in manifest order, and the manifest itself."""
+SHARD_GLOB = "shard-*.parquet"
+DB_REMEDY = "Rerun `specsweep fragment` into an empty folder (or the same one: it is replaced whole)."
+
+
+def read_manifest(db_dir, verify_checksums: bool = False) -> tuple[list[Shard], dict]:
+    """Shards of a database directory in manifest order, and the manifest itself.
+
+    Checks, before any shard is used: the manifest parses and carries the format tag
+    (:data:`specsweep.schema.FRAGMENT_DB_FORMAT`); the shard files of the folder are exactly
+    those listed, each with its recorded size and a Parquet end marker; with ``verify_checksums``, each shard's sha256 (reads every byte, about
+    5 s per GB on a loaded 2-core machine). A mixed, partial or corrupted database is refused with
+    a ValueError naming the file and the remedy.
+    """
+    from specsweep.files import check_listed_files
     db_dir = Path(db_dir)
     path = db_dir / "manifest.json"
     if not path.exists():
-        raise FileNotFoundError(f"{path}: no database manifest (run `specsweep fragment`)")
-    with open(path) as fh:
-        manifest = json.load(fh)
-    shards = [Shard(db_dir / s["file"], float(s["min_mass"]), float(s["max_mass"]))
-              for s in manifest["shards"]]
+        raise FileNotFoundError(f"{path}: no database manifest; {db_dir} is not a database folder "
+                                f"or its build was interrupted. {DB_REMEDY}")
+    try:
+        with open(path) as fh:
+            manifest = json.load(fh)
+        fmt = manifest.get("format")
+        entries = manifest["shards"]
+    except (ValueError, KeyError, AttributeError, TypeError) as exc:
+        raise ValueError(f"{path}: not a readable database manifest ({exc}). {DB_REMEDY}") from None
+    if fmt != FRAGMENT_DB_FORMAT:
+        raise ValueError(f"{path}: format {fmt!r}, expected {FRAGMENT_DB_FORMAT!r} (written by "
+                         f"another version of specsweep fragment?). {DB_REMEDY}")
+    check_listed_files(db_dir, entries, SHARD_GLOB, DB_REMEDY, checksums=verify_checksums)
+    shards = [Shard(db_dir / s["file"], float(s["min_mass"]), float(s["max_mass"])) for s in entries]
     return shards, manifest
+
+
+def _unreadable(path, exc: Exception) -> ValueError:
+    return ValueError(f"{path}: database shard cannot be read ({type(exc).__name__}: {exc}); the "
+                      f"file is corrupted (`search --verify-checksums` finds such files before a "
+                      f"search starts). {DB_REMEDY}")
 
 
 def row_group_ranges(path) -> np.ndarray:
     """(n_row_groups, 2) min/max exact_mass of each row group of a shard."""
-    md = pq.ParquetFile(path).metadata
+    try:
+        md = pq.ParquetFile(path).metadata
+    except (OSError, pa.ArrowException) as exc:
+        raise _unreadable(path, exc) from None
     col = md.schema.to_arrow_schema().get_field_index("exact_mass")
     out = np.empty((md.num_row_groups, 2))
     for g in range(md.num_row_groups):
@@ -100,13 +130,16 @@ class ShardBlock:
 
 def load_block(path, row_groups: list[int] | None = None, targets_only: bool = False) -> ShardBlock:
     """Read the given row groups (all when None) of a shard into flat arrays."""
-    pf = pq.ParquetFile(path)
-    check_schema(pf.schema_arrow, FRAGMENT_SHARD, str(path))
-    cols = ID_COLUMNS + FRAG_COLUMNS
-    if row_groups is None:
-        table = pf.read(columns=cols)
-    else:
-        table = pf.read_row_groups(row_groups, columns=cols)
+    try:
+        pf = pq.ParquetFile(path)
+        check_schema(pf.schema_arrow, FRAGMENT_SHARD, str(path))
+        cols = ID_COLUMNS + FRAG_COLUMNS
+        if row_groups is None:
+            table = pf.read(columns=cols)
+        else:
+            table = pf.read_row_groups(row_groups, columns=cols)
+    except (OSError, pa.ArrowException) as exc:
+        raise _unreadable(path, exc) from None
     if targets_only:
         table = table.filter(pc.invert(table.column("is_decoy")))
     mass = table.column("exact_mass").to_numpy().astype(np.float64)

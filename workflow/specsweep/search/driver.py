@@ -51,6 +51,7 @@ class SearchParams:
     merge_every: int = 16   # merge a part's hits into its top-k after this many units
     groups_per_load: int = 64   # database row groups held in memory at once
     spectra_per_pass: int = SearchStageParams.spectra_per_pass
+    min_matched_peaks: int = SearchStageParams.min_matched_peaks   # fewer: not reported
 
     @classmethod
     def from_stage(cls, p: SearchStageParams, model) -> "SearchParams":
@@ -59,6 +60,7 @@ class SearchParams:
         explicit = tuple(get_adduct(a) for a in p.adducts.adducts) if p.adducts.adducts else None
         return cls(top_k=p.top_k, precursor_tol=p.precursor.precursor_tol, fragment_tol=p.fragment.fragment_tol,
                    h_shifts=h_shifts, targets_only=p.targets_only, spectra_per_pass=p.spectra_per_pass,
+                   min_matched_peaks=p.min_matched_peaks,
                    adducts=AdductChoice(explicit, p.adducts.use_file_adduct, p.adducts.max_charge))
 
 
@@ -141,6 +143,12 @@ def score_unit(peaks, windows, block, llr, spec_offset: int, params: SearchParam
                 block.frag_off, block.frag_mass, block.frag_parent, block.frag_bond,
                 block.frag_depth, llr, float(tol_da), float(tol_ppm),
                 np.asarray(params.h_shifts, np.int64), score, matched, explained)
+    # evidence rule: a candidate that explains no peak is not a candidate (its score only says
+    # how many fragments it failed to match), so it can never rank above one that explains some
+    keep = np.flatnonzero(matched >= params.min_matched_peaks)
+    if keep.shape[0] < n:
+        win, rows, spec, charge = win[keep], rows[keep], spec[keep], charge[keep]
+        score, matched, explained = score[keep], matched[keep], explained[keep]
     add = windows.adduct[win]
     theo = np.array([a.mz(0.0) for a in windows.adducts])  # shift part of m/z per adduct
     per_mass = np.array([a.n_mol / abs(a.charge) for a in windows.adducts])
@@ -245,11 +253,13 @@ def _params_record(params: SearchParams) -> dict:
             "adducts": ("from file, else " if params.adducts.from_file else "") + (
                 ",".join(a.name for a in params.adducts.explicit)
                 if params.adducts.explicit is not None else "default for ion mode"),
-            "targets_only": params.targets_only}
+            "targets_only": params.targets_only,
+            "min_matched_peaks": params.min_matched_peaks}
 
 
 def search(spectra_paths, db_dir, model, params: SearchParams, output, comm=None,
-           summary_path=None, rejects_path=None, model_name: str = "model"):
+           summary_path=None, rejects_path=None, verify_checksums: bool = True,
+           model_name: str = "model"):
     """Search every spectrum in passes and write candidates, rejects and summary (rank 0).
 
     Returns (summary, timing) on rank 0 and None on other ranks. After each pass rank 0 tells
@@ -263,7 +273,7 @@ def search(spectra_paths, db_dir, model, params: SearchParams, output, comm=None
     size = comm.Get_size() if comm is not None else 1
     parts = list_parts(spectra_paths)
     passes = group_passes(part_rows(parts), params.spectra_per_pass)
-    shards, manifest = read_manifest(db_dir)
+    shards, manifest = read_manifest(db_dir, verify_checksums=verify_checksums and rank == 0)
     check_against_model(model.params, model_name, database=manifest.get("params", {}),
                         fragment_tol=params.fragment_tol, h_shifts=params.h_shifts,
                         fix="Train a model with the database's settings (train-model; workflow: "

@@ -57,7 +57,8 @@ class SearchOutputs:
         self.candidates.append(table)
         self.rejects.append(rejects_table([
             {"source": "search", "record": None, "record_id": sid, "reason": "no_candidates",
-             "detail": "no database molecule within the precursor tolerance for any adduct tried"}
+             "detail": "no database molecule within the precursor tolerance for any adduct tried "
+                       "explains a fragment peak"}
             for sid in missing]))
         self.spectra += len(spectrum_ids)
         self.with_candidates += int(has_hit.sum())

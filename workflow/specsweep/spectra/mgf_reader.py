@@ -3,16 +3,24 @@
 The file is cut into blocks here and each block is parsed by pyteomics (``pyteomics.mgf.MGF``), so
 a block that pyteomics cannot parse becomes one ``unparsable_block`` record and reading goes on
 with the next block. Parameters before the first block (file header) apply to every block, block
-values win. Keys understood (case-insensitive), as written by GNPS, MassIVE, MassBank, MS-DIAL and
-matchms:
+values win. Keys understood (case-insensitive), as written by GNPS (library and FBMN exports),
+MassIVE, MassBank, MZmine, MS-DIAL and matchms (tests/data holds blocks in the MS-DIAL, MZmine FBMN and GNPS
+library layouts):
 
 - precursor: ``PEPMASS`` (``mz`` or ``mz intensity`` or ``mz intensity charge``), else
   ``PRECURSOR_MZ`` / ``PRECURSORMZ``;
-- ``CHARGE`` (``1+``, ``2-``, ``1``; missing or several values -> 0 = unknown);
-- ``SCANS`` (first number of ``123`` or ``123-125``), ``TITLE``, ``RTINSECONDS`` / ``RTINMINUTES``;
-- ion mode: ``ION_MODE`` / ``IONMODE`` / ``POLARITY``; adduct: ``ADDUCT`` / ``PRECURSOR_TYPE`` /
-  ``PRECURSORTYPE``; ``MSLEVEL`` / ``MS_LEVEL``;
+- ``CHARGE``: ``1+``, ``2-``, ``-1`` (signed) or ``1`` (unsigned: says nothing about the ion
+  mode); missing, 0 or several values -> 0 = unknown;
+- adduct: ``ADDUCT``, ``PRECURSOR_TYPE``, ``PRECURSORTYPE``, ``ION`` (MS-DIAL), in that order; else
+  the last word of ``NAME`` when it reads as an adduct (GNPS library: ``NAME=Surfactin M+H``);
+- ion mode: ``ION_MODE`` / ``IONMODE`` / ``POLARITY``; ``MSLEVEL`` / ``MS_LEVEL``;
+- ids: ``SCANS`` (first number of ``123`` or ``123-125``), ``FEATURE_ID`` (MZmine, MS-DIAL);
+  title: ``TITLE``, else ``SPECTRUMID`` (GNPS library), else ``NAME``;
+- ``RTINSECONDS`` / ``RTINMINUTES``;
 - annotations: ``SMILES``, ``INCHIKEY``, ``FORMULA`` / ``MOLECULAR_FORMULA``.
+
+How ion mode, charge and adduct are reconciled when they disagree is decided in ingest
+(:func:`specsweep.spectra.ingest.resolve_ion_mode`).
 """
 
 from __future__ import annotations
@@ -25,8 +33,9 @@ import numpy as np
 from pyteomics import mgf
 
 from specsweep.spectra.inputs import open_text
-from specsweep.spectra.records import (RawSpectrum, clean_text, first_int, ion_mode_from_text,
-                                       positive_float)
+from specsweep.chem.adducts import resolve_adduct
+from specsweep.spectra.records import (RawSpectrum, charge_from_text, clean_text, first_int,
+                                       ion_mode_from_text, positive_float)
 
 
 def _first(params: dict, *keys):
@@ -37,12 +46,16 @@ def _first(params: dict, *keys):
     return None
 
 
-def _charge(value) -> int:
-    if value is None:
-        return 0
-    if isinstance(value, (list, tuple)):
-        return int(value[0]) if len(value) == 1 else 0
-    return int(value)
+def _adduct_text(params: dict) -> str | None:
+    named = _first(params, "adduct", "precursor_type", "precursortype", "ion")
+    if named is not None:
+        return clean_text(named)
+    name = clean_text(params.get("name"))
+    if name and " " in name:
+        last = name.rsplit(None, 1)[1]
+        if resolve_adduct(last) is not None:
+            return last
+    return None
 
 
 def _rt_seconds(params: dict) -> float | None:
@@ -63,15 +76,18 @@ def record_from_params(index: int, params: dict, mz: np.ndarray, intensity: np.n
     if precursor is None:
         precursor = _first(params, "precursor_mz", "precursormz")
     ms_level = first_int(_first(params, "mslevel", "ms_level"))
+    charge, signed = charge_from_text(params.get("charge"))
     return RawSpectrum(
         index=index,
-        title=clean_text(params.get("title")) or "",
+        title=clean_text(_first(params, "title", "spectrumid", "name")) or "",
         scan=first_int(params.get("scans")),
+        feature_id=clean_text(params.get("feature_id")),
         ms_level=ms_level,
         precursor_mz=positive_float(precursor),
-        charge=_charge(params.get("charge")),
+        charge=charge,
+        charge_signed=signed,
         ion_mode=ion_mode_from_text(_first(params, "ion_mode", "ionmode", "polarity")),
-        adduct=clean_text(_first(params, "adduct", "precursor_type", "precursortype")),
+        adduct=_adduct_text(params),
         rt_seconds=_rt_seconds(params),
         mz=np.asarray(mz, dtype=np.float64),
         intensity=np.asarray(intensity, dtype=np.float64),
@@ -87,12 +103,21 @@ def _parse_block(index: int, lines: list[str], header: dict) -> RawSpectrum:
                          read_charges=False, dtype=np.float64)
         spectrum = next(iter(reader))
         params = {**header, **spectrum["params"]}
-        if isinstance(params.get("charge"), str):
-            params["charge"] = mgf.MGFBase.parse_precursor_charge(params["charge"], True)
+        raw_charge = _raw_value(lines, "CHARGE")  # pyteomics drops the sign's absence ('1' vs '1+')
+        if raw_charge is not None:
+            params["charge"] = raw_charge
         return record_from_params(index, params, spectrum["m/z array"], spectrum["intensity array"])
     except Exception as exc:  # one bad block must not stop the file
         return RawSpectrum(index=index, title=_title_of(lines), error="unparsable_block",
                            detail=f"{type(exc).__name__}: {exc}".strip()[:500])
+
+
+def _raw_value(lines: list[str], key: str) -> str | None:
+    prefix = key.upper() + "="
+    for line in lines:
+        if line.lstrip().upper().startswith(prefix):
+            return line.split("=", 1)[1].strip()
+    return None
 
 
 def _title_of(lines: list[str]) -> str:
@@ -114,6 +139,8 @@ def read_mgf(path: str | Path) -> Iterator[RawSpectrum]:
             if tag == "BEGIN IONS":
                 if header is None:
                     header = mgf.read_header(io.StringIO("".join(header_lines)))
+                    if _raw_value(header_lines, "CHARGE") is not None:
+                        header["charge"] = _raw_value(header_lines, "CHARGE")
                 if block is not None:
                     yield RawSpectrum(index=index, title=_title_of(block), error="unparsable_block",
                                       detail="BEGIN IONS inside an unterminated block")
@@ -128,5 +155,5 @@ def read_mgf(path: str | Path) -> Iterator[RawSpectrum]:
             elif header is None:
                 header_lines.append(line)
     if block is not None:
-        yield RawSpectrum(index=index, title=_title_of(block), error="unparsable_block",
-                          detail="file ends inside a block")
+        yield RawSpectrum(index=index, title=_title_of(block), error="truncated_file",
+                          detail="file ends inside a block (no END IONS)")

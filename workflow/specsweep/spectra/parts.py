@@ -20,7 +20,8 @@ PART_GLOB = "part-*.parquet"
 MANIFEST = "manifest.json"
 REJECTS = "rejects.parquet"
 
-_SCALARS = ["spectrum_id", "source_file", "index", "scan", "title", "precursor_mz", "charge", "ion_mode",
+_SCALARS = ["spectrum_id", "source_file", "index", "scan", "feature_id", "title", "precursor_mz", "charge",
+            "ion_mode",
             "adduct", "rt_seconds", "n_peaks_raw", "annotation_smiles", "annotation_inchikey14",
             "annotation_formula"]
 _LISTS = {"mz": np.float64, "intensity": np.float32, "rank": np.int16, "log_rank": np.int8}
@@ -93,5 +94,6 @@ class PartWriter:
         table = pa.table(cols)
         name = part_name(len(self.parts))
         path = write_table(table, self.out_dir / name, schema=SPECTRA)
-        self.parts.append({"file": name, "n_spectra": len(self._lengths), "sha256": sha256_file(path)})
+        self.parts.append({"file": name, "n_spectra": len(self._lengths), "bytes": path.stat().st_size,
+                           "sha256": sha256_file(path)})
         self._reset()

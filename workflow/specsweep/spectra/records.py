@@ -18,7 +18,10 @@ class RawSpectrum:
 
     ``index`` is the 0-based position of the record in its file. ``error`` is set (to a reason
     code) when the reader could not parse the record; ``detail`` then says why. ``ms_level`` is
-    None when the file does not say (MGF: taken as MS2).
+    None when the file does not say (MGF: taken as MS2). ``charge_signed`` is False when the file
+    wrote the charge without a sign (``CHARGE=1``), which then says nothing about the ion mode.
+    ``feature_id`` is the exporter's feature id (MZmine/MS-DIAL ``FEATURE_ID``), kept so results
+    join back to a feature table.
     """
 
     index: int
@@ -27,6 +30,8 @@ class RawSpectrum:
     ms_level: int | None = None
     precursor_mz: float | None = None
     charge: int = 0
+    charge_signed: bool = True
+    feature_id: str | None = None
     ion_mode: str | None = None
     adduct: str | None = None
     rt_seconds: float | None = None
@@ -58,6 +63,30 @@ def ion_mode_from_text(value) -> str | None:
     if c in "n-":
         return "negative"
     return None
+
+
+def charge_from_text(value) -> tuple[int, bool]:
+    """(signed charge, whether the text had a sign) of a charge value: '1+' -> (1, True),
+    '2-' -> (-2, True), '-1' -> (-1, True), '1' -> (1, False). Missing, 0 or several values
+    ('2+ and 3+', '2+,3+') -> (0, False) = unknown. Raises ValueError for other texts."""
+    if isinstance(value, (list, tuple)):
+        return charge_from_text(value[0]) if len(value) == 1 else (0, False)
+    if isinstance(value, (int, np.integer)):
+        return int(value), False
+    text = clean_text(value)
+    if text is None:
+        return 0, False
+    text = text.replace(" ", "")
+    m = re.fullmatch(r"([+-]?)(\d+)([+-]?)", text)
+    if not m:
+        if re.fullmatch(r"[\d+\-,;/andor]+", text):  # several charges: unknown
+            return 0, False
+        raise ValueError(f"cannot read charge {value!r}")
+    sign = m.group(1) or m.group(3)
+    size = int(m.group(2))
+    if size == 0:
+        return 0, False
+    return (-size if sign == "-" else size), bool(sign)
 
 
 def first_int(value) -> int | None:

@@ -1,0 +1,205 @@
+"""Rescoring benchmark: ranking, PEP calibration in three regimes, yield, zero-evidence hits.
+
+Known answers: MassBank [M+H]+ dev_500 (500 spectra, one per compound) searched against a
+fragmented database with every candidate kept (`--top-k` large). The rescoring model was
+trained on dev_full without any dev_500 compound (`specsweep train-rescorer
+--exclude-spectra dev_500`). Regimes (removing a compound = removing its target and decoy rows
+from the spectrum's candidates before the features are computed, which is what removing it
+from the database gives when every candidate in the window is kept):
+
+  (a) every true compound in the database;
+  (b) every true compound removed (every accepted hit is wrong);
+  (c) the true compound removed for half of the spectra (chosen by a hash of the spectrum id).
+
+Printed: top-1/3/10 by search score and by rescore (targets only, ties at their average rank);
+per regime, at PEP q-value levels 1, 5, 10, 20 %: accepted, false, true FDP, the estimate (mean
+PEP of the accepted hits) and their ratio, hits with zero matched peaks; the same for the
+target-decoy q-value on the rescored lists (best target vs best decoy by rescore, (D+1)/T);
+the class frequencies estimated on the dataset. Nothing is asserted.
+
+  nice -n 10 .venv/bin/python benchmarks/rescore_bench.py --candidates CAND.parquet \
+      --spectra DEV500_FOLDER [--model MODEL.json] [--plot benchmarks/rescore_calibration.png]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from specsweep.fdr.qvalues import qvalues
+from specsweep.files import read_table
+from specsweep.rescore.model import RescoreModel, default_rescorer_path
+from specsweep.rescore.stage import peak_counts, rescore_table
+from specsweep.schema import CANDIDATES
+from specsweep.spectra.parts import read_spectra
+
+LEVELS = (0.01, 0.05, 0.10, 0.20)
+
+
+def in_half(spectrum_id: str) -> bool:
+    return int(hashlib.sha256(spectrum_id.encode()).hexdigest()[:8], 16) % 2 == 0
+
+
+def remove_true(table: pa.Table, truth: dict, which) -> pa.Table:
+    """Drop the rows (targets and decoys) of each selected spectrum's true compound."""
+    ids = table.column("spectrum_id").to_pylist()
+    keys = table.column("inchikey14").to_pylist()
+    keep = [not (which(s) and k == truth.get(s)) for s, k in zip(ids, keys)]
+    return table.filter(pa.array(keep))
+
+
+def avg_rank(scores: np.ndarray, keys: list, true_key) -> float:
+    hit = np.array([k == true_key for k in keys])
+    if not hit.any():
+        return np.inf
+    best = scores[hit].max()
+    return float(np.sum(scores > best) + (np.sum(scores == best) + 1) / 2.0)
+
+
+def ranking(table: pa.Table, truth: dict) -> dict:
+    """top-k of the true compound among targets, by search score and by rescore."""
+    t = table.filter(pc.invert(table.column("is_decoy")))
+    ids = np.asarray(t.column("spectrum_id").to_pylist(), object)
+    keys = np.asarray(t.column("inchikey14").to_pylist(), object)
+    out = {}
+    for col in ("score", "rescore"):
+        vals = t.column(col).to_numpy()
+        ranks = []
+        for sid in truth:
+            sel = ids == sid
+            ranks.append(avg_rank(vals[sel], list(keys[sel]), truth[sid]) if sel.any() else np.inf)
+        ranks = np.asarray(ranks)
+        out[col] = {f"top{k}": float(np.mean(ranks <= k)) for k in (1, 3, 10)}
+    return out
+
+
+def calibration(res: pa.Table, truth: dict) -> tuple[list, list, np.ndarray, np.ndarray]:
+    """PEP and target-decoy calibration rows at LEVELS; and (estimate, true FDP) curves."""
+    top = res.filter(pc.is_valid(res.column("pep")))
+    sid = top.column("spectrum_id").to_pylist()
+    wrong = np.array([k != truth.get(s) for s, k in zip(sid, top.column("inchikey14").to_pylist())])
+    pep = top.column("pep").to_numpy()
+    q = top.column("pep_q_value").to_numpy()
+    zero = top.column("n_matched_peaks").to_numpy() == 0
+    rows = []
+    for lv in LEVELS:
+        acc = q <= lv
+        n = int(acc.sum())
+        est = float(pep[acc].mean()) if n else float("nan")
+        fdp = float(wrong[acc].mean()) if n else float("nan")
+        rows.append({"level": lv, "accepted": n, "false": int(wrong[acc].sum()), "true_fdp": fdp,
+                     "estimate": est, "ratio": fdp / est if n and est > 0 else float("nan"),
+                     "zero_match": int((acc & zero).sum())})
+    order = np.argsort(pep, kind="stable")
+    k = np.arange(1, pep.size + 1)
+    curve_est, curve_true = np.cumsum(pep[order]) / k, np.cumsum(wrong[order]) / k
+    # second measure: target-decoy competition on the rescored lists
+    first = res.filter(pc.equal(res.column("rank"), 1))
+    f_sid = np.asarray(first.column("spectrum_id").to_pylist(), object)
+    f_dec = first.column("is_decoy").to_numpy(zero_copy_only=False)
+    f_u = first.column("rescore").to_numpy()
+    best = {}
+    for s, d, u, i in zip(f_sid, f_dec, f_u, range(f_sid.size)):
+        if s not in best or u > best[s][0] or (u == best[s][0] and d):
+            best[s] = (u, d, i)
+    win = np.array([v[2] for v in best.values()])
+    w_dec = f_dec[win]
+    qt = qvalues(f_u[win], w_dec)
+    keys = first.column("inchikey14").to_pylist()
+    w_wrong = np.array([keys[i] != truth.get(f_sid[i]) for i in win])
+    td = []
+    for lv in LEVELS:
+        acc = ~w_dec & (qt <= lv)
+        n = int(acc.sum())
+        td.append({"level": lv, "accepted": n, "false": int((acc & w_wrong).sum()),
+                   "true_fdp": float((acc & w_wrong).sum() / n) if n else float("nan")})
+    return rows, td, curve_est, curve_true
+
+
+def fmt(x, pct=True):
+    if x != x:
+        return "-"
+    return f"{100 * x:.1f}%" if pct else f"{x:.2f}"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--candidates", required=True, help="dev_500 candidates, all kept (large --top-k)")
+    ap.add_argument("--spectra", required=True, help="dev_500 ingest folder")
+    ap.add_argument("--model", default=None, help="rescoring model (default: shipped)")
+    ap.add_argument("--plot", default=None, help="PNG of estimated vs true FDP per regime")
+    ap.add_argument("--json", default=None, help="write all figures as JSON here")
+    args = ap.parse_args()
+
+    model = RescoreModel.load(args.model or default_rescorer_path())
+    spectra = read_spectra(args.spectra, columns=["spectrum_id", "annotation_inchikey14"])
+    truth = dict(zip(spectra.column("spectrum_id").to_pylist(),
+                     spectra.column("annotation_inchikey14").to_pylist()))
+    n_spectra = len(truth)
+    cand = read_table(args.candidates, CANDIDATES)
+    n_peaks = peak_counts(args.spectra)
+    regimes = {"a": lambda s: False, "b": lambda s: True, "c": in_half}
+    report = {"spectra": n_spectra, "model_info": model.info, "regimes": {}}
+    curves = {}
+    for name, which in regimes.items():
+        res, summary = rescore_table(remove_true(cand, truth, which), model, n_peaks)
+        rows, td, est, true = calibration(res, truth)
+        curves[name] = (est, true)
+        entry = {"pep": rows, "target_decoy": td, "summary": summary}
+        if name == "a":
+            entry["ranking"] = ranking(res, truth)
+        report["regimes"][name] = entry
+        print(f"\n## regime ({name}): {summary['spectra_with_targets']} spectra with targets; "
+              f"estimated class frequencies {summary['class_frequency_estimated']}")
+        if name == "a":
+            r = entry["ranking"]
+            print("ranking (targets, ties at average rank): search score top-1/3/10 "
+                  + " / ".join(fmt(r['score'][k]) for k in ('top1', 'top3', 'top10'))
+                  + "; rescored " + " / ".join(fmt(r['rescore'][k]) for k in ('top1', 'top3', 'top10')))
+        print("| PEP q level | accepted | false | true FDP | estimate (mean PEP) | true / estimate "
+              "| zero-match accepted | target-decoy q: accepted | false | true FDP |")
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for p, t in zip(rows, td):
+            print(f"| {fmt(p['level'])} | {p['accepted']} | {p['false']} | {fmt(p['true_fdp'])} | "
+                  f"{fmt(p['estimate'])} | {fmt(p['ratio'], False)} | {p['zero_match']} | "
+                  f"{t['accepted']} | {t['false']} | {fmt(t['true_fdp'])} |")
+        if name == "a":
+            y = next(p for p in rows if p["level"] == 0.05)["accepted"]
+            print(f"yield at PEP q <= 5 %: {y} of {n_spectra} spectra ({fmt(y / n_spectra)})")
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(report, fh, indent=1)
+    if args.plot:
+        plot(curves, args.plot)
+
+
+def plot(curves: dict, path: str) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, 3, figsize=(12, 4), sharey=True)
+    titles = {"a": "(a) all true compounds in DB", "b": "(b) all removed",
+              "c": "(c) half removed"}
+    for ax, (name, (est, true)) in zip(axes, curves.items()):
+        ax.plot(est, true, lw=1.5, label="true FDP of the accepted set")
+        ax.plot([0, 1], [0, 1], "k--", lw=0.8, label="ideal")
+        ax.fill_between([0, 1], [0, 1 / 1.5], [0, 1.5], color="0.9", label="x0.67..x1.5")
+        for lv in LEVELS:
+            ax.axvline(lv, color="0.7", lw=0.5)
+        ax.set_xlim(0, 0.3)
+        ax.set_ylim(0, 1.0)
+        ax.set_title(titles[name])
+        ax.set_xlabel("estimated FDP (mean PEP, PEP q-value)")
+    axes[0].set_ylabel("true FDP")
+    axes[0].legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+if __name__ == "__main__":
+    main()

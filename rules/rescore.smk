@@ -1,0 +1,24 @@
+# Evidence rescoring of one dataset's candidates: re-ranked lists, PEP and PEP q-values.
+
+
+rule rescore:
+    input:
+        candidates=rules.search.output.candidates,
+        spectra=rules.ingest.output,
+        model=rescorer_file(),
+    output:
+        rescored=f"{DS}/rescored.parquet",
+        summary=f"{DS}/rescored.summary.json",
+    params:
+        extra=config["rescore"]["extra"],
+        code=code_version("rescore"),
+    log:
+        log_path("rescore", "{dataset}"),
+    benchmark:
+        bench_path("rescore", "{dataset}")
+    conda:
+        "../envs/core.yaml"
+    shell:
+        "python -m specsweep rescore --candidates {input.candidates:q} --spectra {input.spectra:q}"
+        " --model {input.model:q} --output {output.rescored:q} --summary {output.summary:q}"
+        " {params.extra} 2> {log:q}"

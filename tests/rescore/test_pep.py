@@ -1,0 +1,58 @@
+import numpy as np
+import pytest
+
+from specsweep.rescore.pep import adapt_priors, pep_from_proba, pep_qvalues
+
+
+def test_qvalues_are_running_means_of_sorted_peps_with_ties_shared():
+    q = pep_qvalues([0.1, 0.0, 0.5, 0.1, 1.0])
+    # sorted 0, .1, .1, .5, 1 -> means 0, .05, .0667 (tie group taken whole), .175, .34
+    assert q == pytest.approx([0.2 / 3, 0.0, 0.175, 0.2 / 3, 0.34])
+
+
+def test_qvalues_monotone_in_pep_and_keep_input_order():
+    rng = np.random.default_rng(3)
+    pep = rng.random(200)
+    q = pep_qvalues(pep)
+    order = np.argsort(pep)
+    assert np.all(np.diff(q[order]) >= 0)
+    assert np.all(q <= pep + 1e-12)   # a running mean never exceeds its last term
+    assert pep_qvalues(np.zeros(0)).size == 0
+
+
+@pytest.mark.parametrize("bad", [[0.1, np.nan], [1.2], [-0.1]])
+def test_qvalues_refuse_non_probabilities(bad):
+    with pytest.raises(ValueError, match="probabilities"):
+        pep_qvalues(bad)
+
+
+def test_zero_matched_peaks_means_pep_one():
+    proba = np.array([[0.99, 0.005, 0.005], [0.99, 0.005, 0.005]])
+    assert pep_from_proba(proba, np.array([3, 0])) == pytest.approx([0.01, 1.0])
+
+
+def _posteriors(x, prior):
+    """Exact posteriors of three unit Gaussians at -2, 0, 2 under class frequencies prior."""
+    like = np.exp(-0.5 * (x[:, None] - np.array([2.0, 0.0, -2.0])) ** 2)
+    w = like * prior
+    return w / w.sum(axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("true_prior", [[0.6, 0.3, 0.1], [0.02, 0.03, 0.95], [0.3, 0.2, 0.5]])
+def test_em_recovers_the_class_frequencies_of_a_dataset(true_prior):
+    rng = np.random.default_rng(7)
+    train = np.array([0.4, 0.2, 0.4])
+    y = rng.choice(3, size=5000, p=true_prior)
+    x = rng.normal(np.array([2.0, 0.0, -2.0])[y], 1.0)
+    post, prior = adapt_priors(_posteriors(x, train), train)
+    assert prior == pytest.approx(true_prior, abs=0.03)
+    # the adjusted posteriors are the exact posteriors under the estimated frequencies
+    assert post == pytest.approx(_posteriors(x, prior), abs=1e-6)
+
+
+def test_em_keeps_training_frequencies_for_uninformative_small_data():
+    train = np.array([0.5, 0.25, 0.25])
+    post, prior = adapt_priors(np.tile(train, (3, 1)), train)
+    assert prior == pytest.approx(train)
+    with pytest.raises(ValueError, match="classes"):
+        adapt_priors(np.ones((2, 2)) / 2, train)

@@ -1,0 +1,83 @@
+"""Posterior error probabilities (PEP) of top hits, adapted to the dataset, and q-values from them.
+
+The PEP model gives, for a spectrum's top target after rescoring, probabilities of three
+classes (:data:`CLASSES`): the top hit is the right structure; the right structure is among
+the candidates but another one is on top; the right structure is not among the candidates at
+all (not in the database). The PEP is 1 - P(right).
+
+How often the right structure is in the database differs from dataset to dataset (nearly always
+for reference spectra, rarely for an untargeted run), and the PEP depends on it. So the class
+frequencies are re-estimated on each dataset by expectation-maximisation over its own top hits,
+keeping the model's class-conditional evidence fixed (Saerens, Latinne & Decaestecker, *Neural
+Comput* 2002, "Adjusting the outputs of a classifier to new a priori probabilities"), with
+pseudo-counts that pull small datasets towards the training frequencies.
+
+A hit that explains no peak has no evidence: its PEP is 1, whatever the model says.
+
+q-values: sort hits by PEP ascending; the q-value of a hit is the mean PEP of all hits up to and
+including it (the expected share of wrong hits in that accepted set; Käll et al., *J Proteome
+Res* 2008). Hits with equal PEP share the q-value of their whole tie group.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+CLASSES = ("right", "outranked", "absent")
+PRIOR_PSEUDO_COUNT = 20.0
+
+
+def adapt_priors(proba: np.ndarray, train_prior: np.ndarray,
+                 pseudo_count: float = PRIOR_PSEUDO_COUNT, max_iter: int = 500,
+                 tol: float = 1e-7) -> tuple[np.ndarray, np.ndarray]:
+    """EM re-estimate of the class frequencies of a dataset (Saerens et al. 2002).
+
+    ``proba``: (n, K) posteriors under the training frequencies ``train_prior`` (K,).
+    The M-step is a MAP estimate with ``pseudo_count`` virtual hits distributed as the training
+    frequencies. Returns (adjusted posteriors (n, K), estimated frequencies (K,)).
+    """
+    proba = np.asarray(proba, np.float64)
+    train_prior = np.asarray(train_prior, np.float64)
+    if proba.ndim != 2 or proba.shape[1] != train_prior.shape[0]:
+        raise ValueError(f"posteriors {proba.shape} do not match {train_prior.shape[0]} classes")
+    if proba.shape[0] == 0:
+        return proba.copy(), train_prior.copy()
+    prior = train_prior.copy()
+    post = proba
+    for _ in range(max_iter):
+        w = proba * (prior / train_prior)
+        post = w / w.sum(axis=1, keepdims=True)
+        new = (post.sum(axis=0) + pseudo_count * train_prior) / (proba.shape[0] + pseudo_count)
+        done = np.max(np.abs(new - prior)) < tol
+        prior = new
+        if done:
+            break
+    w = proba * (prior / train_prior)
+    return w / w.sum(axis=1, keepdims=True), prior
+
+
+def pep_from_proba(proba: np.ndarray, n_matched: np.ndarray) -> np.ndarray:
+    """PEP = 1 - P(right); exactly 1 for hits that explain no peak."""
+    pep = 1.0 - np.asarray(proba, np.float64)[:, 0]
+    pep = np.clip(pep, 0.0, 1.0)
+    return np.where(np.asarray(n_matched) > 0, pep, 1.0)
+
+
+def pep_qvalues(pep) -> np.ndarray:
+    """q-value of each hit: the mean PEP of the hits with PEP at or below its own (tie groups
+    taken whole). Input order is kept."""
+    pep = np.asarray(pep, np.float64)
+    if pep.ndim != 1:
+        raise ValueError("pep must be 1-D")
+    if pep.size == 0:
+        return np.empty(0)
+    if np.isnan(pep).any() or (pep < 0).any() or (pep > 1).any():
+        raise ValueError("PEPs must be probabilities in [0, 1] (no NaN)")
+    order = np.argsort(pep, kind="stable")
+    s = pep[order]
+    mean = np.cumsum(s) / np.arange(1, s.size + 1)
+    last = np.flatnonzero(np.append(s[1:] != s[:-1], True))   # end of each tie group
+    group_end = np.repeat(last, np.diff(np.concatenate(([-1], last))))
+    q = np.empty_like(pep)
+    q[order] = mean[group_end]
+    return q

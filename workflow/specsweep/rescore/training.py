@@ -1,0 +1,290 @@
+"""Training the rescoring model on known-answer spectra (``specsweep train-rescorer``).
+
+Input: candidates of reference spectra searched against a database (targets; decoys are
+ignored), and the spectra folder with their reference structures (``annotation_inchikey14``).
+A candidate is right when its first InChIKey block equals the spectrum's.
+
+Held-out compounds are enforced here, not by convention: every spectrum whose compound (first
+InChIKey block) is on the exclusion list is dropped before anything is computed, the count is
+recorded in the model file with a digest of the list, and :func:`check_disjoint` refuses a
+training set that still holds one.
+
+Compounds are split by a hash of their key into a training part and a validation part; the
+regularisation strengths are chosen on validation (ranker: top-1; PEP model: log-loss over the
+three classes), then both models are refitted on training + validation.
+
+PEP training data: every spectrum appears twice, once as searched (classes ``right`` or
+``outranked``; ``absent`` when the right structure was not among its candidates) and once with
+the right structure's rows removed and the features recomputed (``absent``), so the model sees
+what a top hit looks like when the compound is not in the database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from specsweep.rescore.features import FEATURES, LIST_DEPTH, list_features, within_depth
+from specsweep.rescore.linear import fit_conditional_logit, fit_multinomial, multinomial_proba
+from specsweep.rescore.model import PEP_FEATURES, RescoreModel, Standardiser, top_features
+from specsweep.rescore.pep import CLASSES
+
+log = logging.getLogger("specsweep.rescore")
+
+RANKER_FEATURES = tuple(f for f in FEATURES if f != "formula_rank_inv")
+L2_GRID = (0.01, 0.1, 1.0, 10.0, 100.0)
+# MassBank's recorded precursor m/z values are mostly computed from the structure (median error
+# 0.08 ppm; ../shared/data/spectra/README.md), so the right candidate's precursor error would be
+# a give-away that no measured spectrum offers. Training adds a normal error of this SD (ppm)
+# per spectrum, as the `_ppm3` evaluation files do, so that the model learns what a measured
+# precursor error is worth.
+PPM_NOISE_SD = 3.0
+
+
+@dataclass
+class KnownAnswers:
+    """Target candidate rows of known-answer spectra as parallel arrays (one per row)."""
+    spec: np.ndarray           # int64 spectrum code
+    key: np.ndarray            # object: candidate's first InChIKey block
+    true_key: np.ndarray       # object: per spectrum code, the reference key
+    score: np.ndarray
+    rank: np.ndarray
+    n_matched: np.ndarray
+    explained: np.ndarray
+    exact_mass: np.ndarray
+    ppm: np.ndarray
+    n_peaks: np.ndarray        # per row
+    formula_inv: np.ndarray | None = None
+
+    def take(self, rows: np.ndarray) -> "KnownAnswers":
+        f = None if self.formula_inv is None else self.formula_inv[rows]
+        return KnownAnswers(self.spec[rows], self.key[rows], self.true_key, self.score[rows],
+                            self.rank[rows], self.n_matched[rows], self.explained[rows],
+                            self.exact_mass[rows], self.ppm[rows], self.n_peaks[rows], f)
+
+    def is_right(self) -> np.ndarray:
+        return self.key == self.true_key[self.spec]
+
+    def features(self):
+        return list_features(self.spec, np.zeros(self.spec.size, bool), self.score, self.rank,
+                             self.n_matched, self.explained, self.exact_mass, self.ppm,
+                             self.n_peaks, self.formula_inv)
+
+
+def key_half(key: str, salt: str = "rescore-validation", fraction: float = 0.2) -> bool:
+    """True when a compound belongs to the validation part (stable hash of its key)."""
+    h = int(hashlib.sha256(f"{salt}:{key}".encode()).hexdigest()[:12], 16)
+    return h / float(1 << 48) < fraction
+
+
+def exclusion_digest(keys) -> str:
+    return hashlib.sha256("\n".join(sorted(set(keys))).encode()).hexdigest()[:16]
+
+
+def check_disjoint(training_keys, excluded) -> None:
+    """Refuse a training set that holds an excluded compound."""
+    bad = sorted(set(training_keys) & set(excluded))
+    if bad:
+        raise ValueError(f"{len(bad)} training compounds are on the exclusion list "
+                         f"(e.g. {bad[0]}); refusing to train")
+
+
+def ranker_lists(data: KnownAnswers):
+    """Lists with the right structure present (one right row each: its best-scoring row)."""
+    order, lists, X = data.features()
+    right = data.is_right()[order]
+    n_lists = int(lists.max()) + 1 if lists.size else 0
+    first_right = np.full(n_lists, -1)
+    idx = np.flatnonzero(right)
+    for i in idx[::-1]:               # keep the first (best-scoring) right row of each list
+        first_right[lists[i]] = i
+    has = first_right >= 0
+    keep = has[lists] & (~right | (np.arange(lists.size) == first_right[lists]))
+    return X[keep], lists[keep], right[keep], data.spec[order][keep]
+
+
+def fit_ranker(X, lists, positive, group_weight, l2) -> tuple[Standardiser, np.ndarray]:
+    cols = [FEATURES.index(f) for f in RANKER_FEATURES]
+    std = Standardiser.fit(RANKER_FEATURES, X[:, cols])
+    w = fit_conditional_logit(std.apply(X[:, cols]), lists, positive, group_weight, l2)
+    return std, w
+
+
+def pep_examples(data: KnownAnswers, std: Standardiser, w: np.ndarray):
+    """PEP features, class labels and spectrum codes: each spectrum as searched and with its
+    right structure removed."""
+    model = RescoreModel(std, w, None, None, None)
+    out_P, out_y, out_spec, out_removed = [], [], [], []
+    for removed in (False, True):
+        part = data.take(np.flatnonzero(~data.is_right())) if removed else data
+        order, lists, X = part.features()
+        u = model.rescore(X)
+        top, P = top_features(X, lists, u)
+        spec = part.spec[order][top]
+        right = part.is_right()[order]
+        if removed:
+            y = np.full(top.size, 2)
+        else:
+            any_right = np.zeros(int(lists.max()) + 1 if lists.size else 0, bool)
+            any_right[lists[right]] = True
+            y = np.where(right[top], 0, np.where(any_right, 1, 2))
+        out_P.append(P), out_y.append(y), out_spec.append(spec)
+        out_removed.append(np.full(top.size, removed))
+    return (np.concatenate(out_P), np.concatenate(out_y), np.concatenate(out_spec),
+            np.concatenate(out_removed))
+
+
+def fit_pep(P, y, weight, l2) -> tuple[Standardiser, np.ndarray, np.ndarray]:
+    std = Standardiser.fit(PEP_FEATURES, P, weight)
+    W = fit_multinomial(std.apply(P), y, len(CLASSES), weight, l2)
+    prior = np.array([weight[y == k].sum() for k in range(len(CLASSES))]) / weight.sum()
+    return std, W, prior
+
+
+def compound_weights(data: KnownAnswers, spec: np.ndarray) -> np.ndarray:
+    """1 / (spectra of the compound), so that every compound counts once."""
+    keys = data.true_key[spec]
+    _, inv, counts = np.unique(keys.astype(str), return_inverse=True, return_counts=True)
+    return 1.0 / counts[inv]
+
+
+def top1(data: KnownAnswers, std, w) -> float:
+    """Share of spectra with the right structure among the candidates whose top row is right."""
+    X, lists, positive, _ = ranker_lists(data)
+    u = RescoreModel(std, w, None, None, None).rescore(X)
+    top, _ = top_features(X, lists, u)
+    return float(positive[top].mean()) if top.size else 0.0
+
+
+def log_loss(W, std, P, y, weight) -> float:
+    p = multinomial_proba(W, std.apply(P))
+    return float(-np.sum(weight * np.log(np.maximum(p[np.arange(y.size), y], 1e-15))) / weight.sum())
+
+
+def train(data: KnownAnswers, validation: np.ndarray, info: dict) -> RescoreModel:
+    """Choose l2 on the validation spectra (bool per spectrum code), refit on all, return the
+    model. ``info`` is stored in the model file."""
+    val_rows = validation[data.spec]
+    tr, va = data.take(np.flatnonzero(~val_rows)), data.take(np.flatnonzero(val_rows))
+    X, lists, pos, spec = ranker_lists(tr)
+    gw = compound_weights(tr, spec[np.r_[0, np.flatnonzero(np.diff(lists)) + 1]]) if lists.size \
+        else np.zeros(0)
+    base = float(np.mean([top1(va, *fit_ranker(X, lists, pos, gw, 1e6))]))
+    grid = {}
+    for l2 in L2_GRID:
+        grid[l2] = top1(va, *fit_ranker(X, lists, pos, gw, l2))
+        log.info("ranker l2=%g: validation top-1 %.4f", l2, grid[l2])
+    l2_rank = max(L2_GRID, key=lambda v: (grid[v], v))
+    std, w = fit_ranker(X, lists, pos, gw, l2_rank)
+    P, y, spec, _ = pep_examples(tr, std, w)
+    Pv, yv, specv, _ = pep_examples(va, std, w)
+    wt, wv = compound_weights(tr, spec), compound_weights(va, specv)
+    pep_grid = {}
+    for l2 in L2_GRID:
+        s, W, _ = fit_pep(P, y, wt, l2)
+        pep_grid[l2] = log_loss(W, s, Pv, yv, wv)
+        log.info("PEP l2=%g: validation log-loss %.4f", l2, pep_grid[l2])
+    l2_pep = min(L2_GRID, key=lambda v: (pep_grid[v], -v))
+    # refit both on training + validation with the chosen settings
+    X, lists, pos, spec = ranker_lists(data)
+    gw = compound_weights(data, spec[np.r_[0, np.flatnonzero(np.diff(lists)) + 1]])
+    std, w = fit_ranker(X, lists, pos, gw, l2_rank)
+    P, y, spec, _ = pep_examples(data, std, w)
+    p_std, W, prior = fit_pep(P, y, compound_weights(data, spec), l2_pep)
+    info = {**info, "ranker_l2": l2_rank, "pep_l2": l2_pep,
+            "validation": {"ranker_top1_by_l2": {str(k): round(v, 4) for k, v in grid.items()},
+                           "ranker_top1_unregularised": round(base, 4),
+                           "pep_logloss_by_l2": {str(k): round(v, 4) for k, v in pep_grid.items()}}}
+    return RescoreModel(std, w, p_std, W, prior, info)
+
+
+def precursor_noise_ppm(spectrum_ids, sd: float) -> np.ndarray:
+    """One seeded normal draw (ppm) per spectrum id, from a hash of the id."""
+    out = np.empty(len(spectrum_ids))
+    for i, sid in enumerate(spectrum_ids):
+        seed = int(hashlib.sha256(f"ppm-noise:{sid}".encode()).hexdigest()[:16], 16)
+        out[i] = np.random.default_rng(seed).normal(0.0, sd)
+    return out
+
+
+def known_answers(candidates, annotation: dict, n_peaks: dict, excluded=frozenset(),
+                  keep_spectra=None, ppm_noise_sd: float = 0.0) -> tuple[KnownAnswers, dict]:
+    """Target rows of annotated spectra as :class:`KnownAnswers`, excluded compounds dropped.
+
+    ``candidates``: a CANDIDATES table; ``annotation``: spectrum_id -> first InChIKey block;
+    ``keep_spectra``: optional set of spectrum ids to use; ``ppm_noise_sd``: add a seeded
+    normal error (ppm) per spectrum to the candidates' precursor errors. Returns the data and
+    counts.
+    """
+    import pyarrow.compute as pc
+    t = candidates.filter(pc.invert(candidates.column("is_decoy")))
+    ids = t.column("spectrum_id").to_pylist()
+    excluded = set(excluded)
+    counts = {"spectra": len(set(ids)), "dropped_excluded": 0, "dropped_unannotated": 0}
+    seen_spec: dict[str, int] = {}
+    true_keys: list[str] = []
+    keep = np.zeros(len(ids), bool)
+    spec = np.full(len(ids), -1, np.int64)   # -1: not used
+    status: dict[str, str] = {}
+    for i, sid in enumerate(ids):
+        if sid not in status:
+            key = annotation.get(sid)
+            status[sid] = ("unannotated" if not key else "excluded" if key in excluded
+                           else "skip" if keep_spectra is not None and sid not in keep_spectra
+                           else "ok")
+            if status[sid] in ("unannotated", "excluded"):
+                counts[f"dropped_{status[sid]}"] += 1
+            if status[sid] == "ok":
+                seen_spec[sid] = len(true_keys)
+                true_keys.append(key)
+        if status[sid] == "ok":
+            keep[i] = True
+            spec[i] = seen_spec[sid]
+    check_disjoint(true_keys, excluded)
+    keep &= within_depth(spec, np.zeros(len(ids), bool), t.column("score").to_numpy(),
+                         t.column("rank").to_numpy(), LIST_DEPTH)
+    rows = np.flatnonzero(keep)
+    col = {c: t.column(c).to_numpy(zero_copy_only=False) for c in
+           ("score", "rank", "n_matched_peaks", "explained_intensity", "exact_mass",
+            "precursor_error_ppm")}
+    keys = np.asarray(t.column("inchikey14").to_pylist(), object)
+    peaks = np.array([n_peaks.get(ids[i], 0) for i in rows], np.float64)
+    data = KnownAnswers(spec[rows], keys[rows], np.asarray(true_keys, object),
+                        col["score"][rows].astype(float), col["rank"][rows],
+                        col["n_matched_peaks"][rows], col["explained_intensity"][rows],
+                        col["exact_mass"][rows], col["precursor_error_ppm"][rows], peaks)
+    if ppm_noise_sd > 0:   # measured-like precursors (see PPM_NOISE_SD)
+        data.ppm = data.ppm + precursor_noise_ppm(np.asarray(list(seen_spec)), ppm_noise_sd)[data.spec]
+    counts["used"] = len(true_keys)
+    counts["compounds"] = len(set(true_keys))
+    return data, counts
+
+
+def training_set(candidate_paths, spectra_paths, excluded) -> tuple[KnownAnswers, np.ndarray, dict]:
+    """Known answers from files, the validation flag per spectrum code, and the record of what
+    was used (stored in the model file)."""
+    import pyarrow as pa
+    from specsweep.files import read_table
+    from specsweep.rescore.stage import peak_counts
+    from specsweep.schema import CANDIDATES
+    from specsweep.spectra.parts import read_spectra
+    annotation: dict = {}
+    n_peaks: dict = {}
+    for folder in spectra_paths:
+        t = read_spectra(folder, columns=["spectrum_id", "annotation_inchikey14"])
+        annotation.update(zip(t.column("spectrum_id").to_pylist(),
+                              t.column("annotation_inchikey14").to_pylist()))
+        n_peaks.update(peak_counts(folder))
+    table = pa.concat_tables([read_table(p, CANDIDATES) for p in candidate_paths])
+    data, counts = known_answers(table, annotation, n_peaks, excluded,
+                                 ppm_noise_sd=PPM_NOISE_SD)
+    validation = np.array([key_half(k) for k in data.true_key], bool)
+    info = {"trained_on": {"candidates": [Path(p).name for p in candidate_paths], **counts,
+                           "validation_spectra": int(validation.sum())},
+            "precursor_noise_ppm_sd": PPM_NOISE_SD, "list_depth": LIST_DEPTH,
+            "excluded": {"compounds": len(set(excluded)), "sha256_16": exclusion_digest(excluded)}}
+    return data, validation, info
