@@ -21,7 +21,7 @@ from specsweep.fdr.accounting import compounds_summary, pep_summary, spectra_sum
 from specsweep.fdr.balance import check_candidates_balance, check_db_manifest
 from specsweep.fdr.competition import best_by_side, picked_compounds, spectrum_winners
 from specsweep.fdr.qvalues import decoy_free_mask, qvalues
-from specsweep.files import read_table, write_json, write_table, write_text
+from specsweep.files import AtomicFolder, read_table, write_json, write_table, write_text
 from specsweep.schema import CANDIDATES, IDENTIFICATIONS, REJECTS, RESCORED, SPECTRA
 
 log = logging.getLogger("specsweep.fdr")
@@ -69,6 +69,10 @@ def spectra_ids(spectra_dir: Path) -> tuple[list[str], list[str], dict]:
             raise ValueError(f"{spectra_dir}: manifest says {counts[key]} spectra {key}, the files "
                              f"hold {found}; the folder is incomplete or was changed")
     return ids, reasons, counts
+
+
+FDR_FILES = ("identifications.parquet", "identifications.tsv", "summary.json")
+"""What an fdr output folder holds; an existing folder with anything else is not replaced."""
 
 
 def run_fdr(candidates: str | Path, spectra: str | Path, output_dir: str | Path,
@@ -158,10 +162,10 @@ def run_fdr(candidates: str | Path, spectra: str | Path, output_dir: str | Path,
                                               [mol_to_key.get(c) for c in codes.tolist()], levels),
     }
 
-    output_dir.mkdir(parents=True, exist_ok=True)
-    write_table(ident, output_dir / "identifications.parquet", IDENTIFICATIONS)
-    write_text(_tsv(ident), output_dir / "identifications.tsv")
-    write_json(summary, output_dir / "summary.json")
+    with AtomicFolder(output_dir, FDR_FILES, "fdr") as tmp:   # all three files or none
+        write_table(ident, tmp / "identifications.parquet", IDENTIFICATIONS)
+        write_text(_tsv(ident), tmp / "identifications.tsv")
+        write_json(summary, tmp / "summary.json")
     acc = summary["spectra_accounting"]
     log.info("%d spectra: %s identified, %d decoy won, %d no candidates, %d rejected",
              acc["input_total"], acc["identified"], acc["decoy_won"], acc["no_candidates"],
