@@ -135,6 +135,8 @@ def main():
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--alphabet", default="fixed", choices=["fixed", "true"])
     ap.add_argument("--ilp-top", type=int, default=10)
+    ap.add_argument("--ignore-file-adduct", action="store_true",
+                    help="do not name the adduct: the default set of the ion mode is tried (adduct part of the answer)")
     ap.add_argument("--compare-code", default=None, help="checkout whose code is timed on the same spectra")
     ap.add_argument("--compare-limit", type=int, default=50)
     ap.add_argument("--json", default=None, help="write per-spectrum results here")
@@ -165,8 +167,9 @@ def main():
             true_vec = None  # element outside CHNOPS + halogens: cannot be found
         info: dict = {}
         t0, c0 = time.perf_counter(), time.process_time()
-        status, rows = identify(rec.precursor_mz, rec.mz, rec.intensity, [rec.adduct or "[M+H]+"], alphabet,
-                                settings, info=info)
+        named = None if args.ignore_file_adduct else [rec.adduct or "[M+H]+"]
+        status, rows = identify(rec.precursor_mz, rec.mz, rec.intensity, named, alphabet, settings,
+                                ion_mode=rec.ion_mode or "positive", info=info)
         dt, cpu = time.perf_counter() - t0, time.process_time() - c0
         formulas = [r["formula"] for r in rows]
         rank = formulas.index(true_text) + 1 if true_text in formulas else None
@@ -179,6 +182,7 @@ def main():
             "exact": {k: v for k, v in info.items() if k.startswith("exact_")},
             "top_odd_electron": bool(rows) and _odd_electron(rows[0]["formula"]),
             "heuristic_top": info.get("heuristic_top"), "final_top": formulas[0] if formulas else None,
+            "adduct": rec.adduct, "top_adduct": rows[0]["adduct"] if rows else None,
             "ilp_equal": sum(abs(h - e) < 1e-6 for h, e in pairs), "ilp_solved": len(pairs),
             "ilp_gap": [e - h for h, e in pairs],
         })
@@ -216,6 +220,13 @@ def main():
     print("status:", statuses, "; cut below 1000 Da:",
           sum(r["status"].startswith("cut") and r["exact_mass"] < 1000 for r in results))
     print("top-1 formulas breaking the even-electron rule:", sum(r["top_odd_electron"] for r in results))
+    by_adduct: dict = {}
+    for r in results:
+        by_adduct.setdefault(r["adduct"], []).append(r)
+    for name, sel in sorted(by_adduct.items()):
+        both = sum(r["rank"] == 1 and r["top_adduct"] == name for r in sel)
+        print(f"adduct {name}: n={len(sel)} top-1 formula {fmt_pct(sum(r['rank'] == 1 for r in sel), len(sel))}, "
+              f"top-1 formula and adduct {fmt_pct(both, len(sel))}")
     cands = np.array([r["n_candidates"] for r in results])
     pruned = np.array([r["n_pruned"] for r in results])
     print(f"candidates: {cands.sum()} ({pruned.sum()} pruned by the tree bound); graph work units: "
