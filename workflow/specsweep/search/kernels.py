@@ -53,7 +53,7 @@ def score_pairs(pair_spec, pair_row, pair_charge, peak_off, peak_mz, peak_lr, pe
 
     pair_charge is signed (negative: negative-mode, deprotonated fragment ions); a positive charge
     plus ``SODIATED_PAIR`` marks a precursor that carries sodium ([M+Na]+), whose fragment ions
-    are tried protonated and sodiated.
+    are sodiated (m + Na+) instead of protonated.
     Spectrum s has peaks peak_off[s]:peak_off[s+1] of the flat peak arrays; molecule r has
     fragments frag_off[r]:frag_off[r+1]. llr: (2, 128, 8, 8), index charge - 1 (charges above
     2 use the charge-2 table), or (4, 128, 8, 8) with the negative-mode model's tables at index
