@@ -14,7 +14,15 @@ from numba import njit
 
 from specsweep.model.annotate import SODIATED, assign_peaks, fragment_logranks, peak_index
 
-SODIATED_PAIR = 64  # added to a pair's charge: fragments may carry Na+ (see score_pairs)
+SODIATED_PAIR = 64  # added to a pair's charge: fragments carry Na+ (see score_pairs)
+
+
+def pair_charge_code(adduct) -> int:
+    """The ``pair_charge`` value of :func:`score_pairs` for a precursor of this adduct
+    (:class:`specsweep.chem.adducts.Adduct`): its signed charge, plus ``SODIATED_PAIR`` when it
+    is a positive ion that carries sodium."""
+    sodiated = adduct.charge > 0 and adduct.atoms.get("Na", 0) > 0
+    return int(adduct.charge) + (SODIATED_PAIR if sodiated else 0)
 
 
 @njit(cache=True)
