@@ -55,7 +55,7 @@ def _demo_results(tmp_path, demo_mgf, demo_molecules):
         rows.append(dict(common, rank=2, mol_id=f"M{i}", is_decoy=True, score=1.0 - i))
         ids.append(dict(common, mol_id=f"M{i}", score=20.0 - i, q_value=0.01 * i,
                         compound_q_value=0.01 * i, rank=1, feature_id=None, scan=s["scan"],
-                        precursor_mz=s["precursor_mz"], rt_seconds=s["rt_seconds"]))
+                        precursor_mz=s["precursor_mz"], rt_seconds=s["rt_seconds"], pep=None, pep_q_value=None))
     write_table(pa.Table.from_pylist(rows), ds / "candidates.parquet", schema.CANDIDATES)
     write_table(pa.Table.from_pylist(ids), ds / "fdr" / "identifications.parquet", schema.IDENTIFICATIONS)
     return tmp_path / "results", spectra

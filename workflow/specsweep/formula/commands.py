@@ -32,7 +32,8 @@ def register(subparsers) -> None:
     p.add_argument("--priors", default="fitted", choices=["fitted", "sirius"],
                    help="prior tables: fitted from our training spectra on top of SIRIUS 3.1.3, or SIRIUS 3.1.3 only")
     p.add_argument("--adducts", nargs="*", default=None,
-                   help="adducts to try (e.g. [M+H]+ [M+Na]+); default: the spectrum's own, else [M+H]+ / [M-H]-")
+                   help="adducts to try (e.g. [M+H]+ [M+Na]+); default: the spectrum's own, else the default set of "
+                        "its ion mode (docs/adducts.md), each with its prior; the adduct is part of the answer")
     add_options(p, FormulaStageParams)
     p.add_argument("--threads", type=int, default=1, help="worker processes (spectra are split among them)")
     p.add_argument("--ilp-backend", default="highs", choices=["highs", "pulp"],

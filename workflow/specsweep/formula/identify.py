@@ -30,7 +30,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from specsweep.chem.adducts import get_adduct
+from specsweep.chem.adducts import default_adducts, get_adduct
 from specsweep.chem.masses import PROTON
 from specsweep.formula import recalibration
 from specsweep.formula.alphabet import Alphabet
@@ -38,6 +38,7 @@ from specsweep.formula.decompose import Decomposer
 from specsweep.formula.graph import CandidateGraph, SpectrumGraph
 from specsweep.formula.heuristic import solve_heuristic
 from specsweep.formula.ilp import ExactLimits, solve_ilp
+from specsweep.formula.isotopes import IsotopeScoring, ion_pattern, pattern_score
 from specsweep.formula.peaks import PeakParams, prepare_peaks
 from specsweep.formula.priors import load_tables
 from specsweep.formula.rules import RuleSettings, adduct_allows_radical, plausible_mask
@@ -56,6 +57,13 @@ OK, NO_CANDIDATES = "ok", "no_candidates"
 CUT_CANDIDATES = "candidates"   # more than max_candidates: the rest never considered
 CUT_GRAPHS = "graphs"           # max_graph_work spent: the rest ranked by root score alone
 CUT_EXACT = "exact"             # an exact solve stopped at its node/iteration limit
+
+
+def adduct_log_prior(adduct) -> float:
+    """log prior of an adduct among the tried default set, relative to the most likely one: taken
+    from the shared adduct table when it has priors, else equal odds (0)."""
+    from specsweep.chem import adducts as table
+    return table.adduct_log_prior(adduct) if hasattr(table, "adduct_log_prior") else 0.0
 
 
 def status_text(cuts: set[str]) -> str:
@@ -80,6 +88,7 @@ class FormulaSettings:
     max_graph_work: int = 200_000_000  # rows scanned + vertex pairs checked while building graphs
     exact: ExactLimits = field(default_factory=ExactLimits)  # LP iterations, B&B nodes per exact solve
     rules: RuleSettings = field(default_factory=RuleSettings)  # chemical plausibility of candidates
+    isotopes: IsotopeScoring = field(default_factory=IsotopeScoring)  # MS1 pattern score, when given
 
 
 @dataclass
@@ -134,11 +143,27 @@ def _edge_scorer(alphabet: Alphabet, params: ScoringParams, priors: str = "fitte
     return EdgeScorer(alphabet, params, load_tables(fitted=priors == "fitted"))
 
 
+def _embed(forms: np.ndarray, source: Alphabet, target: Alphabet) -> np.ndarray:
+    """Count rows over ``source`` rewritten over ``target`` (which holds every element of source)."""
+    out = np.zeros((forms.shape[0], len(target.elements)), dtype=np.int64)
+    for j, el in enumerate(source.elements):
+        out[:, target.index(el)] = forms[:, j]
+    return out
+
+
 def precursor_candidates(precursor_mz: float, adducts: list[str], alphabet: Alphabet,
-                         settings: FormulaSettings, cuts: set | None = None) -> list[Candidate]:
-    """Decompositions of the neutral precursor mass for each adduct, with root scores. Adds
-    ``CUT_CANDIDATES`` to ``cuts`` when ``max_candidates`` dropped some."""
+                         settings: FormulaSettings, cuts: set | None = None,
+                         molecule_alphabet: Alphabet | None = None,
+                         adduct_log_priors: dict[str, float] | None = None) -> list[Candidate]:
+    """Decompositions of the neutral precursor mass for each adduct, with root scores.
+
+    The molecule M is decomposed over ``molecule_alphabet`` (default: ``alphabet``); ``alphabet``
+    also holds the adducts' own elements (Na, K, ...), which occur in the root (ion) formula only.
+    ``adduct_log_priors`` (when the spectrum names no adduct) adds each adduct's log prior to its
+    candidates' root scores. Adds ``CUT_CANDIDATES`` to ``cuts`` when ``max_candidates`` dropped
+    some."""
     params = settings.params
+    molecule_alphabet = molecule_alphabet or alphabet
     out: list[Candidate] = []
     tol_mz = float(params.allowed_da(precursor_mz))
     for name in adducts:
@@ -153,7 +178,8 @@ def precursor_candidates(precursor_mz: float, adducts: list[str], alphabet: Alph
         min_rdbe = params.min_rdbe
         if settings.rules.even_electron and not adduct_allows_radical(adduct.name):
             min_rdbe = max(min_rdbe, 0.0)
-        forms = _decomposer(alphabet).decompose(neutral - tol_mz, neutral + tol_mz, min_rdbe=min_rdbe)
+        forms = _decomposer(molecule_alphabet).decompose(neutral - tol_mz, neutral + tol_mz, min_rdbe=min_rdbe)
+        forms = _embed(forms, molecule_alphabet, alphabet)
         forms = forms[plausible_mask(forms, alphabet, adduct.name, settings.rules)]
         if forms.shape[0] > settings.max_candidates:
             if cuts is not None:
@@ -170,6 +196,8 @@ def precursor_candidates(precursor_mz: float, adducts: list[str], alphabet: Alph
             continue
         theo = alphabet.mass(roots) + sign * PROTON
         rs = root_scores(forms, alphabet, precursor_mz, theo, params)
+        if adduct_log_priors:
+            rs = rs + adduct_log_priors.get(adduct.name, 0.0)
         # the root prior is about the molecule; the chemical edge term compares fragments with it
         prior = formula_prior_raw(forms, alphabet, params)
         for i in range(forms.shape[0]):
@@ -293,31 +321,49 @@ def _exact_pass(sg, ranked, bonus, settings, cuts, info) -> None:
         best = max(best, c.total)
 
 
+def _add_isotope_scores(cands, alphabet: Alphabet, ms1, sign: int, params: IsotopeScoring) -> None:
+    """Root score += weight x isotope pattern score of each candidate's ion (root formula plus or
+    minus the charge-carrying proton)."""
+    mz, inten = ms1
+    for c in cands:
+        counts = alphabet.to_dict(c.root)
+        counts["H"] = counts.get("H", 0) + sign
+        c.root_score += params.weight * pattern_score(mz, inten, *ion_pattern(counts, sign), params)
+
+
 def identify(precursor_mz: float, mz, intensity, adducts: list[str] | None, alphabet: Alphabet | str,
              settings: FormulaSettings = FormulaSettings(), ion_mode: str = "positive",
-             info: dict | None = None) -> tuple[str, list[dict]]:
+             info: dict | None = None, ms1: tuple | None = None) -> tuple[str, list[dict]]:
     """Rank candidate formulas for one spectrum. Returns (status, rows) where rows are dicts with
-    the FORMULAS columns except ``spectrum_id`` (best first; at most ``report_top``). ``info``, if
+    the FORMULAS columns except ``spectrum_id`` (best first; at most ``report_top``). ``ms1``:
+    the precursor's isotope pattern (m/z and intensities of M+0, M+1, ... in order), scored with
+    :mod:`isotopes` and added to every candidate's root score. ``info``, if
     given, receives diagnostics: number of candidates, pruned candidates, work units, the best
     formula before the exact step, exact-solve outcomes, and for each exactly solved candidate
     its heuristic and exact tree scores."""
     info = {} if info is None else info
     if isinstance(alphabet, str):
         alphabet = Alphabet.parse(alphabet)
-    if not adducts:
-        adducts = ["[M-H]-"] if ion_mode.startswith("neg") else ["[M+H]+"]
+    priors = None
+    if not adducts:  # the spectrum names none: the default set of its ion mode, with priors
+        tried = [a for a in default_adducts(ion_mode) if abs(a.charge) == 1 and a.n_mol == 1]
+        adducts = [a.name for a in tried]
+        priors = {a.name: adduct_log_prior(a) for a in tried}
     adducts = [get_adduct(a).name for a in adducts]
+    molecule_alphabet = alphabet
     extra = sorted({e for a in adducts for e, n in adduct_atoms(a)[0].items() if n > 0})
     alphabet = alphabet.with_elements(extra)
     params = settings.params
     cuts: set[str] = set()
 
-    cands = precursor_candidates(precursor_mz, adducts, alphabet, settings, cuts)
+    cands = precursor_candidates(precursor_mz, adducts, alphabet, settings, cuts, molecule_alphabet, priors)
     info["n_candidates"] = len(cands)
     info["ilp_pairs"] = []
     if not cands:
         return NO_CANDIDATES, []
     sign = adduct_atoms(cands[0].adduct)[1]
+    if ms1 is not None and len(ms1[0]):
+        _add_isotope_scores(cands, alphabet, ms1, sign, settings.isotopes)
     peaks = prepare_peaks(mz, intensity, precursor_mz, float(params.allowed_da(precursor_mz)), settings.peaks)
     scorer = _edge_scorer(alphabet, params, settings.priors)
     sg = SpectrumGraph(peaks.mz, peaks.rel_intensity, sign * PROTON, alphabet, _decomposer(alphabet), params,
