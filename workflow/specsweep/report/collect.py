@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from specsweep import schema
-from specsweep.files import read_table
+from specsweep.files import file_metadata, read_table
 
 
 @dataclass
@@ -32,6 +32,7 @@ class DatasetResults:
     fdr_summary: dict = field(default_factory=dict)
     formulas: pa.Table | None = None
     translations: pa.Table | None = None
+    translator: dict = field(default_factory=dict)   # about the checkpoint (``toy``: a pipeline check)
 
     @property
     def spectra_dir(self) -> Path:
@@ -64,6 +65,9 @@ def load_dataset(results_dir: str | Path, name: str) -> DatasetResults:
     res.fdr_summary = _optional_json(path / "fdr" / "summary.json")
     res.formulas = _optional_table(path / "formulas.parquet", schema.FORMULAS)
     res.translations = _optional_table(path / "translations.parquet", schema.TRANSLATIONS)
+    if res.translations is not None:
+        meta = file_metadata(path / "translations.parquet").get(schema.TRANSLATOR_META_KEY)
+        res.translator = json.loads(meta) if meta else {}
     return res
 
 
