@@ -26,7 +26,7 @@ from specsweep.params.blocks import FragmentMatching, FragmentParams
 UNMATCHED = 7   # logRank of a fragment with no peak
 ROOT_LOGRANK = 0
 N_LOGRANK = 8   # logRank values 0..7
-N_BOND_CODES = 128  # bond-type codes are < 16 * 7 + 8
+N_BOND_CODES = 192  # bond-type codes are <= 16 * 11 + 11 (fragment.bondtypes)
 
 
 @njit(cache=True)

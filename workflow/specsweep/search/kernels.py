@@ -21,7 +21,7 @@ def score_one(frag_mass, frag_parent, frag_bond, frag_depth, peak_mz, peak_lr, p
               owner_depth, lr):
     """Score one molecule against one spectrum.
 
-    first_at, n_bins: :func:`specsweep.model.annotate.peak_index` of the peaks. llr: (128, 8, 8)
+    first_at, n_bins: :func:`specsweep.model.annotate.peak_index` of the peaks. llr: (N_BOND_CODES, 8, 8)
     score table of the charge used. owner, owner_depth (>= P,) and lr (>= F,) are scratch. Returns (score, peaks explained, explained intensity fraction).
     """
     n_peaks = peak_mz.shape[0]
@@ -51,7 +51,7 @@ def score_pairs(pair_spec, pair_row, pair_charge, peak_off, peak_mz, peak_lr, pe
 
     pair_charge is signed (negative: negative-mode, deprotonated fragment ions).
     Spectrum s has peaks peak_off[s]:peak_off[s+1] of the flat peak arrays; molecule r has
-    fragments frag_off[r]:frag_off[r+1]. llr: (2, 128, 8, 8), index charge - 1 (charges above
+    fragments frag_off[r]:frag_off[r+1]. llr: (2, N_BOND_CODES, 8, 8), index charge - 1 (charges above
     2 use the charge-2 table); fragment ions of charge 1..min(charge, 2) are tried.
     """
     max_peaks = 1
