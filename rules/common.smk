@@ -3,6 +3,7 @@
 
 import glob
 import hashlib
+import json
 import os
 import re
 import shlex
@@ -27,7 +28,8 @@ shell.prefix(
 # Stage options come from the typed parameter blocks (workflow/specsweep/params), which name the
 # config key of each knob; that module imports only the standard library.
 sys.path.insert(0, str(PACKAGE.parent))
-from specsweep.params.options import config_args  # noqa: E402
+from specsweep.params.options import Tolerance, config_args  # noqa: E402
+from specsweep.params.recorded import check_against_model  # noqa: E402
 from specsweep.params.stages import STAGES  # noqa: E402
 
 
@@ -153,6 +155,25 @@ def model_file(wildcards=None):
     return str(PACKAGE / "data" / "default_model.json")
 
 
+def check_model_settings():
+    """Refuse, before any job runs, a given or shipped model whose recorded fragmentation or
+    fragment tolerance differs from this config's (a model trained here uses the config's)."""
+    if config["model"]["train_spectra"] and not config["model"]["path"]:
+        return
+    path = model_file()
+    if not os.path.exists(path):
+        return  # made by another workflow; the search checks it when it runs
+    with open(path) as fh:
+        recorded = json.load(fh).get("params", {})
+    db = config["database"]
+    check_against_model(
+        recorded, path,
+        database={"max_bridges": db["max_bridges"], "max_two_cuts": db["max_2cuts"]},
+        fragment_tol=Tolerance(config["search"]["fragment_tol_da"], "Da"),
+        fix="Set model.train_spectra to train a model with these settings, or use the model's",
+    )
+
+
 def rescorer_file(wildcards=None):
     """The rescoring model: given in the config, else the shipped one."""
     return config["rescore"]["model"] or str(PACKAGE / "data" / "rescore_model.json")
@@ -174,3 +195,6 @@ def translate_inputs(wildcards):
     if config["formula"]["enabled"]:
         inputs["formulas"] = f"{dataset_dir(wildcards.dataset)}/formulas.parquet"
     return inputs
+
+
+check_model_settings()

@@ -15,8 +15,9 @@ rule formula:
         log_path("formula", "{dataset}"),
     benchmark:
         bench_path("formula", "{dataset}")
+    threads: config["formula"]["threads"]
     conda:
         "../envs/formula.yaml"
     shell:
-        "python -m specsweep formula --spectra {input.spectra:q} --output {output:q}"
+        "python -m specsweep formula --spectra {input.spectra:q} --output {output:q} --threads {threads}"
         " {params.adducts} {params.options} {params.extra} 2> {log:q}"

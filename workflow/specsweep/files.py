@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import tempfile
+from glob import escape as glob_escape
 from pathlib import Path
 
 import pyarrow as pa
@@ -15,6 +16,11 @@ ROW_GROUP_SIZE = 4096
 
 
 def _tmp_path(path: Path) -> Path:
+    """A new temporary file beside ``path``; those an interrupted writer of ``path`` left are removed
+    (one writer per output file: Snakemake jobs and MPI rank 0 never share one)."""
+    for stale in path.parent.glob(f".{glob_escape(path.name)}.*.tmp"):
+        if stale.is_file():
+            stale.unlink(missing_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     umask = os.umask(0)
@@ -180,7 +186,8 @@ class AtomicFolder:
 
     def _remove_stale(self) -> None:
         import shutil
-        for pattern in (f".{self.output_dir.name}.*.tmp", f".{self.output_dir.name}.*.old"):
+        name = glob_escape(self.output_dir.name)
+        for pattern in (f".{name}.*.tmp", f".{name}.*.old"):
             for stale in self.output_dir.parent.glob(pattern):
                 if stale.is_dir():
                     shutil.rmtree(stale, ignore_errors=True)

@@ -178,7 +178,7 @@ FORMULAS = _schema([
     ("n_explained_peaks", pa.int32(), "peaks in the tree"),
     ("explained_intensity", pa.float64(), "fraction of intensity explained by the tree"),
     ("method", pa.string(), "ilp | heuristic"),
-    ("status", pa.string(), "ok | timeout | no_candidates"),
+    ("status", pa.string(), "ok | cut:<what> (work budget spent: candidates, graphs, exact) | no_candidates"),
     ("tree_json", pa.string(), "tree: nodes (formula, peak m/z), edges (loss), JSON"),
 ], "formulas")
 

@@ -22,7 +22,7 @@ from specsweep.fdr.accounting import (MEANINGS, accepted, compounds_summary, lev
 from specsweep.fdr.balance import check_candidates_balance, check_db_manifest
 from specsweep.fdr.competition import best_by_side, picked_compounds, spectrum_winners
 from specsweep.fdr.qvalues import decoy_free_mask, qvalues
-from specsweep.files import read_table, write_json, write_table, write_text
+from specsweep.files import AtomicFolder, read_table, write_json, write_table, write_text
 from specsweep.params.stages import FdrParams
 from specsweep.schema import CANDIDATES, IDENTIFICATIONS, REJECTS, RESCORED, SPECTRA
 
@@ -71,6 +71,10 @@ def spectra_ids(spectra_dir: Path) -> tuple[list[str], list[str], dict]:
             raise ValueError(f"{spectra_dir}: manifest says {counts[key]} spectra {key}, the files "
                              f"hold {found}; the folder is incomplete or was changed")
     return ids, reasons, counts
+
+
+FDR_FILES = ("identifications.parquet", "identifications.tsv", "summary.json")
+"""What an fdr output folder holds; an existing folder with anything else is not replaced."""
 
 
 def _prefixed(column: pa.ChunkedArray | pa.Array, prefix: str):
@@ -253,10 +257,10 @@ def run_fdr(candidates, spectra, output_dir: str | Path,
         "measures": measures,
     }
 
-    output_dir.mkdir(parents=True, exist_ok=True)
-    write_table(ident, output_dir / "identifications.parquet", IDENTIFICATIONS)
-    write_text(_tsv(ident), output_dir / "identifications.tsv")
-    write_json(summary, output_dir / "summary.json")
+    with AtomicFolder(output_dir, FDR_FILES, "fdr") as tmp:   # all three files or none
+        write_table(ident, tmp / "identifications.parquet", IDENTIFICATIONS)
+        write_text(_tsv(ident), tmp / "identifications.tsv")
+        write_json(summary, tmp / "summary.json")
     acc = summary["spectra_accounting"]
     log.info("%d spectra: %d identified (%s <= %g), %d decoy won, %d no candidates, %d rejected",
              acc["input_total"], acc["identified"], accept_measure, accept_level, acc["decoy_won"],

@@ -14,10 +14,6 @@ from specsweep.params.blocks import (ION_MODES, AdductSettings, FragmentMatching
                                      PeakSettings, PrecursorMatching)
 from specsweep.params.options import Params, block, param
 
-# Formula stage: time limit per spectrum, s (also FormulaSettings' default).
-FORMULA_TIME_LIMIT_S = 60.0
-
-
 @dataclass(frozen=True)
 class PrepareDbParams(Params):
     max_mass: float = param(2000.0, "largest neutral monoisotopic mass kept", unit="Da", above=0,
@@ -74,6 +70,10 @@ class SearchStageParams(Params):
     min_matched_peaks: int = param(
         1, "report only candidates whose fragments explain at least this many peaks (0 keeps "
         "candidates without any evidence; they then rank by score only)", unit="peaks", min=0)
+    verify_checksums: bool = param(
+        True, "skip checking every database shard's sha256 against the manifest before searching (by "
+        "default rank 0 reads each shard once, about 5 s per GB on a loaded 2-core machine; the file list, "
+        "sizes and format are always checked)", cli="--no-verify-checksums")
     spectra_per_pass: int = param(
         500_000, "spectra searched per pass (whole parts, grouped in order; a larger part is a pass of its "
         "own); memory on every rank grows with this, the number of database reads with the number of "
@@ -106,10 +106,15 @@ class ReportParams(Params):
 class FormulaStageParams(Params):
     ppm: float | None = param(None, "allowed mass deviation for decomposition (default: from the profile)",
                               unit="ppm", above=0, type=float, config="formula.ppm")
-    time_limit_s: float = param(FORMULA_TIME_LIMIT_S, "time limit per spectrum", unit="s", above=0,
-                                config="formula.time_limit_s")
-    ilp_top: int = param(10, "best candidates solved exactly by ILP", min=0, config="formula.ilp_top")
+    ilp_top: int = param(10, "best candidates considered for the exact solve (skipped where the LP bound "
+                         "shows it cannot change the top formula)", min=0, config="formula.ilp_top")
     report_top: int = param(10, "candidate formulas written per spectrum", min=1)
+    # work budget per spectrum: counts, not time, so results do not depend on machine load
+    max_candidates: int = param(20000, "work budget: candidate formulas per spectrum (smallest mass error "
+                                "kept; status cut:candidates)", min=1)
+    max_graph_work: int = param(200_000_000, "work budget: rows scanned + vertex pairs checked while "
+                                "building a spectrum's graphs (the rest ranked by root score; cut:graphs)", min=0)
+    ilp_max_nodes: int = param(2000, "work budget: branch-and-bound nodes per exact solve (cut:exact)", min=1)
 
 
 @dataclass(frozen=True)

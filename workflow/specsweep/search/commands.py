@@ -32,12 +32,6 @@ def register(subparsers) -> None:
     p.add_argument("--summary", default=None, help="summary JSON (default <output stem>.summary.json)")
     p.add_argument("--rejects", default=None,
                    help="spectra without candidates (default <output stem>.rejects.parquet)")
-    p.add_argument("--verify-checksums", dest="verify_checksums", action="store_true", default=True,
-                   help="check every database shard's sha256 against the manifest before searching "
-                        "(rank 0 reads each shard once, about 5 s per GB on a loaded 2-core machine); "
-                        "the file list, sizes and format are always checked (default)")
-    p.add_argument("--no-verify-checksums", dest="verify_checksums", action="store_false",
-                   help="skip the sha256 check (a large database searched many times)")
     p.add_argument("--mpi", choices=("auto", "on", "off"), default="auto",
                    help="auto: use MPI when started by mpiexec/srun")
     p.set_defaults(func=run)
@@ -52,7 +46,7 @@ def run(args) -> int:
     params = SearchParams.from_stage(from_args(SearchStageParams, args), model)
     done = search(args.spectra, args.db, model, params, args.output, comm,
                   summary_path=args.summary, rejects_path=args.rejects,
-                  verify_checksums=args.verify_checksums)
+                  verify_checksums=from_args(SearchStageParams, args).verify_checksums, model_name=args.model)
     if done is None:
         return 0
     summary, timing = done

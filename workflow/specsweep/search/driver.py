@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 from specsweep.chem.adducts import get_adduct
 from specsweep.params.blocks import FragmentMatching, FragmentParams, PrecursorMatching
 from specsweep.params.options import Tolerance
+from specsweep.params.recorded import check_against_model
 from specsweep.params.stages import SearchStageParams
 from specsweep.search import topk
 from specsweep.search.candidates import AdductChoice, expand_pairs, precursor_windows
@@ -224,21 +225,6 @@ def run_units(units, parts, headers, windows, shards, llr, spec_offsets, params:
     return topk.top_k(merged, params.top_k), pairs, clock
 
 
-FRAGMENTATION_KEYS = ("max_bridges", "max_two_cuts", "bond_classes", "cc_in_two_cut")
-
-
-def check_compatible(model_fragmentation: dict, db_params: dict) -> list[str]:
-    """Warn (and return the keys) where the database was cut differently from the model's
-    training graphs: scores are then computed on graphs the model never saw."""
-    differ = [k for k in FRAGMENTATION_KEYS
-              if k in model_fragmentation and k in db_params
-              and model_fragmentation[k] != db_params[k]]
-    for k in differ:
-        log.warning("database %s = %s but the model was trained with %s", k, db_params[k],
-                    model_fragmentation[k])
-    return differ
-
-
 def rank_share(parts, shards, masses_of: dict, llr, params: SearchParams, rank: int, size: int):
     """Plan one pass over ``parts`` and run this rank's units.
 
@@ -272,21 +258,26 @@ def _params_record(params: SearchParams) -> dict:
 
 
 def search(spectra_paths, db_dir, model, params: SearchParams, output, comm=None,
-           summary_path=None, rejects_path=None, verify_checksums: bool = True):
+           summary_path=None, rejects_path=None, verify_checksums: bool = True,
+           model_name: str = "model"):
     """Search every spectrum in passes and write candidates, rejects and summary (rank 0).
 
     Returns (summary, timing) on rank 0 and None on other ranks. After each pass rank 0 tells
     every rank whether the pass succeeded, so a failure on any rank stops all of them before
     the next collective; rank 0 then raises with the failing ranks' messages and no output
-    (nor temporary file) is left behind.
+    (nor temporary file) is left behind. A database cut differently from the model's training
+    graphs, or a fragment tolerance or hydrogen shifts other than the model's, is refused on
+    every rank before any work (:mod:`specsweep.params.recorded`).
     """
     rank = comm.Get_rank() if comm is not None else 0
     size = comm.Get_size() if comm is not None else 1
     parts = list_parts(spectra_paths)
     passes = group_passes(part_rows(parts), params.spectra_per_pass)
     shards, manifest = read_manifest(db_dir, verify_checksums=verify_checksums and rank == 0)
-    if rank == 0:
-        check_compatible(model.params.get("fragmentation", {}), manifest.get("params", {}))
+    check_against_model(model.params, model_name, database=manifest.get("params", {}),
+                        fragment_tol=params.fragment_tol, h_shifts=params.h_shifts,
+                        fix="Train a model with the database's settings (train-model; workflow: "
+                            "model.train_spectra) or search with the model's")
     llr = model.llr_tables()
     masses_of: dict = {}
     clock_total = {"read_s": 0.0, "score_s": 0.0, "topk_s": 0.0}

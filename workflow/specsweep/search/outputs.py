@@ -65,9 +65,13 @@ class SearchOutputs:
         self.rows += table.num_rows
 
     def commit(self, summary: dict) -> None:
-        self.candidates.commit()
+        """Put the three files in place so that a candidates file, whenever it exists, sits beside
+        the rejects and summary of its own run: the old candidates go first, the new ones come
+        last (a run killed in between leaves no candidates, never a mixed set)."""
+        self.candidates.path.unlink(missing_ok=True)
         self.rejects.commit()
         write_json(summary, self.summary_path)
+        self.candidates.commit()
 
     def discard(self) -> None:
         try:

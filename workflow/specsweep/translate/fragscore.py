@@ -14,6 +14,7 @@ from specsweep.chem.adducts import get_adduct
 from specsweep.model.tables import model_fragmentation
 from specsweep.params.blocks import FragmentMatching
 from specsweep.params.options import Tolerance
+from specsweep.params.recorded import check_against_model
 
 
 def peak_logranks(intensity: np.ndarray) -> np.ndarray:
@@ -37,6 +38,8 @@ def load_fragment_scorer(model_path=None, tol: Tolerance = FragmentMatching.frag
     from specsweep.search.kernels import score_pairs
 
     model = load_model(model_path or default_model_path())
+    check_against_model(model.params, str(model_path or "the shipped model"), fragment_tol=tol,
+                        fix="Re-rank with the model's fragment tolerance or train one with this tolerance")
     llr = model.llr_tables()
     params = model_fragmentation(model)
     shifts = np.asarray(params.h_shifts, dtype=np.int64)
