@@ -156,6 +156,8 @@ def all_outputs():
     outputs = [f"{RESULTS}/report.html"]
     for name in DATASETS:
         outputs += dataset_outputs(name)
+    if config["fdr"]["global"]:
+        outputs.append(f"{RESULTS}/global_fdr/identifications.parquet")
     return outputs
 
 

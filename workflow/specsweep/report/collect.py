@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from specsweep import schema
-from specsweep.files import read_table
+from specsweep.files import file_metadata, read_table
 
 
 @dataclass
@@ -30,8 +30,11 @@ class DatasetResults:
     candidates: pa.Table | None = None
     identifications: pa.Table | None = None
     fdr_summary: dict = field(default_factory=dict)
+    competed: pa.Table | None = None      # the candidates the fdr stage competed (rescored or not)
+    competed_score: str = "score"         # the column it competed on
     formulas: pa.Table | None = None
     translations: pa.Table | None = None
+    translator: dict = field(default_factory=dict)   # about the checkpoint (``toy``: a pipeline check)
 
     @property
     def spectra_dir(self) -> Path:
@@ -62,9 +65,27 @@ def load_dataset(results_dir: str | Path, name: str) -> DatasetResults:
     res.candidates = _optional_table(path / "candidates.parquet", schema.CANDIDATES)
     res.identifications = _optional_table(path / "fdr" / "identifications.parquet", schema.IDENTIFICATIONS)
     res.fdr_summary = _optional_json(path / "fdr" / "summary.json")
+    res.competed, res.competed_score = competed_candidates(path, res.fdr_summary, res.candidates)
     res.formulas = _optional_table(path / "formulas.parquet", schema.FORMULAS)
     res.translations = _optional_table(path / "translations.parquet", schema.TRANSLATIONS)
+    if res.translations is not None:
+        meta = file_metadata(path / "translations.parquet").get(schema.TRANSLATOR_META_KEY)
+        res.translator = json.loads(meta) if meta else {}
     return res
+
+
+def competed_candidates(path: Path, fdr_summary: dict, candidates: pa.Table | None):
+    """The candidate table the fdr stage read (named in its summary; rescored candidates carry a
+    ``rescore`` column it competed on), so that plots count winners as the FDR did; else the
+    search's candidates and their score."""
+    named = Path(fdr_summary.get("candidates", ""))
+    for where in (named, path / named.name):
+        if fdr_summary and where.name and where.is_file():
+            names = pq.read_schema(where).names
+            if "rescore" in names:
+                return read_table(where, schema.RESCORED), "rescore"
+            return read_table(where, schema.CANDIDATES), "score"
+    return candidates, "score"
 
 
 def find_datasets(results_dir: str | Path) -> list[str]:
