@@ -34,6 +34,7 @@ from specsweep.chem.formulas import format_formula, parse_formula  # noqa: E402
 from specsweep.formula.alphabet import HALOGENS, Alphabet  # noqa: E402
 from specsweep.formula.decompose import Decomposer, brute_force_decompose  # noqa: E402
 from specsweep.formula.identify import FormulaSettings, identify  # noqa: E402
+from specsweep.formula.isotopes import simulate_pattern  # noqa: E402
 from specsweep.spectra.mgf_reader import read_mgf  # noqa: E402
 
 BINS = [(0, 400, "<400"), (400, 800, "400-800"), (800, 1200, "800-1200"), (1200, 1e9, ">1200")]
@@ -137,6 +138,9 @@ def main():
     ap.add_argument("--ilp-top", type=int, default=10)
     ap.add_argument("--ignore-file-adduct", action="store_true",
                     help="do not name the adduct: the default set of the ion mode is tried (adduct part of the answer)")
+    ap.add_argument("--simulate-isotopes", action="store_true",
+                    help="also rank each spectrum with an MS1 isotope pattern simulated from its true formula "
+                         "(2 ppm mass noise, 5 %% intensity noise, peaks >= 1 %% of M+0), same run")
     ap.add_argument("--compare-code", default=None, help="checkout whose code is timed on the same spectra")
     ap.add_argument("--compare-limit", type=int, default=50)
     ap.add_argument("--json", default=None, help="write per-spectrum results here")
@@ -173,6 +177,20 @@ def main():
         dt, cpu = time.perf_counter() - t0, time.process_time() - c0
         formulas = [r["formula"] for r in rows]
         rank = formulas.index(true_text) + 1 if true_text in formulas else None
+        iso_rank = None
+        if args.simulate_isotopes and true:
+            adduct = get_adduct(rec.adduct or "[M+H]+")
+            ion = dict(true)
+            for el, n in adduct.atoms.items():
+                ion[el] = ion.get(el, 0) + n
+            try:
+                ms1 = simulate_pattern(ion, 1 if adduct.charge > 0 else -1, np.random.default_rng(20261202 + i))
+                _, iso_rows = identify(rec.precursor_mz, rec.mz, rec.intensity, named, alphabet, settings,
+                                       ion_mode=rec.ion_mode or "positive", ms1=ms1)
+                iso_formulas = [r["formula"] for r in iso_rows]
+                iso_rank = iso_formulas.index(true_text) + 1 if true_text in iso_formulas else None
+            except ValueError:
+                iso_rank = None  # an element without isotope data
         n_rank, n_cands = naive_rank(rec.precursor_mz, rec.adduct or "[M+H]+", alphabet, true_vec)
         pairs = info.get("ilp_pairs", [])
         results.append({
@@ -182,7 +200,7 @@ def main():
             "exact": {k: v for k, v in info.items() if k.startswith("exact_")},
             "top_odd_electron": bool(rows) and _odd_electron(rows[0]["formula"]),
             "heuristic_top": info.get("heuristic_top"), "final_top": formulas[0] if formulas else None,
-            "adduct": rec.adduct, "top_adduct": rows[0]["adduct"] if rows else None,
+            "adduct": rec.adduct, "top_adduct": rows[0]["adduct"] if rows else None, "iso_rank": iso_rank,
             "ilp_equal": sum(abs(h - e) < 1e-6 for h, e in pairs), "ilp_solved": len(pairs),
             "ilp_gap": [e - h for h, e in pairs],
         })
@@ -220,6 +238,11 @@ def main():
     print("status:", statuses, "; cut below 1000 Da:",
           sum(r["status"].startswith("cut") and r["exact_mass"] < 1000 for r in results))
     print("top-1 formulas breaking the even-electron rule:", sum(r["top_odd_electron"] for r in results))
+    if args.simulate_isotopes:
+        print(f"simulated MS1 isotope patterns (same run): top-1 without {fmt_pct(sum(r['rank'] == 1 for r in results), n)}, "
+              f"with {fmt_pct(sum(r['iso_rank'] == 1 for r in results), n)}; top-5 without "
+              f"{fmt_pct(sum(r['rank'] is not None and r['rank'] <= 5 for r in results), n)}, with "
+              f"{fmt_pct(sum(r['iso_rank'] is not None and r['iso_rank'] <= 5 for r in results), n)}")
     by_adduct: dict = {}
     for r in results:
         by_adduct.setdefault(r["adduct"], []).append(r)

@@ -28,6 +28,7 @@ shell.prefix(
 # Stage options come from the typed parameter blocks (workflow/specsweep/params), which name the
 # config key of each knob; that module imports only the standard library.
 sys.path.insert(0, str(PACKAGE.parent))
+from specsweep.chem.adducts import resolve_adduct  # noqa: E402
 from specsweep.contracts.results import ResultsLayout  # noqa: E402
 from specsweep.params.options import Tolerance, config_args  # noqa: E402
 from specsweep.params.recorded import check_against_model  # noqa: E402
@@ -37,6 +38,21 @@ from specsweep.params.stages import STAGES  # noqa: E402
 def stage_args(stage):
     """Options of `specsweep <stage>` that carry this config's values (every knob with a config key)."""
     return config_args(STAGES[stage], config)
+
+
+def dataset_stage_args(stage):
+    """Like stage_args, with the dataset sheet's own precursor/fragment tolerances (when given)
+    in place of the config's; the formula stage takes a ppm precursor tolerance as its --ppm."""
+
+    def options(wildcards):
+        tols = DATASETS[wildcards.dataset]["tolerances"]
+        text = config_args(STAGES[stage], config, tols)
+        prec = tols.get("precursor_tol")
+        if stage == "formula" and prec is not None and prec.unit == "ppm":
+            text += f" --ppm {prec.value:g}"
+        return text
+
+    return options
 
 
 def _spectra_files(path):
@@ -64,7 +80,18 @@ def _read_datasets(sheet):
         if not files:
             raise ValueError(f"{sheet}: dataset {name!r}: no spectra files match {row['path']!r}")
         adducts = [a.strip() for a in row.get("adducts", "").split(",") if a.strip()]
-        datasets[name] = dict(files=files, ion_mode=row["ion_mode"], adducts=adducts)
+        unknown = [a for a in adducts if resolve_adduct(a) is None]
+        if unknown:
+            raise ValueError(f"{sheet}: dataset {name!r}: unknown adduct {unknown[0]!r} (docs/adducts.md)")
+        tolerances = {}
+        for column in ("precursor_tol", "fragment_tol"):
+            if row.get(column, "").strip():
+                try:
+                    tolerances[column] = Tolerance.parse(row[column])
+                except ValueError as exc:
+                    raise ValueError(f"{sheet}: dataset {name!r}: {column}: {exc}") from None
+        datasets[name] = dict(files=files, ion_mode=row["ion_mode"], adducts=adducts,
+                              tolerances=tolerances)
     return datasets
 
 

@@ -8,7 +8,7 @@ rule formula:
         DS.formulas,
     params:
         adducts=adduct_option,
-        options=stage_args("formula"),
+        options=dataset_stage_args("formula"),
         extra=config["formula"]["extra"],
         code=code_version("formula"),
     log:

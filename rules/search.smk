@@ -13,7 +13,7 @@ rule search:
         rejects=DS.candidates_rejects,
     params:
         adducts=adduct_option,
-        options=stage_args("search"),
+        options=dataset_stage_args("search"),
         extra=config["search"]["extra"],
         code=code_version("search", "model", "fragment", "spectra"),
     log:

@@ -35,7 +35,7 @@ rule translate:
         rejects=DS.translations_rejects,
     params:
         formulas=lambda wc, input: f"--formulas {shlex.quote(input.formulas)}" if "formulas" in input.keys() else "",
-        options=stage_args("translate"),
+        options=dataset_stage_args("translate"),
         extra=config["translate"]["extra"],
         code=code_version("translate", "fragment", "model"),
     log:

@@ -38,6 +38,7 @@ from specsweep.formula.decompose import Decomposer
 from specsweep.formula.graph import CandidateGraph, SpectrumGraph
 from specsweep.formula.heuristic import solve_heuristic
 from specsweep.formula.ilp import ExactLimits, solve_ilp
+from specsweep.formula.isotopes import IsotopeScoring, ion_pattern, pattern_score
 from specsweep.formula.peaks import PeakParams, prepare_peaks
 from specsweep.formula.priors import load_tables
 from specsweep.formula.rules import RuleSettings, adduct_allows_radical, plausible_mask
@@ -87,6 +88,7 @@ class FormulaSettings:
     max_graph_work: int = 200_000_000  # rows scanned + vertex pairs checked while building graphs
     exact: ExactLimits = field(default_factory=ExactLimits)  # LP iterations, B&B nodes per exact solve
     rules: RuleSettings = field(default_factory=RuleSettings)  # chemical plausibility of candidates
+    isotopes: IsotopeScoring = field(default_factory=IsotopeScoring)  # MS1 pattern score, when given
 
 
 @dataclass
@@ -319,11 +321,23 @@ def _exact_pass(sg, ranked, bonus, settings, cuts, info) -> None:
         best = max(best, c.total)
 
 
+def _add_isotope_scores(cands, alphabet: Alphabet, ms1, sign: int, params: IsotopeScoring) -> None:
+    """Root score += weight x isotope pattern score of each candidate's ion (root formula plus or
+    minus the charge-carrying proton)."""
+    mz, inten = ms1
+    for c in cands:
+        counts = alphabet.to_dict(c.root)
+        counts["H"] = counts.get("H", 0) + sign
+        c.root_score += params.weight * pattern_score(mz, inten, *ion_pattern(counts, sign), params)
+
+
 def identify(precursor_mz: float, mz, intensity, adducts: list[str] | None, alphabet: Alphabet | str,
              settings: FormulaSettings = FormulaSettings(), ion_mode: str = "positive",
-             info: dict | None = None) -> tuple[str, list[dict]]:
+             info: dict | None = None, ms1: tuple | None = None) -> tuple[str, list[dict]]:
     """Rank candidate formulas for one spectrum. Returns (status, rows) where rows are dicts with
-    the FORMULAS columns except ``spectrum_id`` (best first; at most ``report_top``). ``info``, if
+    the FORMULAS columns except ``spectrum_id`` (best first; at most ``report_top``). ``ms1``:
+    the precursor's isotope pattern (m/z and intensities of M+0, M+1, ... in order), scored with
+    :mod:`isotopes` and added to every candidate's root score. ``info``, if
     given, receives diagnostics: number of candidates, pruned candidates, work units, the best
     formula before the exact step, exact-solve outcomes, and for each exactly solved candidate
     its heuristic and exact tree scores."""
@@ -348,6 +362,8 @@ def identify(precursor_mz: float, mz, intensity, adducts: list[str] | None, alph
     if not cands:
         return NO_CANDIDATES, []
     sign = adduct_atoms(cands[0].adduct)[1]
+    if ms1 is not None and len(ms1[0]):
+        _add_isotope_scores(cands, alphabet, ms1, sign, settings.isotopes)
     peaks = prepare_peaks(mz, intensity, precursor_mz, float(params.allowed_da(precursor_mz)), settings.peaks)
     scorer = _edge_scorer(alphabet, params, settings.priors)
     sg = SpectrumGraph(peaks.mz, peaks.rel_intensity, sign * PROTON, alphabet, _decomposer(alphabet), params,

@@ -191,8 +191,33 @@ def load_model(path) -> LogRankModel:
         return LogRankModel.from_json(json.load(fh), str(path))
 
 
-def default_model_path() -> Path:
-    return Path(__file__).resolve().parents[1] / "data" / "default_model.json"
+def default_model_path(ion_mode: str = "positive") -> Path:
+    """The shipped model of an ion mode: positive [M+H]+ and negative [M-H]- MassBank training
+    sets (benchmarks/RESULTS.md, "search")."""
+    name = "default_model_negative.json" if str(ion_mode).startswith("neg") else "default_model.json"
+    return Path(__file__).resolve().parents[1] / "data" / name
+
+
+def stacked_llr(positive: LogRankModel, negative: LogRankModel | None = None) -> np.ndarray:
+    """Score tables for the search kernel: (2, 128, 8, 8) from one model used for both ion
+    modes, or (4, 128, 8, 8) = positive charges 1, 2 then negative charges 1, 2."""
+    if negative is None:
+        return positive.llr_tables()
+    return np.ascontiguousarray(np.concatenate([positive.llr_tables(), negative.llr_tables()]))
+
+
+def model_record(model: LogRankModel, path) -> dict:
+    """What a summary says about a model: file, training spectra per charge, fallbacks."""
+    charges = {}
+    for c in CHARGES:
+        t = model.tables[c]
+        entry = {"training_spectra": int(t.n_spectra)}
+        if t.fallback is not None:
+            entry["falls_back_to_charge"] = int(t.fallback)
+            entry["note"] = t.note or f"no charge-{c} training spectra"
+        charges[str(c)] = entry
+    files = [f.get("name") for f in model.params.get("training_files", [])]
+    return {"path": str(path), "training_files": files, "charges": charges}
 
 
 def model_fragmentation(model: LogRankModel) -> FragmentParams:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from specsweep.chem.adducts import Adduct, default_adducts, resolve_adduct
+from specsweep.chem.adducts import Adduct, adduct_log_prior, default_adducts, resolve_adduct
 from specsweep.params.blocks import PrecursorMatching
 from specsweep.params.options import Tolerance
 
@@ -25,11 +25,18 @@ class AdductChoice:
     explicit: adducts to try (None: ``default_adducts(ion_mode)``); from_file: use the adduct a
     spectrum names; a name the adduct table does not know gives no adduct at all (the spectrum
     then ends as a counted ``no_candidates`` reject), never the default set in its place;
-    max_charge: charges tried when a spectrum's charge is unknown (0).
+    max_charge: charges tried when a spectrum's charge is unknown (0). priors: when a set is tried,
+    each window carries log(prior / top prior) of its adduct (:func:`adduct_log_prior`), added
+    to its candidates' scores.
     """
     explicit: tuple[Adduct, ...] | None = None
     from_file: bool = False
     max_charge: int = 2
+    priors: bool = True   # weigh the adducts of a tried set by ADDUCT_PRIOR (else equal odds)
+
+    def named(self, adduct: str | None) -> bool:
+        """Whether a spectrum's own adduct decides (then no prior applies)."""
+        return bool(self.from_file and adduct)
 
     def for_spectrum(self, ion_mode: str | None, charge: int, adduct: str | None) -> list[Adduct]:
         if self.from_file and adduct:
@@ -56,6 +63,7 @@ class Windows:
     spec: np.ndarray      # int64 index of the spectrum in its batch
     adduct: np.ndarray    # int64 index into ``names``
     charge: np.ndarray    # int8 signed charge of the adduct
+    prior: np.ndarray     # float64 log prior ratio added to the scores (0: adduct named by the file)
     lo: np.ndarray        # float64 Da
     hi: np.ndarray        # float64 Da
     names: list[str]
@@ -71,10 +79,11 @@ def precursor_windows(precursor_mz, charge, ion_mode, adduct, choice: AdductChoi
     names: list[str] = []
     objs: list[Adduct] = []
     index: dict[str, int] = {}
-    spec, add, chg, lo, hi = [], [], [], [], []
+    spec, add, chg, lo, hi, prior = [], [], [], [], [], []
     for s in range(len(precursor_mz)):
         mz = float(precursor_mz[s])
         half = tol.at(mz)
+        weigh = choice.priors and not choice.named(adduct[s])
         for a in choice.for_spectrum(ion_mode[s], int(charge[s]), adduct[s]):
             if a.name not in index:
                 index[a.name] = len(names)
@@ -85,8 +94,9 @@ def precursor_windows(precursor_mz, charge, ion_mode, adduct, choice: AdductChoi
             chg.append(a.charge)
             lo.append(a.neutral_mass(mz - half))
             hi.append(a.neutral_mass(mz + half))
+            prior.append(adduct_log_prior(a) if weigh else 0.0)
     return Windows(np.asarray(spec, np.int64), np.asarray(add, np.int64),
-                   np.asarray(chg, np.int8), np.asarray(lo, np.float64),
+                   np.asarray(chg, np.int8), np.asarray(prior, np.float64), np.asarray(lo, np.float64),
                    np.asarray(hi, np.float64), names, objs)
 
 

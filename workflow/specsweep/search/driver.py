@@ -25,11 +25,12 @@ from specsweep.chem.adducts import get_adduct
 from specsweep.params.blocks import FragmentMatching, FragmentParams, PrecursorMatching
 from specsweep.params.options import Tolerance
 from specsweep.params.recorded import check_against_model
+from specsweep.model.tables import stacked_llr
 from specsweep.params.stages import SearchStageParams
 from specsweep.search import topk
 from specsweep.search.candidates import AdductChoice, expand_pairs, precursor_windows
 from specsweep.search.database import groups_for_windows, load_block, read_manifest, row_group_ranges
-from specsweep.search.kernels import score_pairs
+from specsweep.search.kernels import SODIATED_PAIR, score_pairs
 from specsweep.search.outputs import SearchOutputs
 from specsweep.contracts.spectra_folder import spectra_parts
 from specsweep.search.spectra_parts import (group_passes, part_rows, read_header,
@@ -62,7 +63,8 @@ class SearchParams:
         return cls(top_k=p.top_k, precursor_tol=p.precursor.precursor_tol, fragment_tol=p.fragment.fragment_tol,
                    h_shifts=h_shifts, targets_only=p.targets_only, spectra_per_pass=p.spectra_per_pass,
                    min_matched_peaks=p.min_matched_peaks,
-                   adducts=AdductChoice(explicit, p.adducts.use_file_adduct, p.adducts.max_charge))
+                   adducts=AdductChoice(explicit, p.adducts.use_file_adduct, p.adducts.max_charge,
+                                        p.adducts.adduct_priors))
 
 
 def get_comm(mode: str = "auto"):
@@ -140,7 +142,9 @@ def score_unit(peaks, windows, block, llr, spec_offset: int, params: SearchParam
     matched = np.empty(n, np.int32)
     explained = np.empty(n)
     tol_da, tol_ppm = params.fragment_tol.da_ppm()
-    score_pairs(spec, rows, charge, peaks.off, peaks.mz, peaks.log_rank, peaks.intensity,
+    sodiated = np.array([a.charge > 0 and a.atoms.get("Na", 0) > 0 for a in windows.adducts], bool)
+    kernel_charge = (charge + SODIATED_PAIR * sodiated[windows.adduct[win]]).astype(np.int8)
+    score_pairs(spec, rows, kernel_charge, peaks.off, peaks.mz, peaks.log_rank, peaks.intensity,
                 block.frag_off, block.frag_mass, block.frag_parent, block.frag_bond,
                 block.frag_depth, llr, float(tol_da), float(tol_ppm),
                 np.asarray(params.h_shifts, np.int64), score, matched, explained)
@@ -151,6 +155,7 @@ def score_unit(peaks, windows, block, llr, spec_offset: int, params: SearchParam
         win, rows, spec, charge = win[keep], rows[keep], spec[keep], charge[keep]
         score, matched, explained = score[keep], matched[keep], explained[keep]
     add = windows.adduct[win]
+    score += windows.prior[win]  # adduct prior (0 when the spectrum named its adduct)
     theo = np.array([a.mz(0.0) for a in windows.adducts])  # shift part of m/z per adduct
     per_mass = np.array([a.n_mol / abs(a.charge) for a in windows.adducts])
     theo_mz = block.exact_mass[rows] * per_mass[add] + theo[add]
@@ -251,6 +256,7 @@ def _params_record(params: SearchParams) -> dict:
             "fragment_tol_da": by_unit(params.fragment_tol, "Da"),
             "fragment_tol_ppm": by_unit(params.fragment_tol, "ppm"),
             "h_shifts": list(params.h_shifts),
+            "adduct_priors": params.adducts.priors,
             "adducts": ("from file, else " if params.adducts.from_file else "") + (
                 ",".join(a.name for a in params.adducts.explicit)
                 if params.adducts.explicit is not None else "default for ion mode"),
@@ -259,8 +265,8 @@ def _params_record(params: SearchParams) -> dict:
 
 
 def search(spectra_paths, db_dir, model, params: SearchParams, output, comm=None,
-           summary_path=None, rejects_path=None, verify_checksums: bool = True,
-           model_name: str = "model"):
+           summary_path=None, rejects_path=None, negative_model=None, model_info: dict | None = None,
+           verify_checksums: bool = True, model_name: str = "model"):
     """Search every spectrum in passes and write candidates, rejects and summary (rank 0).
 
     Returns (summary, timing) on rank 0 and None on other ranks. After each pass rank 0 tells
@@ -268,18 +274,22 @@ def search(spectra_paths, db_dir, model, params: SearchParams, output, comm=None
     the next collective; rank 0 then raises with the failing ranks' messages and no output
     (nor temporary file) is left behind. A database cut differently from the model's training
     graphs, or a fragment tolerance or hydrogen shifts other than the model's, is refused on
-    every rank before any work (:mod:`specsweep.params.recorded`).
+    every rank before any work (:mod:`specsweep.params.recorded`); so is a negative-mode model
+    that differs. ``negative_model``: scores negative-mode spectra (None: ``model`` scores both
+    ion modes); ``model_info`` is written into the summary as ``models``.
     """
     rank = comm.Get_rank() if comm is not None else 0
     size = comm.Get_size() if comm is not None else 1
     parts = spectra_parts(spectra_paths)
     passes = group_passes(part_rows(parts), params.spectra_per_pass)
     shards, manifest = read_manifest(db_dir, verify_checksums=verify_checksums and rank == 0)
-    check_against_model(model.params, model_name, database=manifest.get("params", {}),
-                        fragment_tol=params.fragment_tol, h_shifts=params.h_shifts,
-                        fix="Train a model with the database's settings (train-model; workflow: "
-                            "model.train_spectra) or search with the model's")
-    llr = model.llr_tables()
+    for m, name in ((model, model_name), (negative_model, "negative-mode model")):
+        if m is not None:
+            check_against_model(m.params, name, database=manifest.get("params", {}),
+                                fragment_tol=params.fragment_tol, h_shifts=params.h_shifts,
+                                fix="Train a model with the database's settings (train-model; workflow: "
+                                    "model.train_spectra) or search with the model's")
+    llr = stacked_llr(model, negative_model)
     masses_of: dict = {}
     clock_total = {"read_s": 0.0, "score_s": 0.0, "topk_s": 0.0}
     per_rank = [{"units": 0, "pairs": 0, "seconds": 0.0, "cpu_seconds": 0.0} for _ in range(size)]
@@ -355,6 +365,7 @@ def search(spectra_paths, db_dir, model, params: SearchParams, output, comm=None
             "database": str(db_dir),
             "database_counts": manifest.get("counts", {}),
             "params": _params_record(params),
+            "models": model_info or {},
         }
         outputs.commit(summary)
     except BaseException:

@@ -12,7 +12,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from specsweep.model.annotate import assign_peaks, fragment_logranks, peak_index
+from specsweep.model.annotate import SODIATED, assign_peaks, fragment_logranks, peak_index
+
+SODIATED_PAIR = 64  # added to a pair's charge: fragments may carry Na+ (see score_pairs)
 
 
 @njit(cache=True)
@@ -49,11 +51,15 @@ def score_pairs(pair_spec, pair_row, pair_charge, peak_off, peak_mz, peak_lr, pe
                 h_shifts, out_score, out_matched, out_explained):
     """Score every pair k = (spectrum pair_spec[k], molecule pair_row[k]) at charge pair_charge[k].
 
-    pair_charge is signed (negative: negative-mode, deprotonated fragment ions).
+    pair_charge is signed (negative: negative-mode, deprotonated fragment ions); a positive charge
+    plus ``SODIATED_PAIR`` marks a precursor that carries sodium ([M+Na]+), whose fragment ions
+    are tried protonated and sodiated.
     Spectrum s has peaks peak_off[s]:peak_off[s+1] of the flat peak arrays; molecule r has
     fragments frag_off[r]:frag_off[r+1]. llr: (2, 128, 8, 8), index charge - 1 (charges above
-    2 use the charge-2 table); fragment ions of charge 1..min(charge, 2) are tried.
+    2 use the charge-2 table), or (4, 128, 8, 8) with the negative-mode model's tables at index
+    2 + charge - 1 (one model per ion mode); fragment ions of charge 1..min(charge, 2) are tried.
     """
+    neg_base = 2 if llr.shape[0] >= 4 else 0
     max_peaks = 1
     for s in range(peak_off.shape[0] - 1):
         max_peaks = max(max_peaks, peak_off[s + 1] - peak_off[s])
@@ -75,14 +81,19 @@ def score_pairs(pair_spec, pair_row, pair_charge, peak_off, peak_mz, peak_lr, pe
         r = pair_row[k]
         p0, p1 = peak_off[s], peak_off[s + 1]
         f0, f1 = frag_off[r], frag_off[r + 1]
-        polarity = 1 if pair_charge[k] >= 0 else -1
-        c = min(max(abs(pair_charge[k]), 1), 2)
+        code = pair_charge[k]
+        polarity = 1 if code >= 0 else -1
+        if code >= SODIATED_PAIR:  # positive precursor carrying sodium
+            code -= SODIATED_PAIR
+            polarity = SODIATED
+        c = min(max(abs(code), 1), 2)
         if s != last_spec:  # pairs of one spectrum come together: index its peaks once
             n_bins = peak_index(peak_mz[p0:p1], first_at)
             last_spec = s
         sc, m, e = score_one(frag_mass[f0:f1], frag_parent[f0:f1], frag_bond[f0:f1],
                              frag_depth[f0:f1], peak_mz[p0:p1], peak_lr[p0:p1],
-                             peak_int[p0:p1], first_at, n_bins, llr[c - 1], tol_da, tol_ppm,
+                             peak_int[p0:p1], first_at, n_bins,
+                             llr[(neg_base if polarity < 0 else 0) + c - 1], tol_da, tol_ppm,
                              h_shifts, c,
                              polarity, owner, owner_depth, lr)
         out_score[k] = sc
