@@ -150,6 +150,8 @@ def all_outputs():
     outputs = [LAYOUT.report]
     for name in DATASETS:
         outputs += dataset_outputs(name)
+    if config["fdr"]["global"]:
+        outputs.append(f"{RESULTS}/global_fdr/identifications.parquet")
     return outputs
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from specsweep.chem.masses import HYDROGEN, PROTON
+from specsweep.model.annotate import N_BOND_CODES
 from specsweep.model.tables import ChargeTables, LogRankModel
 from specsweep.search.kernels import score_pairs
 from specsweep.search.reference import score_plain
@@ -98,7 +99,7 @@ def test_each_ion_mode_scores_with_its_own_model():
     negative = LogRankModel({1: flat, 2: ChargeTables(flat.counts, flat.null_counts, 0, fallback=1)},
                             {"pseudo_count": 1.0})
     llr = stacked_llr(tiny_model(), negative)
-    assert llr.shape == (4, 128, 8, 8)
+    assert llr.shape == (4, N_BOND_CODES, 8, 8)
     # negative-mode peaks: the same fragments as deprotonated ions
     neg_mz = np.array([80.0 - HYDROGEN - PROTON + 0.004, 150.0 - PROTON - 0.003, 200.5])
     mz = np.concatenate([PEAK_MZ, neg_mz])

@@ -36,7 +36,7 @@ def test_curves_count_ties_together():
     assert fdr.tolist() == [1.0, 1.0, 1.5]
 
 
-def _demo_results(tmp_path, demo_mgf, demo_molecules):
+def _demo_results(tmp_path, demo_mgf, demo_molecules, identified=4):
     """Results folder from the real demo spectra: ingested parts, and candidates naming each
     spectrum's true structure as the best target (a decoy second), with FDR rows, and a small
     database (the first 40 demo molecules)."""
@@ -57,7 +57,8 @@ def _demo_results(tmp_path, demo_mgf, demo_molecules):
         rows.append(dict(common, rank=2, mol_id=f"M{i}", is_decoy=True, score=1.0 - i))
         ids.append(dict(common, mol_id=f"M{i}", score=20.0 - i, q_value=0.01 * i,
                         compound_q_value=0.01 * i, rank=1, feature_id=None, scan=s["scan"],
-                        precursor_mz=s["precursor_mz"], rt_seconds=s["rt_seconds"], pep=None, pep_q_value=None))
+                        precursor_mz=s["precursor_mz"], rt_seconds=s["rt_seconds"],
+                        pep=None, pep_q_value=None, identified=i < identified))
     write_table(pa.Table.from_pylist(rows), ds / "candidates.parquet", schema.CANDIDATES)
     write_table(pa.Table.from_pylist(ids), ds / "fdr" / "identifications.parquet", schema.IDENTIFICATIONS)
     write_json({"spectra": len(spectra)}, ds / "fdr" / "summary.json")
@@ -111,3 +112,23 @@ def test_report_refuses_a_missing_stage_output(tmp_path, demo_mgf, demo_molecule
                  "--no-formulas", "--no-translations"]) == 1
     assert "summary.json: missing; the fdr stage has not finished" in caplog.text
     assert not (tmp_path / "r.html").exists()
+
+
+def test_nothing_below_the_accepted_level_is_called_identified(tmp_path, demo_mgf, demo_molecules):
+    results, _ = _demo_results(tmp_path, demo_mgf, demo_molecules, identified=0)
+    page = _run_report(results, tmp_path / "report.html")
+    assert "Best target hits (none identified)" in page and "Top identifications" not in page
+    assert "identified: <b>" not in page and "best target hit: <b>" in page
+
+
+def test_histogram_winners_follow_the_fdr_tie_rule():
+    """A spectrum whose best target and best decoy score alike is a decoy win, in the plots as in
+    the FDR accounting."""
+    from specsweep.report.html import spectrum_winner_scores
+    rows = [dict(spectrum_id="a", rank=1, is_decoy=False, score=5.0),
+            dict(spectrum_id="a", rank=1, is_decoy=True, score=5.0),
+            dict(spectrum_id="b", rank=1, is_decoy=False, score=4.0),
+            dict(spectrum_id="b", rank=2, is_decoy=False, score=3.0),
+            dict(spectrum_id="b", rank=1, is_decoy=True, score=2.0)]
+    score, decoy = spectrum_winner_scores(pa.Table.from_pylist(rows), "score")
+    assert sorted(zip(score.tolist(), decoy.tolist())) == [(4.0, False), (5.0, True)]

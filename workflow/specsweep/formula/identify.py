@@ -299,18 +299,41 @@ def _heuristic_pass(sg, cands, todo, bonus, settings, work, cuts, info) -> int:
 
 
 def _exact_pass(sg, ranked, bonus, settings, cuts, info) -> None:
-    """Exact trees for the ``ilp_top`` best candidates, where they can change the top formula:
-    a candidate whose LP bound shows it cannot beat the best total found so far keeps its
-    heuristic tree."""
-    best = max((c.total for c in ranked), default=-math.inf)
-    for c in ranked[: settings.ilp_top]:
+    """Exact trees for the ``ilp_top`` best candidates, only where they can change the top formula.
+
+    First the LP relaxation of each (cheap): an integral LP optimum is the exact tree, otherwise
+    root score + LP optimum bounds the candidate's total. Then, best bound first, branch and
+    bound for a candidate only while its bound exceeds the best total known (the leading
+    candidate's own bound included), so the top formula is the one a full exact solve of all
+    ``ilp_top`` would give; the others keep their heuristic trees (lower bounds)."""
+    top = ranked[: settings.ilp_top]
+    if not top:
+        return
+    bounds = []
+    for c in top:
         _ensure_graph(sg, c, bonus)
-        cutoff = best - c.root_score if math.isfinite(best) else None
-        parent, score, state, _ = solve_ilp(c.graph, backend=settings.ilp_backend, start_parent=c.parent,
-                                            limits=settings.exact, cutoff=cutoff)
-        info["exact_" + state] = info.get("exact_" + state, 0) + 1
-        if state == "bounded":
+        parent, score, state, bound = solve_ilp(c.graph, backend=settings.ilp_backend, start_parent=c.parent,
+                                                limits=settings.exact, cutoff=math.inf)
+        if state == "optimal":
+            info["exact_lp_integral"] = info.get("exact_lp_integral", 0) + 1
+            info["ilp_pairs"].append((c.tree_score, score))
+            if score >= c.tree_score - 1e-9:
+                c.set_tree(c.graph, parent, score, keep_graph=True)
+                c.method = "ilp"
+            bounds.append(-math.inf)  # settled
+        else:
+            bounds.append(c.root_score + bound)
+    best = max(c.total for c in top)
+    for j in sorted(range(len(top)), key=lambda j: (-bounds[j], j)):
+        c = top[j]
+        others = max((o.total for o in top if o is not c), default=-math.inf)
+        # nothing to settle: it cannot overtake the best, or it leads and nobody can overtake it
+        if bounds[j] <= best + 1e-9 or (c.total >= best and all(b <= c.total + 1e-9 for i, b in enumerate(bounds)
+                                                                  if i != j) and c.total >= others):
             continue
+        parent, score, state, _ = solve_ilp(c.graph, backend=settings.ilp_backend, start_parent=c.parent,
+                                            limits=settings.exact)
+        info["exact_" + state] = info.get("exact_" + state, 0) + 1
         if state == "optimal":
             info["ilp_pairs"].append((c.tree_score, score))
         else:

@@ -153,10 +153,10 @@ def _solve_highspy(w, rows, cols, vals, upper, limits: "ExactLimits", start, cut
         values = np.asarray(h.getSolution().col_value, dtype=np.float64)
         if values.size == m and np.all(np.minimum(values, 1.0 - values) < 1e-7):
             return np.round(values), "optimal", bound
-        if cutoff is not None and bound <= cutoff:
-            return np.zeros(m), "bounded", bound
     else:
         bound = float("inf")
+    if cutoff is not None and bound <= cutoff:
+        return np.zeros(m), "bounded", bound
     h.changeColsIntegrality(m, np.arange(m, dtype=np.int32), np.full(m, 1, dtype=np.uint8))  # 1: integer
     h.setOptionValue("mip_max_nodes", int(limits.mip_nodes))
     h.setOptionValue("simplex_iteration_limit", int(limits.mip_lp_iterations))

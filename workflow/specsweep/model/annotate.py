@@ -28,7 +28,7 @@ SODIATED = 2    # polarity code: positive ions whose fragments carry H+ or Na+ (
 SODIUM_ION = ELEMENT_MASS["Na"] - ELECTRON
 ROOT_LOGRANK = 0
 N_LOGRANK = 8   # logRank values 0..7
-N_BOND_CODES = 128  # bond-type codes are < 16 * 7 + 8
+N_BOND_CODES = 192  # bond-type codes are <= 16 * 11 + 11 (fragment.bondtypes)
 
 
 @njit(cache=True)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from specsweep import schema
 from specsweep.contracts.results import ResultsLayout
@@ -29,6 +30,8 @@ class DatasetResults:
     candidates: pa.Table | None = None
     identifications: pa.Table | None = None
     fdr_summary: dict = field(default_factory=dict)
+    competed: pa.Table | None = None      # the candidates the fdr stage competed (rescored or not)
+    competed_score: str = "score"         # the column it competed on
     formulas: pa.Table | None = None
     translations: pa.Table | None = None
 
@@ -66,11 +69,26 @@ def load_dataset(layout: ResultsLayout, name: str, *, formulas: bool = True,
     res.candidates = _table(files.candidates, schema.CANDIDATES, "search")
     res.identifications = _table(files.identifications, schema.IDENTIFICATIONS, "fdr")
     res.fdr_summary = _json(files.fdr_summary, "fdr")
+    res.competed, res.competed_score = competed_candidates(res.path, res.fdr_summary, res.candidates)
     if formulas:
         res.formulas = _table(files.formulas, schema.FORMULAS, "formula")
     if translations:
         res.translations = _table(files.translations, schema.TRANSLATIONS, "translate")
     return res
+
+
+def competed_candidates(path: Path, fdr_summary: dict, candidates: pa.Table | None):
+    """The candidate table the fdr stage read (named in its summary; rescored candidates carry a
+    ``rescore`` column it competed on), so that plots count winners as the FDR did; else the
+    search's candidates and their score."""
+    named = Path(fdr_summary.get("candidates", ""))
+    for where in (named, path / named.name):
+        if fdr_summary and where.name and where.is_file():
+            names = pq.read_schema(where).names
+            if "rescore" in names:
+                return read_table(where, schema.RESCORED), "rescore"
+            return read_table(where, schema.CANDIDATES), "score"
+    return candidates, "score"
 
 
 def find_datasets(layout: ResultsLayout) -> list[str]:
