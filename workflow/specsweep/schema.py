@@ -183,6 +183,10 @@ FORMULAS = _schema([
 ], "formulas")
 
 # --- translate --------------------------------------------------------------------------------
+TRANSLATOR_META_KEY = "specsweep_translator"
+"""File-level key of translations.parquet: JSON about the checkpoint that made it (path, ``toy``
+when it was marked as a pipeline check rather than a model, training counts)."""
+
 TRANSLATIONS = _schema([
     ("spectrum_id", pa.string(), "spectrum"),
     ("rank", pa.int32(), "1-based rank after re-ranking"),

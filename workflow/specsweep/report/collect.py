@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 from specsweep import schema
 from specsweep.contracts.results import ResultsLayout
 from specsweep.contracts.spectra_folder import SpectraFolder
-from specsweep.files import read_table
+from specsweep.files import file_metadata, read_table
 
 
 @dataclass
@@ -34,6 +34,7 @@ class DatasetResults:
     competed_score: str = "score"         # the column it competed on
     formulas: pa.Table | None = None
     translations: pa.Table | None = None
+    translator: dict = field(default_factory=dict)   # about the checkpoint (``toy``: a pipeline check)
 
     @property
     def spectra_dir(self) -> Path:
@@ -74,6 +75,8 @@ def load_dataset(layout: ResultsLayout, name: str, *, formulas: bool = True,
         res.formulas = _table(files.formulas, schema.FORMULAS, "formula")
     if translations:
         res.translations = _table(files.translations, schema.TRANSLATIONS, "translate")
+        meta = file_metadata(files.translations).get(schema.TRANSLATOR_META_KEY)
+        res.translator = json.loads(meta) if meta else {}
     return res
 
 

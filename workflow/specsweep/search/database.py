@@ -19,7 +19,7 @@ from specsweep.contracts.fragment_db import FragmentDatabase, Shard
 from specsweep.files import check_schema
 from specsweep.schema import FRAGMENT_SHARD
 
-ID_COLUMNS = ["mol_id", "is_decoy", "inchikey14", "smiles", "exact_mass"]
+ID_COLUMNS = ["mol_id", "is_decoy", "inchikey14", "smiles", "formula", "exact_mass"]
 FRAG_COLUMNS = ["frag_mass", "frag_parent", "frag_bond", "frag_depth"]
 
 
@@ -83,6 +83,7 @@ class ShardBlock:
     is_decoy: np.ndarray      # bool
     inchikey14: np.ndarray    # str
     smiles: np.ndarray        # str
+    cation: np.ndarray        # bool: a permanent cation (formula ends in '+'), searched as [M]+ only
     frag_off: np.ndarray
     frag_mass: np.ndarray
     frag_parent: np.ndarray
@@ -120,5 +121,6 @@ def load_block(path, row_groups: list[int] | None = None, targets_only: bool = F
         is_decoy=table.column("is_decoy").to_numpy(zero_copy_only=False).astype(bool),
         inchikey14=np.asarray(table.column("inchikey14").to_pylist(), dtype=object),
         smiles=np.asarray(table.column("smiles").to_pylist(), dtype=object),
+        cation=pc.ends_with(table.column("formula"), "+").to_numpy(zero_copy_only=False).astype(bool),
         frag_off=off, frag_mass=frag_mass, frag_parent=frag_parent, frag_bond=frag_bond,
         frag_depth=frag_depth)

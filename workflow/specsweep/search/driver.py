@@ -132,7 +132,7 @@ def assign_units(units: list[tuple[int, int, int]], size: int, rank: int) -> lis
 
 def score_unit(peaks, windows, block, llr, spec_offset: int, params: SearchParams) -> tuple[dict, int]:
     """Hits (top-k per spectrum) of one part against one loaded shard block; and pairs scored."""
-    win, rows = expand_pairs(windows, block.exact_mass)
+    win, rows = expand_pairs(windows, block.exact_mass, block.cation)
     if win.shape[0] == 0:
         return topk.empty_hits(), 0
     spec = windows.spec[win]
