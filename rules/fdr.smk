@@ -8,9 +8,9 @@ rule fdr:
         spectra=rules.ingest.output,
         db=rules.fragment.output,
     output:
-        identifications=f"{DS}/fdr/identifications.parquet",
-        tsv=f"{DS}/fdr/identifications.tsv",
-        summary=f"{DS}/fdr/summary.json",
+        identifications=DS.identifications,
+        tsv=DS.identifications_tsv,
+        summary=DS.fdr_summary,
     params:
         outdir=lambda wc, output: os.path.dirname(output.identifications),
         options=stage_args("fdr"),

@@ -32,7 +32,8 @@ from specsweep.search.candidates import AdductChoice, expand_pairs, precursor_wi
 from specsweep.search.database import groups_for_windows, load_block, read_manifest, row_group_ranges
 from specsweep.search.kernels import pair_charge_code, score_pairs
 from specsweep.search.outputs import SearchOutputs
-from specsweep.search.spectra_parts import (group_passes, list_parts, part_rows, read_header,
+from specsweep.contracts.spectra_folder import spectra_parts
+from specsweep.search.spectra_parts import (group_passes, part_rows, read_header,
                                              read_peaks)
 
 log = logging.getLogger("specsweep.search")
@@ -279,7 +280,7 @@ def search(spectra_paths, db_dir, model, params: SearchParams, output, comm=None
     """
     rank = comm.Get_rank() if comm is not None else 0
     size = comm.Get_size() if comm is not None else 1
-    parts = list_parts(spectra_paths)
+    parts = spectra_parts(spectra_paths)
     passes = group_passes(part_rows(parts), params.spectra_per_pass)
     shards, manifest = read_manifest(db_dir, verify_checksums=verify_checksums and rank == 0)
     for m, name in ((model, model_name), (negative_model, "negative-mode model")):
