@@ -1,11 +1,14 @@
 """Formula identification benchmark: top-1 / top-5 accuracy by mass bin, time per spectrum,
-ILP vs heuristic agreement, next to the naive baseline measured in the same run.
+work counts, ILP vs heuristic agreement, next to the naive baseline measured in the same run.
 
-Alphabet per spectrum: CHNOPS, plus the halogens (F, Cl, Br, I) the true formula contains (the
-SIRIUS 3 evaluation protocol). Naive baseline: every formula over that alphabet within 10 ppm of
-the precursor's neutral mass with integer RDBE >= 0, ranked by absolute mass error (this gives the
-29 % / 63 % the spectra README reports for dev_500_ppm3). Also times the
-decomposition against a plain nested-loop enumeration.
+Alphabet: fixed CHNOPSFClBrI for every spectrum (``--alphabet fixed``, default: what a user who
+does not know the elements would give), or CHNOPS plus the halogens the true formula contains
+(``--alphabet true``, the SIRIUS 3 evaluation protocol). Naive baseline: every formula over the
+same alphabet within 10 ppm of the precursor's neutral mass with integer RDBE >= 0, ranked by
+absolute mass error. Also times the decomposition against a plain nested-loop enumeration, and
+with ``--compare-code DIR --compare-limit N`` times the code of another checkout (e.g. the
+previous release, ``DIR/workflow``) on the first N spectra in the same run (CPU seconds, its own
+defaults and time limit). Also reports top-1 candidates that break the even-electron rule.
 
     nice -n 10 .venv/bin/python benchmarks/formula_bench.py \
         ../shared/data/spectra/massbank_hr_pos_MH_dev_500_ppm3.mgf [--limit N] [--json out.json]
@@ -31,12 +34,18 @@ from specsweep.chem.formulas import format_formula, parse_formula  # noqa: E402
 from specsweep.formula.alphabet import HALOGENS, Alphabet  # noqa: E402
 from specsweep.formula.decompose import Decomposer, brute_force_decompose  # noqa: E402
 from specsweep.formula.identify import FormulaSettings, identify  # noqa: E402
+from specsweep.formula.isotopes import simulate_pattern  # noqa: E402
 from specsweep.spectra.mgf_reader import read_mgf  # noqa: E402
 
 BINS = [(0, 400, "<400"), (400, 800, "400-800"), (800, 1200, "800-1200"), (1200, 1e9, ">1200")]
 
 
-def spectrum_alphabet(true_formula: dict[str, int]) -> Alphabet:
+FIXED_ALPHABET = "CHNOPSFClBrI"
+
+
+def spectrum_alphabet(true_formula: dict[str, int], mode: str) -> Alphabet:
+    if mode == "fixed":
+        return Alphabet.parse(FIXED_ALPHABET)
     return Alphabet.parse("CHNOPS" + "".join(h for h in HALOGENS if h in true_formula))
 
 
@@ -45,6 +54,33 @@ def exact_mass(rec) -> float:
     from rdkit import Chem
     from rdkit.Chem import Descriptors
     return float(Descriptors.ExactMolWt(Chem.MolFromSmiles(rec.smiles)))
+
+
+COMPARE_SNIPPET = """
+import sys, time, json
+from specsweep.spectra.mgf_reader import read_mgf
+from specsweep.formula.identify import FormulaSettings, identify
+recs = list(read_mgf(sys.argv[1]))[: int(sys.argv[2])]
+s = FormulaSettings()
+identify(recs[0].precursor_mz, recs[0].mz, recs[0].intensity, [recs[0].adduct], sys.argv[3], s)
+out = []
+for r in recs:
+    t0, c0 = time.perf_counter(), time.process_time()
+    status, rows = identify(r.precursor_mz, r.mz, r.intensity, [r.adduct], sys.argv[3], s)
+    out.append((time.perf_counter() - t0, time.process_time() - c0, status, rows[0]["formula"] if rows else None))
+print(json.dumps(out))
+"""
+
+
+def compare_code(code_dir: str, mgf: str, limit: int, alphabet: str):
+    """Per-spectrum (wall s, CPU s, status, top formula) of another checkout's code."""
+    import subprocess
+    import sys
+    env = dict(os.environ, PYTHONPATH=str(Path(code_dir) / "workflow"),
+               NUMBA_CACHE_DIR=str(Path(code_dir) / ".numba_cache"))
+    out = subprocess.run([sys.executable, "-c", COMPARE_SNIPPET, mgf, str(limit), alphabet], env=env,
+                         check=True, capture_output=True, text=True, cwd=code_dir)
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def naive_rank(precursor_mz: float, adduct: str, alphabet: Alphabet, true_vec, ppm: float = 10.0):
@@ -82,6 +118,14 @@ def _elements(formula: str) -> set[str]:
     return set(re.findall(r"[A-Z][a-z]?", formula))
 
 
+def _odd_electron(formula: str | None) -> bool:
+    if not formula:
+        return False
+    from specsweep.chem.masses import VALENCE
+    counts = parse_formula(formula)
+    return (2 + sum(n * (VALENCE[e] - 2) for e, n in counts.items())) % 2 != 0
+
+
 def fmt_pct(k, n):
     return f"{100.0 * k / n:.1f}% ({k}/{n})" if n else "-"
 
@@ -90,15 +134,26 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("mgf")
     ap.add_argument("--limit", type=int, default=None)
-    ap.add_argument("--time-limit-s", type=float, default=60.0)
+    ap.add_argument("--alphabet", default="fixed", choices=["fixed", "true"])
     ap.add_argument("--ilp-top", type=int, default=10)
+    ap.add_argument("--ignore-file-adduct", action="store_true",
+                    help="do not name the adduct: the default set of the ion mode is tried (adduct part of the answer)")
+    ap.add_argument("--simulate-isotopes", action="store_true",
+                    help="also rank each spectrum with an MS1 isotope pattern simulated from its true formula "
+                         "(2 ppm mass noise, 5 %% intensity noise, peaks >= 1 %% of M+0), same run")
+    ap.add_argument("--compare-code", default=None, help="checkout whose code is timed on the same spectra")
+    ap.add_argument("--compare-limit", type=int, default=50)
     ap.add_argument("--json", default=None, help="write per-spectrum results here")
     args = ap.parse_args()
-    settings = FormulaSettings(ilp_top=args.ilp_top, time_limit_s=args.time_limit_s, report_top=10)
+    settings = FormulaSettings(ilp_top=args.ilp_top, report_top=10)
 
     # compile once outside the timings
     warm = next(iter(read_mgf(args.mgf)))
     identify(warm.precursor_mz, warm.mz, warm.intensity, [warm.adduct], "CHNOPS", settings)
+    compared = None
+    if args.compare_code:
+        alpha = FIXED_ALPHABET if args.alphabet == "fixed" else "CHNOPS"
+        compared = compare_code(args.compare_code, args.mgf, args.compare_limit, alpha)
 
     results = []
     for i, rec in enumerate(read_mgf(args.mgf)):
@@ -109,33 +164,52 @@ def main():
         except ValueError:
             true = None  # an element we have no mass for (e.g. As): cannot be found
         true_text = format_formula(true) if true else rec.formula
-        alphabet = spectrum_alphabet(true or {})
+        alphabet = spectrum_alphabet(true or {}, args.alphabet)
         try:
             true_vec = alphabet.to_array(true) if true else None
         except ValueError:
             true_vec = None  # element outside CHNOPS + halogens: cannot be found
         info: dict = {}
-        t0 = time.perf_counter()
-        status, rows = identify(rec.precursor_mz, rec.mz, rec.intensity, [rec.adduct or "[M+H]+"], alphabet,
-                                settings, info=info)
-        dt = time.perf_counter() - t0
+        t0, c0 = time.perf_counter(), time.process_time()
+        named = None if args.ignore_file_adduct else [rec.adduct or "[M+H]+"]
+        status, rows = identify(rec.precursor_mz, rec.mz, rec.intensity, named, alphabet, settings,
+                                ion_mode=rec.ion_mode or "positive", info=info)
+        dt, cpu = time.perf_counter() - t0, time.process_time() - c0
         formulas = [r["formula"] for r in rows]
         rank = formulas.index(true_text) + 1 if true_text in formulas else None
+        iso_rank = None
+        if args.simulate_isotopes and true:
+            adduct = get_adduct(rec.adduct or "[M+H]+")
+            ion = dict(true)
+            for el, n in adduct.atoms.items():
+                ion[el] = ion.get(el, 0) + n
+            try:
+                ms1 = simulate_pattern(ion, 1 if adduct.charge > 0 else -1, np.random.default_rng(20261202 + i))
+                _, iso_rows = identify(rec.precursor_mz, rec.mz, rec.intensity, named, alphabet, settings,
+                                       ion_mode=rec.ion_mode or "positive", ms1=ms1)
+                iso_formulas = [r["formula"] for r in iso_rows]
+                iso_rank = iso_formulas.index(true_text) + 1 if true_text in iso_formulas else None
+            except ValueError:
+                iso_rank = None  # an element without isotope data
         n_rank, n_cands = naive_rank(rec.precursor_mz, rec.adduct or "[M+H]+", alphabet, true_vec)
         pairs = info.get("ilp_pairs", [])
         results.append({
             "title": rec.title, "formula": true_text, "exact_mass": exact_mass(rec), "status": status, "rank": rank, "naive_rank": n_rank,
-            "n_candidates": info.get("n_candidates", 0), "seconds": dt,
+            "n_candidates": info.get("n_candidates", 0), "seconds": dt, "cpu_seconds": cpu,
+            "n_pruned": info.get("n_pruned", 0), "work": info.get("work", 0),
+            "exact": {k: v for k, v in info.items() if k.startswith("exact_")},
+            "top_odd_electron": bool(rows) and _odd_electron(rows[0]["formula"]),
             "heuristic_top": info.get("heuristic_top"), "final_top": formulas[0] if formulas else None,
+            "adduct": rec.adduct, "top_adduct": rows[0]["adduct"] if rows else None, "iso_rank": iso_rank,
             "ilp_equal": sum(abs(h - e) < 1e-6 for h, e in pairs), "ilp_solved": len(pairs),
             "ilp_gap": [e - h for h, e in pairs],
         })
-        print(f"{i:4d} {true_text:<22} {status:<8} rank={rank} naive={n_rank} cands={n_cands} {dt:.2f}s",
-              flush=True)
+        print(f"{i:4d} {true_text:<22} {status:<8} rank={rank} naive={n_rank} cands={n_cands} "
+              f"scored={info.get('n_candidates', 0) - info.get('n_pruned', 0)} {dt:.2f}s", flush=True)
 
     n = len(results)
     print(f"\n== {Path(args.mgf).name}: {n} spectra; machine {platform.machine()}, {os.cpu_count()} cores; "
-          f"ILP top {args.ilp_top}, time limit {args.time_limit_s} s ==")
+          f"alphabet {args.alphabet}; ILP top {args.ilp_top} ==")
     print(f"{'bin':<10} {'n':>4} {'top1':>18} {'top5':>18} {'naive top1':>18} {'naive top5':>18}")
     for lo, hi, name in BINS + [(0, 1e9, "all")]:
         sel = [r for r in results if lo <= r["exact_mass"] < hi]
@@ -154,11 +228,50 @@ def main():
         sel = [r for r in results if pred(r)]
         if sel:
             print(f"{label:<14} n={len(sel)} top1 {fmt_pct(sum(r['rank'] == 1 for r in sel), len(sel))}")
-    secs = np.array([r["seconds"] for r in results])
-    print(f"time per spectrum: median {np.median(secs):.3f} s, p95 {np.percentile(secs, 95):.3f} s, "
-          f"max {secs.max():.2f} s, total {secs.sum():.0f} s")
-    statuses = {s: sum(r["status"] == s for r in results) for s in ("ok", "timeout", "no_candidates")}
-    print("status:", statuses)
+    for key in ("seconds", "cpu_seconds"):
+        secs = np.array([r[key] for r in results])
+        print(f"{key} per spectrum: mean {secs.mean():.3f}, median {np.median(secs):.3f}, "
+              f"p95 {np.percentile(secs, 95):.3f}, max {secs.max():.2f}, total {secs.sum():.0f}")
+    statuses: dict = {}
+    for r in results:
+        statuses[r["status"]] = statuses.get(r["status"], 0) + 1
+    print("status:", statuses, "; cut below 1000 Da:",
+          sum(r["status"].startswith("cut") and r["exact_mass"] < 1000 for r in results))
+    print("top-1 formulas breaking the even-electron rule:", sum(r["top_odd_electron"] for r in results))
+    if args.simulate_isotopes:
+        print(f"simulated MS1 isotope patterns (same run): top-1 without {fmt_pct(sum(r['rank'] == 1 for r in results), n)}, "
+              f"with {fmt_pct(sum(r['iso_rank'] == 1 for r in results), n)}; top-5 without "
+              f"{fmt_pct(sum(r['rank'] is not None and r['rank'] <= 5 for r in results), n)}, with "
+              f"{fmt_pct(sum(r['iso_rank'] is not None and r['iso_rank'] <= 5 for r in results), n)}")
+    by_adduct: dict = {}
+    for r in results:
+        by_adduct.setdefault(r["adduct"], []).append(r)
+    for name, sel in sorted(by_adduct.items()):
+        both = sum(r["rank"] == 1 and r["top_adduct"] == name for r in sel)
+        print(f"adduct {name}: n={len(sel)} top-1 formula {fmt_pct(sum(r['rank'] == 1 for r in sel), len(sel))}, "
+              f"top-1 formula and adduct {fmt_pct(both, len(sel))}")
+    cands = np.array([r["n_candidates"] for r in results])
+    pruned = np.array([r["n_pruned"] for r in results])
+    print(f"candidates: {cands.sum()} ({pruned.sum()} pruned by the tree bound); graph work units: "
+          f"{sum(r['work'] for r in results):.3e}")
+    exact: dict = {}
+    for r in results:
+        for k, v in r["exact"].items():
+            exact[k] = exact.get(k, 0) + v
+    print("exact solves:", exact)
+    if compared:
+        k = len(compared)
+        mine_wall = np.array([r["seconds"] for r in results[:k]])
+        mine_cpu = np.array([r["cpu_seconds"] for r in results[:k]])
+        base_wall = np.array([c[0] for c in compared])
+        base_cpu = np.array([c[1] for c in compared])
+        same = sum(c[3] == r["final_top"] for c, r in zip(compared, results))
+        base_right = sum(c[3] == r["formula"] for c, r in zip(compared, results))
+        print(f"compared with {args.compare_code} on the first {k} spectra (same run): CPU s mean "
+              f"{base_cpu.mean():.3f} -> {mine_cpu.mean():.3f} (ratio {base_cpu.sum() / mine_cpu.sum():.1f}x), "
+              f"p95 {np.percentile(base_cpu, 95):.3f} -> {np.percentile(mine_cpu, 95):.3f}; wall ratio "
+              f"{base_wall.sum() / mine_wall.sum():.1f}x; its top-1 right {fmt_pct(base_right, k)}, ours "
+              f"{fmt_pct(sum(r['rank'] == 1 for r in results[:k]), k)}; same top formula {same}/{k}")
     solved = sum(r["ilp_solved"] for r in results)
     equal = sum(r["ilp_equal"] for r in results)
     gaps = np.concatenate([np.array(r["ilp_gap"]) for r in results if r["ilp_gap"]] or [np.zeros(0)])

@@ -3,6 +3,7 @@
 
 import glob
 import hashlib
+import json
 import os
 import re
 import shlex
@@ -27,13 +28,31 @@ shell.prefix(
 # Stage options come from the typed parameter blocks (workflow/specsweep/params), which name the
 # config key of each knob; that module imports only the standard library.
 sys.path.insert(0, str(PACKAGE.parent))
-from specsweep.params.options import config_args  # noqa: E402
+from specsweep.chem.adducts import resolve_adduct  # noqa: E402
+from specsweep.contracts.results import ResultsLayout  # noqa: E402
+from specsweep.params.options import Tolerance, config_args  # noqa: E402
+from specsweep.params.recorded import check_against_model  # noqa: E402
 from specsweep.params.stages import STAGES  # noqa: E402
 
 
 def stage_args(stage):
     """Options of `specsweep <stage>` that carry this config's values (every knob with a config key)."""
     return config_args(STAGES[stage], config)
+
+
+def dataset_stage_args(stage):
+    """Like stage_args, with the dataset sheet's own precursor/fragment tolerances (when given)
+    in place of the config's; the formula stage takes a ppm precursor tolerance as its --ppm."""
+
+    def options(wildcards):
+        tols = DATASETS[wildcards.dataset]["tolerances"]
+        text = config_args(STAGES[stage], config, tols)
+        prec = tols.get("precursor_tol")
+        if stage == "formula" and prec is not None and prec.unit == "ppm":
+            text += f" --ppm {prec.value:g}"
+        return text
+
+    return options
 
 
 def _spectra_files(path):
@@ -61,7 +80,18 @@ def _read_datasets(sheet):
         if not files:
             raise ValueError(f"{sheet}: dataset {name!r}: no spectra files match {row['path']!r}")
         adducts = [a.strip() for a in row.get("adducts", "").split(",") if a.strip()]
-        datasets[name] = dict(files=files, ion_mode=row["ion_mode"], adducts=adducts)
+        unknown = [a for a in adducts if resolve_adduct(a) is None]
+        if unknown:
+            raise ValueError(f"{sheet}: dataset {name!r}: unknown adduct {unknown[0]!r} (docs/adducts.md)")
+        tolerances = {}
+        for column in ("precursor_tol", "fragment_tol"):
+            if row.get(column, "").strip():
+                try:
+                    tolerances[column] = Tolerance.parse(row[column])
+                except ValueError as exc:
+                    raise ValueError(f"{sheet}: dataset {name!r}: {column}: {exc}") from None
+        datasets[name] = dict(files=files, ion_mode=row["ion_mode"], adducts=adducts,
+                              tolerances=tolerances)
     return datasets
 
 
@@ -72,11 +102,8 @@ wildcard_constraints:
     dataset="|".join(re.escape(name) for name in DATASETS),
 
 
-DS = f"{RESULTS}/datasets/{{dataset}}"  # one dataset's results, as an output pattern
-
-
-def dataset_dir(name):
-    return f"{RESULTS}/datasets/{name}"
+LAYOUT = ResultsLayout(RESULTS)  # where every output lives (specsweep/contracts/results.py)
+DS = LAYOUT.dataset("{dataset}")  # one dataset's results, as output patterns
 
 
 def dataset_files(wildcards):
@@ -112,33 +139,31 @@ def optional_files(option, files):
 
 
 def log_path(rule_name, name=None):
-    return f"{RESULTS}/logs/{rule_name}.log" if name is None else f"{RESULTS}/logs/{rule_name}/{name}.log"
+    return LAYOUT.log(rule_name, name)
 
 
 def bench_path(rule_name, name=None):
-    return (
-        f"{RESULTS}/benchmarks/{rule_name}.tsv"
-        if name is None
-        else f"{RESULTS}/benchmarks/{rule_name}/{name}.tsv"
-    )
+    return LAYOUT.benchmark(rule_name, name)
 
 
 def all_outputs():
-    outputs = [f"{RESULTS}/report.html"]
+    outputs = [LAYOUT.report]
     for name in DATASETS:
         outputs += dataset_outputs(name)
+    if config["fdr"]["global"]:
+        outputs.append(f"{RESULTS}/global_fdr/identifications.parquet")
     return outputs
 
 
 def dataset_outputs(name):
     outputs = [
-        f"{dataset_dir(name)}/candidates.parquet",
-        f"{dataset_dir(name)}/fdr/identifications.parquet",
+        LAYOUT.dataset(name).candidates,
+        LAYOUT.dataset(name).identifications,
     ]
     if config["formula"]["enabled"]:
-        outputs.append(f"{dataset_dir(name)}/formulas.parquet")
+        outputs.append(LAYOUT.dataset(name).formulas)
     if config["translate"]["enabled"]:
-        outputs.append(f"{dataset_dir(name)}/translations.parquet")
+        outputs.append(LAYOUT.dataset(name).translations)
     return outputs
 
 
@@ -147,8 +172,27 @@ def model_file(wildcards=None):
     if config["model"]["path"]:
         return config["model"]["path"]
     if config["model"]["train_spectra"]:
-        return f"{RESULTS}/model/model.json"
+        return LAYOUT.model
     return str(PACKAGE / "data" / "default_model.json")
+
+
+def check_model_settings():
+    """Refuse, before any job runs, a given or shipped model whose recorded fragmentation or
+    fragment tolerance differs from this config's (a model trained here uses the config's)."""
+    if config["model"]["train_spectra"] and not config["model"]["path"]:
+        return
+    path = model_file()
+    if not os.path.exists(path):
+        return  # made by another workflow; the search checks it when it runs
+    with open(path) as fh:
+        recorded = json.load(fh).get("params", {})
+    db = config["database"]
+    check_against_model(
+        recorded, path,
+        database={"max_bridges": db["max_bridges"], "max_two_cuts": db["max_2cuts"]},
+        fragment_tol=Tolerance(config["search"]["fragment_tol_da"], "Da"),
+        fix="Set model.train_spectra to train a model with these settings, or use the model's",
+    )
 
 
 def rescorer_file(wildcards=None):
@@ -160,15 +204,18 @@ def translator_checkpoint(wildcards=None):
     """The translator checkpoint: given in the config, else trained by rule train_translator."""
     if config["translate"]["checkpoint"]:
         return config["translate"]["checkpoint"]
-    return f"{RESULTS}/model/translator.pt"
+    return LAYOUT.translator
 
 
 def translate_inputs(wildcards):
     inputs = dict(
-        spectra=f"{dataset_dir(wildcards.dataset)}/spectra",
+        spectra=LAYOUT.dataset(wildcards.dataset).spectra,
         ckpt=translator_checkpoint(),
         model=model_file(),
     )
     if config["formula"]["enabled"]:
-        inputs["formulas"] = f"{dataset_dir(wildcards.dataset)}/formulas.parquet"
+        inputs["formulas"] = LAYOUT.dataset(wildcards.dataset).formulas
     return inputs
+
+
+check_model_settings()

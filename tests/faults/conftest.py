@@ -22,10 +22,10 @@ def run_cli(argv: list[str]) -> None:
 
 
 def start_cli(argv: list[str]) -> subprocess.Popen:
-    """``python -m specsweep ARGV`` in its own process (stdout/stderr discarded)."""
+    """``python -m specsweep ARGV`` in its own process group (output discarded)."""
     env = {**os.environ, "PYTHONPATH": str(REPO / "workflow")}
     return subprocess.Popen([sys.executable, "-m", "specsweep", *map(str, argv)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
 
 def folder_digest(folder: Path) -> dict[str, str]:

@@ -1,4 +1,5 @@
-"""`specsweep formula` end to end on ingested demo spectra; status codes; deterministic output."""
+"""`specsweep formula` end to end on ingested demo spectra; status codes; deterministic output
+(also across worker processes)."""
 
 import argparse
 import json
@@ -44,8 +45,10 @@ def test_formula_command(tmp_path, demo_mgf):
     outs = []
     for i in range(2):
         out = tmp_path / f"formulas{i}.parquet"
+        # one process, then two worker processes: the same bytes
         assert _run(["formula", "--spectra", str(tmp_path / "spectra"), "--output", str(out),
-                     "--trees", str(tmp_path / f"trees{i}.jsonl"), "--report-top", "3"]) == 0
+                     "--trees", str(tmp_path / f"trees{i}.jsonl"), "--report-top", "3",
+                     "--threads", str(i + 1)]) == 0
         outs.append(out)
     assert outs[0].read_bytes() == outs[1].read_bytes()
     table = read_table(outs[0], FORMULAS).to_pylist()
@@ -63,13 +66,19 @@ def test_formula_command(tmp_path, demo_mgf):
     assert pq.read_schema(outs[0]).names == FORMULAS.names
 
 
-def test_status_timeout_and_no_candidates(demo_mgf):
+def test_status_says_what_the_work_budget_cut(demo_mgf):
     rec = next(r for r in read_mgf(demo_mgf) if r.formula == "C15H14O6")
+    full_status, full = identify(rec.precursor_mz, rec.mz, rec.intensity, ["[M+H]+"], "CHNOPS", FormulaSettings())
+    assert full_status == "ok" and full[0]["formula"] == "C15H14O6"
+    # no graph work allowed: every candidate ranked by its root score alone
     status, rows = identify(rec.precursor_mz, rec.mz, rec.intensity, ["[M+H]+"], "CHNOPS",
-                            FormulaSettings(time_limit_s=0.0))
-    assert status == "timeout"
-    assert rows and all(r["status"] == "timeout" for r in rows)
-    assert all(r["method"] == "none" and r["tree_json"] is None for r in rows)
+                            FormulaSettings(max_graph_work=0))
+    assert status == "cut:graphs"
+    assert rows and all(r["status"] == "cut:graphs" for r in rows)
+    # one candidate kept (smallest mass error) and only one graph built
+    status, rows = identify(rec.precursor_mz, rec.mz, rec.intensity, ["[M+H]+"], "CHNOPS",
+                            FormulaSettings(max_candidates=1, max_graph_work=1))
+    assert status == "cut:candidates+graphs" and len(rows) == 1
     status, rows = identify(1.5, rec.mz, rec.intensity, ["[M+H]+"], "CHNOPS", FormulaSettings())
     assert status == "no_candidates" and rows == []
 

@@ -44,12 +44,17 @@ def exhaustive(g: CandidateGraph) -> float:
 @pytest.mark.parametrize("seed", range(8))
 def test_ilp_is_exact_and_heuristic_is_bounded(seed):
     g = random_graph(seed)
-    parent, score, status = solve_ilp(g)
+    parent, score, status, bound = solve_ilp(g)
     assert status == "optimal"
     assert score == pytest.approx(exhaustive(g), abs=1e-9)
+    assert bound >= score - 1e-9  # the LP relaxation bounds the tree score from above
     chosen = np.nonzero(parent >= 0)[0]
     assert len({int(g.color[v]) for v in chosen}) == chosen.size
     _, h_score = solve_heuristic(g)
     assert h_score <= score + 1e-9
-    _, p_score, p_status = solve_ilp(g, backend="pulp")
+    _, p_score, p_status, _ = solve_ilp(g, backend="pulp")
     assert p_status == "optimal" and p_score == pytest.approx(score, abs=1e-9)
+    # a cutoff at or above the LP bound skips the solve; below the optimum it changes nothing
+    assert solve_ilp(g, cutoff=bound + 1e-6)[2] in ("bounded", "optimal")
+    _, c_score, c_status, _ = solve_ilp(g, cutoff=score - 1.0)
+    assert c_status == "optimal" and c_score == pytest.approx(score, abs=1e-9)

@@ -46,3 +46,19 @@ def test_every_demo_candidate_obeys_the_rules(demo_mgf):
         assert any(ALPHABET.format(f) == rec.formula for f in forms) or rec.formula.count("As"), rec.title
         n += len(cands)
     assert n > 1000
+
+
+def test_unnamed_adduct_tries_the_default_set_and_molecules_keep_the_users_alphabet(demo_mgf):
+    from specsweep.formula.identify import identify
+    rec = next(r for r in read_mgf(demo_mgf) if r.formula == "C15H14O6")
+    status, rows = identify(rec.precursor_mz, rec.mz, rec.intensity, None, "CHNOPS", FormulaSettings())
+    assert status == "ok" and rows[0]["formula"] == "C15H14O6" and rows[0]["adduct"] == "[M+H]+"
+    assert len({r["adduct"] for r in rows}) >= 2  # other adducts of the default set compete
+    assert not any("Na" in r["formula"] or "K" in r["formula"] for r in rows)
+    # a named sodium adduct: the molecule over CHNOPS, the root (ion) holds the sodium
+    alphabet = Alphabet.parse("CHNOPSNa")
+    cands = precursor_candidates(rec.precursor_mz + 21.981944, ["[M+Na]+"], alphabet, FormulaSettings(),
+                                 molecule_alphabet=Alphabet.parse("CHNOPS"))
+    na = alphabet.index("Na")
+    assert cands and all(c.formula[na] == 0 and c.root[na] == 1 for c in cands)
+    assert any(alphabet.format(c.formula) == "C15H14O6" for c in cands)

@@ -63,7 +63,7 @@ def test_every_cli_default_equals_the_schema_default_for_its_key():
 def test_every_numeric_schema_key_drives_a_stage_option():
     """A number in the config is a named knob of some stage (not text in `extra`), except the
     job resources Snakemake itself uses."""
-    resources = {"database.threads", "search.tasks", "translate.threads"}
+    resources = {"database.threads", "search.tasks", "translate.threads", "formula.threads"}
     keys = set().union(*(config_defaults(cls) for cls in STAGES.values()))
     numeric = {k for k, spec in _schema_leaves(SCHEMA["properties"])
                if spec.get("type") in ("number", "integer") or spec.get("type") == ["number", "null"]}
@@ -127,10 +127,10 @@ def test_flags_do_not_claim_a_default_and_contradict_each_other():
 def test_config_args_follow_the_config():
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     base = config_args(SearchStageParams, config)
-    assert "--top-k 10" in base and "--precursor-tol-da 0.02" in base and "--fragment-tol-da 0.01" in base
+    assert f"--top-k {config['search']['top_k']} " in base + " " and "--precursor-tol-da 0.02" in base and "--fragment-tol-da 0.01" in base
     config["search"]["fragment_tol_da"] = 0.005
     assert "--fragment-tol-da 0.005" in config_args(SearchStageParams, config)
     formula = config_args(FormulaStageParams, config)
-    assert formula == "--ppm 3 --time-limit-s 600 --ilp-top 3"
+    assert formula == "--ppm 3 --ilp-top 3"
     config["formula"]["ppm"] = None
     assert "--ppm" not in config_args(FormulaStageParams, config)

@@ -1,6 +1,7 @@
 """Precursor windows: which adducts are tried, and which database rows fall inside."""
 
 import numpy as np
+import pytest
 
 from specsweep.chem.adducts import get_adduct
 from specsweep.params.options import Tolerance
@@ -15,8 +16,9 @@ def test_windows_find_rows_by_adduct_and_tolerance():
     h = get_adduct("[M+H]+").mz(CAFFEINE)
     w = precursor_windows([na, h], [1, 1], ["positive", "positive"], [None, "[M+H]+"],
                           AdductChoice(), Tolerance(0.02, "Da"))
-    # charge 1 positive: the four singly charged default adducts, not [M+2H]2+
-    assert sorted(set(w.names)) == ["[M+H]+", "[M+K]+", "[M+NH4]+", "[M+Na]+"]
+    # charge 1 positive: the singly charged default adducts, not [M+2H]2+; and [M]+, which only
+    # permanent cations take (tests/chem/test_isotopes_and_charges.py)
+    assert sorted(set(w.names)) == ["[M+H-H2O]+", "[M+H]+", "[M+K]+", "[M+NH4]+", "[M+Na]+", "[M]+"]
     win, rows = expand_pairs(w, MASSES)
     found = {(int(w.spec[i]), w.names[w.adduct[i]], int(r)) for i, r in zip(win, rows)}
     # within 0.02 Th of m/z: masses -0.01, 0, +0.015 match; -0.03 does not
@@ -47,3 +49,17 @@ def test_file_adduct_spellings_and_unknown_names():
     w = precursor_windows([253.0, 253.0], [1, -1], ["positive", "negative"], ["[MCl37+H]", "[M+Ac-H]-"],
                           choice)
     assert w.names == ["[M+Hac-H]-"] and w.spec.tolist() == [1]
+
+
+def test_priors_weigh_a_tried_set_but_not_a_named_adduct():
+    from math import log
+    from specsweep.chem.adducts import ADDUCT_PRIOR
+    na = get_adduct("[M+Na]+").mz(CAFFEINE)
+    w = precursor_windows([na, na], [1, 1], ["positive", "positive"], [None, "[M+Na]+"],
+                          AdductChoice(from_file=True))
+    prior = {(int(s), w.names[a]): p for s, a, p in zip(w.spec, w.adduct, w.prior)}
+    assert prior[(0, "[M+H]+")] == 0.0   # the most likely adduct of the mode scores as if named
+    assert prior[(0, "[M+Na]+")] == pytest.approx(log(ADDUCT_PRIOR["[M+Na]+"] / ADDUCT_PRIOR["[M+H]+"]))
+    assert prior[(1, "[M+Na]+")] == 0.0  # named by the file: no prior
+    equal = precursor_windows([na], [1], ["positive"], [None], AdductChoice(priors=False))
+    assert not equal.prior.any()

@@ -41,3 +41,17 @@ def test_fragment_tolerance_and_bridges_reach_every_rule_that_uses_them(tmp_path
     # rules that do not use either knob run the same command
     for rule in set(before) - tol_rules - bridge_rules:
         assert before[rule] == [c.replace(str(changed), str(base)) for c in after[rule]], rule
+
+
+def test_a_given_model_with_other_settings_is_refused_before_any_job(tmp_path):
+    # the shipped model was trained with 0.01 Da and 2 bridges; nothing trains one here
+    write_demo_config(tmp_path, search={"fragment_tol_da": 0.004}, database={"max_bridges": 3})
+    proc = snakemake(tmp_path, "--dry-run", check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "max_bridges = 3 but the model was trained on graphs cut with 2" in out
+    assert "fragment tolerance 0.004 Da but the model was trained with 0.01 Da" in out
+    assert "Set model.train_spectra" in out
+    # the same settings with a model trained by the workflow: accepted
+    write_demo_config(tmp_path, model=TRAIN, search={"fragment_tol_da": 0.004}, database={"max_bridges": 3})
+    assert snakemake(tmp_path, "--dry-run").returncode == 0

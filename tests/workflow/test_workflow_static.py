@@ -110,6 +110,52 @@ def test_dry_run_three_datasets(tmp_path):
     assert "one.mgf" in globbed_cmd and "a.mgf" in globbed_cmd and "b.mgf.gz" not in globbed_cmd
 
 
+def test_dry_run_repository_wide_fdr(tmp_path):
+    """fdr.global adds one FDR job over every dataset, besides the per-dataset ones; off (the
+    default) it is not planned."""
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(DEMO_MGF, data / "one.mgf")
+    shutil.copy(DEMO_MGF, data / "two.mgf")
+    sheet = [("runA", str(data / "one.mgf"), "positive", "[M+H]+"),
+             ("runB", str(data / "two.mgf"), "positive", "[M+H]+")]
+    write_demo_config(tmp_path, sheet, model=TRAIN)
+    assert "global_fdr" not in planned_jobs(tmp_path)
+    write_demo_config(tmp_path, sheet, model=TRAIN, fdr={"global": True, "accept_level": 0.05})
+    jobs = planned_jobs(tmp_path)
+    assert jobs["global_fdr"] == 1 and jobs["fdr"] == 2 and jobs["rescore"] == 2
+    printed = snakemake(tmp_path, "--dry-run", "--printshellcmds").stdout
+    cmd = next(l for l in printed.splitlines() if "--dataset-names" in l)
+    assert "runA/rescored.parquet" in cmd and "runB/rescored.parquet" in cmd
+    assert "--dataset-names runA runB" in cmd and "--accept-level 0.05" in cmd
+    assert "results/global_fdr" in cmd
+
+
+def test_dataset_sheet_tolerances_reach_the_dataset_stages(tmp_path):
+    sheet = ("name\tpath\tion_mode\tadducts\tprecursor_tol\tfragment_tol\n"
+             f"iontrap\t{DEMO_MGF}\tpositive\t[M+H]+\t0.5 Da\t0.5 Da\n"
+             f"orbi\t{DEMO_MGF}\tnegative\t[M-H]-,M+HCOO\t5 ppm\t10ppm\n"
+             f"plain\t{DEMO_MGF}\tpositive\t\t\t\n")
+    write_demo_config(tmp_path, model=TRAIN)
+    (tmp_path / "datasets.tsv").write_text(sheet)
+    printed = snakemake(tmp_path, "--dry-run", "--printshellcmds").stdout
+    lines = printed.splitlines()
+
+    def command(stage, name):
+        return next(l for l in lines if f"specsweep {stage}" in l and f"/datasets/{name}/" in l)
+
+    assert "--precursor-tol-da 0.5" in command("search", "iontrap")
+    assert "--fragment-tol-da 0.5" in command("search", "iontrap")
+    orbi = command("search", "orbi")
+    assert "--precursor-tol-ppm 5" in orbi and "--fragment-tol-ppm 10" in orbi
+    assert "-tol-da" not in orbi
+    assert "--adducts '[M-H]-' M+HCOO" in orbi
+    assert "--ppm 5" in command("formula", "orbi")
+    assert "--fragment-tol-ppm 10" in command("translate", "orbi")
+    plain = command("search", "plain")  # no sheet values: the config's
+    assert "--precursor-tol-da 0.02" in plain and "--fragment-tol-da 0.01" in plain
+
+
 def test_slurm_profile_places_search_as_mpi_job_and_translate_on_gpu(tmp_path):
     write_demo_config(tmp_path, model=TRAIN)
     out = snakemake(tmp_path, "--dry-run", "--printshellcmds", profile="slurm").stdout
@@ -126,6 +172,8 @@ def test_slurm_profile_places_search_as_mpi_job_and_translate_on_gpu(tmp_path):
     ("name\tpath\tion_mode\tadducts\nx\t/nonexistent/*.mgf\tpositive\t\n", "no spectra files match"),
     ("name\tpath\tion_mode\tadducts\nx\t{mgf}\tsideways\t\n", "sideways"),
     ("name\tpath\tion_mode\tadducts\nx y\t{mgf}\tpositive\t\n", "x y"),
+    ("name\tpath\tion_mode\tadducts\nx\t{mgf}\tpositive\t[MCl37+H]\n", "unknown adduct"),
+    ("name\tpath\tion_mode\tadducts\tprecursor_tol\nx\t{mgf}\tpositive\t\t0.5\n", "precursor_tol"),
 ])
 def test_bad_dataset_sheet_is_refused(tmp_path, sheet, message):
     write_demo_config(tmp_path, model=TRAIN)

@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import tempfile
+from glob import escape as glob_escape
 from pathlib import Path
 
 import pyarrow as pa
@@ -15,6 +16,11 @@ ROW_GROUP_SIZE = 4096
 
 
 def _tmp_path(path: Path) -> Path:
+    """A new temporary file beside ``path``; those an interrupted writer of ``path`` left are removed
+    (one writer per output file: Snakemake jobs and MPI rank 0 never share one)."""
+    for stale in path.parent.glob(f".{glob_escape(path.name)}.*.tmp"):
+        if stale.is_file():
+            stale.unlink(missing_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     umask = os.umask(0)
@@ -24,16 +30,19 @@ def _tmp_path(path: Path) -> Path:
 
 
 def write_table(table: pa.Table, path: str | os.PathLike, schema: pa.Schema | None = None,
-                row_group_size: int = ROW_GROUP_SIZE) -> Path:
+                row_group_size: int = ROW_GROUP_SIZE, metadata: dict[str, str] | None = None) -> Path:
     """Write ``table`` as zstd Parquet to a temporary name, then rename into place.
 
     With ``schema``, the table is cast to it first (column order and types), so every file of
-    one kind has identical schemas. Output bytes depend only on the data.
+    one kind has identical schemas; ``metadata`` adds file-level key/values (read them back with
+    :func:`file_metadata`). Output bytes depend only on the data.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if schema is not None:
         table = table.select(schema.names).cast(schema)
+    if metadata:
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), **metadata})
     tmp = _tmp_path(path)
     try:
         pq.write_table(table, tmp, compression="zstd", row_group_size=row_group_size,
@@ -62,6 +71,12 @@ def write_text(text: str, path: str | os.PathLike) -> Path:
 def write_json(obj, path: str | os.PathLike) -> Path:
     """Write JSON with sorted keys and a trailing newline, atomically."""
     return write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n", path)
+
+
+def file_metadata(path: str | os.PathLike) -> dict[str, str]:
+    """File-level key/values of a Parquet file written by :func:`write_table` (str -> str)."""
+    meta = pq.read_schema(path).metadata or {}
+    return {k.decode(): v.decode() for k, v in meta.items()}
 
 
 def check_schema(actual: pa.Schema, expected: pa.Schema, where: str) -> None:
@@ -180,7 +195,8 @@ class AtomicFolder:
 
     def _remove_stale(self) -> None:
         import shutil
-        for pattern in (f".{self.output_dir.name}.*.tmp", f".{self.output_dir.name}.*.old"):
+        name = glob_escape(self.output_dir.name)
+        for pattern in (f".{name}.*.tmp", f".{name}.*.old"):
             for stale in self.output_dir.parent.glob(pattern):
                 if stale.is_dir():
                     shutil.rmtree(stale, ignore_errors=True)

@@ -98,7 +98,7 @@ SPECTRA = _schema([
 # --- search: candidates -----------------------------------------------------------------------
 CANDIDATES = _schema([
     ("spectrum_id", pa.string(), "spectrum searched"),
-    ("rank", pa.int32(), "1-based rank among this spectrum's hits (targets and decoys together)"),
+    ("rank", pa.int32(), "1-based rank within this spectrum's targets, or within its decoys"),
     ("mol_id", pa.string(), "database molecule"),
     ("is_decoy", pa.bool_(), "hit is a decoy"),
     ("inchikey14", pa.string(), "first InChIKey block of the molecule"),
@@ -134,7 +134,7 @@ RESCORE_FEATURES = [
 RESCORED = _schema(
     [(f.name, f.type, "1-based rank within its list (targets or decoys) by rescore"
       if f.name == "rank" else f.metadata[b"doc"].decode()) for f in CANDIDATES]
-    + [("search_rank", pa.int32(), "rank the search gave (targets and decoys together)"),
+    + [("search_rank", pa.int32(), "rank the search gave within the spectrum's targets or decoys"),
        ("rescore", pa.float64(), "rescoring model's linear score (higher is better)"),
        ("pep", pa.float64(), "posterior probability that this top target is not the right "
                              "structure (first InChIKey block); rank-1 targets only, else null"),
@@ -162,6 +162,8 @@ IDENTIFICATIONS = _schema([
     ("explained_intensity", pa.float64(), "fraction of intensity explained"),
     ("pep", pa.float64(), "posterior error probability of the hit (rescore stage); null without it"),
     ("pep_q_value", pa.float64(), "mean PEP of the top hits with PEP <= this one's; null without rescoring"),
+    ("identified", pa.bool_(), "passes the accepted level of the accepted measure (summary.json "
+                               "'acceptance'); false rows are the best target hits below it"),
 ], "identifications")
 
 # --- formula ----------------------------------------------------------------------------------
@@ -176,11 +178,15 @@ FORMULAS = _schema([
     ("n_explained_peaks", pa.int32(), "peaks in the tree"),
     ("explained_intensity", pa.float64(), "fraction of intensity explained by the tree"),
     ("method", pa.string(), "ilp | heuristic"),
-    ("status", pa.string(), "ok | timeout | no_candidates"),
+    ("status", pa.string(), "ok | cut:<what> (work budget spent: candidates, graphs, exact) | no_candidates"),
     ("tree_json", pa.string(), "tree: nodes (formula, peak m/z), edges (loss), JSON"),
 ], "formulas")
 
 # --- translate --------------------------------------------------------------------------------
+TRANSLATOR_META_KEY = "specsweep_translator"
+"""File-level key of translations.parquet: JSON about the checkpoint that made it (path, ``toy``
+when it was marked as a pipeline check rather than a model, training counts)."""
+
 TRANSLATIONS = _schema([
     ("spectrum_id", pa.string(), "spectrum"),
     ("rank", pa.int32(), "1-based rank after re-ranking"),

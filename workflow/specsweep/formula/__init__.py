@@ -14,6 +14,8 @@ approximately by a fast heuristic). Modules:
 - ``heuristic``: greedy insertion heuristic for the maximum colorful subtree
 - ``ilp``: exact maximum colorful subtree by integer linear programming (pulp + HiGHS / CBC)
 - ``recalibration``: hypothesis-driven affine recalibration (Theil-Sen)
-- ``identify``: the per-spectrum driver with time limits
+- ``rules``: chemical plausibility of candidate molecules (even-electron rule, element ratios)
+- ``isotopes``: isotope patterns of precursor ions and their score against an MS1 pattern
+- ``identify``: the per-spectrum driver with its work budget
 - ``trees``: tree JSON and drawing (Graphviz DOT, matplotlib)
 """

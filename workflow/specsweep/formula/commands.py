@@ -17,8 +17,9 @@ def register(subparsers) -> None:
         help="molecular formulas from MS/MS by fragmentation trees (SIRIUS 3 scoring)",
         description="For each spectrum: candidate formulas by mass decomposition, one fragmentation tree "
                     "per candidate (maximum colorful subtree; heuristic for all, ILP for the best), ranked "
-                    "by posterior score. Every spectrum gets at least one row; its status is ok, timeout "
-                    "or no_candidates.",
+                    "by posterior score. Work per spectrum is bounded by counts, not time, so results do not "
+                    "depend on machine load. Every spectrum gets at least one row; its status is ok, "
+                    "cut:<what> (candidates, graphs, exact) or no_candidates.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("--spectra", required=True, help="spectra folder (parts from `specsweep ingest`) or one part file")
@@ -31,8 +32,10 @@ def register(subparsers) -> None:
     p.add_argument("--priors", default="fitted", choices=["fitted", "sirius"],
                    help="prior tables: fitted from our training spectra on top of SIRIUS 3.1.3, or SIRIUS 3.1.3 only")
     p.add_argument("--adducts", nargs="*", default=None,
-                   help="adducts to try (e.g. [M+H]+ [M+Na]+); default: the spectrum's own, else [M+H]+ / [M-H]-")
+                   help="adducts to try (e.g. [M+H]+ [M+Na]+); default: the spectrum's own, else the default set of "
+                        "its ion mode (docs/adducts.md), each with its prior; the adduct is part of the answer")
     add_options(p, FormulaStageParams)
+    p.add_argument("--threads", type=int, default=1, help="worker processes (spectra are split among them)")
     p.add_argument("--ilp-backend", default="highs", choices=["highs", "pulp"],
                    help="HiGHS through highspy, or PuLP (HiGHS or CBC)")
     p.add_argument("--no-recalibration", action="store_true", help="skip hypothesis-driven recalibration")
@@ -43,6 +46,39 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
+def _empty_row(spectrum_id: str, status: str) -> dict:
+    return {"spectrum_id": spectrum_id, "rank": None, "formula": None, "adduct": None, "score": None,
+            "tree_score": None, "mass_error_ppm": None, "n_explained_peaks": 0, "explained_intensity": 0.0,
+            "method": "none", "status": status, "tree_json": None}
+
+
+def _one_spectrum(job) -> tuple[str, list[dict]]:
+    """Rows of one spectrum (a worker task): (status, rows with spectrum_id)."""
+    from specsweep.formula.identify import identify
+    rec, adducts_opt, alphabet, settings = job
+    adducts = adducts_opt or ([rec["adduct"]] if rec["adduct"] else None)
+    try:
+        status, out = identify(rec["precursor_mz"], rec["mz"], rec["intensity"], adducts, alphabet, settings,
+                               ion_mode=rec["ion_mode"] or "positive")
+    except ValueError as exc:  # e.g. an adduct name we do not know
+        log.warning("%s: %s", rec["spectrum_id"], exc)
+        status, out = "no_candidates", []
+    if not out:
+        return status, [_empty_row(rec["spectrum_id"], status)]
+    return status, [{"spectrum_id": rec["spectrum_id"], **r} for r in out]
+
+
+def _map_spectra(jobs, n, threads: int):
+    """Results of ``_one_spectrum`` in input order, with ``threads`` worker processes."""
+    from specsweep.progress import progress
+    if threads <= 1:
+        yield from progress(map(_one_spectrum, jobs), total=n, desc="formula", unit="spectra")
+        return
+    import multiprocessing as mp
+    with mp.get_context("fork").Pool(threads) as pool:
+        yield from progress(pool.imap(_one_spectrum, jobs, chunksize=4), total=n, desc="formula", unit="spectra")
+
+
 def run(args) -> int:
     import json
     from dataclasses import replace
@@ -50,46 +86,35 @@ def run(args) -> int:
     import pyarrow as pa
 
     from specsweep.files import write_table, write_text
-    from specsweep.formula.identify import FormulaSettings, identify
     from specsweep.formula.alphabet import Alphabet
+    from specsweep.formula.identify import FormulaSettings
+    from specsweep.formula.ilp import ExactLimits
     from specsweep.formula.rules import RuleSettings
     from specsweep.formula.scoring import get_profile
-    from specsweep.progress import progress
     from specsweep.schema import FORMULAS
     from specsweep.spectra.parts import read_spectra
 
+    if args.threads < 1:
+        raise SystemExit("formula: --threads must be at least 1")
     opts = from_args(FormulaStageParams, args)
     alphabet = Alphabet.parse(args.elements)
     params = get_profile(args.profile, priors=args.priors, allowed_ppm=opts.ppm)
+    rules = RuleSettings(even_electron=not args.no_even_electron, element_ratios=args.element_ratios != "off",
+                         ratio_range="extended" if args.element_ratios == "off" else args.element_ratios)
     settings = FormulaSettings(alphabet=str(alphabet), priors=args.priors, params=params, ilp_top=opts.ilp_top,
-                               report_top=opts.report_top, time_limit_s=opts.time_limit_s,
-                               ilp_backend=args.ilp_backend,
-                               rules=RuleSettings(even_electron=not args.no_even_electron,
-                                                  element_ratios=args.element_ratios != "off",
-                                                  ratio_range="extended" if args.element_ratios == "off"
-                                                  else args.element_ratios))
+                               report_top=opts.report_top, ilp_backend=args.ilp_backend, rules=rules,
+                               max_candidates=opts.max_candidates, max_graph_work=opts.max_graph_work,
+                               exact=ExactLimits(mip_nodes=opts.ilp_max_nodes))
     if args.no_recalibration:
         settings = replace(settings, recalibrate_top=0)
     table = read_spectra(args.spectra, columns=["spectrum_id", "precursor_mz", "ion_mode", "adduct", "mz", "intensity"])
-    rows, trees, counts = [], [], {"ok": 0, "timeout": 0, "no_candidates": 0}
-    for rec in progress(table.to_pylist(), total=table.num_rows, desc="formula", unit="spectra"):
-        adducts = args.adducts or ([rec["adduct"]] if rec["adduct"] else None)
-        try:
-            status, out = identify(rec["precursor_mz"], rec["mz"], rec["intensity"], adducts, alphabet, settings,
-                                   ion_mode=rec["ion_mode"] or "positive")
-        except ValueError as exc:  # e.g. an adduct name we do not know
-            log.warning("%s: %s", rec["spectrum_id"], exc)
-            status, out = "no_candidates", []
+    jobs = ((rec, args.adducts, alphabet, settings) for rec in table.to_pylist())
+    rows, trees, counts = [], [], {}
+    for status, out in _map_spectra(jobs, table.num_rows, args.threads):
         counts[status] = counts.get(status, 0) + 1
-        if not out:
-            rows.append({"spectrum_id": rec["spectrum_id"], "rank": None, "formula": None, "adduct": None,
-                         "score": None, "tree_score": None, "mass_error_ppm": None, "n_explained_peaks": 0,
-                         "explained_intensity": 0.0, "method": "none", "status": status, "tree_json": None})
-            continue
-        for r in out:
-            rows.append({"spectrum_id": rec["spectrum_id"], **r})
+        rows.extend(out)
         if args.trees and out[0]["tree_json"]:
-            trees.append(json.dumps({"spectrum_id": rec["spectrum_id"], "formula": out[0]["formula"],
+            trees.append(json.dumps({"spectrum_id": out[0]["spectrum_id"], "formula": out[0]["formula"],
                                      "status": status, "tree": json.loads(out[0]["tree_json"])}, sort_keys=True))
     cols = {name: [r.get(name) for r in rows] for name in FORMULAS.names}
     write_table(pa.table(cols, schema=FORMULAS), args.output, schema=FORMULAS)

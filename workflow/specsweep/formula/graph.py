@@ -24,13 +24,21 @@ from specsweep.formula.scoring import (EdgeScorer, ScoringParams, chemical_edge_
 
 
 @nb.njit(cache=True)
-def _build_candidate(root, root_prior, bonus, formulas, peak_of, mass, prior, vscore,
+def _build_candidate(root, root_prior, bonus, prune_below, edge_max, formulas, peak_of, mass, prior, vscore,
                      masses, vm2, idx, pv, tab_keys, tab_scores):
     """Vertices (rows that are sub-formulas of ``root``, heavier peaks first) and scored edges.
-    Edge weight = loss score + chemical-prior edge term + vertex score of the child + bonus."""
+    Edge weight = loss score + chemical-prior edge term + vertex score of the child + bonus.
+
+    Before the edges are built, an upper bound of the tree score is taken: per peak, the best
+    vertex score of its sub-formula rows plus ``edge_max`` (a bound of loss and chemical terms)
+    plus ``bonus``, where positive. When that bound is below ``prune_below`` the graph is not built
+    (no edges). Also returns the bound and the work done (rows scanned + vertex pairs checked)."""
     n_all, k = formulas.shape
     sel_rev = np.empty(n_all, dtype=np.int64)
     n = 0
+    ub = 0.0
+    cur_peak = -1
+    cur_best = 0.0
     for i in range(n_all - 1, -1, -1):
         ok = True
         for c in range(k):
@@ -40,7 +48,20 @@ def _build_candidate(root, root_prior, bonus, formulas, peak_of, mass, prior, vs
         if ok:
             sel_rev[n] = i
             n += 1
+            if peak_of[i] != cur_peak:
+                ub += cur_best
+                cur_peak = peak_of[i]
+                cur_best = 0.0
+            gain = vscore[i] + edge_max + bonus
+            if gain > cur_best:
+                cur_best = gain
+    ub += cur_best
     sel = sel_rev[:n]
+    work = n_all
+    if ub < prune_below:
+        empty = np.empty(0, dtype=np.int64)
+        return sel, empty, empty, np.empty(0, dtype=np.float64), ub, work, True
+    work += n * (n - 1) // 2
     # count edges: root -> every vertex, plus sub-formula pairs between lighter peaks
     n_edges = n
     for a in range(n):
@@ -88,7 +109,139 @@ def _build_candidate(root, root_prior, bonus, formulas, peak_of, mass, prior, vs
                 w[t] = (loss_score_kernel(loss, masses, vm2, idx, pv, tab_keys, tab_scores)
                         + chemical_edge_kernel(prior[ra], prior[rb], mass[rb], pv) + vscore[rb] + bonus)
                 t += 1
-    return sel, src, dst, w
+    return sel, src, dst, w, ub, work, False
+
+
+@nb.njit(cache=True)
+def _row_children(formulas, peak_of, max_pairs):
+    """Sub-formula DAG over all decomposition rows of a spectrum, independent of the candidate:
+    children of row a are the rows b of lighter peaks with formulas[b] <= formulas[a], in
+    descending row order (CSR: ptr, child). Returns empty arrays with ptr[0] = -1 when it would
+    hold more than ``max_pairs`` entries."""
+    n_all, k = formulas.shape
+    ptr = np.zeros(n_all + 1, dtype=np.int64)
+    for a in range(n_all):
+        cnt = 0
+        for b in range(a - 1, -1, -1):
+            if peak_of[b] >= peak_of[a]:
+                continue
+            ok = True
+            for c in range(k):
+                if formulas[b, c] > formulas[a, c]:
+                    ok = False
+                    break
+            if ok:
+                cnt += 1
+        ptr[a + 1] = ptr[a] + cnt
+        if ptr[a + 1] > max_pairs:
+            ptr[0] = -1
+            return ptr, np.empty(0, dtype=np.int64)
+    child = np.empty(ptr[n_all], dtype=np.int64)
+    for a in range(n_all):
+        t = ptr[a]
+        for b in range(a - 1, -1, -1):
+            if peak_of[b] >= peak_of[a]:
+                continue
+            ok = True
+            for c in range(k):
+                if formulas[b, c] > formulas[a, c]:
+                    ok = False
+                    break
+            if ok:
+                child[t] = b
+                t += 1
+    return ptr, child
+
+
+@nb.njit(cache=True)
+def _build_from_dag(root, root_prior, bonus, ptr, child, child_w, child_done, formulas, peak_of, mass, prior,
+                    vscore, masses, vm2, idx, pv, tab_keys, tab_scores):
+    """As :func:`_build_candidate`, but non-root edges come from the spectrum's row DAG; their
+    weights do not depend on the candidate and are computed once (``child_w``, ``child_done``
+    are filled on first use and shared by all candidates)."""
+    n_all, k = formulas.shape
+    vid = np.full(n_all, -1, dtype=np.int64)
+    sel_rev = np.empty(n_all, dtype=np.int64)
+    n = 0
+    for i in range(n_all - 1, -1, -1):
+        ok = True
+        for c in range(k):
+            if formulas[i, c] > root[c]:
+                ok = False
+                break
+        if ok:
+            sel_rev[n] = i
+            n += 1
+            vid[i] = n  # vertex number (0 is the root)
+    sel = sel_rev[:n]
+    work = n_all
+    n_edges = n
+    for a in range(n):
+        ra = sel[a]
+        for t in range(ptr[ra], ptr[ra + 1]):
+            if vid[child[t]] >= 0:
+                n_edges += 1
+        work += ptr[ra + 1] - ptr[ra]
+    src = np.empty(n_edges, dtype=np.int64)
+    dst = np.empty(n_edges, dtype=np.int64)
+    w = np.empty(n_edges, dtype=np.float64)
+    loss = np.empty(k, dtype=np.int64)
+    e = 0
+    for b in range(n):
+        rb = sel[b]
+        for c in range(k):
+            loss[c] = root[c] - formulas[rb, c]
+        src[e] = 0
+        dst[e] = b + 1
+        w[e] = (loss_score_kernel(loss, masses, vm2, idx, pv, tab_keys, tab_scores)
+                + chemical_edge_kernel(root_prior, prior[rb], mass[rb], pv) + vscore[rb] + bonus)
+        e += 1
+    for a in range(n):
+        ra = sel[a]
+        for t in range(ptr[ra], ptr[ra + 1]):
+            rb = child[t]
+            if vid[rb] < 0:
+                continue
+            if not child_done[t]:
+                for c in range(k):
+                    loss[c] = formulas[ra, c] - formulas[rb, c]
+                child_w[t] = (loss_score_kernel(loss, masses, vm2, idx, pv, tab_keys, tab_scores)
+                              + chemical_edge_kernel(prior[ra], prior[rb], mass[rb], pv) + vscore[rb])
+                child_done[t] = True
+            src[e] = a + 1
+            dst[e] = vid[rb]
+            w[e] = child_w[t] + bonus
+            e += 1
+    return sel, src, dst, w, work
+
+
+@nb.njit(cache=True)
+def _candidate_bounds(roots, bonus, edge_max, formulas, peak_of, vscore):
+    """Upper bound of the tree score of each root (row of ``roots``): per peak, the best vertex
+    score among its sub-formula rows plus ``edge_max`` plus ``bonus``, where positive."""
+    n_all, k = formulas.shape
+    out = np.zeros(roots.shape[0])
+    for r in range(roots.shape[0]):
+        ub = 0.0
+        cur_peak = -1
+        cur_best = 0.0
+        for i in range(n_all):
+            ok = True
+            for c in range(k):
+                if formulas[i, c] > roots[r, c]:
+                    ok = False
+                    break
+            if not ok:
+                continue
+            if peak_of[i] != cur_peak:
+                ub += cur_best
+                cur_peak = peak_of[i]
+                cur_best = 0.0
+            gain = vscore[i] + edge_max + bonus
+            if gain > cur_best:
+                cur_best = gain
+        out[r] = ub + cur_best
+    return out
 
 
 @dataclass
@@ -116,7 +269,8 @@ class SpectrumGraph:
 
     def __init__(self, peak_mz: np.ndarray, peak_rel: np.ndarray, ion_shift: float, alphabet: Alphabet,
                  decomposer: Decomposer, params: ScoringParams, scorer: EdgeScorer,
-                 tables: dict | None = None, max_decompositions_per_peak: int = 5000):
+                 tables: dict | None = None, max_decompositions_per_peak: int = 5000,
+                 max_dag_pairs: int = 20_000_000):
         self.alphabet = alphabet
         self.params = params
         self.scorer = scorer
@@ -142,15 +296,52 @@ class SpectrumGraph:
                                           self.theoretical_mz, alphabet, params, tables)
         self.prior = formula_prior_raw(self.formulas, alphabet, params)
         self._kernel = kernel_args(scorer)
+        self.edge_max = scorer.edge_upper_bound()
+        self._dag = None
+        self.max_dag_pairs = max_dag_pairs
+        self._pending_work = 0  # work of building the row DAG, charged to the next graph
 
-    def candidate(self, root: np.ndarray, root_prior_raw: float,
-                  vertex_bonus: float = 0.0) -> CandidateGraph:
+    def _row_dag(self):
+        """The candidate-independent sub-formula DAG over all rows (built on first use), or None
+        when it would exceed ``max_dag_pairs`` entries (graphs are then built pair by pair)."""
+        if self._dag is None:
+            n = self.formulas.shape[0]
+            self._dag = False
+            if n * (n - 1) // 2 <= 10 * self.max_dag_pairs:
+                ptr, child = _row_children(self.formulas, self.peak_of, self.max_dag_pairs)
+                self._pending_work += n * (n - 1) // 2
+                if ptr[0] >= 0:
+                    self._dag = (ptr, child, np.zeros(child.size), np.zeros(child.size, dtype=np.bool_))
+        return self._dag or None
+
+    def bounds(self, roots: np.ndarray, vertex_bonus: float = 0.0) -> np.ndarray:
+        """Upper bound of the tree score of each candidate root (rows of count vectors), the one
+        :meth:`candidate` prunes with; costs one scan of the decomposition rows per root."""
+        roots = np.ascontiguousarray(np.atleast_2d(roots), dtype=np.int64)
+        return _candidate_bounds(roots, float(vertex_bonus), self.edge_max, self.formulas, self.peak_of,
+                                 self.vertex_score)
+
+    def candidate(self, root: np.ndarray, root_prior_raw: float, vertex_bonus: float = 0.0,
+                  prune_below: float = -np.inf) -> tuple[CandidateGraph | None, float, int]:
         """Graph of the candidate precursor formula ``root`` (count vector); ``vertex_bonus`` is
-        added to every edge (a change of the tree-size score)."""
+        added to every edge (a change of the tree-size score). Returns (graph, upper bound of the
+        tree score, work units); graph is None when the bound is below ``prune_below``."""
         root = np.ascontiguousarray(root, dtype=np.int64)
-        sel, src, dst, w = _build_candidate(root, float(root_prior_raw), float(vertex_bonus), self.formulas,
-                                            self.peak_of, self.mass, self.prior, self.vertex_score, *self._kernel)
+        dag = self._row_dag() if prune_below == -np.inf else None
+        if dag is not None:
+            sel, src, dst, w, work = _build_from_dag(
+                root, float(root_prior_raw), float(vertex_bonus), *dag, self.formulas, self.peak_of, self.mass,
+                self.prior, self.vertex_score, *self._kernel)
+            ub, pruned = np.inf, False
+        else:
+            sel, src, dst, w, ub, work, pruned = _build_candidate(
+                root, float(root_prior_raw), float(vertex_bonus), float(prune_below), self.edge_max,
+                self.formulas, self.peak_of, self.mass, self.prior, self.vertex_score, *self._kernel)
+        work, self._pending_work = work + self._pending_work, 0
+        if pruned:
+            return None, float(ub), int(work)
         n_peaks = self.peak_mz.shape[0]
         row = np.concatenate(([-1], sel))
         color = np.concatenate(([n_peaks], self.peak_of[sel]))
-        return CandidateGraph(root=root, row=row, color=color, n_colors=n_peaks + 1, src=src, dst=dst, w=w)
+        graph = CandidateGraph(root=root, row=row, color=color, n_colors=n_peaks + 1, src=src, dst=dst, w=w)
+        return graph, float(ub), int(work)

@@ -9,36 +9,40 @@
 4. Tree-size adjustment (SIRIUS 3.1.3 command line driver): while the best trees explain fewer
    than 15 peaks and less than 70 % of the intensity, the per-vertex tree-size score rises by 1,
    at most 3 times.
-5. The best candidates are recalibrated (hypothesis-driven) and solved exactly by ILP.
+5. The best candidates are recalibrated (hypothesis-driven) and solved exactly (LP bound first,
+   then ILP) where that can change the top formula.
 
-Time is checked between candidates and the ILP gets the remaining time as its limit, so a
-spectrum never runs much past ``time_limit_s``; it then reports status ``timeout`` with what was
-finished (candidates without a tree are ranked by their root score alone).
+Candidates are visited best root score first; one whose root score plus an upper bound of its
+tree score cannot reach the ``report_top``-th best total so far is pruned before its graph is
+built. The work per spectrum is bounded by counts, never by time, so the same input gives the
+same output on any machine: candidates (``max_candidates``), graph work (rows scanned + vertex
+pairs checked, ``max_graph_work``; the rest are ranked by root score alone) and exact-solve
+iterations and nodes (``exact``). The status says what was cut: ``ok``, ``cut:candidates``,
+``cut:graphs``, ``cut:exact`` (joined by ``+``), or ``no_candidates``.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
 
-from specsweep.chem.adducts import get_adduct
+from specsweep.chem.adducts import default_adducts, get_adduct
 from specsweep.chem.masses import PROTON
 from specsweep.formula import recalibration
 from specsweep.formula.alphabet import Alphabet
 from specsweep.formula.decompose import Decomposer
 from specsweep.formula.graph import CandidateGraph, SpectrumGraph
 from specsweep.formula.heuristic import solve_heuristic
-from specsweep.formula.ilp import solve_ilp
+from specsweep.formula.ilp import ExactLimits, solve_ilp
+from specsweep.formula.isotopes import IsotopeScoring, ion_pattern, pattern_score
 from specsweep.formula.peaks import PeakParams, prepare_peaks
 from specsweep.formula.priors import load_tables
 from specsweep.formula.rules import RuleSettings, adduct_allows_radical, plausible_mask
 from specsweep.formula.scoring import EdgeScorer, ScoringParams, formula_prior_raw, get_profile, root_scores
-from specsweep.params.stages import FORMULA_TIME_LIMIT_S
 
 def adduct_atoms(name: str) -> tuple[dict[str, int], int]:
     """(atoms added to the neutral molecule to get the root's vertex formula, charge sign) of an
@@ -48,7 +52,22 @@ def adduct_atoms(name: str) -> tuple[dict[str, int], int]:
     return adduct.ion_formula_delta(), (1 if adduct.charge > 0 else -1)
 
 
-OK, TIMEOUT, NO_CANDIDATES = "ok", "timeout", "no_candidates"
+OK, NO_CANDIDATES = "ok", "no_candidates"
+# what a work budget cut (status "cut:<what>[+<what>]")
+CUT_CANDIDATES = "candidates"   # more than max_candidates: the rest never considered
+CUT_GRAPHS = "graphs"           # max_graph_work spent: the rest ranked by root score alone
+CUT_EXACT = "exact"             # an exact solve stopped at its node/iteration limit
+
+
+def adduct_log_prior(adduct) -> float:
+    """log prior of an adduct among the tried default set, relative to the most likely one: taken
+    from the shared adduct table when it has priors, else equal odds (0)."""
+    from specsweep.chem import adducts as table
+    return table.adduct_log_prior(adduct) if hasattr(table, "adduct_log_prior") else 0.0
+
+
+def status_text(cuts: set[str]) -> str:
+    return "cut:" + "+".join(sorted(cuts)) if cuts else OK
 
 
 @dataclass(frozen=True)
@@ -58,15 +77,18 @@ class FormulaSettings:
     params: ScoringParams = field(default_factory=lambda: get_profile("qtof"))
     peaks: PeakParams = field(default_factory=PeakParams)
     recal: recalibration.RecalibrationParams = field(default_factory=recalibration.RecalibrationParams)
-    ilp_top: int = 10                 # candidates solved exactly (after the heuristic)
+    ilp_top: int = 10                 # candidates considered for the exact solve (after the heuristic)
     recalibrate_top: int = 10         # candidates recalibrated
     report_top: int = 10              # candidates written out
-    time_limit_s: float = FORMULA_TIME_LIMIT_S   # per spectrum
     auto_tree_size: bool = True
     resolve_top: int = 200            # candidates solved again after a tree-size increase
     ilp_backend: str = "highs"        # highs (highspy) | pulp (PuLP with HiGHS or CBC)
+    # work budget per spectrum, in counts (never in seconds: same input, same output anywhere)
     max_candidates: int = 20000       # lightest-error candidates kept when a mass has more
+    max_graph_work: int = 200_000_000  # rows scanned + vertex pairs checked while building graphs
+    exact: ExactLimits = field(default_factory=ExactLimits)  # LP iterations, B&B nodes per exact solve
     rules: RuleSettings = field(default_factory=RuleSettings)  # chemical plausibility of candidates
+    isotopes: IsotopeScoring = field(default_factory=IsotopeScoring)  # MS1 pattern score, when given
 
 
 @dataclass
@@ -121,10 +143,27 @@ def _edge_scorer(alphabet: Alphabet, params: ScoringParams, priors: str = "fitte
     return EdgeScorer(alphabet, params, load_tables(fitted=priors == "fitted"))
 
 
+def _embed(forms: np.ndarray, source: Alphabet, target: Alphabet) -> np.ndarray:
+    """Count rows over ``source`` rewritten over ``target`` (which holds every element of source)."""
+    out = np.zeros((forms.shape[0], len(target.elements)), dtype=np.int64)
+    for j, el in enumerate(source.elements):
+        out[:, target.index(el)] = forms[:, j]
+    return out
+
+
 def precursor_candidates(precursor_mz: float, adducts: list[str], alphabet: Alphabet,
-                         settings: FormulaSettings) -> list[Candidate]:
-    """Decompositions of the neutral precursor mass for each adduct, with root scores."""
+                         settings: FormulaSettings, cuts: set | None = None,
+                         molecule_alphabet: Alphabet | None = None,
+                         adduct_log_priors: dict[str, float] | None = None) -> list[Candidate]:
+    """Decompositions of the neutral precursor mass for each adduct, with root scores.
+
+    The molecule M is decomposed over ``molecule_alphabet`` (default: ``alphabet``); ``alphabet``
+    also holds the adducts' own elements (Na, K, ...), which occur in the root (ion) formula only.
+    ``adduct_log_priors`` (when the spectrum names no adduct) adds each adduct's log prior to its
+    candidates' root scores. Adds ``CUT_CANDIDATES`` to ``cuts`` when ``max_candidates`` dropped
+    some."""
     params = settings.params
+    molecule_alphabet = molecule_alphabet or alphabet
     out: list[Candidate] = []
     tol_mz = float(params.allowed_da(precursor_mz))
     for name in adducts:
@@ -139,9 +178,12 @@ def precursor_candidates(precursor_mz: float, adducts: list[str], alphabet: Alph
         min_rdbe = params.min_rdbe
         if settings.rules.even_electron and not adduct_allows_radical(adduct.name):
             min_rdbe = max(min_rdbe, 0.0)
-        forms = _decomposer(alphabet).decompose(neutral - tol_mz, neutral + tol_mz, min_rdbe=min_rdbe)
+        forms = _decomposer(molecule_alphabet).decompose(neutral - tol_mz, neutral + tol_mz, min_rdbe=min_rdbe)
+        forms = _embed(forms, molecule_alphabet, alphabet)
         forms = forms[plausible_mask(forms, alphabet, adduct.name, settings.rules)]
         if forms.shape[0] > settings.max_candidates:
+            if cuts is not None:
+                cuts.add(CUT_CANDIDATES)
             err = np.abs(alphabet.mass(forms) - neutral)
             forms = forms[np.sort(np.argsort(err, kind="stable")[: settings.max_candidates])]
         delta = np.zeros(len(alphabet.elements), dtype=np.int64)
@@ -154,6 +196,8 @@ def precursor_candidates(precursor_mz: float, adducts: list[str], alphabet: Alph
             continue
         theo = alphabet.mass(roots) + sign * PROTON
         rs = root_scores(forms, alphabet, precursor_mz, theo, params)
+        if adduct_log_priors:
+            rs = rs + adduct_log_priors.get(adduct.name, 0.0)
         # the root prior is about the molecule; the chemical edge term compares fragments with it
         prior = formula_prior_raw(forms, alphabet, params)
         for i in range(forms.shape[0]):
@@ -175,9 +219,29 @@ def _tree_stats(sg: SpectrumGraph, cand: Candidate, intensity: np.ndarray, precu
 def _ensure_graph(sg, c, bonus) -> None:
     """Give candidate ``c`` its full graph (built with the current vertex bonus) and heuristic tree."""
     if c.graph is None or c.bonus != bonus:
-        g = sg.candidate(c.root, c.root_prior_raw, vertex_bonus=bonus)
+        g, _, _ = sg.candidate(c.root, c.root_prior_raw, vertex_bonus=bonus)
         c.set_tree(g, *solve_heuristic(g), keep_graph=True)
         c.bonus = bonus
+
+
+class _KthBest:
+    """The k-th best of the totals seen so far (-inf until k are seen)."""
+
+    def __init__(self, k: int):
+        self.k = k  # 0: never a bound
+        self.values: list[float] = []
+
+    def add(self, v: float) -> None:
+        if self.k == 0:
+            return
+        if len(self.values) < self.k or v > self.values[-1]:
+            self.values.append(v)
+            self.values.sort(reverse=True)
+            del self.values[self.k:]
+
+    @property
+    def value(self) -> float:
+        return self.values[-1] if self.k > 0 and len(self.values) >= self.k else -math.inf
 
 
 def _recalibrated_graph(sg: SpectrumGraph, cand: Candidate, settings: FormulaSettings):
@@ -200,45 +264,139 @@ def _recalibrated_graph(sg: SpectrumGraph, cand: Candidate, settings: FormulaSet
                           w=g.w + (new - old)), (a, b)
 
 
+def _heuristic_pass(sg, cands, todo, bonus, settings, work, cuts, info) -> int:
+    """Heuristic trees for the candidates ``todo`` with vertex bonus ``bonus``.
+
+    First pass (bonus 0): candidates are visited by root score plus an upper bound of their tree
+    score, best first; once that sum is below the ``report_top``-th best total so far, no later
+    candidate can be reported and the rest are pruned. Returns the work spent so far."""
+    first = bonus == 0.0
+    kth = _KthBest(settings.report_top if first else 0)
+    if first and todo:
+        roots = np.array([cands[i].root for i in todo])
+        optimistic = np.array([cands[i].root_score for i in todo]) + sg.bounds(roots, bonus)
+        work += len(todo) * sg.formulas.shape[0]
+        order = np.lexsort((np.arange(len(todo)), -optimistic))
+        todo, optimistic = [todo[j] for j in order], optimistic[order]
+    for n, i in enumerate(todo):
+        if first and optimistic[n] < kth.value:
+            info["n_pruned"] = info.get("n_pruned", 0) + len(todo) - n
+            break
+        if work > settings.max_graph_work:
+            cuts.add(CUT_GRAPHS)
+            break
+        c = cands[i]
+        g, _, units = sg.candidate(c.root, c.root_prior_raw, vertex_bonus=bonus)
+        work += units
+        parent, score = solve_heuristic(g)
+        old = c.tree_score if c.t_row is not None else -math.inf
+        if score >= old:  # after a bonus increase the old tree (plus bonus) may still be better
+            c.set_tree(g, parent, score, keep_graph=False)
+            c.method = "heuristic"
+        c.bonus = bonus
+        kth.add(c.total)
+    return work
+
+
+def _exact_pass(sg, ranked, bonus, settings, cuts, info) -> None:
+    """Exact trees for the ``ilp_top`` best candidates, only where they can change the top formula.
+
+    First the LP relaxation of each (cheap): an integral LP optimum is the exact tree, otherwise
+    root score + LP optimum bounds the candidate's total. Then, best bound first, branch and
+    bound for a candidate only while its bound exceeds the best total known (the leading
+    candidate's own bound included), so the top formula is the one a full exact solve of all
+    ``ilp_top`` would give; the others keep their heuristic trees (lower bounds)."""
+    top = ranked[: settings.ilp_top]
+    if not top:
+        return
+    bounds = []
+    for c in top:
+        _ensure_graph(sg, c, bonus)
+        parent, score, state, bound = solve_ilp(c.graph, backend=settings.ilp_backend, start_parent=c.parent,
+                                                limits=settings.exact, cutoff=math.inf)
+        if state == "optimal":
+            info["exact_lp_integral"] = info.get("exact_lp_integral", 0) + 1
+            info["ilp_pairs"].append((c.tree_score, score))
+            if score >= c.tree_score - 1e-9:
+                c.set_tree(c.graph, parent, score, keep_graph=True)
+                c.method = "ilp"
+            bounds.append(-math.inf)  # settled
+        else:
+            bounds.append(c.root_score + bound)
+    best = max(c.total for c in top)
+    for j in sorted(range(len(top)), key=lambda j: (-bounds[j], j)):
+        c = top[j]
+        others = max((o.total for o in top if o is not c), default=-math.inf)
+        # nothing to settle: it cannot overtake the best, or it leads and nobody can overtake it
+        if bounds[j] <= best + 1e-9 or (c.total >= best and all(b <= c.total + 1e-9 for i, b in enumerate(bounds)
+                                                                  if i != j) and c.total >= others):
+            continue
+        parent, score, state, _ = solve_ilp(c.graph, backend=settings.ilp_backend, start_parent=c.parent,
+                                            limits=settings.exact)
+        info["exact_" + state] = info.get("exact_" + state, 0) + 1
+        if state == "optimal":
+            info["ilp_pairs"].append((c.tree_score, score))
+        else:
+            cuts.add(CUT_EXACT)
+        if score >= c.tree_score - 1e-9 and (state == "optimal" or score > c.tree_score):
+            c.set_tree(c.graph, parent, score, keep_graph=True)
+            c.method = "ilp" if state == "optimal" else "ilp_limit"
+        best = max(best, c.total)
+
+
+def _add_isotope_scores(cands, alphabet: Alphabet, ms1, sign: int, params: IsotopeScoring) -> None:
+    """Root score += weight x isotope pattern score of each candidate's ion (root formula plus or
+    minus the charge-carrying proton)."""
+    mz, inten = ms1
+    for c in cands:
+        counts = alphabet.to_dict(c.root)
+        counts["H"] = counts.get("H", 0) + sign
+        c.root_score += params.weight * pattern_score(mz, inten, *ion_pattern(counts, sign), params)
+
+
 def identify(precursor_mz: float, mz, intensity, adducts: list[str] | None, alphabet: Alphabet | str,
              settings: FormulaSettings = FormulaSettings(), ion_mode: str = "positive",
-             info: dict | None = None) -> tuple[str, list[dict]]:
+             info: dict | None = None, ms1: tuple | None = None) -> tuple[str, list[dict]]:
     """Rank candidate formulas for one spectrum. Returns (status, rows) where rows are dicts with
-    the FORMULAS columns except ``spectrum_id`` (best first; at most ``report_top``). ``info``, if
-    given, receives diagnostics: number of candidates, the best formula before the ILP step, and
-    for each ILP-solved candidate its heuristic and exact tree scores."""
-    start = time.perf_counter()
-    deadline = start + settings.time_limit_s
+    the FORMULAS columns except ``spectrum_id`` (best first; at most ``report_top``). ``ms1``:
+    the precursor's isotope pattern (m/z and intensities of M+0, M+1, ... in order), scored with
+    :mod:`isotopes` and added to every candidate's root score. ``info``, if
+    given, receives diagnostics: number of candidates, pruned candidates, work units, the best
+    formula before the exact step, exact-solve outcomes, and for each exactly solved candidate
+    its heuristic and exact tree scores."""
+    info = {} if info is None else info
     if isinstance(alphabet, str):
         alphabet = Alphabet.parse(alphabet)
-    if not adducts:
-        adducts = ["[M-H]-"] if ion_mode.startswith("neg") else ["[M+H]+"]
+    priors = None
+    if not adducts:  # the spectrum names none: the default set of its ion mode, with priors
+        tried = [a for a in default_adducts(ion_mode) if abs(a.charge) == 1 and a.n_mol == 1]
+        adducts = [a.name for a in tried]
+        priors = {a.name: adduct_log_prior(a) for a in tried}
     adducts = [get_adduct(a).name for a in adducts]
+    molecule_alphabet = alphabet
     extra = sorted({e for a in adducts for e, n in adduct_atoms(a)[0].items() if n > 0})
     alphabet = alphabet.with_elements(extra)
     params = settings.params
+    cuts: set[str] = set()
 
-    cands = precursor_candidates(precursor_mz, adducts, alphabet, settings)
+    cands = precursor_candidates(precursor_mz, adducts, alphabet, settings, cuts, molecule_alphabet, priors)
+    info["n_candidates"] = len(cands)
+    info["ilp_pairs"] = []
     if not cands:
         return NO_CANDIDATES, []
     sign = adduct_atoms(cands[0].adduct)[1]
+    if ms1 is not None and len(ms1[0]):
+        _add_isotope_scores(cands, alphabet, ms1, sign, settings.isotopes)
     peaks = prepare_peaks(mz, intensity, precursor_mz, float(params.allowed_da(precursor_mz)), settings.peaks)
     scorer = _edge_scorer(alphabet, params, settings.priors)
     sg = SpectrumGraph(peaks.mz, peaks.rel_intensity, sign * PROTON, alphabet, _decomposer(alphabet), params,
                        scorer, load_tables(fitted=settings.priors == "fitted"))
-    status = OK
     bonus = 0.0
+    work = 0
     todo = sorted(range(len(cands)), key=lambda i: (-cands[i].root_score, i))
     while True:
-        for i in todo:
-            if time.perf_counter() > deadline:
-                status = TIMEOUT
-                break
-            c = cands[i]
-            g = sg.candidate(c.root, c.root_prior_raw, vertex_bonus=bonus)
-            c.set_tree(g, *solve_heuristic(g), keep_graph=False)
-            c.method, c.bonus = "heuristic", bonus
-        if status != OK or not settings.auto_tree_size or bonus >= params.tree_size_max_increase:
+        work = _heuristic_pass(sg, cands, todo, bonus, settings, work, cuts, info)
+        if CUT_GRAPHS in cuts or not settings.auto_tree_size or bonus >= params.tree_size_max_increase:
             break
         done = [c for c in cands if c.t_row is not None]
         best = sorted(done, key=lambda c: -c.total)[:5]
@@ -252,42 +410,23 @@ def identify(precursor_mz: float, mz, intensity, adducts: list[str] | None, alph
             c.tree_score += float(c.t_row.size - 1)
         order = sorted(range(len(cands)), key=lambda i: (-cands[i].total, i))
         todo = order[: settings.resolve_top]
+    info["work"] = work
 
     ranked = sorted(cands, key=lambda c: (-c.total, c.theoretical_mz))
-    if status == OK:
-        for c in ranked[: settings.recalibrate_top]:
-            if time.perf_counter() > deadline:
-                status = TIMEOUT
-                break
-            _ensure_graph(sg, c, bonus)
-            g2, ab = _recalibrated_graph(sg, c, settings)
-            if g2 is not None:
-                c.set_tree(g2, *solve_heuristic(g2), keep_graph=True)
-                c.recal = ab
-        ranked = sorted(cands, key=lambda c: (-c.total, c.theoretical_mz))
-    if info is not None:
-        info["n_candidates"] = len(cands)
-        info["heuristic_top"] = alphabet.format(ranked[0].formula) if ranked else None
-        info["ilp_pairs"] = []
-    if status == OK:
-        for c in ranked[: settings.ilp_top]:
-            left = deadline - time.perf_counter()
-            if left <= 0:
-                status = TIMEOUT
-                break
-            _ensure_graph(sg, c, bonus)
-            parent, score, state = solve_ilp(c.graph, time_limit_s=left, backend=settings.ilp_backend,
-                                             start_parent=c.parent)
-            if info is not None and state == "optimal":
-                info["ilp_pairs"].append((c.tree_score, score))
-            if state == "optimal" and score >= c.tree_score - 1e-9:
-                c.set_tree(c.graph, parent, score, keep_graph=True)
-                c.method = "ilp"
-            elif state != "optimal":
-                status = TIMEOUT
-                break
-        ranked = sorted(cands, key=lambda c: (-c.total, c.theoretical_mz))
+    for c in ranked[: settings.recalibrate_top]:
+        if c.t_row is None:
+            continue
+        _ensure_graph(sg, c, bonus)
+        g2, ab = _recalibrated_graph(sg, c, settings)
+        if g2 is not None:
+            c.set_tree(g2, *solve_heuristic(g2), keep_graph=True)
+            c.recal = ab
+    ranked = sorted(cands, key=lambda c: (-c.total, c.theoretical_mz))
+    info["heuristic_top"] = alphabet.format(ranked[0].formula)
+    _exact_pass(sg, [c for c in ranked if c.t_row is not None], bonus, settings, cuts, info)
+    ranked = sorted(cands, key=lambda c: (-c.total, c.theoretical_mz))
 
+    status = status_text(cuts)
     rows = []
     for rank, c in enumerate(ranked[: settings.report_top], start=1):
         n_exp, frac = _tree_stats(sg, c, peaks.intensity, peaks.precursor_intensity, peaks.total_intensity)

@@ -9,12 +9,20 @@ Solvers: HiGHS through its Python API ``highspy`` (default; the model is passed 
 which is much faster than building it expression by expression), or PuLP with HiGHS or CBC
 (``backend="pulp"``; same model, used as fallback when highspy is missing).
 
+With HiGHS the LP relaxation is solved first (a few per cent of the cost of branch and bound):
+its optimum is an upper bound of the tree score, so a candidate that cannot beat a given score
+is left alone, and when the LP optimum is integral it already is the exact tree (most
+fragmentation graphs). Branch and bound runs within node and iteration counts, never a time
+limit, so the result does not depend on machine load.
+
 Before solving, edges that cannot be in an optimal tree are dropped: an edge u -> v whose weight
 plus an upper bound on what the subtree below v can gain is <= 0 (the bound adds, for every colour
 reachable from v, the best positive weight of any edge into that colour). Repeated until stable.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numba as nb
 import numpy as np
@@ -101,7 +109,7 @@ def _constraint_rows(n: int, color: np.ndarray, src: np.ndarray, dst: np.ndarray
     return (np.concatenate(r_idx), np.concatenate(c_idx), np.concatenate(vals), np.concatenate(upper))
 
 
-def _solve_highspy(w, rows, cols, vals, upper, time_limit_s, start):
+def _highs_model(w, rows, cols, vals, upper):
     import highspy
     m = w.size
     n_rows = upper.size
@@ -122,15 +130,36 @@ def _solve_highspy(w, rows, cols, vals, upper, time_limit_s, start):
     lp.a_matrix_.value_ = vals
     lp.a_matrix_.num_col_ = m
     lp.a_matrix_.num_row_ = n_rows
-    lp.integrality_ = [highspy.HighsVarType.kInteger] * m
     lp.sense_ = highspy.ObjSense.kMaximize
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("threads", 1)
     h.setOptionValue("random_seed", 0)
-    if time_limit_s is not None:
-        h.setOptionValue("time_limit", max(0.01, float(time_limit_s)))
     h.passModel(lp)
+    return h
+
+
+def _solve_highspy(w, rows, cols, vals, upper, limits: "ExactLimits", start, cutoff):
+    """LP relaxation first: its optimum bounds the tree score from above, and an integral LP
+    optimum is the exact tree. Then branch and bound within ``limits`` (counts, not time).
+    Returns (values, state, lp_bound) with state optimal | bounded | node_limit."""
+    import highspy
+    m = w.size
+    h = _highs_model(w, rows, cols, vals, upper)
+    h.setOptionValue("simplex_iteration_limit", int(limits.lp_iterations))
+    h.run()
+    if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+        bound = float(h.getInfo().objective_function_value)
+        values = np.asarray(h.getSolution().col_value, dtype=np.float64)
+        if values.size == m and np.all(np.minimum(values, 1.0 - values) < 1e-7):
+            return np.round(values), "optimal", bound
+    else:
+        bound = float("inf")
+    if cutoff is not None and bound <= cutoff:
+        return np.zeros(m), "bounded", bound
+    h.changeColsIntegrality(m, np.arange(m, dtype=np.int32), np.full(m, 1, dtype=np.uint8))  # 1: integer
+    h.setOptionValue("mip_max_nodes", int(limits.mip_nodes))
+    h.setOptionValue("simplex_iteration_limit", int(limits.mip_lp_iterations))
     if start is not None:
         sol = highspy.HighsSolution()
         sol.col_value = list(start.astype(np.float64))
@@ -141,10 +170,10 @@ def _solve_highspy(w, rows, cols, vals, upper, time_limit_s, start):
     values = np.asarray(h.getSolution().col_value, dtype=np.float64)
     if values.size != m:
         values = np.zeros(m)
-    return values, optimal
+    return values, "optimal" if optimal else "node_limit", bound
 
 
-def _solve_pulp(w, rows, cols, vals, upper, time_limit_s):
+def _solve_pulp(w, rows, cols, vals, upper):
     import pulp
     m = w.size
     prob = pulp.LpProblem("colorful_subtree", pulp.LpMaximize)
@@ -159,8 +188,6 @@ def _solve_pulp(w, rows, cols, vals, upper, time_limit_s):
         prob += pulp.LpConstraint(expr, pulp.LpConstraintLE, f"r{r}", float(upper[r]))
     available = set(pulp.listSolvers(onlyAvailable=True))
     kwargs = {"msg": False}
-    if time_limit_s is not None:
-        kwargs["timeLimit"] = max(0.01, float(time_limit_s))
     if "HiGHS" in available:
         solver = pulp.HiGHS(threads=1, **kwargs)
     elif "PULP_CBC_CMD" in available:
@@ -182,20 +209,34 @@ def _is_tree(n: int, parent: np.ndarray) -> bool:
     return True
 
 
-def solve_ilp(graph, time_limit_s: float | None = None, backend: str = "highs",
-              start_parent: np.ndarray | None = None) -> tuple[np.ndarray, float, str]:
+@dataclass(frozen=True)
+class ExactLimits:
+    """Work limits of one exact solve, in counts so that results do not depend on machine load
+    (HiGHS is deterministic with one thread and a fixed seed)."""
+
+    lp_iterations: int = 200_000       # simplex iterations of the LP relaxation
+    mip_nodes: int = 2_000             # branch-and-bound nodes
+    mip_lp_iterations: int = 2_000_000  # simplex iterations summed over the branch and bound
+
+
+def solve_ilp(graph, backend: str = "highs", start_parent: np.ndarray | None = None,
+              limits: ExactLimits = ExactLimits(), cutoff: float | None = None
+              ) -> tuple[np.ndarray, float, str, float]:
     """Exact tree of a :class:`~specsweep.formula.graph.CandidateGraph`.
 
-    Returns (parent, score, status); status is ``optimal``, or ``timeout`` when the solver
-    stopped early (the returned tree is then the best valid one it had, else empty).
-    ``start_parent`` (e.g. the heuristic tree) is given to HiGHS as a starting solution.
+    Returns (parent, score, state, bound). ``state`` is ``optimal``; ``bounded`` when the LP
+    relaxation shows the optimum is at most ``cutoff`` (nothing solved; empty tree); or
+    ``node_limit`` when branch and bound stopped at ``limits`` (the tree is the best valid one
+    found, else empty). ``bound`` is the LP relaxation's optimum (an upper bound of the tree
+    score; inf when unknown). ``start_parent`` (e.g. the heuristic tree) is given to HiGHS as a
+    starting solution. The PuLP backend solves without limits and reports no bound.
     """
     n = graph.n_vertices
     parent = np.full(n, -1, dtype=np.int64)
     keep = reduce_edges(graph)
     eidx = np.nonzero(keep)[0]
     if eidx.size == 0:
-        return parent, 0.0, "optimal"
+        return parent, 0.0, "optimal", 0.0
     src, dst, w = graph.src[eidx], graph.dst[eidx], graph.w[eidx]
     rows, cols, vals, upper = _constraint_rows(n, graph.color, src, dst)
     if backend == "highs":
@@ -203,18 +244,20 @@ def solve_ilp(graph, time_limit_s: float | None = None, backend: str = "highs",
             import highspy  # noqa: F401
         except ImportError:
             backend = "pulp"
+    bound = float("inf")
     if backend == "highs":
         start = None
         if start_parent is not None:
             start = (start_parent[dst] == src).astype(np.float64)
-        values, optimal = _solve_highspy(w, rows, cols, vals, upper, time_limit_s, start)
+        values, state, bound = _solve_highspy(w, rows, cols, vals, upper, limits, start, cutoff)
     elif backend == "pulp":
-        values, optimal = _solve_pulp(w, rows, cols, vals, upper, time_limit_s)
+        values, optimal = _solve_pulp(w, rows, cols, vals, upper)
+        state = "optimal" if optimal else "node_limit"
     else:
         raise ValueError(f"unknown ILP backend {backend!r} (highs | pulp)")
     chosen = values > 0.5
     parent[dst[chosen]] = src[chosen]
     if not _is_tree(n, parent):
         parent[:] = -1
-        return parent, 0.0, "timeout"
-    return parent, float(w[chosen].sum()), "optimal" if optimal else "timeout"
+        return parent, 0.0, "node_limit", bound
+    return parent, float(w[chosen].sum()), state, bound

@@ -308,6 +308,26 @@ class EdgeScorer:
         first = np.concatenate(([True], keys[1:] != keys[:-1])) if keys.size else np.zeros(0, bool)
         return Lookup(keys[first], score[first])
 
+    def edge_upper_bound(self) -> float:
+        """An upper bound of loss score + chemical edge term over all possible edges: the best of
+        the loss-mass term at the density's mode and of mass term + bonus over listed losses
+        (recombined losses score at most the better listed one plus the recombination penalty),
+        and every other term at its best (positive parts only)."""
+        from specsweep.chem.formulas import parse_formula
+        p, a = self.params, self.alphabet
+        mode = math.exp(p.loss_mu - p.loss_sigma2)
+        best = float(self.loss_size(np.array([mode]))[0])
+        for text, score in self.tables["common_losses"].items():
+            counts = parse_formula(text)
+            if all(el in a.elements for el in counts):
+                mass = a.mass(a.to_array(counts)[None])
+                best = max(best, float(self.loss_size(mass)[0]) + score,
+                           float(self.loss_size(mass)[0]) + score + p.loss_recombination_penalty)
+        others = [p.known_radical, p.radical_penalty, p.negative_rdbe_floor, p.pure_cn_loss,
+                  p.phosphorus_fragment_or_loss, p.alkali_loss]
+        return (best - p.common_loss_norm - p.radical_norm + max(0.0, p.strange_element_loss)
+                + sum(max(0.0, x) for x in others) + max(0.0, -p.chem_edge_norm))
+
     def loss_scores(self, losses: np.ndarray) -> np.ndarray:
         """Score of each loss (count rows, all >= 0 and not all 0)."""
         p, a = self.params, self.alphabet

@@ -87,7 +87,7 @@ def fit(parts, *, exclude_keys: set[str] = frozenset(), fragment_params: Fragmen
              "excluded_compounds_in_training_files": len(excluded_seen),
              "compounds_not_fragmented": len(failed)}
     params = {"fragment_tol_da": tol_da, "fragment_tol_ppm": tol_ppm, "h_shifts": list(fragment_params.h_shifts),
-              "pseudo_count": pseudo_count, "null": null,
+              "pseudo_count": pseudo_count, "null": null, "evidence_cap": True,
               "fragmentation": fragment_params.to_dict(), "training": stats}
     return build_model(tables, params), stats
 

@@ -83,3 +83,6 @@ class AdductSettings(Params):
                                   "(default: a spectrum that names a known adduct is searched with that "
                                   "one only)", cli="--ignore-file-adduct")
     max_charge: int = param(2, "largest charge tried for spectra of unknown charge", min=1, max=4)
+    adduct_priors: bool = param(True, "give every adduct of a tried set the same odds (default: each adduct's "
+                                "documented prior, docs/adducts.md, is added to its candidates' scores)",
+                                cli="--equal-adduct-odds")

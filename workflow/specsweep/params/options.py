@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 
 TOLERANCE_UNITS = ("Da", "ppm")
@@ -56,6 +57,15 @@ class Tolerance:
 
     def __str__(self) -> str:
         return f"{self.value:g} {self.unit}"
+
+    @classmethod
+    def parse(cls, text: str) -> "Tolerance":
+        """'0.02 Da', '10 ppm', '0.5Da' (unit required, either case) -> Tolerance."""
+        m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(da|ppm|th)\s*", str(text), re.IGNORECASE)
+        if not m:
+            raise ValueError(f"tolerance {text!r}: write a number and a unit, e.g. '0.02 Da' or '10 ppm'")
+        unit = "ppm" if m.group(2).lower() == "ppm" else "Da"
+        return cls(float(m.group(1)), unit)
 
 
 @dataclass(frozen=True)
@@ -235,11 +245,18 @@ def _quote(text: str) -> str:
     return shlex.quote(text)
 
 
-def config_args(cls, config: dict) -> str:
-    """The options that pass ``config``'s values of ``cls``'s config keys to the stage."""
+def config_args(cls, config: dict, tolerances: dict | None = None) -> str:
+    """The options that pass ``config``'s values of ``cls``'s config keys to the stage.
+
+    ``tolerances``: Tolerance values by field name (``precursor_tol``, ``fragment_tol``) that
+    replace the config's (a dataset's own instrument settings), in Da or ppm."""
     out = []
     for _, f in knobs(cls):
         p = f.metadata["param"]
+        if isinstance(f.default, Tolerance) and tolerances and f.name in tolerances:
+            tol = tolerances[f.name]
+            out.append(f"{p.cli or '--' + f.name.replace('_', '-')}-{tol.unit.lower()} {tol.value:g}")
+            continue
         if not p.config:
             continue
         value = lookup(config, p.config)

@@ -14,10 +14,6 @@ from specsweep.params.blocks import (ION_MODES, AdductSettings, FragmentMatching
                                      PeakSettings, PrecursorMatching)
 from specsweep.params.options import Params, block, param
 
-# Formula stage: time limit per spectrum, s (also FormulaSettings' default).
-FORMULA_TIME_LIMIT_S = 60.0
-
-
 @dataclass(frozen=True)
 class PrepareDbParams(Params):
     max_mass: float = param(2000.0, "largest neutral monoisotopic mass kept", unit="Da", above=0,
@@ -62,7 +58,8 @@ class IngestParams(Params):
 
 @dataclass(frozen=True)
 class SearchStageParams(Params):
-    top_k: int = param(10, "hits kept per spectrum (targets and decoys together)", min=1, config="search.top_k")
+    top_k: int = param(10, "target structures kept per spectrum (its k best decoys are kept beside them, "
+                       "for the FDR)", min=1, config="search.top_k")
     precursor: PrecursorMatching = block(PrecursorMatching)
     fragment: FragmentMatching = block(FragmentMatching)
     adducts: AdductSettings = block(AdductSettings)
@@ -70,10 +67,22 @@ class SearchStageParams(Params):
         None, "hydrogen shifts of fragment ions (default: those the model was trained with)", unit="H atoms",
         item=int, min=-3, max=3)
     targets_only: bool = param(False, "skip decoys (evaluation only)")
+    min_matched_peaks: int = param(
+        1, "report only candidates whose fragments explain at least this many peaks (0 keeps "
+        "candidates without any evidence; they then rank by score only)", unit="peaks", min=0)
+    verify_checksums: bool = param(
+        True, "skip checking every database shard's sha256 against the manifest before searching (by "
+        "default rank 0 reads each shard once, about 5 s per GB on a loaded 2-core machine; the file list, "
+        "sizes and format are always checked)", cli="--no-verify-checksums")
     spectra_per_pass: int = param(
         500_000, "spectra searched per pass (whole parts, grouped in order; a larger part is a pass of its "
         "own); memory on every rank grows with this, the number of database reads with the number of "
         "passes", min=1)
+
+
+# null logRank distributions of the model (what each counts: specsweep.model.train)
+NULL_KINDS = ("unrelated-parent", "unrelated", "peaks")
+DEFAULT_NULL = "unrelated-parent"
 
 
 @dataclass(frozen=True)
@@ -81,8 +90,9 @@ class TrainModelParams(Params):
     fragmentation: FragmentParams = block(FragmentParams)
     fragment: FragmentMatching = block(FragmentMatching)
     pseudo_count: float = param(1.0, "added to every count cell", above=0)
-    null: str = param("unrelated", "null logRank distribution: fragments of an unrelated structure, or all "
-                      "peaks (the paper's eq. 8)", choices=("unrelated", "peaks"))
+    null: str = param(DEFAULT_NULL, "null logRank distribution: fragments of an unrelated structure "
+                      "counted per (bond type, parent logRank) like the true ones, the same pooled over "
+                      "all fragments, or all peaks (the paper's eq. 8)", choices=NULL_KINDS)
 
 
 @dataclass(frozen=True)
@@ -90,16 +100,25 @@ class ReportParams(Params):
     top_spectra: int = param(6, "annotated spectra drawn per dataset (best identifications first)", min=0,
                              config="report.top_spectra")
     fragment: FragmentMatching = block(FragmentMatching)
+    formulas: bool = param(True, "the formula stage did not run: no formulas expected", cli="--no-formulas",
+                           config="formula.enabled")
+    translations: bool = param(True, "the translate stage did not run: no translations expected",
+                               cli="--no-translations", config="translate.enabled")
 
 
 @dataclass(frozen=True)
 class FormulaStageParams(Params):
     ppm: float | None = param(None, "allowed mass deviation for decomposition (default: from the profile)",
                               unit="ppm", above=0, type=float, config="formula.ppm")
-    time_limit_s: float = param(FORMULA_TIME_LIMIT_S, "time limit per spectrum", unit="s", above=0,
-                                config="formula.time_limit_s")
-    ilp_top: int = param(10, "best candidates solved exactly by ILP", min=0, config="formula.ilp_top")
+    ilp_top: int = param(10, "best candidates considered for the exact solve (skipped where the LP bound "
+                         "shows it cannot change the top formula)", min=0, config="formula.ilp_top")
     report_top: int = param(10, "candidate formulas written per spectrum", min=1)
+    # work budget per spectrum: counts, not time, so results do not depend on machine load
+    max_candidates: int = param(20000, "work budget: candidate formulas per spectrum (smallest mass error "
+                                "kept; status cut:candidates)", min=1)
+    max_graph_work: int = param(200_000_000, "work budget: rows scanned + vertex pairs checked while "
+                                "building a spectrum's graphs (the rest ranked by root score; cut:graphs)", min=0)
+    ilp_max_nodes: int = param(2000, "work budget: branch-and-bound nodes per exact solve (cut:exact)", min=1)
 
 
 @dataclass(frozen=True)
@@ -112,6 +131,25 @@ class TranslateParams(Params):
     fragment: FragmentMatching = block(FragmentMatching)
 
 
+# error measures the fdr stage can accept identifications by (columns of IDENTIFICATIONS)
+ACCEPT_MEASURES = ("q_value", "pep_q_value")
+
+
+@dataclass(frozen=True)
+class FdrParams(Params):
+    levels: tuple[float, ...] = param(
+        (0.0, 0.01, 0.05, 0.1), "error levels counted in summary.json for every measure (0 = target "
+        "winners above every decoy winner)", unit="fraction", item=float, min=0, max=1,
+        config="fdr.levels")
+    accept_level: float = param(
+        0.01, "level at which a hit is called identified (summary.json, the report, the identified "
+        "column)", unit="fraction", min=0, max=1, config="fdr.accept_level")
+    accept_measure: str = param(
+        "q_value", "measure compared with --accept-level: q_value (target-decoy: better than a random "
+        "structure?) or pep_q_value (rescoring model: is the structure right?; needs the rescore "
+        "stage)", choices=ACCEPT_MEASURES, config="fdr.accept_measure")
+
+
 # subcommand -> parameter class (the rules and the schema test go through this table)
 STAGES = {
     "prepare-db": PrepareDbParams,
@@ -122,4 +160,5 @@ STAGES = {
     "report": ReportParams,
     "formula": FormulaStageParams,
     "translate": TranslateParams,
+    "fdr": FdrParams,
 }

@@ -26,33 +26,45 @@ def register(subparsers) -> None:
                    help="spectra parts (SPECTRA parquet files or ingest output directories)")
     p.add_argument("--db", required=True, help="database directory written by `specsweep fragment`")
     p.add_argument("--model", default="default",
-                   help="model JSON from `specsweep train-model`; 'default' = the shipped model")
+                   help="model JSON from `specsweep train-model` for positive-mode spectra; 'default' = "
+                        "the shipped positive model")
+    p.add_argument("--negative-model", default="default",
+                   help="model JSON for negative-mode spectra; 'default' = the shipped negative model, "
+                        "'same' = use --model for both ion modes")
     p.add_argument("--output", required=True, help="candidates parquet (schema CANDIDATES)")
     add_options(p, SearchStageParams)
     p.add_argument("--summary", default=None, help="summary JSON (default <output stem>.summary.json)")
     p.add_argument("--rejects", default=None,
                    help="spectra without candidates (default <output stem>.rejects.parquet)")
-    p.add_argument("--verify-checksums", dest="verify_checksums", action="store_true", default=True,
-                   help="check every database shard's sha256 against the manifest before searching "
-                        "(rank 0 reads each shard once, about 5 s per GB on a loaded 2-core machine); "
-                        "the file list, sizes and format are always checked (default)")
-    p.add_argument("--no-verify-checksums", dest="verify_checksums", action="store_false",
-                   help="skip the sha256 check (a large database searched many times)")
     p.add_argument("--mpi", choices=("auto", "on", "off"), default="auto",
                    help="auto: use MPI when started by mpiexec/srun")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    from specsweep.model.tables import default_model_path, load_model
+    from specsweep.model.tables import default_model_path, load_model, model_record
     from specsweep.search.driver import SearchParams, get_comm, search
 
     comm = get_comm(args.mpi)
-    model = load_model(default_model_path() if args.model == "default" else args.model)
+    pos_path = default_model_path("positive") if args.model == "default" else args.model
+    model = load_model(pos_path)
+    info = {"positive": model_record(model, pos_path)}
+    negative = None
+    if args.negative_model != "same":
+        neg_path = default_model_path("negative") if args.negative_model == "default" else args.negative_model
+        negative = load_model(neg_path)
+        info["negative"] = model_record(negative, neg_path)
+    else:
+        info["negative"] = dict(info["positive"], note="positive-mode model used for negative spectra")
+    for mode, rec in info.items():
+        for c, entry in rec["charges"].items():
+            if "falls_back_to_charge" in entry:
+                log.info("%s mode, charge %s: %s", mode, c, entry["note"])
     params = SearchParams.from_stage(from_args(SearchStageParams, args), model)
     done = search(args.spectra, args.db, model, params, args.output, comm,
-                  summary_path=args.summary, rejects_path=args.rejects,
-                  verify_checksums=args.verify_checksums)
+                  summary_path=args.summary, rejects_path=args.rejects, negative_model=negative,
+                  model_info=info, verify_checksums=from_args(SearchStageParams, args).verify_checksums,
+                  model_name=args.model)
     if done is None:
         return 0
     summary, timing = done

@@ -24,13 +24,16 @@ import pyarrow.parquet as pq
 from specsweep.chem.adducts import get_adduct
 from specsweep.params.blocks import FragmentMatching, FragmentParams, PrecursorMatching
 from specsweep.params.options import Tolerance
+from specsweep.params.recorded import check_against_model
+from specsweep.model.tables import stacked_llr
 from specsweep.params.stages import SearchStageParams
 from specsweep.search import topk
 from specsweep.search.candidates import AdductChoice, expand_pairs, precursor_windows
 from specsweep.search.database import groups_for_windows, load_block, read_manifest, row_group_ranges
-from specsweep.search.kernels import score_pairs
+from specsweep.search.kernels import pair_charge_code, score_pairs
 from specsweep.search.outputs import SearchOutputs
-from specsweep.search.spectra_parts import (group_passes, list_parts, part_rows, read_header,
+from specsweep.contracts.spectra_folder import spectra_parts
+from specsweep.search.spectra_parts import (group_passes, part_rows, read_header,
                                              read_peaks)
 
 log = logging.getLogger("specsweep.search")
@@ -50,6 +53,7 @@ class SearchParams:
     merge_every: int = 16   # merge a part's hits into its top-k after this many units
     groups_per_load: int = 64   # database row groups held in memory at once
     spectra_per_pass: int = SearchStageParams.spectra_per_pass
+    min_matched_peaks: int = SearchStageParams.min_matched_peaks   # fewer: not reported
 
     @classmethod
     def from_stage(cls, p: SearchStageParams, model) -> "SearchParams":
@@ -58,7 +62,9 @@ class SearchParams:
         explicit = tuple(get_adduct(a) for a in p.adducts.adducts) if p.adducts.adducts else None
         return cls(top_k=p.top_k, precursor_tol=p.precursor.precursor_tol, fragment_tol=p.fragment.fragment_tol,
                    h_shifts=h_shifts, targets_only=p.targets_only, spectra_per_pass=p.spectra_per_pass,
-                   adducts=AdductChoice(explicit, p.adducts.use_file_adduct, p.adducts.max_charge))
+                   min_matched_peaks=p.min_matched_peaks,
+                   adducts=AdductChoice(explicit, p.adducts.use_file_adduct, p.adducts.max_charge,
+                                        p.adducts.adduct_priors))
 
 
 def get_comm(mode: str = "auto"):
@@ -126,7 +132,7 @@ def assign_units(units: list[tuple[int, int, int]], size: int, rank: int) -> lis
 
 def score_unit(peaks, windows, block, llr, spec_offset: int, params: SearchParams) -> tuple[dict, int]:
     """Hits (top-k per spectrum) of one part against one loaded shard block; and pairs scored."""
-    win, rows = expand_pairs(windows, block.exact_mass)
+    win, rows = expand_pairs(windows, block.exact_mass, block.cation)
     if win.shape[0] == 0:
         return topk.empty_hits(), 0
     spec = windows.spec[win]
@@ -136,11 +142,20 @@ def score_unit(peaks, windows, block, llr, spec_offset: int, params: SearchParam
     matched = np.empty(n, np.int32)
     explained = np.empty(n)
     tol_da, tol_ppm = params.fragment_tol.da_ppm()
-    score_pairs(spec, rows, charge, peaks.off, peaks.mz, peaks.log_rank, peaks.intensity,
+    codes = np.array([pair_charge_code(a) for a in windows.adducts], np.int8)
+    kernel_charge = codes[windows.adduct[win]]
+    score_pairs(spec, rows, kernel_charge, peaks.off, peaks.mz, peaks.log_rank, peaks.intensity,
                 block.frag_off, block.frag_mass, block.frag_parent, block.frag_bond,
                 block.frag_depth, llr, float(tol_da), float(tol_ppm),
                 np.asarray(params.h_shifts, np.int64), score, matched, explained)
+    # evidence rule: a candidate that explains no peak is not a candidate (its score only says
+    # how many fragments it failed to match), so it can never rank above one that explains some
+    keep = np.flatnonzero(matched >= params.min_matched_peaks)
+    if keep.shape[0] < n:
+        win, rows, spec, charge = win[keep], rows[keep], spec[keep], charge[keep]
+        score, matched, explained = score[keep], matched[keep], explained[keep]
     add = windows.adduct[win]
+    score += windows.prior[win]  # adduct prior (0 when the spectrum named its adduct)
     theo = np.array([a.mz(0.0) for a in windows.adducts])  # shift part of m/z per adduct
     per_mass = np.array([a.n_mol / abs(a.charge) for a in windows.adducts])
     theo_mz = block.exact_mass[rows] * per_mass[add] + theo[add]
@@ -216,21 +231,6 @@ def run_units(units, parts, headers, windows, shards, llr, spec_offsets, params:
     return topk.top_k(merged, params.top_k), pairs, clock
 
 
-FRAGMENTATION_KEYS = ("max_bridges", "max_two_cuts", "bond_classes", "cc_in_two_cut")
-
-
-def check_compatible(model_fragmentation: dict, db_params: dict) -> list[str]:
-    """Warn (and return the keys) where the database was cut differently from the model's
-    training graphs: scores are then computed on graphs the model never saw."""
-    differ = [k for k in FRAGMENTATION_KEYS
-              if k in model_fragmentation and k in db_params
-              and model_fragmentation[k] != db_params[k]]
-    for k in differ:
-        log.warning("database %s = %s but the model was trained with %s", k, db_params[k],
-                    model_fragmentation[k])
-    return differ
-
-
 def rank_share(parts, shards, masses_of: dict, llr, params: SearchParams, rank: int, size: int):
     """Plan one pass over ``parts`` and run this rank's units.
 
@@ -256,29 +256,40 @@ def _params_record(params: SearchParams) -> dict:
             "fragment_tol_da": by_unit(params.fragment_tol, "Da"),
             "fragment_tol_ppm": by_unit(params.fragment_tol, "ppm"),
             "h_shifts": list(params.h_shifts),
+            "adduct_priors": params.adducts.priors,
             "adducts": ("from file, else " if params.adducts.from_file else "") + (
                 ",".join(a.name for a in params.adducts.explicit)
                 if params.adducts.explicit is not None else "default for ion mode"),
-            "targets_only": params.targets_only}
+            "targets_only": params.targets_only,
+            "min_matched_peaks": params.min_matched_peaks}
 
 
 def search(spectra_paths, db_dir, model, params: SearchParams, output, comm=None,
-           summary_path=None, rejects_path=None, verify_checksums: bool = True):
+           summary_path=None, rejects_path=None, negative_model=None, model_info: dict | None = None,
+           verify_checksums: bool = True, model_name: str = "model"):
     """Search every spectrum in passes and write candidates, rejects and summary (rank 0).
 
     Returns (summary, timing) on rank 0 and None on other ranks. After each pass rank 0 tells
     every rank whether the pass succeeded, so a failure on any rank stops all of them before
     the next collective; rank 0 then raises with the failing ranks' messages and no output
-    (nor temporary file) is left behind.
+    (nor temporary file) is left behind. A database cut differently from the model's training
+    graphs, or a fragment tolerance or hydrogen shifts other than the model's, is refused on
+    every rank before any work (:mod:`specsweep.params.recorded`); so is a negative-mode model
+    that differs. ``negative_model``: scores negative-mode spectra (None: ``model`` scores both
+    ion modes); ``model_info`` is written into the summary as ``models``.
     """
     rank = comm.Get_rank() if comm is not None else 0
     size = comm.Get_size() if comm is not None else 1
-    parts = list_parts(spectra_paths)
+    parts = spectra_parts(spectra_paths)
     passes = group_passes(part_rows(parts), params.spectra_per_pass)
     shards, manifest = read_manifest(db_dir, verify_checksums=verify_checksums and rank == 0)
-    if rank == 0:
-        check_compatible(model.params.get("fragmentation", {}), manifest.get("params", {}))
-    llr = model.llr_tables()
+    for m, name in ((model, model_name), (negative_model, "negative-mode model")):
+        if m is not None:
+            check_against_model(m.params, name, database=manifest.get("params", {}),
+                                fragment_tol=params.fragment_tol, h_shifts=params.h_shifts,
+                                fix="Train a model with the database's settings (train-model; workflow: "
+                                    "model.train_spectra) or search with the model's")
+    llr = stacked_llr(model, negative_model)
     masses_of: dict = {}
     clock_total = {"read_s": 0.0, "score_s": 0.0, "topk_s": 0.0}
     per_rank = [{"units": 0, "pairs": 0, "seconds": 0.0, "cpu_seconds": 0.0} for _ in range(size)]
@@ -354,6 +365,7 @@ def search(spectra_paths, db_dir, model, params: SearchParams, output, comm=None
             "database": str(db_dir),
             "database_counts": manifest.get("counts", {}),
             "params": _params_record(params),
+            "models": model_info or {},
         }
         outputs.commit(summary)
     except BaseException:

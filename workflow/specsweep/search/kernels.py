@@ -12,7 +12,17 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from specsweep.model.annotate import assign_peaks, fragment_logranks, peak_index
+from specsweep.model.annotate import SODIATED, assign_peaks, fragment_logranks, peak_index
+
+SODIATED_PAIR = 64  # added to a pair's charge: fragments carry Na+ (see score_pairs)
+
+
+def pair_charge_code(adduct) -> int:
+    """The ``pair_charge`` value of :func:`score_pairs` for a precursor of this adduct
+    (:class:`specsweep.chem.adducts.Adduct`): its signed charge, plus ``SODIATED_PAIR`` when it
+    is a positive ion that carries sodium."""
+    sodiated = adduct.charge > 0 and adduct.atoms.get("Na", 0) > 0
+    return int(adduct.charge) + (SODIATED_PAIR if sodiated else 0)
 
 
 @njit(cache=True)
@@ -21,7 +31,7 @@ def score_one(frag_mass, frag_parent, frag_bond, frag_depth, peak_mz, peak_lr, p
               owner_depth, lr):
     """Score one molecule against one spectrum.
 
-    first_at, n_bins: :func:`specsweep.model.annotate.peak_index` of the peaks. llr: (128, 8, 8)
+    first_at, n_bins: :func:`specsweep.model.annotate.peak_index` of the peaks. llr: (N_BOND_CODES, 8, 8)
     score table of the charge used. owner, owner_depth (>= P,) and lr (>= F,) are scratch. Returns (score, peaks explained, explained intensity fraction).
     """
     n_peaks = peak_mz.shape[0]
@@ -49,11 +59,15 @@ def score_pairs(pair_spec, pair_row, pair_charge, peak_off, peak_mz, peak_lr, pe
                 h_shifts, out_score, out_matched, out_explained):
     """Score every pair k = (spectrum pair_spec[k], molecule pair_row[k]) at charge pair_charge[k].
 
-    pair_charge is signed (negative: negative-mode, deprotonated fragment ions).
+    pair_charge is signed (negative: negative-mode, deprotonated fragment ions); a positive charge
+    plus ``SODIATED_PAIR`` marks a precursor that carries sodium ([M+Na]+), whose fragment ions
+    are sodiated (m + Na+) instead of protonated.
     Spectrum s has peaks peak_off[s]:peak_off[s+1] of the flat peak arrays; molecule r has
-    fragments frag_off[r]:frag_off[r+1]. llr: (2, 128, 8, 8), index charge - 1 (charges above
-    2 use the charge-2 table); fragment ions of charge 1..min(charge, 2) are tried.
+    fragments frag_off[r]:frag_off[r+1]. llr: (2, N_BOND_CODES, 8, 8), index charge - 1 (charges above
+    2 use the charge-2 table), or (4, N_BOND_CODES, 8, 8) with the negative-mode model's tables at index
+    2 + charge - 1 (one model per ion mode); fragment ions of charge 1..min(charge, 2) are tried.
     """
+    neg_base = 2 if llr.shape[0] >= 4 else 0
     max_peaks = 1
     for s in range(peak_off.shape[0] - 1):
         max_peaks = max(max_peaks, peak_off[s + 1] - peak_off[s])
@@ -75,14 +89,19 @@ def score_pairs(pair_spec, pair_row, pair_charge, peak_off, peak_mz, peak_lr, pe
         r = pair_row[k]
         p0, p1 = peak_off[s], peak_off[s + 1]
         f0, f1 = frag_off[r], frag_off[r + 1]
-        polarity = 1 if pair_charge[k] >= 0 else -1
-        c = min(max(abs(pair_charge[k]), 1), 2)
+        code = pair_charge[k]
+        polarity = 1 if code >= 0 else -1
+        if code >= SODIATED_PAIR:  # positive precursor carrying sodium
+            code -= SODIATED_PAIR
+            polarity = SODIATED
+        c = min(max(abs(code), 1), 2)
         if s != last_spec:  # pairs of one spectrum come together: index its peaks once
             n_bins = peak_index(peak_mz[p0:p1], first_at)
             last_spec = s
         sc, m, e = score_one(frag_mass[f0:f1], frag_parent[f0:f1], frag_bond[f0:f1],
                              frag_depth[f0:f1], peak_mz[p0:p1], peak_lr[p0:p1],
-                             peak_int[p0:p1], first_at, n_bins, llr[c - 1], tol_da, tol_ppm,
+                             peak_int[p0:p1], first_at, n_bins,
+                             llr[(neg_base if polarity < 0 else 0) + c - 1], tol_da, tol_ppm,
                              h_shifts, c,
                              polarity, owner, owner_depth, lr)
         out_score[k] = sc

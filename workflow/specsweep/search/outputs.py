@@ -15,7 +15,7 @@ from specsweep.search import topk
 def hits_table(hits: dict, spectrum_ids: pa.Array) -> pa.Table:
     return pa.table({
         "spectrum_id": spectrum_ids.take(pa.array(hits["spec"], pa.int64())),
-        "rank": pa.array(topk.ranks(hits["spec"]), pa.int32()),
+        "rank": pa.array(topk.ranks(topk.list_key(hits)), pa.int32()),
         "mol_id": pa.array(hits["mol_id"].tolist(), pa.string()),
         "is_decoy": pa.array(hits["is_decoy"], pa.bool_()),
         "inchikey14": pa.array(hits["inchikey14"].tolist(), pa.string()),
@@ -57,16 +57,21 @@ class SearchOutputs:
         self.candidates.append(table)
         self.rejects.append(rejects_table([
             {"source": "search", "record": None, "record_id": sid, "reason": "no_candidates",
-             "detail": "no database molecule within the precursor tolerance for any adduct tried"}
+             "detail": "no database molecule within the precursor tolerance for any adduct tried "
+                       "explains a fragment peak"}
             for sid in missing]))
         self.spectra += len(spectrum_ids)
         self.with_candidates += int(has_hit.sum())
         self.rows += table.num_rows
 
     def commit(self, summary: dict) -> None:
-        self.candidates.commit()
+        """Put the three files in place so that a candidates file, whenever it exists, sits beside
+        the rejects and summary of its own run: the old candidates go first, the new ones come
+        last (a run killed in between leaves no candidates, never a mixed set)."""
+        self.candidates.path.unlink(missing_ok=True)
         self.rejects.commit()
         write_json(summary, self.summary_path)
+        self.candidates.commit()
 
     def discard(self) -> None:
         try:

@@ -22,13 +22,13 @@ before it), or None when nothing was read.
 from __future__ import annotations
 
 import contextlib
-import gzip
 import os
-import shutil
 import tempfile
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from specsweep.spectra.inputs import open_binary
 from specsweep.spectra.records import RawSpectrum
 
 FILE_REASONS = ["unreadable_file", "truncated_file", "not_a_spectrum_file", "empty_file"]
@@ -37,10 +37,6 @@ FILE_REASONS = ["unreadable_file", "truncated_file", "not_a_spectrum_file", "emp
 SNIFF_BYTES = 1 << 16
 _XML_ROOTS = {"mzml": (b"<mzML", b"</mzML>"), "mzxml": (b"<mzXML", b"</mzXML>")}
 _TAIL_BYTES = 4096
-
-
-def _open_bytes(path: Path):
-    return gzip.open(path, "rb") if path.name.lower().endswith(".gz") else open(path, "rb")
 
 
 def _fault(reason: str, detail: str, index: int | None, title: str = "") -> RawSpectrum:
@@ -56,18 +52,19 @@ def _classify(exc: BaseException) -> str:
 
 
 def _head(path: Path) -> tuple[bytes, bool]:
-    """Up to SNIFF_BYTES of (gunzipped) content and whether there is more; a gzip stream that
-    ends early gives what it held (the reader reports the cut)."""
+    """Up to SNIFF_BYTES of (gunzipped) content and whether there is more. A gzip stream that
+    ends early or is corrupted gives what it held: the reader meets the fault and reports it."""
     data = b""
-    with _open_bytes(path) as fh:
+    with open_binary(path) as fh:
         try:
             while len(data) <= SNIFF_BYTES:
-                block = fh.read(SNIFF_BYTES + 1 - len(data))
+                block = fh.read1(SNIFF_BYTES + 1 - len(data))  # read1: data before a fault is kept
                 if not block:
                     break
                 data += block
-        except EOFError:
-            pass
+        except (EOFError, OSError, zlib.error):
+            if not data:
+                raise
     return data[:SNIFF_BYTES], len(data) > SNIFF_BYTES
 
 
@@ -102,9 +99,10 @@ def _plain_copy(path: Path) -> Iterator[tuple[Path, str | None]]:
     fd, tmp = tempfile.mkstemp(prefix="specsweep-", suffix="-" + path.name[:-3])
     cut = None
     try:
-        with os.fdopen(fd, "wb") as out, gzip.open(path, "rb") as src:
+        with os.fdopen(fd, "wb") as out, open_binary(path) as src:
             try:
-                shutil.copyfileobj(src, out, 1 << 20)
+                for block in iter(lambda: src.read1(1 << 20), b""):  # read1: nothing decoded is lost
+                    out.write(block)
             except EOFError as exc:
                 cut = _error_text(exc)
         yield Path(tmp), cut

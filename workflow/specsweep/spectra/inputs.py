@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-import gzip
+import io
 import os
 import shutil
 import tempfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -79,11 +80,69 @@ def spectrum_stems(files: list[Path]) -> dict[Path, str]:
     return stems
 
 
+class GunzipStream(io.RawIOBase):
+    """A gzip file (one or more members) as a raw binary stream, decoded with zlib.
+
+    Unlike :func:`gzip.open`, every byte that can be decoded is delivered before a fault is
+    raised: :class:`EOFError` when the compressed data ends early (a cut file), ``zlib.error``
+    for corrupted data or a failed CRC, so a reader keeps the records before the fault.
+    """
+
+    _IN = 1 << 13
+    _OUT = 1 << 20
+
+    def __init__(self, path: str | Path):
+        self._fh = open(path, "rb")
+        self._dec = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self._pending = b""    # compressed bytes not yet given to the decoder
+        self._ended = False
+        self._out = b""        # decoded bytes not yet delivered
+
+    def readable(self) -> bool:
+        return True
+
+    def _decode(self) -> bytes:
+        while True:
+            if self._dec.eof:  # a member ended: another may follow (padding NULs end the file)
+                rest = self._dec.unused_data + self._pending + self._fh.read(self._IN)
+                if not rest.strip(b"\0"):
+                    self._ended = True
+                    return b""
+                self._dec, self._pending = zlib.decompressobj(16 + zlib.MAX_WBITS), rest
+            data = self._dec.unconsumed_tail or self._pending or self._fh.read(self._IN)
+            self._pending = b""
+            if not data:
+                raise EOFError("gzip data ends before the end-of-stream marker (cut file)")
+            out = self._dec.decompress(data, self._OUT)
+            if out:
+                return out
+
+    def readinto(self, buffer) -> int:
+        if not self._out and not self._ended:
+            self._out = self._decode()
+        n = min(len(self._out), len(buffer))
+        buffer[:n] = self._out[:n]
+        self._out = self._out[n:]
+        return n
+
+    def close(self) -> None:
+        self._fh.close()
+        super().close()
+
+
+def open_binary(path: str | Path):
+    """Open a file for reading bytes, gunzipping ``.gz`` with :class:`GunzipStream`."""
+    path = Path(path)
+    if path.name.lower().endswith(".gz"):
+        return io.BufferedReader(GunzipStream(path), buffer_size=GunzipStream._OUT)
+    return open(path, "rb")
+
+
 def open_text(path: str | Path):
     """Open a text file, gunzipping ``.gz``; undecodable bytes are replaced, not fatal."""
     path = Path(path)
     if path.name.lower().endswith(".gz"):
-        return gzip.open(path, "rt", encoding="utf-8", errors="replace")
+        return io.TextIOWrapper(open_binary(path), encoding="utf-8", errors="replace")
     return open(path, encoding="utf-8", errors="replace")
 
 
@@ -96,7 +155,7 @@ def seekable_file(path: str | Path) -> Iterator[Path]:
         return
     fd, tmp = tempfile.mkstemp(prefix="specsweep-", suffix="-" + path.name[:-3])
     try:
-        with os.fdopen(fd, "wb") as out, gzip.open(path, "rb") as src:
+        with os.fdopen(fd, "wb") as out, open_binary(path) as src:
             shutil.copyfileobj(src, out, 1 << 20)
         yield Path(tmp)
     finally:

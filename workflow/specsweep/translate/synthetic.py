@@ -26,7 +26,7 @@ H_WEIGHTS = np.array([0.25, 0.5, 0.25])
 
 
 def load_logrank_probabilities(model_path=None) -> tuple[np.ndarray, np.ndarray]:
-    """(P(l | bond, parent l) (128, 8, 8), P(l | null) (8,)) for charge 1 from a model JSON.
+    """(P(l | bond, parent l) (N_BOND_CODES, 8, 8), P(l | null) (8,)) for charge 1 from a model JSON.
 
     Without a path, the model shipped with the package is used.
     """
@@ -74,13 +74,19 @@ def synthetic_peaks(frag_mass: np.ndarray, lr: np.ndarray, null: np.ndarray,
 
 def synthetic_examples(smiles: list[str], tokenizer, config, per_molecule: int = 2, model_path=None,
                        seed: int = 0, max_fragments: int = 5000, progress=None) -> tuple[dict, list[dict]]:
-    """Encoded synthetic spectra for canonical SMILES (see dataset.build_examples for the layout)."""
-    from specsweep.fragment.graph import FragmentParams, fragment_smiles
+    """Encoded synthetic spectra for canonical SMILES (see dataset.build_examples for the layout).
+
+    Structures are cut as the model's training structures were (its recorded fragmentation)."""
+    from dataclasses import replace
+
+    from specsweep.fragment.graph import fragment_smiles
+    from specsweep.model.tables import default_model_path, load_model, model_fragmentation
     from specsweep.translate.dataset import encode_spectra, process, records_to_csr
     from specsweep.translate.tokenizer import pad_token_rows
 
     cond, null = load_logrank_probabilities(model_path)
-    params = FragmentParams(max_fragments=max_fragments)
+    params = replace(model_fragmentation(load_model(model_path or default_model_path())),
+                     max_fragments=max_fragments)
     records, rows, kept, rejects = [], [], [], []
     it = enumerate(smiles)
     if progress is None:

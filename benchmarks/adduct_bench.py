@@ -1,0 +1,127 @@
+"""Search accuracy by ion mode, adduct and model (issue: negative mode, other adducts).
+
+Runs `specsweep search --targets-only --top-k 100000` on an MGF (ingested once under WORK) and
+prints top-1/3/5/10 by mass bin and by the adduct the file names; the rank of a spectrum's true
+structure (InChIKey first block) is taken among distinct target molecules (a molecule found
+under several adducts counts once, with its best score), ties at their average rank. Nothing is
+asserted.
+
+  accuracy --spectra FILE [--hide-adduct] [--model M] [--negative-model N|same] [--db DB]
+
+--hide-adduct searches with --ignore-file-adduct: the adduct set of the ion mode is tried (the
+charge the file states still restricts it). Run from the repository root, e.g.
+  nice -n 10 .venv/bin/python benchmarks/adduct_bench.py accuracy \
+      --spectra ../shared/data/spectra/massbank_hr_neg_MmH_dev_500.mgf --negative-model same
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+
+REPO = Path(__file__).resolve().parents[1]
+WORK = Path(os.environ.get("ADDUCT_BENCH_WORK", "/tmp/adduct-bench"))
+BINS = [(0, 400, "<400"), (400, 800, "400-800"), (800, 1200, "800-1200"), (1200, 1e9, ">1200")]
+KS = (1, 3, 5, 10)
+
+
+def ingested(src: Path) -> Path:
+    out = WORK / src.name.replace(".", "_")
+    if not (out / "manifest.json").exists():
+        from specsweep.spectra.ingest import ingest
+        ingest([src], out)
+    return out
+
+
+def true_ranks(candidates: Path, spectra: Path) -> tuple[list, list, list]:
+    """(rank, neutral mass, file adduct) per ingested spectrum; rank inf when the true structure
+    is not among the candidates."""
+    from specsweep.chem.adducts import get_adduct
+    cand = pq.read_table(candidates, columns=["spectrum_id", "inchikey14", "score"]).to_pydict()
+    best: dict[str, dict[str, float]] = {}
+    for sid, ik, sc in zip(cand["spectrum_id"], cand["inchikey14"], cand["score"]):
+        per = best.setdefault(sid, {})
+        if sc > per.get(ik, -np.inf):
+            per[ik] = sc
+    cols = ["spectrum_id", "annotation_inchikey14", "precursor_mz", "adduct"]
+    info = pq.read_table(spectra, columns=cols).to_pydict() if spectra.is_file() else \
+        {c: sum((pq.read_table(p, columns=[c]).column(0).to_pylist()
+                 for p in sorted(spectra.glob("part-*.parquet"))), []) for c in cols}
+    ranks, masses, adducts = [], [], []
+    for sid, key, pmz, add in zip(*(info[c] for c in cols)):
+        per = best.get(sid, {})
+        masses.append(get_adduct(add).neutral_mass(pmz) if add else np.nan)
+        adducts.append(add or "?")
+        if key not in per:
+            ranks.append(np.inf)
+            continue
+        scores = np.fromiter(per.values(), float)
+        t = per[key]
+        ranks.append(int(np.sum(scores > t)) + (int(np.sum(scores == t)) + 1) / 2.0)
+    return ranks, masses, adducts
+
+
+def table(ranks, keys, groups, title) -> list[str]:
+    ranks = np.asarray(ranks, float)
+    lines = [f"| {title} | spectra | " + " | ".join(f"top-{k}" for k in KS) + " |",
+             "|---|---:|" + "---:|" * len(KS)]
+    for name, sel in groups:
+        n = int(sel.sum())
+        cells = [f"{100.0 * np.mean(ranks[sel] <= k):.1f}%" if n else "-" for k in KS]
+        lines.append(f"| {name} | {n} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def cmd_accuracy(args) -> None:
+    spectra = ingested(Path(args.spectra))
+    tag = "hidden" if args.hide_adduct else "file"
+    out = WORK / f"{spectra.name}_{tag}_{Path(args.negative_model).stem}.parquet"
+    cmd = [sys.executable, "-m", "specsweep", "search", "--spectra", str(spectra), "--db", args.db,
+           "--model", args.model, "--negative-model", args.negative_model, "--output", str(out),
+           "--targets-only", "--top-k", "100000", "--mpi", "off", *args.extra]
+    if args.hide_adduct:
+        cmd.append("--ignore-file-adduct")
+    env = dict(os.environ, NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True)
+    if proc.returncode:
+        sys.exit(f"search failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    wall = time.perf_counter() - t0
+    ranks, masses, adducts = true_ranks(out, spectra)
+    ranks, masses = np.asarray(ranks, float), np.asarray(masses, float)
+    print(f"{args.spectra}: adduct {'hidden (ion mode set tried)' if args.hide_adduct else 'from the file'}, "
+          f"model {args.model}, negative model {args.negative_model}, search wall {wall:.0f} s, "
+          f"true structure not among candidates: {int(np.isinf(ranks).sum())}")
+    bins = [(name, (masses >= lo) & (masses < hi)) for lo, hi, name in BINS]
+    print("\n".join(table(ranks, masses, bins + [("all", np.ones(len(ranks), bool))], "mass bin (Da)")))
+    names = sorted(set(adducts))
+    if len(names) > 1:
+        arr = np.asarray(adducts)
+        print("\n".join(table(ranks, adducts, [(n, arr == n) for n in names]
+                              + [("all", np.ones(len(ranks), bool))], "file adduct")))
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    a = sub.add_parser("accuracy")
+    a.add_argument("--spectra", required=True)
+    a.add_argument("--db", default="/work/cache/np_extra_db")
+    a.add_argument("--model", default="default")
+    a.add_argument("--negative-model", default="default")
+    a.add_argument("--hide-adduct", action="store_true")
+    a.add_argument("--extra", nargs=argparse.REMAINDER, default=[], help="further search options")
+    args = p.parse_args()
+    WORK.mkdir(parents=True, exist_ok=True)
+    {"accuracy": cmd_accuracy}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+"""Candidate graphs from the spectrum's row DAG equal those built pair by pair; the tree-score
+bound used for pruning holds."""
+
+import numpy as np
+
+from specsweep.chem.masses import PROTON
+from specsweep.formula.alphabet import Alphabet
+from specsweep.formula.graph import SpectrumGraph
+from specsweep.formula.heuristic import solve_heuristic
+from specsweep.formula.identify import FormulaSettings, _decomposer, _edge_scorer, precursor_candidates
+from specsweep.formula.ilp import solve_ilp
+from specsweep.formula.peaks import prepare_peaks
+from specsweep.formula.priors import load_tables
+from specsweep.spectra.mgf_reader import read_mgf
+
+
+def _spectrum_graph(rec, alphabet, settings):
+    p = settings.params
+    peaks = prepare_peaks(rec.mz, rec.intensity, rec.precursor_mz, float(p.allowed_da(rec.precursor_mz)))
+    return SpectrumGraph(peaks.mz, peaks.rel_intensity, PROTON, alphabet, _decomposer(alphabet), p,
+                         _edge_scorer(alphabet, p, "fitted"), load_tables())
+
+
+def test_dag_graphs_equal_pairwise_graphs_and_bounds_hold(demo_mgf):
+    alphabet = Alphabet.parse("CHNOPSFClBrI")
+    settings = FormulaSettings()
+    recs = [r for r in read_mgf(demo_mgf) if 300 < r.precursor_mz < 450][:3]
+    assert recs
+    for rec in recs:
+        cands = precursor_candidates(rec.precursor_mz, ["[M+H]+"], alphabet, settings)[:25]
+        with_dag = _spectrum_graph(rec, alphabet, settings)
+        pairwise = _spectrum_graph(rec, alphabet, settings)
+        pairwise._dag = False  # as when the DAG would be too large
+        bounds = with_dag.bounds(np.array([c.root for c in cands]))
+        for c, bound in zip(cands, bounds):
+            g1, _, _ = with_dag.candidate(c.root, c.root_prior_raw, vertex_bonus=1.0)
+            g2, _, _ = pairwise.candidate(c.root, c.root_prior_raw, vertex_bonus=1.0)
+            assert np.array_equal(g1.src, g2.src) and np.array_equal(g1.dst, g2.dst)
+            assert np.array_equal(g1.w, g2.w) and np.array_equal(g1.row, g2.row)
+            g0, _, _ = with_dag.candidate(c.root, c.root_prior_raw)
+            # every edge: loss and chemical terms within the bound; the exact tree within the bound
+            extra = g0.w - with_dag.vertex_score[g0.row[g0.dst]]
+            assert np.all(extra <= with_dag.edge_max + 1e-9)
+            _, exact, state, lp = solve_ilp(g0)
+            assert state == "optimal" and solve_heuristic(g0)[1] <= exact + 1e-9 <= bound + 1e-9
+            assert lp >= exact - 1e-9

@@ -1,0 +1,75 @@
+"""Settings recorded with a database or a model, and what a stage does when given other ones."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from specsweep.model.tables import default_model_path
+from specsweep.params.options import Tolerance
+from specsweep.params.recorded import SettingsMismatch, check_against_model, model_tolerance
+from tests.search.conftest import run_cli
+
+SHIPPED = json.loads(default_model_path().read_text())["params"]
+
+
+def test_the_shipped_model_records_its_settings():
+    assert model_tolerance(SHIPPED) == Tolerance(0.01, "Da")
+    assert SHIPPED["fragmentation"]["max_bridges"] == 2 and SHIPPED["h_shifts"] == [-1, 0, 1]
+    check_against_model(SHIPPED, "shipped", database={"max_bridges": 2, "max_two_cuts": 1,
+                                                      "bond_classes": ["NC", "OC", "CC"]},
+                        fragment_tol=Tolerance(0.01), h_shifts=(-1, 0, 1))
+
+
+def test_a_mismatch_names_each_setting_and_both_values():
+    with pytest.raises(SettingsMismatch) as err:
+        check_against_model(SHIPPED, "m.json", database={"max_bridges": 3},
+                            fragment_tol=Tolerance(10, "ppm"), h_shifts=(0,))
+    text = str(err.value)
+    assert text.startswith("m.json: max_bridges = 3 but the model was trained on graphs cut with 2")
+    assert "fragment tolerance 10 ppm but the model was trained with 0.01 Da" in text
+    assert "hydrogen shifts (0,) but the model was trained with (-1, 0, 1)" in text
+
+
+@pytest.fixture(scope="module")
+def one_bridge_db(tmp_path_factory, demo_molecules):
+    root = tmp_path_factory.mktemp("one_bridge")
+    run_cli(["prepare-db", "--input", str(demo_molecules), "--output", str(root / "m.parquet")])
+    run_cli(["fragment", "--molecules", str(root / "m.parquet"), "--output-dir", str(root / "db"),
+             "--max-bridges", "1"])
+    return root / "db"
+
+
+def _search(spectra, db, out, *extra) -> int:
+    from specsweep.cli import main
+    return main(["search", "--spectra", str(spectra), "--db", str(db), "--output", str(out), "--mpi", "off",
+                 *extra])
+
+
+def test_search_refuses_a_database_cut_otherwise_than_the_model(one_bridge_db, demo_spectra, tmp_path, caplog):
+    manifest = json.loads((one_bridge_db / "manifest.json").read_text())
+    assert manifest["params"]["max_bridges"] == 1   # the database records how it was cut
+    assert _search(demo_spectra, one_bridge_db, tmp_path / "c.parquet") == 1
+    assert "max_bridges = 1 but the model was trained on graphs cut with 2" in caplog.text
+    assert not (tmp_path / "c.parquet").exists()
+
+
+def test_search_refuses_another_tolerance_and_reuses_the_models_shifts(demo_db, demo_spectra, tmp_path, caplog):
+    assert _search(demo_spectra, demo_db, tmp_path / "a.parquet", "--fragment-tol-da", "0.02") == 1
+    assert "fragment tolerance 0.02 Da but the model was trained with 0.01 Da" in caplog.text
+    assert _search(demo_spectra, demo_db, tmp_path / "b.parquet", "--h-shifts", "0") == 1
+    assert _search(demo_spectra, demo_db, tmp_path / "c.parquet", "--top-k", "2") == 0
+    summary = json.loads((tmp_path / "c.summary.json").read_text())
+    assert summary["params"]["h_shifts"] == [-1, 0, 1] and summary["params"]["fragment_tol_da"] == 0.01
+
+
+def test_a_model_trained_with_other_settings_is_refused_by_translate_scoring(tmp_path):
+    from specsweep.translate.fragscore import load_fragment_scorer
+    model = json.loads(default_model_path().read_text())
+    model["params"]["fragment_tol_da"] = 0.005
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(model))
+    with pytest.raises(SettingsMismatch, match="fragment tolerance 0.01 Da but the model was trained with 0.005 Da"):
+        load_fragment_scorer(path, Tolerance(0.01))
+    assert load_fragment_scorer(path, Tolerance(0.005)) is not None
