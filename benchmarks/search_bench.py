@@ -202,6 +202,113 @@ def cmd_tune(args) -> None:
               f"{100 * np.mean(r <= 3):.1f}% | {100 * np.mean(r <= 10):.1f}% |", flush=True)
 
 
+# --- bond classes -------------------------------------------------------------------------------
+BOND_SMARTS = {"SN": "[#16]-[#7]", "OP": "[#8]-[#15]", "PS": "[#15]-[#16]", "SO": "[#16]-[#8]",
+               "SC": "[#16]-[#6]", "PC": "[#15]-[#6]", "NN": "[#7]-[#7]"}
+
+
+def _has_bond(smiles: str, cls: str) -> bool:
+    from rdkit import Chem
+    mol = Chem.MolFromSmiles(smiles)
+    if mol is None:
+        return False
+    Chem.Kekulize(mol, clearAromaticFlags=True)
+    return mol.HasSubstructMatch(Chem.MolFromSmarts(BOND_SMARTS[cls]))
+
+
+def cmd_bonds(args) -> None:
+    """Extra cuttable bond classes, chosen on a validation split of dev_full without any dev_500
+    compound (either polarity): train on one half of the compounds, rank the other half."""
+    from specsweep.fragment.graph import fragment_smiles
+    from specsweep.model.train import build_model, train_counts
+    from specsweep.model.train import Graph
+    from specsweep.params.blocks import FragmentParams
+    from specsweep.search.kernels import score_pairs
+    from specsweep.chem.masses import PROTON
+
+    held = set()
+    for name in ("dev500", "dev500neg"):
+        src = DEV500 if name == "dev500" else DEV500.with_name("massbank_hr_neg_MmH_dev_500.mgf")
+        held |= set(k for k in read_spectra(ingested(src, name))["annotation_inchikey14"] if k)
+    full = read_spectra(ingested(DEVFULL, "devfull"))
+    smiles, keys, mass = np_masses()
+    train_idx, val_best = [], {}
+    for i, key in enumerate(full["annotation_inchikey14"]):
+        if not key or key in held:
+            continue
+        if _half(key) == 0:
+            train_idx.append(i)
+        elif key not in val_best or len(full["mz"][i]) > len(full["mz"][val_best[key]]):
+            val_best[key] = i
+    val_idx = sorted(val_best.values())[: args.max_val]
+    val = []
+    for i in val_idx:
+        m = full["precursor_mz"][i] - PROTON
+        lo, hi = np.searchsorted(mass, m - 0.02), np.searchsorted(mass, m + 0.02, side="right")
+        if full["annotation_inchikey14"][i] in set(keys[lo:hi]):
+            val.append((i, list(range(lo, hi))))
+    true_smiles = {full["annotation_inchikey14"][i]: full["annotation_smiles"][i] for i, _ in val}
+    with_class = {c: {k for k, s in true_smiles.items() if _has_bond(s, c)} for c in args.classes}
+    print(f"bond classes: {len(train_idx)} training spectra, {len(val)} validation spectra (one per "
+          f"compound, true compound among the NP candidates); none a dev_500 compound of either "
+          f"polarity. Validation compounds with a single bond of: "
+          + ", ".join(f"{c} {len(v)}" for c, v in with_class.items()))
+    settings = [("NC,OC,CC", ())] + [(f"+{c}", (c,)) for c in args.classes]
+    settings.append(("+" + "+".join(args.classes), tuple(args.classes)))
+    print("| cuttable classes | top-1 | top-3 | top-10 | true explains no peak | "
+          + " | ".join(f"top-1 ({c} compounds)" for c in args.classes) + " |")
+    print("|---|---:|---:|---:|---:|" + "---:|" * len(args.classes))
+    for label, extra in settings:
+        params = FragmentParams(bond_classes=("NC", "OC", "CC") + extra)
+        graphs: dict = {}
+
+        def graph(key, smi):
+            if key not in graphs:
+                try:
+                    fg = fragment_smiles(smi, params)
+                    graphs[key] = Graph(fg.mass, fg.parent, fg.bond, fg.depth)
+                except (ValueError, KeyError):
+                    graphs[key] = None
+            return graphs[key]
+
+        pairs = [(full["annotation_inchikey14"][i], full["charge"][i], np.asarray(full["mz"][i]),
+                  np.asarray(full["log_rank"][i], np.int8)) for i in train_idx
+                 if graph(full["annotation_inchikey14"][i], full["annotation_smiles"][i]) is not None]
+        tgraphs = {k: graphs[k] for k in {p[0] for p in pairs}}
+        llr = build_model(train_counts(pairs, tgraphs), {"pseudo_count": 1.0}).llr_tables()
+        ranks, keys_val, no_peak = [], [], 0
+        for i, cand in val:
+            cands = [(keys[j], graph(keys[j], smiles[j])) for j in cand]
+            cands = [(k, g) for k, g in cands if g is not None]
+            mz = np.asarray(full["mz"][i], np.float64)
+            lr = np.asarray(full["log_rank"][i], np.int8)
+            n = len(cands)
+            off = np.concatenate(([0], np.cumsum([g.mass.shape[0] for _, g in cands]))).astype(np.int64)
+            cat = lambda name, dt: np.concatenate([getattr(g, name) for _, g in cands]).astype(dt)
+            score, matched = np.empty(n), np.empty(n, np.int32)
+            score_pairs(np.zeros(n, np.int64), np.arange(n, dtype=np.int64), np.ones(n, np.int8),
+                        np.array([0, mz.shape[0]], np.int64), mz, lr, np.ones(mz.shape[0]), off,
+                        cat("mass", np.float64), cat("parent", np.int32), cat("bond", np.int16),
+                        cat("depth", np.int8), llr, 0.01, 0.0, np.array([-1, 0, 1], np.int64),
+                        score, matched, np.empty(n))
+            key = full["annotation_inchikey14"][i]
+            names = [k for k, _ in cands]
+            t = names.index(key) if key in names else -1
+            keys_val.append(key)
+            if t < 0 or matched[t] == 0:   # evidence rule: a candidate needs a matched peak
+                no_peak += t >= 0
+                ranks.append(np.inf)
+                continue
+            ranks.append(average_rank(score[matched > 0], score[t]))
+        r = np.asarray(ranks)
+        sub = []
+        for c in args.classes:
+            sel = np.array([k in with_class[c] for k in keys_val])
+            sub.append(f"{100 * np.mean(r[sel] <= 1):.1f}% of {int(sel.sum())}" if sel.any() else "-")
+        print(f"| {label} | {100 * np.mean(r <= 1):.1f}% | {100 * np.mean(r <= 3):.1f}% | "
+              f"{100 * np.mean(r <= 10):.1f}% | {no_peak} | " + " | ".join(sub) + " |", flush=True)
+
+
 # --- the ~2M-molecule database: only molecules the benchmark spectra can reach -----------------
 MOSES_FILES = ("train.csv.gz", "test.csv.gz", "test_scaffolds.csv.gz")
 
@@ -428,6 +535,9 @@ def main() -> None:
     h.add_argument("--plain-pairs", type=int, default=300)
     h.add_argument("--spectra", choices=("dev_500", "dev_full"), default="dev_500")
     h.add_argument("--first", type=int, default=0, help="only the first N spectra of the first part")
+    bo = sub.add_parser("bonds")
+    bo.add_argument("--max-val", type=int, default=1000)
+    bo.add_argument("--classes", nargs="+", default=["SN", "OP", "PS", "SO", "SC"])
     b = sub.add_parser("big-subset")
     b.add_argument("--wheel", default="/tmp/search-dev/moses/molsets-0.3.1-py3-none-any.whl")
     b.add_argument("--n-spectra", type=int, default=100)
@@ -435,7 +545,7 @@ def main() -> None:
     args = p.parse_args()
     args_model = args.model
     WORK.mkdir(parents=True, exist_ok=True)
-    {"tune": cmd_tune, "accuracy": cmd_accuracy, "throughput": cmd_throughput,
+    {"tune": cmd_tune, "accuracy": cmd_accuracy, "throughput": cmd_throughput, "bonds": cmd_bonds,
      "big-subset": cmd_big_subset}[args.cmd](args)
 
 

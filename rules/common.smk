@@ -29,6 +29,7 @@ shell.prefix(
 # config key of each knob; that module imports only the standard library.
 sys.path.insert(0, str(PACKAGE.parent))
 from specsweep.chem.adducts import resolve_adduct  # noqa: E402
+from specsweep.contracts.results import ResultsLayout  # noqa: E402
 from specsweep.params.options import Tolerance, config_args  # noqa: E402
 from specsweep.params.recorded import check_against_model  # noqa: E402
 from specsweep.params.stages import STAGES  # noqa: E402
@@ -101,11 +102,8 @@ wildcard_constraints:
     dataset="|".join(re.escape(name) for name in DATASETS),
 
 
-DS = f"{RESULTS}/datasets/{{dataset}}"  # one dataset's results, as an output pattern
-
-
-def dataset_dir(name):
-    return f"{RESULTS}/datasets/{name}"
+LAYOUT = ResultsLayout(RESULTS)  # where every output lives (specsweep/contracts/results.py)
+DS = LAYOUT.dataset("{dataset}")  # one dataset's results, as output patterns
 
 
 def dataset_files(wildcards):
@@ -141,33 +139,31 @@ def optional_files(option, files):
 
 
 def log_path(rule_name, name=None):
-    return f"{RESULTS}/logs/{rule_name}.log" if name is None else f"{RESULTS}/logs/{rule_name}/{name}.log"
+    return LAYOUT.log(rule_name, name)
 
 
 def bench_path(rule_name, name=None):
-    return (
-        f"{RESULTS}/benchmarks/{rule_name}.tsv"
-        if name is None
-        else f"{RESULTS}/benchmarks/{rule_name}/{name}.tsv"
-    )
+    return LAYOUT.benchmark(rule_name, name)
 
 
 def all_outputs():
-    outputs = [f"{RESULTS}/report.html"]
+    outputs = [LAYOUT.report]
     for name in DATASETS:
         outputs += dataset_outputs(name)
+    if config["fdr"]["global"]:
+        outputs.append(f"{RESULTS}/global_fdr/identifications.parquet")
     return outputs
 
 
 def dataset_outputs(name):
     outputs = [
-        f"{dataset_dir(name)}/candidates.parquet",
-        f"{dataset_dir(name)}/fdr/identifications.parquet",
+        LAYOUT.dataset(name).candidates,
+        LAYOUT.dataset(name).identifications,
     ]
     if config["formula"]["enabled"]:
-        outputs.append(f"{dataset_dir(name)}/formulas.parquet")
+        outputs.append(LAYOUT.dataset(name).formulas)
     if config["translate"]["enabled"]:
-        outputs.append(f"{dataset_dir(name)}/translations.parquet")
+        outputs.append(LAYOUT.dataset(name).translations)
     return outputs
 
 
@@ -176,7 +172,7 @@ def model_file(wildcards=None):
     if config["model"]["path"]:
         return config["model"]["path"]
     if config["model"]["train_spectra"]:
-        return f"{RESULTS}/model/model.json"
+        return LAYOUT.model
     return str(PACKAGE / "data" / "default_model.json")
 
 
@@ -208,17 +204,17 @@ def translator_checkpoint(wildcards=None):
     """The translator checkpoint: given in the config, else trained by rule train_translator."""
     if config["translate"]["checkpoint"]:
         return config["translate"]["checkpoint"]
-    return f"{RESULTS}/model/translator.pt"
+    return LAYOUT.translator
 
 
 def translate_inputs(wildcards):
     inputs = dict(
-        spectra=f"{dataset_dir(wildcards.dataset)}/spectra",
+        spectra=LAYOUT.dataset(wildcards.dataset).spectra,
         ckpt=translator_checkpoint(),
         model=model_file(),
     )
     if config["formula"]["enabled"]:
-        inputs["formulas"] = f"{dataset_dir(wildcards.dataset)}/formulas.parquet"
+        inputs["formulas"] = LAYOUT.dataset(wildcards.dataset).formulas
     return inputs
 
 

@@ -6,9 +6,9 @@ rule prepare_db:
     input:
         config["database"]["inputs"],
     output:
-        molecules=f"{RESULTS}/db/molecules.parquet",
-        rejects=f"{RESULTS}/db/molecule_rejects.parquet",
-        id_map=f"{RESULTS}/db/id_map.parquet",
+        molecules=LAYOUT.molecules,
+        rejects=LAYOUT.molecule_rejects,
+        id_map=LAYOUT.id_map,
     params:
         options=stage_args("prepare-db"),
         code=code_version("fragment", "database"),
@@ -29,7 +29,7 @@ rule fragment:
     input:
         rules.prepare_db.output.molecules,
     output:
-        directory(f"{RESULTS}/db/fragments"),
+        directory(LAYOUT.database),
     params:
         options=stage_args("fragment"),
         extra=config["database"]["extra"],

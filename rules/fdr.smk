@@ -8,11 +8,12 @@ rule fdr:
         spectra=rules.ingest.output,
         db=rules.fragment.output,
     output:
-        identifications=f"{DS}/fdr/identifications.parquet",
-        tsv=f"{DS}/fdr/identifications.tsv",
-        summary=f"{DS}/fdr/summary.json",
+        identifications=DS.identifications,
+        tsv=DS.identifications_tsv,
+        summary=DS.fdr_summary,
     params:
         outdir=lambda wc, output: os.path.dirname(output.identifications),
+        options=stage_args("fdr"),
         extra=config["fdr"]["extra"],
         code=code_version("fdr", "rescore"),
     log:
@@ -23,4 +24,34 @@ rule fdr:
         "../envs/core.yaml"
     shell:
         "python -m specsweep fdr --candidates {input.candidates:q} --spectra {input.spectra:q}"
-        " --db {input.db:q} --output-dir {params.outdir:q} {params.extra} 2> {log:q}"
+        " --db {input.db:q} --output-dir {params.outdir:q} {params.options} {params.extra} 2> {log:q}"
+
+
+# Optional (config fdr.global): one FDR over every dataset of the run, for scheduled
+# reprocessing of many datasets; the per-dataset FDR above is kept. Spectrum ids in its outputs
+# are <dataset>/<spectrum_id>.
+rule global_fdr:
+    input:
+        candidates=expand(rules.rescore.output.rescored, dataset=list(DATASETS)),
+        spectra=expand(rules.ingest.output[0], dataset=list(DATASETS)),
+        db=rules.fragment.output,
+    output:
+        identifications=f"{RESULTS}/global_fdr/identifications.parquet",
+        tsv=f"{RESULTS}/global_fdr/identifications.tsv",
+        summary=f"{RESULTS}/global_fdr/summary.json",
+    params:
+        outdir=lambda wc, output: os.path.dirname(output.identifications),
+        names=" ".join(shlex.quote(n) for n in DATASETS),
+        options=stage_args("fdr"),
+        extra=config["fdr"]["extra"],
+        code=code_version("fdr", "rescore"),
+    log:
+        log_path("global_fdr"),
+    benchmark:
+        bench_path("global_fdr")
+    conda:
+        "../envs/core.yaml"
+    shell:
+        "python -m specsweep fdr --candidates {input.candidates:q} --spectra {input.spectra:q}"
+        " --dataset-names {params.names} --db {input.db:q} --output-dir {params.outdir:q}"
+        " {params.options} {params.extra} 2> {log:q}"

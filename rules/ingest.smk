@@ -5,7 +5,7 @@ rule ingest:
     input:
         dataset_files,
     output:
-        directory(f"{DS}/spectra"),
+        directory(DS.spectra),
     params:
         ion_mode=lambda wc: DATASETS[wc.dataset]["ion_mode"],
         options=stage_args("ingest"),

@@ -5,7 +5,7 @@ rule train_model:
     input:
         spectra=config["model"]["train_spectra"],
     output:
-        f"{RESULTS}/model/model.json",
+        LAYOUT.model,
     params:
         exclude=(
             f"--exclude-spectra {shlex.quote(config['model']['exclude_spectra'])}"

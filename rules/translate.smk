@@ -8,7 +8,7 @@ rule train_translator:
         exclude=config["translate"]["train"]["exclude_spectra"],
         model=model_file(),
     output:
-        f"{RESULTS}/model/translator.pt",
+        LAYOUT.translator,
     params:
         molecules=lambda wc, input: optional_files("--molecules", input.molecules),
         spectra=lambda wc, input: optional_files("--spectra", input.spectra),
@@ -31,8 +31,8 @@ rule translate:
     input:
         unpack(translate_inputs),
     output:
-        translations=f"{DS}/translations.parquet",
-        rejects=f"{DS}/translations.rejects.parquet",
+        translations=DS.translations,
+        rejects=DS.translations_rejects,
     params:
         formulas=lambda wc, input: f"--formulas {shlex.quote(input.formulas)}" if "formulas" in input.keys() else "",
         options=dataset_stage_args("translate"),

@@ -86,12 +86,19 @@ def test_outputs_account_for_every_spectrum(tmp_path, spectra_dir):
     assert acc["input_total"] == acc["rejected"] + acc["no_candidates"] + acc["target_won"] + acc["decoy_won"]
     assert acc["no_candidates"] == 5
     assert acc["target_won"] == len(expected)
-    assert acc["identified"]["1%"] == sum(qq <= 0.01 for _, qq in expected.values())
-    assert acc["identified"]["5%"] == sum(qq <= 0.05 for _, qq in expected.values())
+    levels = summary["measures"]["q_value"]["levels"]
+    assert levels["1%"]["accepted"] == sum(qq <= 0.01 for _, qq in expected.values())
+    assert levels["5%"]["accepted"] == sum(qq <= 0.05 for _, qq in expected.values())
     # "0 %": targets above every decoy winner (the +1 estimate is never 0, so this set is not
     # nested in the 1 % set)
     best_decoy = max(w["score"] for w in winners if w["is_decoy"])
-    assert acc["identified"]["0%"] == sum(w["score"] > best_decoy for w in winners if not w["is_decoy"])
+    assert levels["0%"]["accepted"] == sum(w["score"] > best_decoy for w in winners if not w["is_decoy"])
+    # identified: only at the accepted level of the accepted measure (default q <= 1 %), in the
+    # summary and row by row
+    assert summary["acceptance"]["measure"] == "q_value" and summary["acceptance"]["level"] == 0.01
+    assert acc["identified"] == levels["1%"]["accepted"]
+    flags = {r["spectrum_id"]: r["identified"] for r in ident.to_pylist()}
+    assert flags == {sid: qq <= 0.01 for sid, (_, qq) in expected.items()}
     on_disk = json.loads((tmp_path / "FDR" / "summary.json").read_text())
     assert on_disk["spectra_accounting"] == acc
 
@@ -139,7 +146,59 @@ def test_cli_subcommand(tmp_path, spectra_dir):
     commands.register(parser.add_subparsers())
     args = parser.parse_args(["fdr", "--candidates", str(tmp_path / "candidates.parquet"),
                               "--spectra", str(spectra_dir), "--output-dir", str(tmp_path / "out"),
-                              "--levels", "0.1"])
+                              "--levels", "0.1", "0.2", "--accept-level", "0.2"])
     assert args.func(args) == 0
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
-    assert list(summary["spectra_accounting"]["identified"]) == ["10%"]
+    assert list(summary["measures"]["q_value"]["levels"]) == ["10%", "20%"]
+    assert summary["acceptance"]["level_name"] == "20%"
+    assert summary["spectra_accounting"]["identified"] == \
+        summary["measures"]["q_value"]["levels"]["20%"]["accepted"]
+    ident = pq.read_table(tmp_path / "out" / "identifications.parquet").to_pylist()
+    assert sum(r["identified"] for r in ident) == summary["spectra_accounting"]["identified"]
+    assert all(r["q_value"] <= 0.2 for r in ident if r["identified"])
+    # the PEP measure needs the rescore stage
+    args = parser.parse_args(["fdr", "--candidates", str(tmp_path / "candidates.parquet"),
+                              "--spectra", str(spectra_dir), "--output-dir", str(tmp_path / "o2"),
+                              "--accept-measure", "pep_q_value"])
+    with pytest.raises(ValueError, match="needs rescored candidates"):
+        args.func(args)
+
+
+def test_repository_wide_fdr_merges_datasets(tmp_path, spectra_dir):
+    """Two datasets (here the same spectra searched twice, as two runs of one file would be)
+    compete as one set: every spectrum is accounted for under its dataset's name, and the q-values
+    are those of the pooled winners."""
+    from specsweep.fdr.commands import register
+    a, _ = make_candidates(spectra_dir, seed=1)
+    b, _ = make_candidates(spectra_dir, seed=2)
+    write_table(a, tmp_path / "a.parquet", CANDIDATES)
+    write_table(b, tmp_path / "b.parquet", CANDIDATES)
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    args = parser.parse_args(["fdr", "--candidates", str(tmp_path / "a.parquet"),
+                              str(tmp_path / "b.parquet"), "--spectra", str(spectra_dir),
+                              str(spectra_dir), "--dataset-names", "runA", "runB",
+                              "--output-dir", str(tmp_path / "global")])
+    assert args.func(args) == 0
+    summary = json.loads((tmp_path / "global" / "summary.json").read_text())
+    acc = summary["spectra_accounting"]
+    assert summary["datasets"] == ["runA", "runB"] and acc["ingested"] == 100
+    assert acc["input_total"] == acc["rejected"] + acc["no_candidates"] + acc["target_won"] + acc["decoy_won"]
+    # pooled competition: the same winners and q-values as one table of prefixed spectrum ids
+    pooled = pa.concat_tables([
+        t.set_column(0, "spectrum_id", pa.array([f"{n}/{x}" for x in t.column(0).to_pylist()]))
+        for n, t in (("runA", a), ("runB", b))])
+    best = {}
+    for r in pooled.to_pylist():
+        key = (r["score"], r["is_decoy"], -r["rank"])
+        if r["spectrum_id"] not in best or key > best[r["spectrum_id"]][0]:
+            best[r["spectrum_id"]] = (key, r)
+    winners = [v[1] for v in best.values()]
+    q = qvalues([w["score"] for w in winners], [w["is_decoy"] for w in winners])
+    expected = {w["spectrum_id"]: qq for w, qq in zip(winners, q) if not w["is_decoy"]}
+    ident = read_table(tmp_path / "global" / "identifications.parquet", IDENTIFICATIONS).to_pylist()
+    assert {r["spectrum_id"]: r["q_value"] for r in ident} == pytest.approx(expected)
+    assert all(r["precursor_mz"] > 0 for r in ident)   # joined back to their spectra
+    with pytest.raises(ValueError, match="distinct dataset name"):
+        run_fdr([tmp_path / "a.parquet", tmp_path / "b.parquet"], [spectra_dir, spectra_dir],
+                tmp_path / "x", dataset_names=["same", "same"])

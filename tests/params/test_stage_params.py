@@ -127,7 +127,7 @@ def test_flags_do_not_claim_a_default_and_contradict_each_other():
 def test_config_args_follow_the_config():
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     base = config_args(SearchStageParams, config)
-    assert "--top-k 10" in base and "--precursor-tol-da 0.02" in base and "--fragment-tol-da 0.01" in base
+    assert f"--top-k {config['search']['top_k']} " in base + " " and "--precursor-tol-da 0.02" in base and "--fragment-tol-da 0.01" in base
     config["search"]["fragment_tol_da"] = 0.005
     assert "--fragment-tol-da 0.005" in config_args(SearchStageParams, config)
     formula = config_args(FormulaStageParams, config)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from specsweep.chem.masses import HYDROGEN, PROTON
+from specsweep.model.annotate import N_BOND_CODES
 from specsweep.model.tables import ChargeTables, LogRankModel
 from specsweep.search.kernels import score_pairs
 from specsweep.search.reference import score_plain
@@ -98,7 +99,7 @@ def test_each_ion_mode_scores_with_its_own_model():
     negative = LogRankModel({1: flat, 2: ChargeTables(flat.counts, flat.null_counts, 0, fallback=1)},
                             {"pseudo_count": 1.0})
     llr = stacked_llr(tiny_model(), negative)
-    assert llr.shape == (4, 128, 8, 8)
+    assert llr.shape == (4, N_BOND_CODES, 8, 8)
     # negative-mode peaks: the same fragments as deprotonated ions
     neg_mz = np.array([80.0 - HYDROGEN - PROTON + 0.004, 150.0 - PROTON - 0.003, 200.5])
     mz = np.concatenate([PEAK_MZ, neg_mz])
@@ -118,7 +119,8 @@ def test_each_ion_mode_scores_with_its_own_model():
 
 def test_sodiated_precursors_match_sodiated_fragments():
     """Peaks of the same fragments carrying Na+ instead of H+ match only when the pair is marked
-    as a sodium-carrying precursor; then the score equals the protonated case's EXPECTED."""
+    as a sodium-carrying precursor (then the score equals the protonated case's EXPECTED), and
+    protonated peaks do not match under that mark."""
     from specsweep.model.annotate import SODIUM_ION
     from specsweep.search.kernels import SODIATED_PAIR
     na_mz = np.array([80.0 - HYDROGEN + SODIUM_ION + 0.004, 150.0 + SODIUM_ION - 0.003, 200.5])
@@ -132,3 +134,9 @@ def test_sodiated_precursors_match_sodiated_fragments():
         scores.append((out[0][0], out[1][0]))
     assert scores[0][1] == 0
     assert scores[1][1] == 2 and scores[1][0] == pytest.approx(EXPECTED, abs=1e-12)
+    # and the protonated peaks are not sodiated ions: nothing matches under the sodium flag
+    out = (np.empty(1), np.empty(1, np.int32), np.empty(1))
+    score_pairs(np.array([0]), np.array([0]), np.array([1 + SODIATED_PAIR], np.int8), np.array([0, 3]),
+                PEAK_MZ, PEAK_LR, PEAK_INT, np.array([0, len(MASS)]), MASS, PARENT, BOND, DEPTH,
+                llr, 0.01, 0.0, np.array([-1, 0, 1]), *out)
+    assert out[1][0] == 0

@@ -53,8 +53,11 @@ def test_candidates_are_well_formed(searched):
         assert abs(t["precursor_error_ppm"][i]) <= 0.02 / 50 * 1e6  # 0.02 Th at m/z >= 50
         assert 0.0 <= t["explained_intensity"][i] <= 1.0
         if i and t["spectrum_id"][i] == t["spectrum_id"][i - 1]:
-            assert t["rank"][i] == t["rank"][i - 1] + 1
-            assert t["score"][i] <= t["score"][i - 1]
+            if t["is_decoy"][i] == t["is_decoy"][i - 1]:
+                assert t["rank"][i] == t["rank"][i - 1] + 1
+                assert t["score"][i] <= t["score"][i - 1]
+            else:   # targets first, then that spectrum's decoys, ranked on their own
+                assert not t["is_decoy"][i - 1] and t["rank"][i] == 1
     summary = json.loads(searched.with_name("candidates.summary.json").read_text())
     rejects = pq.read_table(searched.with_name("candidates.rejects.parquet"))
     assert summary["spectra"] == summary["spectra_with_candidates"] + rejects.num_rows
@@ -83,3 +86,24 @@ def test_every_candidate_explains_a_peak(searched):
     assert t and min(t) >= 1
     summary = json.loads(searched.with_name("candidates.summary.json").read_text())
     assert summary["params"]["min_matched_peaks"] == 1
+
+
+def test_top_k_means_k_target_structures(demo_db, demo_spectra, tmp_path, cli):
+    """With decoys searched, a spectrum's target rows are exactly those of a targets-only search:
+    decoys are kept beside the k targets, never in their place."""
+    rows = {}
+    for name, extra in (("both", []), ("targets", ["--targets-only"])):
+        out = tmp_path / f"{name}.parquet"
+        cli(["search", "--spectra", str(demo_spectra), "--db", str(demo_db), "--output", str(out),
+             "--mpi", "off", "--top-k", "3", *extra])
+        t = read_table(out, CANDIDATES).to_pylist()
+        rows[name] = [(r["spectrum_id"], r["rank"], r["mol_id"], r["score"]) for r in t
+                      if not r["is_decoy"]]
+        if name == "both":
+            decoys = [r for r in t if r["is_decoy"]]
+    assert rows["both"] == rows["targets"]
+    per_spectrum = {}
+    for sid, *_ in rows["both"]:
+        per_spectrum[sid] = per_spectrum.get(sid, 0) + 1
+    assert max(per_spectrum.values()) == 3 and decoys
+    assert max(r["rank"] for r in decoys) == 3

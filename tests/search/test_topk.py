@@ -29,10 +29,15 @@ def test_split_merge_equals_global_topk():
         merged = topk.top_k(topk.concat(partial), 5)
         for key in topk.HIT_COLUMNS:
             np.testing.assert_array_equal(merged[key], whole[key])
-    # order inside a spectrum: score desc, then mol_id, then targets before decoys
+    # order inside a spectrum: targets, then decoys; in each list score desc, then mol_id
     spec, score, mol, dec = whole["spec"], whole["score"], whole["mol_id"], whole["is_decoy"]
     for i in range(1, len(spec)):
         if spec[i] == spec[i - 1]:
-            assert (-score[i - 1], mol[i - 1], dec[i - 1]) <= (-score[i], mol[i], dec[i])
-    assert np.bincount(spec).max() <= 5
+            assert (dec[i - 1], -score[i - 1], mol[i - 1]) <= (dec[i], -score[i], mol[i])
+    # k targets AND k decoys per spectrum: top-5 means five structures, whatever the decoys score
+    for s_ in np.unique(hits["spec"]):
+        for side in (False, True):
+            have = int(np.sum((hits["spec"] == s_) & (hits["is_decoy"] == side)))
+            kept = int(np.sum((spec == s_) & (dec == side)))
+            assert kept == min(5, have)
     np.testing.assert_array_equal(topk.ranks(np.array([0, 0, 2, 2, 2, 5])), [1, 2, 1, 2, 3, 1])

@@ -110,6 +110,27 @@ def test_dry_run_three_datasets(tmp_path):
     assert "one.mgf" in globbed_cmd and "a.mgf" in globbed_cmd and "b.mgf.gz" not in globbed_cmd
 
 
+def test_dry_run_repository_wide_fdr(tmp_path):
+    """fdr.global adds one FDR job over every dataset, besides the per-dataset ones; off (the
+    default) it is not planned."""
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(DEMO_MGF, data / "one.mgf")
+    shutil.copy(DEMO_MGF, data / "two.mgf")
+    sheet = [("runA", str(data / "one.mgf"), "positive", "[M+H]+"),
+             ("runB", str(data / "two.mgf"), "positive", "[M+H]+")]
+    write_demo_config(tmp_path, sheet, model=TRAIN)
+    assert "global_fdr" not in planned_jobs(tmp_path)
+    write_demo_config(tmp_path, sheet, model=TRAIN, fdr={"global": True, "accept_level": 0.05})
+    jobs = planned_jobs(tmp_path)
+    assert jobs["global_fdr"] == 1 and jobs["fdr"] == 2 and jobs["rescore"] == 2
+    printed = snakemake(tmp_path, "--dry-run", "--printshellcmds").stdout
+    cmd = next(l for l in printed.splitlines() if "--dataset-names" in l)
+    assert "runA/rescored.parquet" in cmd and "runB/rescored.parquet" in cmd
+    assert "--dataset-names runA runB" in cmd and "--accept-level 0.05" in cmd
+    assert "results/global_fdr" in cmd
+
+
 def test_dataset_sheet_tolerances_reach_the_dataset_stages(tmp_path):
     sheet = ("name\tpath\tion_mode\tadducts\tprecursor_tol\tfragment_tol\n"
              f"iontrap\t{DEMO_MGF}\tpositive\t[M+H]+\t0.5 Da\t0.5 Da\n"

@@ -98,7 +98,7 @@ SPECTRA = _schema([
 # --- search: candidates -----------------------------------------------------------------------
 CANDIDATES = _schema([
     ("spectrum_id", pa.string(), "spectrum searched"),
-    ("rank", pa.int32(), "1-based rank among this spectrum's hits (targets and decoys together)"),
+    ("rank", pa.int32(), "1-based rank within this spectrum's targets, or within its decoys"),
     ("mol_id", pa.string(), "database molecule"),
     ("is_decoy", pa.bool_(), "hit is a decoy"),
     ("inchikey14", pa.string(), "first InChIKey block of the molecule"),
@@ -126,7 +126,7 @@ RESCORE_FEATURES = [
     ("has_isomer", "1 if another candidate of the same formula is in the list"),
     ("log_candidates", "log(candidates in the list)"),
     ("log_isomers", "log(1 + other same-formula candidates in the list)"),
-    ("abs_ppm", "|precursor error|, ppm"),
+    ("abs_ppm", "|precursor error|, ppm, at least 3 (below: no information)"),
     ("mass_kda", "neutral mass of the candidate, kDa"),
     ("no_match", "1 if the candidate explains no peak"),
     ("formula_rank_inv", "1/rank of its formula in the formula stage, 0 absent, null no result"),
@@ -134,7 +134,7 @@ RESCORE_FEATURES = [
 RESCORED = _schema(
     [(f.name, f.type, "1-based rank within its list (targets or decoys) by rescore"
       if f.name == "rank" else f.metadata[b"doc"].decode()) for f in CANDIDATES]
-    + [("search_rank", pa.int32(), "rank the search gave (targets and decoys together)"),
+    + [("search_rank", pa.int32(), "rank the search gave within the spectrum's targets or decoys"),
        ("rescore", pa.float64(), "rescoring model's linear score (higher is better)"),
        ("pep", pa.float64(), "posterior probability that this top target is not the right "
                              "structure (first InChIKey block); rank-1 targets only, else null"),
@@ -162,6 +162,8 @@ IDENTIFICATIONS = _schema([
     ("explained_intensity", pa.float64(), "fraction of intensity explained"),
     ("pep", pa.float64(), "posterior error probability of the hit (rescore stage); null without it"),
     ("pep_q_value", pa.float64(), "mean PEP of the top hits with PEP <= this one's; null without rescoring"),
+    ("identified", pa.bool_(), "passes the accepted level of the accepted measure (summary.json "
+                               "'acceptance'); false rows are the best target hits below it"),
 ], "identifications")
 
 # --- formula ----------------------------------------------------------------------------------
@@ -181,6 +183,10 @@ FORMULAS = _schema([
 ], "formulas")
 
 # --- translate --------------------------------------------------------------------------------
+TRANSLATOR_META_KEY = "specsweep_translator"
+"""File-level key of translations.parquet: JSON about the checkpoint that made it (path, ``toy``
+when it was marked as a pipeline check rather than a model, training counts)."""
+
 TRANSLATIONS = _schema([
     ("spectrum_id", pa.string(), "spectrum"),
     ("rank", pa.int32(), "1-based rank after re-ranking"),

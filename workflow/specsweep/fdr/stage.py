@@ -17,16 +17,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from specsweep.fdr.accounting import compounds_summary, pep_summary, spectra_summary
+from specsweep.fdr.accounting import (MEANINGS, accepted, compounds_summary, level_counts,
+                                      level_name, pep_summary, spectra_summary)
 from specsweep.fdr.balance import check_candidates_balance, check_db_manifest
 from specsweep.fdr.competition import best_by_side, picked_compounds, spectrum_winners
 from specsweep.fdr.qvalues import decoy_free_mask, qvalues
 from specsweep.files import AtomicFolder, read_table, write_json, write_table, write_text
+from specsweep.params.stages import FdrParams
 from specsweep.schema import CANDIDATES, IDENTIFICATIONS, REJECTS, RESCORED, SPECTRA
 
 log = logging.getLogger("specsweep.fdr")
 
-DEFAULT_LEVELS = (0.0, 0.01, 0.05)
+DEFAULT_LEVELS = FdrParams.levels
 
 
 def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, list]:
@@ -49,11 +51,12 @@ def _spectrum_keys(spectra_dir: Path) -> pa.Table:
 def spectra_ids(spectra_dir: Path) -> tuple[list[str], list[str], dict]:
     """Spectrum ids of all ingested parts, the reason code of every ingest reject, and the
     ingest manifest's counts; checks that parts and rejects agree with the manifest."""
-    from specsweep.spectra.parts import list_parts, read_manifest
+    from specsweep.contracts.spectra_folder import SpectraFolder
     spectra_dir = Path(spectra_dir)
-    manifest = read_manifest(spectra_dir)
+    folder = SpectraFolder(spectra_dir)
+    manifest = folder.read_manifest()
     listed = [p["file"] if isinstance(p, dict) else p for p in manifest.get("parts", [])]
-    parts = [spectra_dir / f for f in listed] if listed else list_parts(spectra_dir)
+    parts = [spectra_dir / f for f in listed] if listed else folder.parts()
     ids: list[str] = []
     for part in parts:
         ids.extend(read_table(part, SPECTRA, columns=["spectrum_id"]).column("spectrum_id").to_pylist())
@@ -75,12 +78,88 @@ FDR_FILES = ("identifications.parquet", "identifications.tsv", "summary.json")
 """What an fdr output folder holds; an existing folder with anything else is not replaced."""
 
 
-def run_fdr(candidates: str | Path, spectra: str | Path, output_dir: str | Path,
-            db: str | Path | None = None, levels=DEFAULT_LEVELS, check_balance: bool = True) -> dict:
-    """Compute identifications and summary; returns the summary dict."""
-    candidates, output_dir = Path(candidates), Path(output_dir)
-    rescored = "rescore" in pq.read_schema(candidates).names
-    table = read_table(candidates, RESCORED if rescored else CANDIDATES)
+def _prefixed(column: pa.ChunkedArray | pa.Array, prefix: str):
+    return pc.binary_join_element_wise(prefix, column, "")
+
+
+def load_inputs(candidates: list[Path], spectra: list[Path], names: list[str] | None):
+    """Candidates and spectra accounting of one dataset, or of several merged.
+
+    Merged (``names`` given): each dataset's spectrum ids are prefixed with ``<name>/`` (two
+    datasets may hold a file of the same name), candidates are concatenated, rejects and ingest
+    counts added up; PEP q-values are recomputed over all top targets together.
+    Returns (table, rescored, spectrum ids, reject reasons, ingest counts, spectrum keys).
+    """
+    kinds = {"rescore" in pq.read_schema(c).names for c in candidates}
+    if len(kinds) > 1:
+        raise ValueError("candidates to merge must all be rescored or all not: "
+                         + ", ".join(map(str, candidates)))
+    rescored = kinds.pop()
+    tables, ids, reasons, counts, keys = [], [], [], {}, []
+    for i, (cand, spec) in enumerate(zip(candidates, spectra)):
+        t = read_table(cand, RESCORED if rescored else CANDIDATES)
+        d_ids, d_reasons, d_counts = spectra_ids(spec)
+        k = _spectrum_keys(spec)
+        known = set(d_ids)
+        unknown = [x for x in t.column("spectrum_id").unique().to_pylist() if x not in known]
+        if unknown:
+            raise ValueError(f"{cand}: {len(unknown)} spectra are not in {spec} "
+                             f"(e.g. {unknown[0]!r}); candidates and spectra come from different runs")
+        if names:
+            pre = f"{names[i]}/"
+            t = t.set_column(0, "spectrum_id", _prefixed(t.column("spectrum_id"), pre))
+            k = k.set_column(k.schema.get_field_index("spectrum_id"), "spectrum_id",
+                             _prefixed(k.column("spectrum_id"), pre))
+            d_ids = [pre + x for x in d_ids]
+        tables.append(t)
+        ids += d_ids
+        reasons += d_reasons
+        keys.append(k)
+        for key in ("read", "skipped_ms1", "written", "rejected"):
+            if key in d_counts:
+                counts[key] = counts.get(key, 0) + int(d_counts[key])
+    table = pa.concat_tables(tables)
+    if names and rescored:
+        table = _merged_pep_q(table)
+    return table, rescored, ids, reasons, counts, pa.concat_tables(keys)
+
+
+def _merged_pep_q(table: pa.Table) -> pa.Table:
+    """pep_q_value over the top targets of every merged dataset (running mean of sorted PEPs)."""
+    from specsweep.rescore.pep import pep_qvalues
+    pep = table.column("pep").to_numpy(zero_copy_only=False).astype(np.float64)
+    has = ~np.isnan(pep)
+    q = np.full(pep.shape, np.nan)
+    q[has] = pep_qvalues(pep[has])
+    return table.set_column(table.schema.get_field_index("pep_q_value"), "pep_q_value",
+                            pa.array(q, pa.float64(), mask=~has))
+
+
+def run_fdr(candidates, spectra, output_dir: str | Path,
+            db: str | Path | None = None, levels=DEFAULT_LEVELS,
+            accept_level: float = FdrParams.accept_level,
+            accept_measure: str = FdrParams.accept_measure, check_balance: bool = True,
+            dataset_names: list[str] | None = None) -> dict:
+    """Compute identifications and summary; returns the summary dict.
+
+    ``candidates`` and ``spectra``: one dataset's files, or lists (same length) of several
+    datasets' files with their ``dataset_names``, competed together as one repository-wide set.
+    A target winner is *identified* when ``accept_measure`` (an IDENTIFICATIONS column) is at most
+    ``accept_level``; every level of ``levels`` is counted per measure as "accepted".
+    """
+    cand_list = [Path(c) for c in (candidates if isinstance(candidates, (list, tuple)) else [candidates])]
+    spec_list = [Path(s) for s in (spectra if isinstance(spectra, (list, tuple)) else [spectra])]
+    if len(cand_list) != len(spec_list) or (len(cand_list) > 1 and (
+            not dataset_names or len(dataset_names) != len(cand_list) or len(set(dataset_names)) != len(dataset_names))):
+        raise ValueError("merging datasets needs one spectra folder and one distinct dataset name "
+                         "per candidates file")
+    output_dir = Path(output_dir)
+    names = list(dataset_names) if len(cand_list) > 1 else None
+    table, rescored, ids, reasons, ingest_counts, spectrum_keys = load_inputs(cand_list, spec_list, names)
+    candidates = cand_list[0] if len(cand_list) == 1 else ", ".join(map(str, cand_list))
+    if accept_measure == "pep_q_value" and not rescored:
+        raise ValueError(f"{candidates}: --accept-measure pep_q_value needs rescored candidates "
+                         f"(the rescore stage's output); these have no PEPs")
     n_rows = table.num_rows
     log.info("%s: %d candidate rows", candidates, n_rows)
     db_info = check_db_manifest(db) if db else {}
@@ -111,14 +190,6 @@ def run_fdr(candidates: str | Path, spectra: str | Path, output_dir: str | Path,
     compound_q = np.full(len(mol_values), np.nan)
     compound_q[codes[~p_decoy]] = p_q[~p_decoy]
 
-    # spectra accounting
-    ids, reasons, ingest_counts = spectra_ids(Path(spectra))
-    known = set(ids)
-    unknown = [s for s in spec_values if s not in known]
-    if unknown:
-        raise ValueError(f"{candidates}: {len(unknown)} spectra are not in {spectra} "
-                         f"(e.g. {unknown[0]!r}); candidates and spectra come from different runs")
-
     targets = win[~w_decoy]
     t_q, t_zero = q[~w_decoy], zero[~w_decoy]
     ik_col = table.column("inchikey14")
@@ -134,16 +205,43 @@ def run_fdr(candidates: str | Path, spectra: str | Path, output_dir: str | Path,
     for name in ("pep", "pep_q_value"):
         ident = ident.append_column(name, table.column(name).take(pa.array(targets)) if rescored
                                     else pa.nulls(targets.size, pa.float64()))
-    ident = ident.join(_spectrum_keys(Path(spectra)), "spectrum_id", join_type="left outer")
+    if accept_measure == "q_value":
+        is_identified = accepted(t_q, t_zero, accept_level)
+    else:
+        col = ident.column(accept_measure).to_numpy(zero_copy_only=False).astype(np.float64)
+        pep = ident.column("pep").to_numpy(zero_copy_only=False).astype(np.float64)
+        is_identified = (col <= accept_level) if accept_level > 0 else (pep <= 0)
+    ident = ident.append_column("identified", pa.array(is_identified, pa.bool_()))
+    ident = ident.join(spectrum_keys, "spectrum_id", join_type="left outer")
     ident = ident.select(IDENTIFICATIONS.names).cast(IDENTIFICATIONS)
     order = pc.sort_indices(ident, sort_keys=[("q_value", "ascending"), ("score", "descending"),
                                               ("spectrum_id", "ascending")])
     ident = ident.take(order)
 
+    t_keys_arr = np.asarray(t_keys, dtype=object)
+    measures = {
+        "q_value": {"meaning": MEANINGS["q_value"], "column": "q_value",
+                    "over": "target winners of the per-spectrum target-decoy competition",
+                    "levels": level_counts({level_name(lv): accepted(t_q, t_zero, lv)
+                                            for lv in levels}, t_keys_arr)},
+        "compound_q_value": compounds_summary(p_score, p_decoy, p_q,
+                                              [mol_to_key.get(c) for c in codes.tolist()], levels),
+    }
+    if rescored:
+        measures["pep_q_value"] = pep_summary(table, levels)
+    identified_keys = {k for k in t_keys_arr[is_identified] if k}
     summary = {
         "candidates": str(candidates),
-        "spectra": str(spectra),
+        "spectra": ", ".join(map(str, spec_list)),
+        "datasets": names or [],
         "levels": [float(x) for x in levels],
+        "acceptance": {
+            "measure": accept_measure, "level": float(accept_level),
+            "level_name": level_name(accept_level),
+            "rule": f"a target winner is identified when {accept_measure} <= {accept_level:g}"
+                    + (" (level 0: above every decoy winner)" if accept_measure == "q_value" else ""),
+            "meaning": MEANINGS[accept_measure],
+        },
         "method": {
             "spectrum_competition": "best score per spectrum over targets and decoys; ties: decoy wins",
             "estimate": "FDR(s) = (D(s)+1)/T(s) over winners with score >= s",
@@ -154,12 +252,10 @@ def run_fdr(candidates: str | Path, spectra: str | Path, output_dir: str | Path,
         },
         "balance": balance,
         "db": db_info,
-        "spectra_accounting": spectra_summary(len(ids), reasons, win.size, w_decoy, t_q, t_zero,
-                                              t_keys, levels),
+        "spectra_accounting": spectra_summary(len(ids), reasons, win.size, w_decoy,
+                                              int(is_identified.sum()), len(identified_keys)),
         "ingest_records": {k: ingest_counts[k] for k in ("read", "skipped_ms1") if k in ingest_counts},
-        "pep": pep_summary(table, levels) if rescored else None,
-        "compounds_picked": compounds_summary(p_score, p_decoy, p_q,
-                                              [mol_to_key.get(c) for c in codes.tolist()], levels),
+        "measures": measures,
     }
 
     with AtomicFolder(output_dir, FDR_FILES, "fdr") as tmp:   # all three files or none
@@ -167,9 +263,9 @@ def run_fdr(candidates: str | Path, spectra: str | Path, output_dir: str | Path,
         write_text(_tsv(ident), tmp / "identifications.tsv")
         write_json(summary, tmp / "summary.json")
     acc = summary["spectra_accounting"]
-    log.info("%d spectra: %s identified, %d decoy won, %d no candidates, %d rejected",
-             acc["input_total"], acc["identified"], acc["decoy_won"], acc["no_candidates"],
-             acc["rejected"])
+    log.info("%d spectra: %d identified (%s <= %g), %d decoy won, %d no candidates, %d rejected",
+             acc["input_total"], acc["identified"], accept_measure, accept_level, acc["decoy_won"],
+             acc["no_candidates"], acc["rejected"])
     return summary
 
 

@@ -77,7 +77,7 @@ class LogRankModel:
         return t
 
     def probabilities(self, charge: int) -> tuple[np.ndarray, np.ndarray]:
-        """(P(l | bond, parent) (128, 8, 8), P(l | null) (8,)); logRank 0 has probability 0."""
+        """(P(l | bond, parent) (N_BOND_CODES, 8, 8), P(l | null) (8,)); logRank 0 has probability 0."""
         t = self.resolved(charge)
         a = self.pseudo_count
         cond = t.counts[:, :, 1:].astype(np.float64) + a
@@ -96,7 +96,7 @@ class LogRankModel:
         return bool(self.params.get("evidence_cap", True))
 
     def null_probabilities(self, charge: int) -> np.ndarray:
-        """P(l | null) per (bond, parent) row, (128, 8, 8); the one-row null broadcast when the
+        """P(l | null) per (bond, parent) row, (N_BOND_CODES, 8, 8); the one-row null broadcast when the
         model has no conditioned null."""
         t = self.resolved(charge)
         a = self.pseudo_count
@@ -109,7 +109,7 @@ class LogRankModel:
         return out
 
     def llr_table(self, charge: int) -> np.ndarray:
-        """log P(l | bond, parent) - log P(l | null[, bond, parent]), (128, 8, 8) float64 (the
+        """log P(l | bond, parent) - log P(l | null[, bond, parent]), (N_BOND_CODES, 8, 8) float64 (the
         l = 0 column is 0); unmatched cells capped at 0 unless ``evidence_cap`` is off."""
         p, _ = self.probabilities(charge)
         q = self.null_probabilities(charge)
@@ -120,7 +120,7 @@ class LogRankModel:
         return llr
 
     def llr_tables(self) -> np.ndarray:
-        """Score tables for charges 1 and 2 stacked: (2, 128, 8, 8); index = charge - 1."""
+        """Score tables for charges 1 and 2 stacked: (2, N_BOND_CODES, 8, 8); index = charge - 1."""
         return np.ascontiguousarray(np.stack([self.llr_table(c) for c in CHARGES]))
 
     # --- JSON --------------------------------------------------------------------------------

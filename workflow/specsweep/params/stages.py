@@ -58,7 +58,8 @@ class IngestParams(Params):
 
 @dataclass(frozen=True)
 class SearchStageParams(Params):
-    top_k: int = param(10, "hits kept per spectrum (targets and decoys together)", min=1, config="search.top_k")
+    top_k: int = param(10, "target structures kept per spectrum (its k best decoys are kept beside them, "
+                       "for the FDR)", min=1, config="search.top_k")
     precursor: PrecursorMatching = block(PrecursorMatching)
     fragment: FragmentMatching = block(FragmentMatching)
     adducts: AdductSettings = block(AdductSettings)
@@ -99,6 +100,10 @@ class ReportParams(Params):
     top_spectra: int = param(6, "annotated spectra drawn per dataset (best identifications first)", min=0,
                              config="report.top_spectra")
     fragment: FragmentMatching = block(FragmentMatching)
+    formulas: bool = param(True, "the formula stage did not run: no formulas expected", cli="--no-formulas",
+                           config="formula.enabled")
+    translations: bool = param(True, "the translate stage did not run: no translations expected",
+                               cli="--no-translations", config="translate.enabled")
 
 
 @dataclass(frozen=True)
@@ -126,6 +131,25 @@ class TranslateParams(Params):
     fragment: FragmentMatching = block(FragmentMatching)
 
 
+# error measures the fdr stage can accept identifications by (columns of IDENTIFICATIONS)
+ACCEPT_MEASURES = ("q_value", "pep_q_value")
+
+
+@dataclass(frozen=True)
+class FdrParams(Params):
+    levels: tuple[float, ...] = param(
+        (0.0, 0.01, 0.05, 0.1), "error levels counted in summary.json for every measure (0 = target "
+        "winners above every decoy winner)", unit="fraction", item=float, min=0, max=1,
+        config="fdr.levels")
+    accept_level: float = param(
+        0.01, "level at which a hit is called identified (summary.json, the report, the identified "
+        "column)", unit="fraction", min=0, max=1, config="fdr.accept_level")
+    accept_measure: str = param(
+        "q_value", "measure compared with --accept-level: q_value (target-decoy: better than a random "
+        "structure?) or pep_q_value (rescoring model: is the structure right?; needs the rescore "
+        "stage)", choices=ACCEPT_MEASURES, config="fdr.accept_measure")
+
+
 # subcommand -> parameter class (the rules and the schema test go through this table)
 STAGES = {
     "prepare-db": PrepareDbParams,
@@ -136,4 +160,5 @@ STAGES = {
     "report": ReportParams,
     "formula": FormulaStageParams,
     "translate": TranslateParams,
+    "fdr": FdrParams,
 }

@@ -11,6 +11,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from specsweep.contracts.fragment_db import FragmentDatabase
+from specsweep.contracts.results import ResultsLayout
 from specsweep.params.options import Tolerance
 from specsweep.report import plots
 from specsweep.report.annotate import explained_peaks
@@ -23,14 +25,14 @@ body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;mar
 max-width:1100px;color:#222;line-height:1.4}
 h1{font-size:1.6em}h2{border-bottom:2px solid #1f77b4;padding-bottom:.2em;margin-top:2em}
 h3{margin-top:1.5em}table{border-collapse:collapse;margin:.5em 0 1em;font-size:.9em}
-td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left;vertical-align:top}
+td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left;vertical-align:top;
+overflow-wrap:anywhere;max-width:28em}
 th{background:#eef4fb}td.num{text-align:right;font-variant-numeric:tabular-nums}
 code,.smiles{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.85em;word-break:break-all}
 .note{color:#666;font-size:.85em}img{max-width:100%}
 .card{border:1px solid #ddd;border-radius:6px;padding:.8em;margin:1em 0}
 """
 
-FDR_LEVELS = (0.01, 0.05)
 
 
 def esc(value) -> str:
@@ -88,37 +90,67 @@ def counts_rows(res: DatasetResults) -> list[list]:
         rows.append(["spectra with candidates", pc.count_distinct(cand["spectrum_id"]).as_py()])
         rows.append(["candidates (targets / decoys)",
                      f"{pc.sum(pc.invert(cand['is_decoy'])).as_py() or 0} / {pc.sum(cand['is_decoy']).as_py() or 0}"])
-    if res.identifications is not None:
-        ids = res.identifications
-        for level in FDR_LEVELS:
-            ok = ids.filter(pc.less_equal(ids["q_value"], level))
-            rows.append([f"spectra identified at {level:.0%} FDR", ok.num_rows])
-            okc = ids.filter(pc.less_equal(ids["compound_q_value"], level))
-            rows.append([f"compounds identified at {level:.0%} FDR (compound q-value)",
-                         pc.count_distinct(okc["inchikey14"]).as_py() if okc.num_rows else 0])
+    rows += identified_rows(res.fdr_summary)
     if res.formulas is not None:
         top = res.formulas.filter(pc.equal(res.formulas["rank"], 1))
         rows.append(["spectra with a top formula", top.num_rows])
         for item in sorted(top["status"].value_counts().to_pylist(), key=lambda r: str(r["values"])):
             rows.append([f"  formula status: {item['values']}", item["counts"]])
     if res.translations is not None:
-        rows.append(["spectra with de novo candidates",
-                     pc.count_distinct(res.translations["spectrum_id"]).as_py()])
+        label = "spectra with de novo candidates" + (" (toy translator)" if is_toy(res) else "")
+        rows.append([label, pc.count_distinct(res.translations["spectrum_id"]).as_py()])
     return rows
 
 
-def top_hits(res: DatasetResults, n: int) -> list[dict]:
-    """Best identifications (lowest q-value, then highest score); rank-1 targets without FDR."""
+def is_toy(res: DatasetResults) -> bool:
+    """True when the translations come from a checkpoint marked as a toy (train-translator --toy)."""
+    return bool(res.translator.get("toy"))
+
+
+TOY_NOTE = ("De novo candidates here come from a toy translator (trained for seconds on a CPU as a "
+            "pipeline check, not a model: {steps} steps on {examples} examples). Its strings are "
+            "not structure proposals; they are kept out of the summary table. Train a real one with "
+            "specsweep train-translator on a GPU (docs/translate.md) and set translate.checkpoint.")
+
+
+def toy_note(res: DatasetResults) -> str:
+    pre = res.translator.get("pretrain") or res.translator.get("finetune") or {}
+    return '<p class="note">' + esc(TOY_NOTE.format(steps=pre.get("steps", "?"),
+                                                     examples=pre.get("examples", "?"))) + "</p>"
+
+
+def identified_rows(summary: dict) -> list[list]:
+    """Counts rows from the fdr summary: identified only at the accepted level of the accepted
+    measure; every other level as "accepted at", named with its measure."""
+    if "acceptance" not in summary:
+        return []
+    acc, ok = summary["spectra_accounting"], summary["acceptance"]
+    rows = [[f"spectra identified ({ok['measure']} <= {ok['level_name']})", acc["identified"]],
+            [f"compounds identified ({ok['measure']} <= {ok['level_name']})",
+             acc["identified_compounds"]],
+            ["spectra won by a target / by a decoy", f"{acc['target_won']} / {acc['decoy_won']}"]]
+    for name, m in summary.get("measures", {}).items():
+        for level, c in m.get("levels", {}).items():
+            what = "compounds" if name == "compound_q_value" else "spectra"
+            n = c["unique_compounds"] if name == "compound_q_value" else c["accepted"]
+            rows.append([f"  {what} accepted at {name} <= {level}", n])
+    return rows
+
+
+def top_hits(res: DatasetResults, n: int) -> tuple[list[dict], bool]:
+    """(best hits, whether they are identified): identified target winners, best first; when
+    none passes the accepted level, the best target hits, which are not called identified."""
     if res.identifications is not None and res.identifications.num_rows:
         t = res.identifications.sort_by([("q_value", "ascending"), ("score", "descending"),
                                           ("spectrum_id", "ascending")])
-        return t.slice(0, n).to_pylist()
+        ok = t.filter(t["identified"])
+        return (ok.slice(0, n).to_pylist(), True) if ok.num_rows else (t.slice(0, n).to_pylist(), False)
     if res.candidates is not None and res.candidates.num_rows:
         c = res.candidates
         c = c.filter(pc.and_(pc.equal(c["rank"], 1), pc.invert(c["is_decoy"])))
         c = c.sort_by([("score", "descending"), ("spectrum_id", "ascending")])
-        return c.slice(0, n).to_pylist()
-    return []
+        return c.slice(0, n).to_pylist(), False
+    return [], False
 
 
 def rows_for(table: pa.Table | None, spectrum_id: str) -> list[dict]:
@@ -136,17 +168,16 @@ def dataset_section(res: DatasetResults, top_spectra: int, fragment_tol: Toleran
         parts.append("<details><summary>FDR summary (summary.json)</summary>"
                      + table_html(["key", "value"], [list(kv) for kv in flatten(res.fdr_summary)])
                      + "</details>")
-    cand = res.candidates
+    cand = res.competed
     if cand is not None and cand.num_rows:
-        top1 = cand.filter(pc.equal(cand["rank"], 1))
-        scores = top1["score"].to_numpy(zero_copy_only=False)
-        decoy = top1["is_decoy"].to_numpy(zero_copy_only=False).astype(bool)
-        allscores = cand["score"].to_numpy(zero_copy_only=False)
+        scores, decoy = spectrum_winner_scores(cand, res.competed_score)
+        allscores = cand[res.competed_score].to_numpy(zero_copy_only=False)
         alldecoy = cand["is_decoy"].to_numpy(zero_copy_only=False).astype(bool)
         parts.append("<h3>Score distributions</h3>")
-        uri1 = plots.score_histogram(scores[~decoy], scores[decoy], "best hit per spectrum")
+        uri1 = plots.score_histogram(scores[~decoy], scores[decoy],
+                                     f"winner per spectrum ({res.competed_score}; ties: decoy)")
         uri2 = plots.score_histogram(allscores[~alldecoy], allscores[alldecoy], "all candidates")
-        parts.append(f'<img alt="rank-1 scores" src="{uri1}"><img alt="all scores" src="{uri2}">')
+        parts.append(f'<img alt="winner scores" src="{uri1}"><img alt="all scores" src="{uri2}">')
         if res.identifications is not None:
             ids = res.identifications
             parts.append("<h3>Estimated FDR</h3>")
@@ -160,29 +191,47 @@ def dataset_section(res: DatasetResults, top_spectra: int, fragment_tol: Toleran
                          "isomers, these estimates were about four times too low (wrong hits are "
                          "mostly isomers, which decoys do not imitate; see benchmarks/RESULTS.md, "
                          "fdr): read them as a lower bound there.</p>")
-    hits = top_hits(res, top_spectra)
+    hits, identified = top_hits(res, top_spectra)
     if hits:
-        parts.append("<h3>Top identifications</h3>")
+        parts.append("<h3>Top identifications</h3>" if identified else
+                     "<h3>Best target hits (none identified)</h3>"
+                     '<p class="note">No hit passes the accepted level; these are the best target '
+                     "hits, not identifications.</p>")
         spectra = read_spectra(res.spectra_dir, [h["spectrum_id"] for h in hits])
-        parts.append(table_html(
-            ["spectrum", "molecule", "adduct", "score", "q-value", "matched peaks", "top formula",
-             "top de novo structure"],
-            [[h["spectrum_id"], h["mol_id"], h["adduct"], h["score"], h.get("q_value"),
-              h["n_matched_peaks"],
-              (rows_for(res.formulas, h["spectrum_id"]) or [{}])[0].get("formula"),
-              (rows_for(res.translations, h["spectrum_id"]) or [{}])[0].get("smiles")]
-             for h in hits], {3, 4, 5}))
+        header = ["spectrum", "molecule", "adduct", "score", "q-value", "matched peaks", "top formula"]
+        rows = [[h["spectrum_id"], h["mol_id"], h["adduct"], h["score"], h.get("q_value"),
+                 h["n_matched_peaks"], (rows_for(res.formulas, h["spectrum_id"]) or [{}])[0].get("formula")]
+                for h in hits]
+        if res.translations is not None and not is_toy(res):
+            header.append("top de novo structure")
+            for row, h in zip(rows, hits):
+                row.append((rows_for(res.translations, h["spectrum_id"]) or [{}])[0].get("smiles"))
+        parts.append(table_html(header, rows, {3, 4, 5}))
+        if res.translations is not None and is_toy(res):
+            parts.append(toy_note(res))
         for h in hits:
             parts.append(hit_card(h, spectra.get(h["spectrum_id"]), res, fragment_tol,
-                                  fragment_params))
+                                  fragment_params, "identified" if identified else "best target hit"))
     return "\n".join(parts)
 
 
+def spectrum_winner_scores(cand: pa.Table, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """(score, is_decoy) of each spectrum's winner, by the fdr stage's own competition rule
+    (ties go to the decoy), so the histogram counts what the FDR accounting counts."""
+    from specsweep.fdr.competition import spectrum_winners
+    codes = cand["spectrum_id"].combine_chunks().dictionary_encode().indices.to_numpy(
+        zero_copy_only=False).astype(np.int64)
+    score = cand[column].to_numpy(zero_copy_only=False).astype(np.float64)
+    decoy = cand["is_decoy"].to_numpy(zero_copy_only=False).astype(bool)
+    win = spectrum_winners(codes, score, decoy, cand["rank"].to_numpy(zero_copy_only=False))
+    return score[win], decoy[win]
+
+
 def hit_card(hit: dict, spectrum: dict | None, res: DatasetResults, fragment_tol: Tolerance,
-             fragment_params) -> str:
+             fragment_params, label: str = "identified") -> str:
     sid = hit["spectrum_id"]
     out = ['<div class="card">', f"<b>{esc(sid)}</b> {esc(spectrum.get('title') if spectrum else '')}<br>",
-           f'identified: <b>{esc(hit["mol_id"])}</b> <span class="smiles">{esc(hit["smiles"])}</span>']
+           f'{esc(label)}: <b>{esc(hit["mol_id"])}</b> <span class="smiles">{esc(hit["smiles"])}</span>']
     if spectrum and spectrum.get("annotation_smiles"):
         same = spectrum.get("annotation_inchikey14") == hit.get("inchikey14")
         out.append(f'<br>reference: <span class="smiles">{esc(spectrum["annotation_smiles"])}</span>'
@@ -210,7 +259,9 @@ def hit_card(hit: dict, spectrum: dict | None, res: DatasetResults, fragment_tol
         out.append(f'<br><img alt="formula tree {esc(sid)}" src="{uri}">')
     trans = rows_for(res.translations, sid)[:5]
     if trans:
-        out.append("<br>de novo candidates:" + table_html(
+        label = "de novo candidates of the toy translator (not structure proposals)" if is_toy(res) \
+            else "de novo candidates"
+        out.append(f"<br>{label}:" + table_html(
             ["rank", "SMILES", "mass error (ppm)", "formula match", "re-rank score"],
             [[t["rank"], t["smiles"], t["mass_error_ppm"], t["formula_match"], t["rerank_score"]]
              for t in trans], {0, 2, 4}))
@@ -219,10 +270,7 @@ def hit_card(hit: dict, spectrum: dict | None, res: DatasetResults, fragment_tol
 
 
 def database_section(results_dir: Path) -> str:
-    manifest = results_dir / "db" / "fragments" / "manifest.json"
-    if not manifest.exists():
-        return ""
-    data = json.loads(manifest.read_text())
+    data = FragmentDatabase(ResultsLayout(results_dir).database).read_manifest()
     rows = [list(kv) for kv in flatten(data.get("counts", {}))]
     rows.append(["shards", len(data.get("shards", []))])
     return "<h2>Database</h2>" + table_html(["", "value"], rows, {1})

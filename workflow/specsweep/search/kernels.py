@@ -14,7 +14,15 @@ from numba import njit
 
 from specsweep.model.annotate import SODIATED, assign_peaks, fragment_logranks, peak_index
 
-SODIATED_PAIR = 64  # added to a pair's charge: fragments may carry Na+ (see score_pairs)
+SODIATED_PAIR = 64  # added to a pair's charge: fragments carry Na+ (see score_pairs)
+
+
+def pair_charge_code(adduct) -> int:
+    """The ``pair_charge`` value of :func:`score_pairs` for a precursor of this adduct
+    (:class:`specsweep.chem.adducts.Adduct`): its signed charge, plus ``SODIATED_PAIR`` when it
+    is a positive ion that carries sodium."""
+    sodiated = adduct.charge > 0 and adduct.atoms.get("Na", 0) > 0
+    return int(adduct.charge) + (SODIATED_PAIR if sodiated else 0)
 
 
 @njit(cache=True)
@@ -23,7 +31,7 @@ def score_one(frag_mass, frag_parent, frag_bond, frag_depth, peak_mz, peak_lr, p
               owner_depth, lr):
     """Score one molecule against one spectrum.
 
-    first_at, n_bins: :func:`specsweep.model.annotate.peak_index` of the peaks. llr: (128, 8, 8)
+    first_at, n_bins: :func:`specsweep.model.annotate.peak_index` of the peaks. llr: (N_BOND_CODES, 8, 8)
     score table of the charge used. owner, owner_depth (>= P,) and lr (>= F,) are scratch. Returns (score, peaks explained, explained intensity fraction).
     """
     n_peaks = peak_mz.shape[0]
@@ -53,10 +61,10 @@ def score_pairs(pair_spec, pair_row, pair_charge, peak_off, peak_mz, peak_lr, pe
 
     pair_charge is signed (negative: negative-mode, deprotonated fragment ions); a positive charge
     plus ``SODIATED_PAIR`` marks a precursor that carries sodium ([M+Na]+), whose fragment ions
-    are tried protonated and sodiated.
+    are sodiated (m + Na+) instead of protonated.
     Spectrum s has peaks peak_off[s]:peak_off[s+1] of the flat peak arrays; molecule r has
-    fragments frag_off[r]:frag_off[r+1]. llr: (2, 128, 8, 8), index charge - 1 (charges above
-    2 use the charge-2 table), or (4, 128, 8, 8) with the negative-mode model's tables at index
+    fragments frag_off[r]:frag_off[r+1]. llr: (2, N_BOND_CODES, 8, 8), index charge - 1 (charges above
+    2 use the charge-2 table), or (4, N_BOND_CODES, 8, 8) with the negative-mode model's tables at index
     2 + charge - 1 (one model per ion mode); fragment ions of charge 1..min(charge, 2) are tried.
     """
     neg_base = 2 if llr.shape[0] >= 4 else 0

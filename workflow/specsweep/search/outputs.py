@@ -15,7 +15,7 @@ from specsweep.search import topk
 def hits_table(hits: dict, spectrum_ids: pa.Array) -> pa.Table:
     return pa.table({
         "spectrum_id": spectrum_ids.take(pa.array(hits["spec"], pa.int64())),
-        "rank": pa.array(topk.ranks(hits["spec"]), pa.int32()),
+        "rank": pa.array(topk.ranks(topk.list_key(hits)), pa.int32()),
         "mol_id": pa.array(hits["mol_id"].tolist(), pa.string()),
         "is_decoy": pa.array(hits["is_decoy"], pa.bool_()),
         "inchikey14": pa.array(hits["inchikey14"].tolist(), pa.string()),

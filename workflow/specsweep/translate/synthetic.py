@@ -26,7 +26,7 @@ H_WEIGHTS = np.array([0.25, 0.5, 0.25])
 
 
 def load_logrank_probabilities(model_path=None) -> tuple[np.ndarray, np.ndarray]:
-    """(P(l | bond, parent l) (128, 8, 8), P(l | null) (8,)) for charge 1 from a model JSON.
+    """(P(l | bond, parent l) (N_BOND_CODES, 8, 8), P(l | null) (8,)) for charge 1 from a model JSON.
 
     Without a path, the model shipped with the package is used.
     """
