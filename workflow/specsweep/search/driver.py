@@ -30,7 +30,7 @@ from specsweep.params.stages import SearchStageParams
 from specsweep.search import topk
 from specsweep.search.candidates import AdductChoice, expand_pairs, precursor_windows
 from specsweep.search.database import groups_for_windows, load_block, read_manifest, row_group_ranges
-from specsweep.search.kernels import SODIATED_PAIR, score_pairs
+from specsweep.search.kernels import pair_charge_code, score_pairs
 from specsweep.search.outputs import SearchOutputs
 from specsweep.contracts.spectra_folder import spectra_parts
 from specsweep.search.spectra_parts import (group_passes, part_rows, read_header,
@@ -142,8 +142,8 @@ def score_unit(peaks, windows, block, llr, spec_offset: int, params: SearchParam
     matched = np.empty(n, np.int32)
     explained = np.empty(n)
     tol_da, tol_ppm = params.fragment_tol.da_ppm()
-    sodiated = np.array([a.charge > 0 and a.atoms.get("Na", 0) > 0 for a in windows.adducts], bool)
-    kernel_charge = (charge + SODIATED_PAIR * sodiated[windows.adduct[win]]).astype(np.int8)
+    codes = np.array([pair_charge_code(a) for a in windows.adducts], np.int8)
+    kernel_charge = codes[windows.adduct[win]]
     score_pairs(spec, rows, kernel_charge, peaks.off, peaks.mz, peaks.log_rank, peaks.intensity,
                 block.frag_off, block.frag_mass, block.frag_parent, block.frag_bond,
                 block.frag_depth, llr, float(tol_da), float(tol_ppm),
