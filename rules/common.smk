@@ -2,7 +2,6 @@
 # code-version parameters that make a stage rerun when its implementation changes.
 
 import glob
-import hashlib
 import json
 import os
 import re
@@ -29,6 +28,7 @@ shell.prefix(
 # config key of each knob; that module imports only the standard library.
 sys.path.insert(0, str(PACKAGE.parent))
 from specsweep.chem.adducts import resolve_adduct  # noqa: E402
+from specsweep.codeversion import code_version as stage_code_version  # noqa: E402
 from specsweep.contracts.results import ResultsLayout  # noqa: E402
 from specsweep.params.options import Tolerance, config_args  # noqa: E402
 from specsweep.params.recorded import check_against_model  # noqa: E402
@@ -116,20 +116,11 @@ def adduct_option(wildcards):
     return "--adducts " + " ".join(shlex.quote(a) for a in adducts) if adducts else ""
 
 
-def code_version(*parts):
-    """Hash of the package sources a stage runs, so a code change reruns that stage.
-
-    Always includes the shared modules (schemas, file I/O, parameters, chemistry); `parts` are the stage's
-    own subpackages or modules. Missing parts are skipped.
-    """
-    digest = hashlib.sha256()
-    for part in ("schema.py", "files.py", "params", "chem", *parts):
-        path = PACKAGE / part
-        files = sorted(path.rglob("*.py")) if path.is_dir() else [path] if path.exists() else []
-        for f in files:
-            digest.update(str(f.relative_to(PACKAGE)).encode())
-            digest.update(f.read_bytes())
-    return digest.hexdigest()[:16]
+def code_version(stage):
+    """Hash of the package sources `specsweep <stage>` runs (its command module and everything it
+    imports, read from the code: specsweep/codeversion.py), so an edit reruns exactly the stages
+    that import the edited module."""
+    return stage_code_version(stage)
 
 
 def optional_files(option, files):
@@ -151,7 +142,7 @@ def all_outputs():
     for name in DATASETS:
         outputs += dataset_outputs(name)
     if config["fdr"]["global"]:
-        outputs.append(f"{RESULTS}/global_fdr/identifications.parquet")
+        outputs.append(LAYOUT.global_identifications)
     return outputs
 
 

@@ -11,7 +11,7 @@ rule prepare_db:
         id_map=LAYOUT.id_map,
     params:
         options=stage_args("prepare-db"),
-        code=code_version("fragment", "database"),
+        code=code_version("prepare-db"),
     log:
         log_path("prepare_db"),
     benchmark:
@@ -33,7 +33,7 @@ rule fragment:
     params:
         options=stage_args("fragment"),
         extra=config["database"]["extra"],
-        code=code_version("fragment", "fdr/decoys.py"),
+        code=code_version("fragment"),
     log:
         log_path("fragment"),
     benchmark:

@@ -10,7 +10,7 @@ rule ingest:
         ion_mode=lambda wc: DATASETS[wc.dataset]["ion_mode"],
         options=stage_args("ingest"),
         extra=config["ingest"]["extra"],
-        code=code_version("spectra"),
+        code=code_version("ingest"),
     log:
         log_path("ingest", "{dataset}"),
     benchmark:

@@ -13,7 +13,7 @@ rule train_model:
             else ""
         ),
         options=stage_args("train-model"),
-        code=code_version("model", "fragment", "spectra"),
+        code=code_version("train-model"),
     log:
         log_path("train_model"),
     benchmark:

@@ -12,7 +12,7 @@ rule report:
         results=lambda wc, output: os.path.dirname(output[0]),
         datasets=list(DATASETS),
         options=stage_args("report"),
-        code=code_version("report", "formula"),
+        code=code_version("report"),
     log:
         log_path("report"),
     benchmark:

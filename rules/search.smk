@@ -15,7 +15,7 @@ rule search:
         adducts=adduct_option,
         options=dataset_stage_args("search"),
         extra=config["search"]["extra"],
-        code=code_version("search", "model", "fragment", "spectra"),
+        code=code_version("search"),
     log:
         log_path("search", "{dataset}"),
     benchmark:

@@ -14,7 +14,7 @@ rule train_translator:
         spectra=lambda wc, input: optional_files("--spectra", input.spectra),
         exclude=lambda wc, input: optional_files("--exclude-spectra", input.exclude),
         options=config["translate"]["train"]["options"],
-        code=code_version("translate"),
+        code=code_version("train-translator"),
     log:
         log_path("train_translator"),
     benchmark:
@@ -37,7 +37,7 @@ rule translate:
         formulas=lambda wc, input: f"--formulas {shlex.quote(input.formulas)}" if "formulas" in input.keys() else "",
         options=dataset_stage_args("translate"),
         extra=config["translate"]["extra"],
-        code=code_version("translate", "fragment", "model"),
+        code=code_version("translate"),
     log:
         log_path("translate", "{dataset}"),
     benchmark:

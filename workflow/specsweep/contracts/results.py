@@ -88,6 +88,19 @@ class ResultsLayout:
     def dataset(self, name: str) -> DatasetLayout:
         return DatasetLayout(f"{self.datasets_dir}/{name}")
 
+    # one FDR over every dataset (config fdr.global)
+    @property
+    def global_identifications(self) -> str:
+        return f"{self.root}/global_fdr/identifications.parquet"
+
+    @property
+    def global_identifications_tsv(self) -> str:
+        return f"{self.root}/global_fdr/identifications.tsv"
+
+    @property
+    def global_fdr_summary(self) -> str:
+        return f"{self.root}/global_fdr/summary.json"
+
     @property
     def molecules(self) -> str:
         return f"{self.root}/db/molecules.parquet"

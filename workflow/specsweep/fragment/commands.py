@@ -49,7 +49,7 @@ def _build(args, stage, molecules, out: Path) -> dict:
     import numpy as np
     import pyarrow as pa
 
-    from specsweep.fdr.decoys import DecoyMaker
+    from specsweep.fragment.decoys import DecoyMaker
     from specsweep.files import rejects_table, sha256_file, write_json, write_table
     from specsweep.fragment.shards import (FRAGMENTATION_FAILED, ShardBuilder, iter_fragmented, shard_index,
                                            worker_pool, write_shard)
