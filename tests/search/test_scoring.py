@@ -119,7 +119,8 @@ def test_each_ion_mode_scores_with_its_own_model():
 
 def test_sodiated_precursors_match_sodiated_fragments():
     """Peaks of the same fragments carrying Na+ instead of H+ match only when the pair is marked
-    as a sodium-carrying precursor; then the score equals the protonated case's EXPECTED."""
+    as a sodium-carrying precursor (then the score equals the protonated case's EXPECTED), and
+    protonated peaks do not match under that mark."""
     from specsweep.model.annotate import SODIUM_ION
     from specsweep.search.kernels import SODIATED_PAIR
     na_mz = np.array([80.0 - HYDROGEN + SODIUM_ION + 0.004, 150.0 + SODIUM_ION - 0.003, 200.5])
@@ -133,3 +134,9 @@ def test_sodiated_precursors_match_sodiated_fragments():
         scores.append((out[0][0], out[1][0]))
     assert scores[0][1] == 0
     assert scores[1][1] == 2 and scores[1][0] == pytest.approx(EXPECTED, abs=1e-12)
+    # and the protonated peaks are not sodiated ions: nothing matches under the sodium flag
+    out = (np.empty(1), np.empty(1, np.int32), np.empty(1))
+    score_pairs(np.array([0]), np.array([0]), np.array([1 + SODIATED_PAIR], np.int8), np.array([0, 3]),
+                PEAK_MZ, PEAK_LR, PEAK_INT, np.array([0, len(MASS)]), MASS, PARENT, BOND, DEPTH,
+                llr, 0.01, 0.0, np.array([-1, 0, 1]), *out)
+    assert out[1][0] == 0

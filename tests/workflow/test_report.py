@@ -38,9 +38,11 @@ def test_curves_count_ties_together():
 
 def _demo_results(tmp_path, demo_mgf, demo_molecules, identified=4):
     """Results folder from the real demo spectra: ingested parts, and candidates naming each
-    spectrum's true structure as the best target (a decoy second), with FDR rows."""
+    spectrum's true structure as the best target (a decoy second), with FDR rows, and a small
+    database (the first 40 demo molecules)."""
+    from specsweep.cli import main
     from specsweep.spectra.ingest import ingest
-    from specsweep.files import read_table
+    from specsweep.files import read_table, write_json
 
     ds = tmp_path / "results" / "datasets" / "demo"
     ingest([demo_mgf], ds / "spectra")
@@ -59,12 +61,21 @@ def _demo_results(tmp_path, demo_mgf, demo_molecules, identified=4):
                         pep=None, pep_q_value=None, identified=i < identified))
     write_table(pa.Table.from_pylist(rows), ds / "candidates.parquet", schema.CANDIDATES)
     write_table(pa.Table.from_pylist(ids), ds / "fdr" / "identifications.parquet", schema.IDENTIFICATIONS)
+    write_json({"spectra": len(spectra)}, ds / "fdr" / "summary.json")
+    few = tmp_path / "few.tsv"
+    few.write_text("".join(demo_molecules.read_text().splitlines(keepends=True)[:41]))
+    db = tmp_path / "results" / "db"
+    assert main(["prepare-db", "--input", str(few), "--output", str(db / "molecules.parquet")]) == 0
+    assert main(["fragment", "--molecules", str(db / "molecules.parquet"), "--output-dir", str(db / "fragments"),
+                 "--decoy-pool-molecules", "40"]) == 0
     return tmp_path / "results", spectra
 
 
 def _run_report(results, out):
     from specsweep.cli import main
-    assert main(["report", "--results-dir", str(results), "--output", str(out), "--top-spectra", "4"]) == 0
+    ran = [] if (results / "datasets" / "demo" / "translations.parquet").exists() else ["--no-translations"]
+    assert main(["report", "--results-dir", str(results), "--output", str(out), "--top-spectra", "4",
+                 "--no-formulas", *ran]) == 0
     return out.read_text()
 
 
@@ -85,9 +96,23 @@ def test_report_highlights_peaks_the_true_structure_explains(tmp_path, demo_mgf,
     assert all(a <= b for a, b in explained)
     assert "<td>spectra ingested</td><td class=\"num\">50</td>" in page
     assert "same compound" in page
+    assert "<td>targets</td>" in page   # the database section, from its manifest
     # byte-stable
     again = _run_report(results, tmp_path / "again.html")
     assert again == page
+
+
+def test_report_refuses_a_missing_stage_output(tmp_path, demo_mgf, demo_molecules, caplog):
+    from specsweep.cli import main
+    results, _ = _demo_results(tmp_path, demo_mgf, demo_molecules)
+    # formulas were expected (the formula stage is on) but are not there: an error, not an empty section
+    assert main(["report", "--results-dir", str(results), "--output", str(tmp_path / "r.html")]) == 1
+    assert "formulas.parquet: missing; the formula stage has not finished" in caplog.text
+    (results / "datasets" / "demo" / "fdr" / "summary.json").unlink()
+    assert main(["report", "--results-dir", str(results), "--output", str(tmp_path / "r.html"),
+                 "--no-formulas", "--no-translations"]) == 1
+    assert "summary.json: missing; the fdr stage has not finished" in caplog.text
+    assert not (tmp_path / "r.html").exists()
 
 
 def _translations(ds, spectra, toy: bool):

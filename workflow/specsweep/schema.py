@@ -126,7 +126,7 @@ RESCORE_FEATURES = [
     ("has_isomer", "1 if another candidate of the same formula is in the list"),
     ("log_candidates", "log(candidates in the list)"),
     ("log_isomers", "log(1 + other same-formula candidates in the list)"),
-    ("abs_ppm", "|precursor error|, ppm"),
+    ("abs_ppm", "|precursor error|, ppm, at least 3 (below: no information)"),
     ("mass_kda", "neutral mass of the candidate, kDa"),
     ("no_match", "1 if the candidate explains no peak"),
     ("formula_rank_inv", "1/rank of its formula in the formula stage, 0 absent, null no result"),

@@ -24,7 +24,7 @@ from specsweep.chem.masses import ELECTRON, ELEMENT_MASS, HYDROGEN, PROTON
 from specsweep.params.blocks import FragmentMatching, FragmentParams
 
 UNMATCHED = 7   # logRank of a fragment with no peak
-SODIATED = 2    # polarity code: positive ions whose fragments carry H+ or Na+ ([M+Na]+ precursors)
+SODIATED = 2    # polarity code: positive ions whose fragments carry Na+ ([M+Na]+ precursors)
 SODIUM_ION = ELEMENT_MASS["Na"] - ELECTRON
 ROOT_LOGRANK = 0
 N_LOGRANK = 8   # logRank values 0..7
@@ -59,8 +59,9 @@ def assign_peaks(frag_mass, frag_depth, peak_mz, first_at, n_bins, tol_da, tol_p
     tol_da, tol_ppm: fragment tolerance, Th = tol_da + mz * tol_ppm * 1e-6.
     h_shifts: (S,) int64 hydrogen shifts. max_frag_charge: fragment charges 1..max tried.
     polarity: +1 (protonated fragment ions), -1 (deprotonated, negative mode) or ``SODIATED``
-    (2: protonated or sodiated fragment ions, for precursors that carry sodium, which most of
-    their fragments keep).
+    (2: sodiated fragment ions, m + Na+, for precursors that carry sodium: their fragments keep
+    it; trying protonated ions as well matched more peaks of wrong candidates than of true ones,
+    benchmarks/RESULTS.md "adducts").
     owner (P,) int32 and owner_depth (P,) int32: outputs (scratch from the caller); owner[j] is
     the fragment that took peak j, -1 for none. Returns the number of peaks taken.
     """
@@ -72,27 +73,25 @@ def assign_peaks(frag_mass, frag_depth, peak_mz, first_at, n_bins, tol_da, tol_p
         return 0
     lowest = peak_mz[0]
     highest = peak_mz[n_peaks - 1]
-    n_carriers = 2 if polarity == SODIATED else 1
+    carrier = SODIUM_ION if polarity == SODIATED else polarity * PROTON
     for i in range(1, frag_mass.shape[0]):
         d = np.int32(frag_depth[i])
         for z in range(1, max_frag_charge + 1):
-            for q in range(n_carriers):
-                carrier = SODIUM_ION if q == 1 else (PROTON if polarity == SODIATED else polarity * PROTON)
-                for t in range(h_shifts.shape[0]):
-                    mz = (frag_mass[i] + h_shifts[t] * HYDROGEN + z * carrier) / z
-                    tol = tol_da + mz * tol_ppm * 1e-6
-                    if mz + tol < lowest or mz - tol > highest:
-                        continue
-                    lo = mz - tol
-                    b = int(lo) if lo > 0.0 else 0
-                    j = first_at[b] if b < n_bins else n_peaks
-                    while j < n_peaks and peak_mz[j] < lo:
-                        j += 1
-                    while j < n_peaks and peak_mz[j] <= mz + tol:
-                        if d < owner_depth[j]:  # equal depth: the lower index, met first, keeps it
-                            owner_depth[j] = d
-                            owner[j] = i
-                        j += 1
+            for t in range(h_shifts.shape[0]):
+                mz = (frag_mass[i] + h_shifts[t] * HYDROGEN + z * carrier) / z
+                tol = tol_da + mz * tol_ppm * 1e-6
+                if mz + tol < lowest or mz - tol > highest:
+                    continue
+                lo = mz - tol
+                b = int(lo) if lo > 0.0 else 0
+                j = first_at[b] if b < n_bins else n_peaks
+                while j < n_peaks and peak_mz[j] < lo:
+                    j += 1
+                while j < n_peaks and peak_mz[j] <= mz + tol:
+                    if d < owner_depth[j]:  # equal depth: the lower index, met first, keeps it
+                        owner_depth[j] = d
+                        owner[j] = i
+                    j += 1
     taken = 0
     for j in range(n_peaks):
         if owner[j] >= 0:

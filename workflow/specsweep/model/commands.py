@@ -32,16 +32,12 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def _is_parts(path: Path) -> bool:
-    return path.suffix == ".parquet" or (path.is_dir() and any(path.glob("part-*.parquet")))
-
-
 @contextlib.contextmanager
 def ingested(paths: list[str]):
     """Parts for the given inputs, ingesting raw spectrum files into a temporary folder."""
-    from specsweep.search.spectra_parts import list_parts
-    raw = [p for p in paths if not _is_parts(Path(p))]
-    parts = list_parts([p for p in paths if _is_parts(Path(p))]) if len(raw) < len(paths) else []
+    from specsweep.contracts.spectra_folder import is_spectra_input, spectra_parts
+    raw = [p for p in paths if not is_spectra_input(p)]
+    parts = spectra_parts([p for p in paths if is_spectra_input(p)]) if len(raw) < len(paths) else []
     if not raw:
         yield parts
         return
@@ -49,18 +45,17 @@ def ingested(paths: list[str]):
     with tempfile.TemporaryDirectory(prefix="specsweep-train-") as tmp:
         out = Path(tmp) / "spectra"
         ingest(raw, out)  # default ingest settings, as `specsweep ingest` uses
-        yield parts + list_parts([out])
+        yield parts + spectra_parts([out])
 
 
 def ingest_params(parts) -> list[dict]:
     """Peak-processing settings the training spectra went through (from ingest manifests):
     the model's logRanks mean the same only for spectra processed the same way."""
-    import json
+    from specsweep.contracts.spectra_folder import SpectraFolder
     seen = []
-    for folder in sorted({Path(p).parent for p in parts}):
-        manifest = folder / "manifest.json"
-        if manifest.is_file():
-            params = json.loads(manifest.read_text()).get("params", {})
+    for folder in sorted({SpectraFolder(Path(p).parent) for p in parts}, key=lambda f: f.path):
+        if folder.manifest_path.is_file():
+            params = folder.read_manifest().get("params", {})
             if params not in seen:
                 seen.append(params)
     return seen

@@ -100,6 +100,10 @@ class ReportParams(Params):
     top_spectra: int = param(6, "annotated spectra drawn per dataset (best identifications first)", min=0,
                              config="report.top_spectra")
     fragment: FragmentMatching = block(FragmentMatching)
+    formulas: bool = param(True, "the formula stage did not run: no formulas expected", cli="--no-formulas",
+                           config="formula.enabled")
+    translations: bool = param(True, "the translate stage did not run: no translations expected",
+                               cli="--no-translations", config="translate.enabled")
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from specsweep.contracts.fragment_db import FragmentDatabase
+from specsweep.contracts.results import ResultsLayout
 from specsweep.params.options import Tolerance
 from specsweep.report import plots
 from specsweep.report.annotate import explained_peaks
@@ -268,10 +270,7 @@ def hit_card(hit: dict, spectrum: dict | None, res: DatasetResults, fragment_tol
 
 
 def database_section(results_dir: Path) -> str:
-    manifest = results_dir / "db" / "fragments" / "manifest.json"
-    if not manifest.exists():
-        return ""
-    data = json.loads(manifest.read_text())
+    data = FragmentDatabase(ResultsLayout(results_dir).database).read_manifest()
     rows = [list(kv) for kv in flatten(data.get("counts", {}))]
     rows.append(["shards", len(data.get("shards", []))])
     return "<h2>Database</h2>" + table_html(["", "value"], rows, {1})

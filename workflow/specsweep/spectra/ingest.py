@@ -52,9 +52,10 @@ from specsweep.params.stages import IngestParams
 from specsweep.progress import progress
 from specsweep.schema import REJECTS
 from specsweep.spectra import peaks as pk
+from specsweep.contracts.spectra_folder import FILES as SPECTRA_FOLDER_FILES
 from specsweep.spectra.file_faults import FILE_REASONS, read_spectrum_file
 from specsweep.spectra.inputs import find_inputs, spectrum_stems
-from specsweep.spectra.parts import (MANIFEST, PART_GLOB, REJECTS as REJECTS_NAME, PartWriter,
+from specsweep.spectra.parts import (MANIFEST, REJECTS as REJECTS_NAME, PartWriter,
                                      read_spectra)
 from specsweep.spectra.records import RawSpectrum, inchikey14
 
@@ -62,8 +63,6 @@ log = logging.getLogger("specsweep.ingest")
 
 REASONS = FILE_REASONS + ["unparsable_block", "unsupported_ms_level", "no_precursor", "nan_values",
                           "negative_mz", "bad_charge", "unknown_adduct", "no_peaks"]
-SPECTRA_FOLDER_FILES = (MANIFEST, REJECTS_NAME, PART_GLOB)
-"""What a spectra folder holds; an existing folder with anything else is not replaced."""
 
 
 def _readers():

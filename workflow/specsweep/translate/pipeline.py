@@ -127,18 +127,6 @@ def train_from_args(args) -> int:
     return 0
 
 
-def _spectra_parts(path) -> list[Path]:
-    path = Path(path)
-    if path.is_dir():
-        parts = sorted(path.glob("part-*.parquet"))
-        if not parts:
-            raise FileNotFoundError(f"{path}: no part-*.parquet files")
-        return parts
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such file")
-    return [path]
-
-
 def _top_formulas(path) -> dict[str, str]:
     import pyarrow.compute as pc
 
@@ -163,6 +151,7 @@ def translate_from_args(args) -> int:
     import pyarrow as pa
     import torch
 
+    from specsweep.contracts.spectra_folder import spectra_parts
     from specsweep.files import read_table, rejects_table, write_table
     from specsweep.schema import TRANSLATOR_META_KEY
     from specsweep.params.options import from_args
@@ -187,7 +176,7 @@ def translate_from_args(args) -> int:
     bf16 = torch.bfloat16 if device.type == "cuda" else None
     rows, rejects = [], []
     cols = ["spectrum_id", "source_file", "index", "title", "precursor_mz", "ion_mode", "adduct", "mz", "intensity"]
-    for part in _spectra_parts(args.spectra):
+    for part in spectra_parts([args.spectra]):
         table = read_table(part, SPECTRA, columns=cols)
         ids = table["spectrum_id"].to_pylist()
         prec = np.array(table["precursor_mz"].to_pylist(), dtype=float)
