@@ -84,8 +84,8 @@ class FormulaSettings:
     resolve_top: int = 200            # candidates solved again after a tree-size increase
     ilp_backend: str = "highs"        # highs (highspy) | pulp (PuLP with HiGHS or CBC)
     # work budget per spectrum, in counts (never in seconds: same input, same output anywhere)
-    max_candidates: int = 20000       # lightest-error candidates kept when a mass has more
-    max_graph_work: int = 200_000_000  # rows scanned + vertex pairs checked while building graphs
+    max_candidates: int = 100_000     # lightest-error candidates kept when a mass has more
+    max_graph_work: int = 2_000_000_000  # rows scanned + vertex pairs checked while building graphs
     exact: ExactLimits = field(default_factory=ExactLimits)  # LP iterations, B&B nodes per exact solve
     rules: RuleSettings = field(default_factory=RuleSettings)  # chemical plausibility of candidates
     isotopes: IsotopeScoring = field(default_factory=IsotopeScoring)  # MS1 pattern score, when given
