@@ -26,13 +26,13 @@ def _read_molecule_smiles(path) -> list[str]:
 
 def prepare_sets(args) -> dict:
     """Encode fine-tuning spectra (and synthetic pretraining spectra) into one flat dict of arrays."""
-    from specsweep.translate.dataset import build_examples, canonical_no_stereo, compound_keys, read_mgf
+    from specsweep.translate.dataset import build_examples, canonical_no_stereo, compound_keys, read_annotated
     from specsweep.translate.model import TranslatorConfig
     from specsweep.translate.tokenizer import SmilesTokenizer
 
     exclude = compound_keys(args.exclude_spectra)
     log.info("excluding %d compounds named in %s", len(exclude), ", ".join(args.exclude_spectra) or "-")
-    records = [r for p in args.spectra for r in read_mgf(p)]
+    records = read_annotated(args.spectra)
     log.info("read %d annotated spectra", len(records))
     molecules: list[str] = []
     if args.molecules:
