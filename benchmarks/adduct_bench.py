@@ -90,7 +90,9 @@ def cmd_accuracy(args) -> None:
         cmd.append("--ignore-file-adduct")
     env = dict(os.environ, NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1")
     t0 = time.perf_counter()
-    subprocess.run(cmd, check=True, env=env, cwd=REPO, capture_output=True, text=True)
+    proc = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True)
+    if proc.returncode:
+        sys.exit(f"search failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
     wall = time.perf_counter() - t0
     ranks, masses, adducts = true_ranks(out, spectra)
     ranks, masses = np.asarray(ranks, float), np.asarray(masses, float)

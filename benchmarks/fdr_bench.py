@@ -85,7 +85,7 @@ def node_shuffle(fg, smi: str, key: str, seed: int = 0) -> np.ndarray:
     """Alternative decoy (compared in RESULTS.md, not used by the fragment stage): the masses of
     the metabolite-graph nodes permuted at random, every fragment re-summed from its nodes."""
     from rdkit import Chem
-    from specsweep.fdr.decoys import mol_seed, same_mass_set
+    from specsweep.fragment.decoys import mol_seed, same_mass_set
     from specsweep.fragment.metabolite_graph import build_metabolite_graph
     node_mass = build_metabolite_graph(Chem.MolFromSmiles(smi)).node_mass
     member = np.unpackbits(np.ascontiguousarray(fg.bits).view(np.uint8), axis=1,
@@ -135,7 +135,7 @@ def direct_candidates(spectra: Path, out: Path, tol_da: float = 0.02, isomer_poo
                       design: str = "pieces") -> Path:
     """Score each spectrum against the NP molecules in its [M+H]+ window and their decoys."""
     from specsweep.chem.masses import PROTON
-    from specsweep.fdr.decoys import DecoyMaker, build_pool
+    from specsweep.fragment.decoys import DecoyMaker, build_pool
     from specsweep.fragment.graph import fragment_smiles
     from specsweep.model.tables import default_model_path, load_model
     from specsweep.search.kernels import score_pairs
@@ -233,7 +233,7 @@ def isomer_overlap(n_sample: int = 150, seed: int = 0) -> None:
     """Share of a decoy's distinct fragment masses on its target's ions (0.01 Da, -1..+1 H),
     next to the same share for the target's isomers, over sampled NP molecules with 3+ isomers."""
     from specsweep.chem.masses import HYDROGEN
-    from specsweep.fdr.decoys import DecoyMaker, build_pool
+    from specsweep.fragment.decoys import DecoyMaker, build_pool
     from specsweep.fragment.graph import fragment_smiles
 
     smiles, keys, mass = np_masses()

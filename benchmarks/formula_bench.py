@@ -138,6 +138,8 @@ def main():
     ap.add_argument("--ilp-top", type=int, default=10)
     ap.add_argument("--ignore-file-adduct", action="store_true",
                     help="do not name the adduct: the default set of the ion mode is tried (adduct part of the answer)")
+    ap.add_argument("--no-element-priors", action="store_true",
+                    help="SIRIUS's constant ln(0.25) per hetero element instead of the fitted element log odds")
     ap.add_argument("--simulate-isotopes", action="store_true",
                     help="also rank each spectrum with an MS1 isotope pattern simulated from its true formula "
                          "(2 ppm mass noise, 5 %% intensity noise, peaks >= 1 %% of M+0), same run")
@@ -146,6 +148,9 @@ def main():
     ap.add_argument("--json", default=None, help="write per-spectrum results here")
     args = ap.parse_args()
     settings = FormulaSettings(ilp_top=args.ilp_top, report_top=10)
+    if args.no_element_priors:
+        from dataclasses import replace
+        settings = replace(settings, params=replace(settings.params, element_log_odds=()))
 
     # compile once outside the timings
     warm = next(iter(read_mgf(args.mgf)))

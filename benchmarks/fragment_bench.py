@@ -23,7 +23,7 @@ import numpy as np
 from rdkit import Chem
 from rdkit.Chem import Descriptors
 
-from specsweep.fdr.decoys import DecoyMaker, build_pool
+from specsweep.fragment.decoys import DecoyMaker, build_pool
 from specsweep.fragment.graph import FragmentParams, fragment_mol
 from specsweep.fragment.metabolite_graph import build_metabolite_graph
 from specsweep.fragment.reference import brute_force_fragments

@@ -127,25 +127,11 @@ def fmt(x, pct=True):
     return f"{100 * x:.1f}%" if pct else f"{x:.2f}"
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--candidates", required=True, help="dev_500 candidates, all kept (large --top-k)")
-    ap.add_argument("--spectra", required=True, help="dev_500 ingest folder")
-    ap.add_argument("--model", default=None, help="rescoring model (default: shipped)")
-    ap.add_argument("--plot", default=None, help="PNG of estimated vs true FDP per regime")
-    ap.add_argument("--json", default=None, help="write all figures as JSON here")
-    args = ap.parse_args()
-
-    model = RescoreModel.load(args.model or default_rescorer_path())
-    spectra = read_spectra(args.spectra, columns=["spectrum_id", "annotation_inchikey14"])
-    truth = dict(zip(spectra.column("spectrum_id").to_pylist(),
-                     spectra.column("annotation_inchikey14").to_pylist()))
+def evaluate(cand: pa.Table, truth: dict, n_peaks: dict, model: RescoreModel) -> tuple[dict, dict]:
+    """Print ranking and calibration tables for the three regimes; return figures and curves."""
     n_spectra = len(truth)
-    cand = read_table(args.candidates, CANDIDATES)
-    n_peaks = peak_counts(args.spectra)
     regimes = {"a": lambda s: False, "b": lambda s: True, "c": in_half}
-    report = {"spectra": n_spectra, "model_info": model.info, "regimes": {}}
-    curves = {}
+    report, curves = {}, {}
     for name, which in regimes.items():
         res, summary = rescore_table(remove_true(cand, truth, which), model, n_peaks)
         rows, td, est, true = calibration(res, truth)
@@ -153,7 +139,7 @@ def main() -> None:
         entry = {"pep": rows, "target_decoy": td, "summary": summary}
         if name == "a":
             entry["ranking"] = ranking(res, truth)
-        report["regimes"][name] = entry
+        report[name] = entry
         print(f"\n## regime ({name}): {summary['spectra_with_targets']} spectra with targets; "
               f"estimated class frequencies {summary['class_frequency_estimated']}")
         if name == "a":
@@ -171,9 +157,67 @@ def main() -> None:
         if name == "a":
             y = next(p for p in rows if p["level"] == 0.05)["accepted"]
             print(f"yield at PEP q <= 5 %: {y} of {n_spectra} spectra ({fmt(y / n_spectra)})")
+    return report, curves
+
+
+def validation_check(args) -> None:
+    """Train on the training part of dev_full (dev_500 compounds excluded), evaluate on the
+    validation compounds, one spectrum each (the one with the most peaks, as dev_500 was
+    chosen), with a seeded 3 ppm precursor error as in training."""
+    from specsweep.rescore.training import (PPM_NOISE_SD, key_half, known_answers,
+                                            precursor_noise_ppm, train)
+    ex = read_spectra(args.spectra, columns=["annotation_inchikey14"])
+    excluded = {k for k in ex.column("annotation_inchikey14").to_pylist() if k}
+    full = read_spectra(args.validate[1], columns=["spectrum_id", "annotation_inchikey14", "mz"])
+    annot = dict(zip(full.column("spectrum_id").to_pylist(),
+                     full.column("annotation_inchikey14").to_pylist()))
+    n_peaks = peak_counts(args.validate[1])
+    table = read_table(args.validate[0], CANDIDATES)
+    data, counts = known_answers(table, annot, n_peaks, excluded, ppm_noise_sd=PPM_NOISE_SD)
+    validation = np.array([key_half(k) for k in data.true_key], bool)
+    model = train(data, validation, {"trained_on": counts}, refit_on_all=False)
+    print("validation check: model trained on", int((~validation).sum()), "spectra; settings",
+          {k: model.info[k] for k in ("ranker_l2", "pep_l2")})
+    best: dict = {}
+    for sid, key in annot.items():
+        if key and key not in excluded and key_half(key):
+            if key not in best or n_peaks.get(sid, 0) > n_peaks.get(best[key], 0):
+                best[key] = sid
+    keep = set(best.values())
+    cand = table.filter(pa.array([s in keep for s in table.column("spectrum_id").to_pylist()]))
+    ids = cand.column("spectrum_id").to_pylist()
+    noise = dict(zip(sorted(keep), precursor_noise_ppm(sorted(keep), PPM_NOISE_SD)))
+    ppm = cand.column("precursor_error_ppm").to_numpy() + np.array([noise[s] for s in ids])
+    cand = cand.set_column(cand.schema.get_field_index("precursor_error_ppm"),
+                           "precursor_error_ppm", pa.array(ppm, pa.float64()))
+    print(f"validation spectra: {len(keep)} (one per validation compound)")
+    evaluate(cand, {s: annot[s] for s in keep}, n_peaks, model)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--candidates", help="dev_500 candidates, all kept (large --top-k)")
+    ap.add_argument("--spectra", required=True, help="dev_500 ingest folder")
+    ap.add_argument("--model", default=None, help="rescoring model (default: shipped)")
+    ap.add_argument("--plot", default=None, help="PNG of estimated vs true FDP per regime")
+    ap.add_argument("--json", default=None, help="write all figures as JSON here")
+    ap.add_argument("--validate", nargs=2, metavar=("DEVFULL_CANDIDATES", "DEVFULL_SPECTRA"),
+                    help="instead: train on dev_full's training part and check on its "
+                         "validation compounds (dev_500 compounds excluded)")
+    args = ap.parse_args()
+    if args.validate:
+        validation_check(args)
+        return
+    model = RescoreModel.load(args.model or default_rescorer_path())
+    spectra = read_spectra(args.spectra, columns=["spectrum_id", "annotation_inchikey14"])
+    truth = dict(zip(spectra.column("spectrum_id").to_pylist(),
+                     spectra.column("annotation_inchikey14").to_pylist()))
+    cand = read_table(args.candidates, CANDIDATES)
+    report, curves = evaluate(cand, truth, peak_counts(args.spectra), model)
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump(report, fh, indent=1)
+            json.dump({"spectra": len(truth), "model_info": model.info, "regimes": report}, fh,
+                      indent=1)
     if args.plot:
         plot(curves, args.plot)
 

@@ -2,7 +2,6 @@
 # code-version parameters that make a stage rerun when its implementation changes.
 
 import glob
-import hashlib
 import json
 import os
 import re
@@ -29,6 +28,8 @@ shell.prefix(
 # config key of each knob; that module imports only the standard library.
 sys.path.insert(0, str(PACKAGE.parent))
 from specsweep.chem.adducts import resolve_adduct  # noqa: E402
+from specsweep.codeversion import code_version as stage_code_version  # noqa: E402
+from specsweep.contracts.results import ResultsLayout  # noqa: E402
 from specsweep.params.options import Tolerance, config_args  # noqa: E402
 from specsweep.params.recorded import check_against_model  # noqa: E402
 from specsweep.params.stages import STAGES  # noqa: E402
@@ -101,11 +102,8 @@ wildcard_constraints:
     dataset="|".join(re.escape(name) for name in DATASETS),
 
 
-DS = f"{RESULTS}/datasets/{{dataset}}"  # one dataset's results, as an output pattern
-
-
-def dataset_dir(name):
-    return f"{RESULTS}/datasets/{name}"
+LAYOUT = ResultsLayout(RESULTS)  # where every output lives (specsweep/contracts/results.py)
+DS = LAYOUT.dataset("{dataset}")  # one dataset's results, as output patterns
 
 
 def dataset_files(wildcards):
@@ -118,20 +116,11 @@ def adduct_option(wildcards):
     return "--adducts " + " ".join(shlex.quote(a) for a in adducts) if adducts else ""
 
 
-def code_version(*parts):
-    """Hash of the package sources a stage runs, so a code change reruns that stage.
-
-    Always includes the shared modules (schemas, file I/O, parameters, chemistry); `parts` are the stage's
-    own subpackages or modules. Missing parts are skipped.
-    """
-    digest = hashlib.sha256()
-    for part in ("schema.py", "files.py", "params", "chem", *parts):
-        path = PACKAGE / part
-        files = sorted(path.rglob("*.py")) if path.is_dir() else [path] if path.exists() else []
-        for f in files:
-            digest.update(str(f.relative_to(PACKAGE)).encode())
-            digest.update(f.read_bytes())
-    return digest.hexdigest()[:16]
+def code_version(stage):
+    """Hash of the package sources `specsweep <stage>` runs (its command module and everything it
+    imports, read from the code: specsweep/codeversion.py), so an edit reruns exactly the stages
+    that import the edited module."""
+    return stage_code_version(stage)
 
 
 def optional_files(option, files):
@@ -141,35 +130,31 @@ def optional_files(option, files):
 
 
 def log_path(rule_name, name=None):
-    return f"{RESULTS}/logs/{rule_name}.log" if name is None else f"{RESULTS}/logs/{rule_name}/{name}.log"
+    return LAYOUT.log(rule_name, name)
 
 
 def bench_path(rule_name, name=None):
-    return (
-        f"{RESULTS}/benchmarks/{rule_name}.tsv"
-        if name is None
-        else f"{RESULTS}/benchmarks/{rule_name}/{name}.tsv"
-    )
+    return LAYOUT.benchmark(rule_name, name)
 
 
 def all_outputs():
-    outputs = [f"{RESULTS}/report.html"]
+    outputs = [LAYOUT.report]
     for name in DATASETS:
         outputs += dataset_outputs(name)
     if config["fdr"]["global"]:
-        outputs.append(f"{RESULTS}/global_fdr/identifications.parquet")
+        outputs.append(LAYOUT.global_identifications)
     return outputs
 
 
 def dataset_outputs(name):
     outputs = [
-        f"{dataset_dir(name)}/candidates.parquet",
-        f"{dataset_dir(name)}/fdr/identifications.parquet",
+        LAYOUT.dataset(name).candidates,
+        LAYOUT.dataset(name).identifications,
     ]
     if config["formula"]["enabled"]:
-        outputs.append(f"{dataset_dir(name)}/formulas.parquet")
+        outputs.append(LAYOUT.dataset(name).formulas)
     if config["translate"]["enabled"]:
-        outputs.append(f"{dataset_dir(name)}/translations.parquet")
+        outputs.append(LAYOUT.dataset(name).translations)
     return outputs
 
 
@@ -178,7 +163,7 @@ def model_file(wildcards=None):
     if config["model"]["path"]:
         return config["model"]["path"]
     if config["model"]["train_spectra"]:
-        return f"{RESULTS}/model/model.json"
+        return LAYOUT.model
     return str(PACKAGE / "data" / "default_model.json")
 
 
@@ -210,17 +195,17 @@ def translator_checkpoint(wildcards=None):
     """The translator checkpoint: given in the config, else trained by rule train_translator."""
     if config["translate"]["checkpoint"]:
         return config["translate"]["checkpoint"]
-    return f"{RESULTS}/model/translator.pt"
+    return LAYOUT.translator
 
 
 def translate_inputs(wildcards):
     inputs = dict(
-        spectra=f"{dataset_dir(wildcards.dataset)}/spectra",
+        spectra=LAYOUT.dataset(wildcards.dataset).spectra,
         ckpt=translator_checkpoint(),
         model=model_file(),
     )
     if config["formula"]["enabled"]:
-        inputs["formulas"] = f"{dataset_dir(wildcards.dataset)}/formulas.parquet"
+        inputs["formulas"] = LAYOUT.dataset(wildcards.dataset).formulas
     return inputs
 
 

@@ -6,12 +6,12 @@ rule prepare_db:
     input:
         config["database"]["inputs"],
     output:
-        molecules=f"{RESULTS}/db/molecules.parquet",
-        rejects=f"{RESULTS}/db/molecule_rejects.parquet",
-        id_map=f"{RESULTS}/db/id_map.parquet",
+        molecules=LAYOUT.molecules,
+        rejects=LAYOUT.molecule_rejects,
+        id_map=LAYOUT.id_map,
     params:
         options=stage_args("prepare-db"),
-        code=code_version("fragment", "database"),
+        code=code_version("prepare-db"),
     log:
         log_path("prepare_db"),
     benchmark:
@@ -29,11 +29,11 @@ rule fragment:
     input:
         rules.prepare_db.output.molecules,
     output:
-        directory(f"{RESULTS}/db/fragments"),
+        directory(LAYOUT.database),
     params:
         options=stage_args("fragment"),
         extra=config["database"]["extra"],
-        code=code_version("fragment", "fdr/decoys.py"),
+        code=code_version("fragment"),
     log:
         log_path("fragment"),
     benchmark:

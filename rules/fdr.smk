@@ -8,14 +8,14 @@ rule fdr:
         spectra=rules.ingest.output,
         db=rules.fragment.output,
     output:
-        identifications=f"{DS}/fdr/identifications.parquet",
-        tsv=f"{DS}/fdr/identifications.tsv",
-        summary=f"{DS}/fdr/summary.json",
+        identifications=DS.identifications,
+        tsv=DS.identifications_tsv,
+        summary=DS.fdr_summary,
     params:
         outdir=lambda wc, output: os.path.dirname(output.identifications),
         options=stage_args("fdr"),
         extra=config["fdr"]["extra"],
-        code=code_version("fdr", "rescore"),
+        code=code_version("fdr"),
     log:
         log_path("fdr", "{dataset}"),
     benchmark:
@@ -36,15 +36,15 @@ rule global_fdr:
         spectra=expand(rules.ingest.output[0], dataset=list(DATASETS)),
         db=rules.fragment.output,
     output:
-        identifications=f"{RESULTS}/global_fdr/identifications.parquet",
-        tsv=f"{RESULTS}/global_fdr/identifications.tsv",
-        summary=f"{RESULTS}/global_fdr/summary.json",
+        identifications=LAYOUT.global_identifications,
+        tsv=LAYOUT.global_identifications_tsv,
+        summary=LAYOUT.global_fdr_summary,
     params:
         outdir=lambda wc, output: os.path.dirname(output.identifications),
         names=" ".join(shlex.quote(n) for n in DATASETS),
         options=stage_args("fdr"),
         extra=config["fdr"]["extra"],
-        code=code_version("fdr", "rescore"),
+        code=code_version("fdr"),
     log:
         log_path("global_fdr"),
     benchmark:

@@ -5,7 +5,7 @@ rule formula:
     input:
         spectra=rules.ingest.output,
     output:
-        f"{DS}/formulas.parquet",
+        DS.formulas,
     params:
         adducts=adduct_option,
         options=dataset_stage_args("formula"),

@@ -5,12 +5,12 @@ rule ingest:
     input:
         dataset_files,
     output:
-        directory(f"{DS}/spectra"),
+        directory(DS.spectra),
     params:
         ion_mode=lambda wc: DATASETS[wc.dataset]["ion_mode"],
         options=stage_args("ingest"),
         extra=config["ingest"]["extra"],
-        code=code_version("spectra"),
+        code=code_version("ingest"),
     log:
         log_path("ingest", "{dataset}"),
     benchmark:

@@ -5,7 +5,7 @@ rule train_model:
     input:
         spectra=config["model"]["train_spectra"],
     output:
-        f"{RESULTS}/model/model.json",
+        LAYOUT.model,
     params:
         exclude=(
             f"--exclude-spectra {shlex.quote(config['model']['exclude_spectra'])}"
@@ -13,7 +13,7 @@ rule train_model:
             else ""
         ),
         options=stage_args("train-model"),
-        code=code_version("model", "fragment", "spectra"),
+        code=code_version("train-model"),
     log:
         log_path("train_model"),
     benchmark:

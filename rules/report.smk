@@ -4,15 +4,15 @@
 rule report:
     input:
         [out for name in DATASETS for out in dataset_outputs(name)],
-        spectra=[f"{dataset_dir(name)}/spectra" for name in DATASETS],
+        spectra=[LAYOUT.dataset(name).spectra for name in DATASETS],
         db=rules.fragment.output,
     output:
-        f"{RESULTS}/report.html",
+        LAYOUT.report,
     params:
         results=lambda wc, output: os.path.dirname(output[0]),
         datasets=list(DATASETS),
         options=stage_args("report"),
-        code=code_version("report", "formula"),
+        code=code_version("report"),
     log:
         log_path("report"),
     benchmark:

@@ -7,8 +7,8 @@ rule rescore:
         spectra=rules.ingest.output,
         model=rescorer_file(),
     output:
-        rescored=f"{DS}/rescored.parquet",
-        summary=f"{DS}/rescored.summary.json",
+        rescored=DS.rescored,
+        summary=DS.rescored_summary,
     params:
         extra=config["rescore"]["extra"],
         code=code_version("rescore"),

@@ -8,14 +8,14 @@ rule search:
         db=rules.fragment.output,
         model=model_file(),
     output:
-        candidates=f"{DS}/candidates.parquet",
-        summary=f"{DS}/candidates.summary.json",
-        rejects=f"{DS}/candidates.rejects.parquet",
+        candidates=DS.candidates,
+        summary=DS.candidates_summary,
+        rejects=DS.candidates_rejects,
     params:
         adducts=adduct_option,
         options=dataset_stage_args("search"),
         extra=config["search"]["extra"],
-        code=code_version("search", "model", "fragment", "spectra"),
+        code=code_version("search"),
     log:
         log_path("search", "{dataset}"),
     benchmark:

@@ -8,13 +8,13 @@ rule train_translator:
         exclude=config["translate"]["train"]["exclude_spectra"],
         model=model_file(),
     output:
-        f"{RESULTS}/model/translator.pt",
+        LAYOUT.translator,
     params:
         molecules=lambda wc, input: optional_files("--molecules", input.molecules),
         spectra=lambda wc, input: optional_files("--spectra", input.spectra),
         exclude=lambda wc, input: optional_files("--exclude-spectra", input.exclude),
         options=config["translate"]["train"]["options"],
-        code=code_version("translate"),
+        code=code_version("train-translator"),
     log:
         log_path("train_translator"),
     benchmark:
@@ -31,13 +31,13 @@ rule translate:
     input:
         unpack(translate_inputs),
     output:
-        translations=f"{DS}/translations.parquet",
-        rejects=f"{DS}/translations.rejects.parquet",
+        translations=DS.translations,
+        rejects=DS.translations_rejects,
     params:
         formulas=lambda wc, input: f"--formulas {shlex.quote(input.formulas)}" if "formulas" in input.keys() else "",
         options=dataset_stage_args("translate"),
         extra=config["translate"]["extra"],
-        code=code_version("translate", "fragment", "model"),
+        code=code_version("translate"),
     log:
         log_path("translate", "{dataset}"),
     benchmark:

@@ -72,15 +72,17 @@ def test_decoys_winning_too_often_is_an_error():
 
 def test_db_manifest_balance(tmp_path):
     import json
-    good = {"shards": [{"file": "shard-0000.parquet", "n_targets": 10, "n_decoys": 10},
+
+    from specsweep.schema import FRAGMENT_DB_FORMAT
+    good = {"format": FRAGMENT_DB_FORMAT, "shards": [{"file": "shard-0000.parquet", "n_targets": 10, "n_decoys": 10},
                        {"file": "shard-0001.parquet", "n_targets": 3, "n_decoys": 3}]}
     (tmp_path / "manifest.json").write_text(json.dumps(good))
     assert check_db_manifest(tmp_path)["db_decoys"] == 13
-    bad = {"shards": [{"file": "shard-0000.parquet", "n_targets": 10, "n_decoys": 9}]}
+    bad = {"format": FRAGMENT_DB_FORMAT, "shards": [{"file": "shard-0000.parquet", "n_targets": 10, "n_decoys": 9}]}
     (tmp_path / "manifest.json").write_text(json.dumps(bad))
     with pytest.raises(BalanceError, match="10 targets but 9 decoys"):
         check_db_manifest(tmp_path)
-    none = {"shards": [{"file": "shard-0000.parquet", "n_targets": 0, "n_decoys": 0}]}
+    none = {"format": FRAGMENT_DB_FORMAT, "shards": [{"file": "shard-0000.parquet", "n_targets": 0, "n_decoys": 0}]}
     (tmp_path / "manifest.json").write_text(json.dumps(none))
     with pytest.raises(BalanceError, match="no decoys"):
         check_db_manifest(tmp_path / "manifest.json")

@@ -46,3 +46,17 @@ def test_single_terms_by_hand():
     with_penalty = root_scores(f, alphabet, 198.0761, theo, p)
     without = root_scores(f, alphabet, 198.0761, theo, replace(p, radical_root=0.0))
     np.testing.assert_allclose(with_penalty - without, [0.0, math.log(0.01)], atol=1e-12)
+
+
+def test_fitted_element_log_odds_replace_the_constant_per_element():
+    from specsweep.formula.scoring import get_profile
+    alphabet = Alphabet.parse("CHNOPSFClBrI")
+    rows = np.array([alphabet.to_array(parse_formula(f)) for f in ("C10H10O2", "C10H9BrO2", "C10H9ClO2")])
+    fitted = get_profile("qtof")
+    odds = dict(fitted.element_log_odds)
+    assert set(odds) == {"P", "S", "F", "Cl", "Br", "I"} and odds["Br"] < odds["Cl"] < 0
+    plain = replace(fitted, element_log_odds=())
+    theo = np.full(3, 100.0)
+    diff = root_scores(rows, alphabet, 100.0, theo, fitted) - root_scores(rows, alphabet, 100.0, theo, plain)
+    # only the element term changes: SIRIUS's ln(0.25) becomes the element's log odds
+    np.testing.assert_allclose(diff, [0.0, odds["Br"] - math.log(0.25), odds["Cl"] - math.log(0.25)])

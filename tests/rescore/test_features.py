@@ -17,7 +17,7 @@ def test_features_of_a_hand_made_list():
     matched = np.array([2, 6, 0, 4, 3])
     expl = np.array([0.2, 0.7, 0.0, 0.5, 0.4])
     mass = np.array([300.1, 300.1, 412.2, 300.1, 150.0])
-    ppm = np.array([1.0, -2.0, 0.5, 0.0, 3.0])
+    ppm = np.array([1.0, -2.0, 0.5, 0.0, 7.0])
     order, lists, X = list_features(spec, decoy, score, rank, matched, expl, mass, ppm,
                                     n_peaks=np.array([10, 10, 10, 10, 4]))
     # list order: spectrum 0 targets (9, 5, 2), spectrum 0 decoys (7), spectrum 1 targets (4)
@@ -30,7 +30,7 @@ def test_features_of_a_hand_made_list():
     assert _col(X, "log_candidates") == pytest.approx(np.log([3, 3, 3, 1, 1]))
     assert _col(X, "matched_fraction") == pytest.approx([0.6, 0.2, 0.0, 0.4, 0.75])
     assert _col(X, "no_match").tolist() == [0, 0, 1, 0, 0]
-    assert _col(X, "abs_ppm").tolist() == [2.0, 1.0, 0.5, 0.0, 3.0]
+    assert _col(X, "abs_ppm").tolist() == [3.0, 3.0, 3.0, 3.0, 7.0]   # floor: 3 ppm
     assert np.isnan(_col(X, "formula_rank_inv")).all()   # no formula stage: missing
 
 

@@ -119,7 +119,8 @@ def test_each_ion_mode_scores_with_its_own_model():
 
 def test_sodiated_precursors_match_sodiated_fragments():
     """Peaks of the same fragments carrying Na+ instead of H+ match only when the pair is marked
-    as a sodium-carrying precursor; then the score equals the protonated case's EXPECTED."""
+    as a sodium-carrying precursor (then the score equals the protonated case's EXPECTED), and
+    protonated peaks do not match under that mark."""
     from specsweep.model.annotate import SODIUM_ION
     from specsweep.search.kernels import SODIATED_PAIR
     na_mz = np.array([80.0 - HYDROGEN + SODIUM_ION + 0.004, 150.0 + SODIUM_ION - 0.003, 200.5])
@@ -133,3 +134,31 @@ def test_sodiated_precursors_match_sodiated_fragments():
         scores.append((out[0][0], out[1][0]))
     assert scores[0][1] == 0
     assert scores[1][1] == 2 and scores[1][0] == pytest.approx(EXPECTED, abs=1e-12)
+    # and the protonated peaks are not sodiated ions: nothing matches under the sodium flag
+    out = (np.empty(1), np.empty(1, np.int32), np.empty(1))
+    score_pairs(np.array([0]), np.array([0]), np.array([1 + SODIATED_PAIR], np.int8), np.array([0, 3]),
+                PEAK_MZ, PEAK_LR, PEAK_INT, np.array([0, len(MASS)]), MASS, PARENT, BOND, DEPTH,
+                llr, 0.01, 0.0, np.array([-1, 0, 1]), *out)
+    assert out[1][0] == 0
+
+
+def test_water_loss_precursors_match_dehydrated_fragments():
+    """For a precursor that lost water ([M+H-H2O]+), a fragment is tried as [f+H]+ and as
+    [f-H2O+H]+; a plain [M+H]+ pair does not take the dehydrated ions."""
+    from specsweep.chem.adducts import get_adduct
+    from specsweep.model.annotate import WATER
+    from specsweep.search.kernels import DEHYDRATED_PAIR, pair_charge_code
+    assert pair_charge_code(get_adduct("[M+H-H2O]+")) == 1 + DEHYDRATED_PAIR
+    assert pair_charge_code(get_adduct("[M+H]+")) == 1
+    dry = PEAK_MZ - np.array([WATER, WATER, 0.0])   # both fragment peaks lost a water
+    llr = tiny_model().llr_tables()
+    got = {}
+    for charge in (1, 1 + DEHYDRATED_PAIR):
+        out = (np.empty(1), np.empty(1, np.int32), np.empty(1))
+        score_pairs(np.array([0]), np.array([0]), np.array([charge], np.int8), np.array([0, 3]),
+                    np.sort(dry), PEAK_LR[np.argsort(dry)], PEAK_INT[np.argsort(dry)],
+                    np.array([0, len(MASS)]), MASS, PARENT, BOND, DEPTH, llr, 0.01, 0.0,
+                    np.array([-1, 0, 1]), *out)
+        got[charge] = (out[0][0], out[1][0])
+    assert got[1][1] == 0
+    assert got[1 + DEHYDRATED_PAIR][1] == 2 and got[1 + DEHYDRATED_PAIR][0] == pytest.approx(EXPECTED, abs=1e-12)

@@ -18,6 +18,12 @@ def test_train_then_translate(demo_mgf, tmp_path):
                "--finetune-steps", "30", "--batch-size", "16", "--d-model", "32", "--heads", "2",
                "--enc-layers", "1", "--dec-layers", "1", "--d-ff", "64", "--max-peaks", "16", "--lr", "3e-3"])
     assert rc == 0 and ckpt.exists() and prepared.exists()
+    # same inputs and seed, another file name: the same bytes (no wall-clock value, no file name inside)
+    again = tmp_path / "again.pt"
+    assert main(["train-translator", "--spectra", str(demo_mgf), "--output", str(again), "--prepared", str(prepared),
+                 "--finetune-steps", "30", "--batch-size", "16", "--d-model", "32", "--heads", "2",
+                 "--enc-layers", "1", "--dec-layers", "1", "--d-ff", "64", "--max-peaks", "16", "--lr", "3e-3"]) == 0
+    assert again.read_bytes() == ckpt.read_bytes()
     spectra = tmp_path / "spectra"
     ingest([demo_mgf], spectra)
     out = tmp_path / "translations.parquet"

@@ -40,3 +40,20 @@ def test_true_structure_outscores_an_isomer(model_path):
 def test_peak_logranks_follow_intensity_order():
     lr = peak_logranks(np.array([5.0, 100.0, 50.0, 50.0]))
     assert lr.tolist() == [3, 1, 2, 2]  # ranks 4, 1, 2, 3 (ties: lower index first); logRank = floor(log2 r) + 1
+
+
+def test_negative_and_sodium_adducts_use_their_fragment_ions():
+    """The shipped models: deprotonated fragments of paracetamol score under [M-H]- (with the
+    negative-mode model) and sodiated ones under [M+Na]+, each above the protonated reading."""
+    from specsweep.chem.adducts import get_adduct
+    from specsweep.model.annotate import SODIUM_ION
+    fg = fragment_smiles(PARACETAMOL)
+    intensity_of = lambda mz: np.linspace(100.0, 10.0, len(mz))  # noqa: E731
+    score = load_fragment_scorer()
+    for adduct, carrier in (("[M-H]-", -PROTON), ("[M+Na]+", SODIUM_ION)):
+        mz = np.unique(np.round(fg.mass[1:] + carrier, 5))
+        mz = mz[mz > 40]
+        prec = get_adduct(adduct).mz(fg.mass[0])
+        right = score(PARACETAMOL, mz, intensity_of(mz), prec, adduct)
+        wrong = score(PARACETAMOL, mz, intensity_of(mz), prec, "[M+H]+")
+        assert np.isfinite(right) and right > wrong, adduct

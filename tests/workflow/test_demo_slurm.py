@@ -47,18 +47,27 @@ def _cancel_jobs_of(workdir) -> None:
 
 @pytest.fixture(scope="module")
 def demo_slurm(tmp_path_factory):
-    print("\n" + _slurm_up())
+    """The SLURM run; a cluster this test started (five daemons as root: munged, mariadbd,
+    slurmdbd, slurmctld, slurmd) is stopped again at the end unless SPECSWEEP_KEEP_SLURM=1."""
+    status = _slurm_up()
+    print("\n" + status)
+    started = status != "already up"
     workdir = tmp_path_factory.mktemp("demo_slurm")
     write_demo_config(workdir)
     t0 = time.time()
     try:
-        # no GPU on the CI node: the translate job runs on CPU (gpu=0), the rest as profiled
-        snakemake(workdir, *profile_resources_without_gpu(), "--slurm-keep-successful-logs",
-                  profile="slurm", timeout=1500)
+        try:
+            # no GPU on the CI node: the translate job runs on CPU (gpu=0), the rest as profiled
+            snakemake(workdir, *profile_resources_without_gpu(), "--slurm-keep-successful-logs",
+                      profile="slurm", timeout=1500)
+        finally:
+            _cancel_jobs_of(workdir)
+        print(f"SLURM demo run: {time.time() - t0:.0f} s")
+        yield workdir
     finally:
-        _cancel_jobs_of(workdir)
-    print(f"SLURM demo run: {time.time() - t0:.0f} s")
-    return workdir
+        if started and os.environ.get("SPECSWEEP_KEEP_SLURM") != "1":
+            subprocess.run([str(REPO / "scripts" / "ci-slurm-up"), "--stop"], capture_output=True,
+                           text=True, timeout=300)
 
 
 def test_slurm_run_matches_local_run(demo_local, demo_slurm):

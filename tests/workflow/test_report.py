@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 
 from specsweep import schema
-from specsweep.files import write_table
+from specsweep.files import read_table, write_table
 from specsweep.params.options import Tolerance
 from specsweep.report.annotate import match_peaks
 from specsweep.report.curves import accepted_vs_qvalue, decoy_fraction_by_score
@@ -38,9 +38,11 @@ def test_curves_count_ties_together():
 
 def _demo_results(tmp_path, demo_mgf, demo_molecules, identified=4):
     """Results folder from the real demo spectra: ingested parts, and candidates naming each
-    spectrum's true structure as the best target (a decoy second), with FDR rows."""
+    spectrum's true structure as the best target (a decoy second), with FDR rows, and a small
+    database (the first 40 demo molecules)."""
+    from specsweep.cli import main
     from specsweep.spectra.ingest import ingest
-    from specsweep.files import read_table
+    from specsweep.files import read_table, write_json
 
     ds = tmp_path / "results" / "datasets" / "demo"
     ingest([demo_mgf], ds / "spectra")
@@ -59,12 +61,21 @@ def _demo_results(tmp_path, demo_mgf, demo_molecules, identified=4):
                         pep=None, pep_q_value=None, identified=i < identified))
     write_table(pa.Table.from_pylist(rows), ds / "candidates.parquet", schema.CANDIDATES)
     write_table(pa.Table.from_pylist(ids), ds / "fdr" / "identifications.parquet", schema.IDENTIFICATIONS)
+    write_json({"spectra": len(spectra)}, ds / "fdr" / "summary.json")
+    few = tmp_path / "few.tsv"
+    few.write_text("".join(demo_molecules.read_text().splitlines(keepends=True)[:41]))
+    db = tmp_path / "results" / "db"
+    assert main(["prepare-db", "--input", str(few), "--output", str(db / "molecules.parquet")]) == 0
+    assert main(["fragment", "--molecules", str(db / "molecules.parquet"), "--output-dir", str(db / "fragments"),
+                 "--decoy-pool-molecules", "40"]) == 0
     return tmp_path / "results", spectra
 
 
 def _run_report(results, out):
     from specsweep.cli import main
-    assert main(["report", "--results-dir", str(results), "--output", str(out), "--top-spectra", "4"]) == 0
+    ran = [] if (results / "datasets" / "demo" / "translations.parquet").exists() else ["--no-translations"]
+    assert main(["report", "--results-dir", str(results), "--output", str(out), "--top-spectra", "4",
+                 "--no-formulas", *ran]) == 0
     return out.read_text()
 
 
@@ -85,9 +96,69 @@ def test_report_highlights_peaks_the_true_structure_explains(tmp_path, demo_mgf,
     assert all(a <= b for a, b in explained)
     assert "<td>spectra ingested</td><td class=\"num\">50</td>" in page
     assert "same compound" in page
+    assert "<td>targets</td>" in page   # the database section, from its manifest
     # byte-stable
     again = _run_report(results, tmp_path / "again.html")
     assert again == page
+
+
+def test_report_refuses_a_missing_stage_output(tmp_path, demo_mgf, demo_molecules, caplog):
+    from specsweep.cli import main
+    results, _ = _demo_results(tmp_path, demo_mgf, demo_molecules)
+    # formulas were expected (the formula stage is on) but are not there: an error, not an empty section
+    assert main(["report", "--results-dir", str(results), "--output", str(tmp_path / "r.html")]) == 1
+    assert "formulas.parquet: missing; the formula stage has not finished" in caplog.text
+    (results / "datasets" / "demo" / "fdr" / "summary.json").unlink()
+    assert main(["report", "--results-dir", str(results), "--output", str(tmp_path / "r.html"),
+                 "--no-formulas", "--no-translations"]) == 1
+    assert "summary.json: missing; the fdr stage has not finished" in caplog.text
+    assert not (tmp_path / "r.html").exists()
+
+
+def _translations(ds, spectra, toy: bool):
+    import json as _json
+    rows = [dict(spectrum_id=s["spectrum_id"], rank=1, smiles="C" * 120, inchikey14="X" * 14,
+                 beam_logprob=-1.0, mass_error_ppm=1.0, formula_match=False, fragment_score=0.0,
+                 rerank_score=0.0) for s in spectra]
+    write_table(pa.Table.from_pylist(rows), ds / "translations.parquet", schema.TRANSLATIONS,
+                metadata={schema.TRANSLATOR_META_KEY: _json.dumps(
+                    {"toy": toy, "pretrain": {"steps": 60, "examples": 800}})})
+
+
+def test_report_survives_math_text_ids_and_marks_a_toy_translator(tmp_path, demo_mgf, demo_molecules):
+    """A molecule id with '$_$' (matplotlib math text) is drawn as text; a toy translator's
+    strings stay out of the summary table, with a note saying why."""
+    results, spectra = _demo_results(tmp_path, demo_mgf, demo_molecules)
+    ds = results / "datasets" / "demo"
+    cands = read_table(ds / "candidates.parquet", schema.CANDIDATES)
+    odd = [f"x$_$y{i}" for i in range(cands.num_rows // 2) for _ in range(2)]
+    cands = cands.set_column(cands.schema.get_field_index("mol_id"), "mol_id", pa.array(odd))
+    write_table(cands, ds / "candidates.parquet", schema.CANDIDATES)
+    ident = read_table(ds / "fdr" / "identifications.parquet", schema.IDENTIFICATIONS)
+    ident = ident.set_column(ident.schema.get_field_index("mol_id"), "mol_id", pa.array(odd[0::2]))
+    write_table(ident, ds / "fdr" / "identifications.parquet", schema.IDENTIFICATIONS)
+    _translations(ds, spectra, toy=True)
+    page = _run_report(results, tmp_path / "report.html")
+    assert "x$_$y0" in page
+    assert "top de novo structure" not in page and "toy translator" in page
+    assert "60 steps on 800 examples" in page
+    _translations(ds, spectra, toy=False)
+    page = _run_report(results, tmp_path / "real.html")
+    assert "top de novo structure" in page and "toy translator" not in page
+
+
+def test_large_formula_trees_are_collapsed():
+    from specsweep.report.plots import collapse_tree
+    # a chain 0 -> 1 -> ... -> 9 and leaves 10..39 hanging from node 1; intensity grows with id
+    edges = [{"source": i, "target": i + 1, "loss": "CH2"} for i in range(9)]
+    edges += [{"source": 1, "target": i, "loss": "H2O"} for i in range(10, 40)]
+    nodes = [{"id": i, "formula": f"F{i}", "mz": 100.0 + i, "rel_intensity": i / 40} for i in range(40)]
+    small = collapse_tree({"root": "F0", "nodes": nodes, "edges": edges}, 8)
+    kept = sorted(n["id"] for n in small["nodes"])
+    # the six most intense leaves and the two ancestors they need (root, node 1)
+    assert kept == [0, 1, 34, 35, 36, 37, 38, 39]
+    assert all(e["source"] in kept and e["target"] in kept for e in small["edges"])
+    assert len(small["edges"]) == len(kept) - 1      # still a tree
 
 
 def test_nothing_below_the_accepted_level_is_called_identified(tmp_path, demo_mgf, demo_molecules):

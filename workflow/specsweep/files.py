@@ -30,16 +30,19 @@ def _tmp_path(path: Path) -> Path:
 
 
 def write_table(table: pa.Table, path: str | os.PathLike, schema: pa.Schema | None = None,
-                row_group_size: int = ROW_GROUP_SIZE) -> Path:
+                row_group_size: int = ROW_GROUP_SIZE, metadata: dict[str, str] | None = None) -> Path:
     """Write ``table`` as zstd Parquet to a temporary name, then rename into place.
 
     With ``schema``, the table is cast to it first (column order and types), so every file of
-    one kind has identical schemas. Output bytes depend only on the data.
+    one kind has identical schemas; ``metadata`` adds file-level key/values (read them back with
+    :func:`file_metadata`). Output bytes depend only on the data.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if schema is not None:
         table = table.select(schema.names).cast(schema)
+    if metadata:
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), **metadata})
     tmp = _tmp_path(path)
     try:
         pq.write_table(table, tmp, compression="zstd", row_group_size=row_group_size,
@@ -68,6 +71,12 @@ def write_text(text: str, path: str | os.PathLike) -> Path:
 def write_json(obj, path: str | os.PathLike) -> Path:
     """Write JSON with sorted keys and a trailing newline, atomically."""
     return write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n", path)
+
+
+def file_metadata(path: str | os.PathLike) -> dict[str, str]:
+    """File-level key/values of a Parquet file written by :func:`write_table` (str -> str)."""
+    meta = pq.read_schema(path).metadata or {}
+    return {k.decode(): v.decode() for k, v in meta.items()}
 
 
 def check_schema(actual: pa.Schema, expected: pa.Schema, where: str) -> None:

@@ -126,7 +126,7 @@ RESCORE_FEATURES = [
     ("has_isomer", "1 if another candidate of the same formula is in the list"),
     ("log_candidates", "log(candidates in the list)"),
     ("log_isomers", "log(1 + other same-formula candidates in the list)"),
-    ("abs_ppm", "|precursor error|, ppm"),
+    ("abs_ppm", "|precursor error|, ppm, at least 3 (below: no information)"),
     ("mass_kda", "neutral mass of the candidate, kDa"),
     ("no_match", "1 if the candidate explains no peak"),
     ("formula_rank_inv", "1/rank of its formula in the formula stage, 0 absent, null no result"),
@@ -183,6 +183,10 @@ FORMULAS = _schema([
 ], "formulas")
 
 # --- translate --------------------------------------------------------------------------------
+TRANSLATOR_META_KEY = "specsweep_translator"
+"""File-level key of translations.parquet: JSON about the checkpoint that made it (path, ``toy``
+when it was marked as a pipeline check rather than a model, training counts)."""
+
 TRANSLATIONS = _schema([
     ("spectrum_id", pa.string(), "spectrum"),
     ("rank", pa.int32(), "1-based rank after re-ranking"),

@@ -18,9 +18,12 @@ def register(sub) -> None:
         help="standardise and deduplicate a molecule database",
         description="Read molecules (TSV/CSV with a SMILES column, .smi, .sdf; .gz allowed), "
                     "standardise them with RDKit (largest fragment, neutralised), deduplicate by "
-                    "InChIKey first block and write molecules.parquet. Records that cannot be used "
-                    "go to the rejects file with a reason code (unparsable_smiles, no_carbon, "
-                    "mass_above_max, unsupported_element, duplicate_id, sdf_block_unreadable).",
+                    "InChIKey first block (isotope-labelled structures are kept apart, unless "
+                    "--drop-isotopes) and write molecules.parquet. A permanent cation (quaternary "
+                    "ammonium, ...) is kept with the mass of its atoms and searched as [M]+. Records "
+                    "that cannot be used go to the rejects file with a reason code (unparsable_smiles, "
+                    "no_carbon, mass_above_max, unsupported_element, unsupported_charge, duplicate_id, "
+                    "sdf_block_unreadable).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--input", nargs="+", required=True, metavar="FILE", help="molecule files")
     p.add_argument("--output", required=True, metavar="PARQUET", help="molecules table to write")
@@ -29,7 +32,8 @@ def register(sub) -> None:
     add_options(p, PrepareDbParams)
     p.add_argument("--elements", default="C,H,N,O,P,S,F,Cl,Br,I,Si,B,Se",
                    help="comma-separated elements allowed")
-    p.add_argument("--drop-isotopes", action="store_true", help="remove isotope labels before deduplication")
+    p.add_argument("--drop-isotopes", action="store_true", help="remove isotope labels before deduplication (labelled structures then merge with "
+                        "the unlabelled one, at its mass)")
     p.add_argument("--smiles-column", help="SMILES column name in tables (default: smiles, any case)")
     p.add_argument("--id-column", help="id column in tables / id property in SDF (default: id, mol_id, ...)")
     p.add_argument("--name-column", help="name column / SDF property")
@@ -65,6 +69,7 @@ def run(args) -> int:
     summary = {
         "inputs": [{"path": str(p), "sha256": sha256_file(p)} for p in args.input],
         "records": db.n_records, "molecules": db.molecules.num_rows, "merged_duplicates": db.n_duplicates,
+        "isotope_labelled_molecules": db.n_isotope_labelled, "permanent_cations": db.n_permanent_cations,
         "rejected": len(db.rejects), "rejected_by_reason": dict(sorted(reasons.items())),
         "params": {"max_mass_da": max_mass, "elements": args.elements, "drop_isotopes": args.drop_isotopes},
     }

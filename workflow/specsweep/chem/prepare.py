@@ -1,7 +1,7 @@
 """prepare-db: molecule files -> one standardised, deduplicated molecules table.
 
 Every input record ends in exactly one place: a molecules row (first structure with its
-InChIKey first block), the id map (every accepted record, duplicates included, points at its
+InChIKey first block and isotope labels, :attr:`Standardized.dedup_key`), the id map (every accepted record, duplicates included, points at its
 molecule) or the rejects table (reason code). Output order is input order, so the same inputs
 give byte-identical files.
 """
@@ -28,6 +28,8 @@ class PreparedDatabase:
     rejects: list[dict] = field(default_factory=list)
     n_records: int = 0
     n_duplicates: int = 0
+    n_isotope_labelled: int = 0     # molecules kept apart because of isotope labels
+    n_permanent_cations: int = 0    # molecules with a permanent +1 charge (searched as [M]+)
 
 
 _STANDARDIZER: Standardizer | None = None
@@ -66,7 +68,7 @@ def prepare_database(inputs, max_mass=2000.0, elements=None, drop_isotopes=False
     rejects = []
     by_key: dict[str, str] = {}
     used_ids: set[str] = set()
-    n_dup = 0
+    n_dup = n_labelled = n_cations = 0
     for (source, k, mid, smi, name, problem), res in zip(records, results):
         input_id = mid or f"{source}:{k}"
         if problem or isinstance(res, str):
@@ -75,7 +77,7 @@ def prepare_database(inputs, max_mass=2000.0, elements=None, drop_isotopes=False
                             "detail": (smi or "")[:200]})
             continue
         assert isinstance(res, Standardized)
-        key = res.inchikey[:14]
+        key = res.dedup_key          # labelled structures never merge with the unlabelled one
         if key in by_key:
             n_dup += 1
             id_rows["input_id"].append(input_id)
@@ -88,14 +90,17 @@ def prepare_database(inputs, max_mass=2000.0, elements=None, drop_isotopes=False
             continue
         used_ids.add(mol_id)
         by_key[key] = mol_id
+        n_labelled += bool(res.labels)
+        n_cations += res.permanent_cation
         for col, val in (("mol_id", mol_id), ("smiles", res.smiles), ("inchikey", res.inchikey),
-                         ("inchikey14", key), ("formula", res.formula), ("exact_mass", res.exact_mass),
+                         ("inchikey14", res.inchikey[:14]), ("formula", res.formula),
+                         ("exact_mass", res.exact_mass),
                          ("name", name or "")):
             rows[col].append(val)
         id_rows["input_id"].append(input_id)
         id_rows["mol_id"].append(mol_id)
     return PreparedDatabase(pa.table(rows, schema=MOLECULES), pa.table(id_rows, schema=ID_MAP), rejects,
-                            len(records), n_dup)
+                            len(records), n_dup, n_labelled, n_cations)
 
 
 __all__ = ["prepare_database", "PreparedDatabase", "DUPLICATE_ID"]

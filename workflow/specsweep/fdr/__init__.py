@@ -1,6 +1,6 @@
-"""Decoy fragmentation graphs and target-decoy false discovery rate (FDR) estimation.
+"""Target-decoy false discovery rate (FDR) estimation. The decoys themselves are made with the
+database, by :mod:`specsweep.fragment.decoys`.
 
-- :mod:`.decoys`: decoy fragment masses for every database target (used by ``specsweep fragment``).
 - :mod:`.qvalues`: q-values from scores and decoy flags, (D+1)/T made monotone.
 - :mod:`.competition`: best hit per spectrum, and the picked competition per compound.
 - :mod:`.balance`: checks that refuse results without decoys or with a broken target/decoy balance.

@@ -18,9 +18,10 @@ win a wrong spectrum about as often as a wrong target does. Checks:
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
+
+from specsweep.contracts.fragment_db import FragmentDatabase
 
 
 class BalanceError(ValueError):
@@ -90,12 +91,9 @@ def check_candidates_balance(n_candidates: int, n_decoy_candidates: int, n_winne
 
 def check_db_manifest(path: str | Path) -> dict:
     """Check ``<db>/manifest.json``: every shard and the total hold as many decoys as targets."""
-    path = Path(path)
-    if path.is_dir():
-        path = path / "manifest.json"
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no database manifest")
-    manifest = json.loads(path.read_text())
+    db = FragmentDatabase(path)
+    path = db.manifest_path
+    manifest = db.read_manifest()
     shards = manifest.get("shards", [])
     n_t = n_d = 0
     for shard in shards:

@@ -51,11 +51,12 @@ def _spectrum_keys(spectra_dir: Path) -> pa.Table:
 def spectra_ids(spectra_dir: Path) -> tuple[list[str], list[str], dict]:
     """Spectrum ids of all ingested parts, the reason code of every ingest reject, and the
     ingest manifest's counts; checks that parts and rejects agree with the manifest."""
-    from specsweep.spectra.parts import list_parts, read_manifest
+    from specsweep.contracts.spectra_folder import SpectraFolder
     spectra_dir = Path(spectra_dir)
-    manifest = read_manifest(spectra_dir)
+    folder = SpectraFolder(spectra_dir)
+    manifest = folder.read_manifest()
     listed = [p["file"] if isinstance(p, dict) else p for p in manifest.get("parts", [])]
-    parts = [spectra_dir / f for f in listed] if listed else list_parts(spectra_dir)
+    parts = [spectra_dir / f for f in listed] if listed else folder.parts()
     ids: list[str] = []
     for part in parts:
         ids.extend(read_table(part, SPECTRA, columns=["spectrum_id"]).column("spectrum_id").to_pylist())

@@ -30,7 +30,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from specsweep.chem.adducts import default_adducts, get_adduct
+from specsweep.chem.adducts import adduct_log_prior, default_adducts, get_adduct
 from specsweep.chem.masses import PROTON
 from specsweep.formula import recalibration
 from specsweep.formula.alphabet import Alphabet
@@ -59,13 +59,6 @@ CUT_GRAPHS = "graphs"           # max_graph_work spent: the rest ranked by root 
 CUT_EXACT = "exact"             # an exact solve stopped at its node/iteration limit
 
 
-def adduct_log_prior(adduct) -> float:
-    """log prior of an adduct among the tried default set, relative to the most likely one: taken
-    from the shared adduct table when it has priors, else equal odds (0)."""
-    from specsweep.chem import adducts as table
-    return table.adduct_log_prior(adduct) if hasattr(table, "adduct_log_prior") else 0.0
-
-
 def status_text(cuts: set[str]) -> str:
     return "cut:" + "+".join(sorted(cuts)) if cuts else OK
 
@@ -84,8 +77,8 @@ class FormulaSettings:
     resolve_top: int = 200            # candidates solved again after a tree-size increase
     ilp_backend: str = "highs"        # highs (highspy) | pulp (PuLP with HiGHS or CBC)
     # work budget per spectrum, in counts (never in seconds: same input, same output anywhere)
-    max_candidates: int = 20000       # lightest-error candidates kept when a mass has more
-    max_graph_work: int = 200_000_000  # rows scanned + vertex pairs checked while building graphs
+    max_candidates: int = 100_000     # lightest-error candidates kept when a mass has more
+    max_graph_work: int = 2_000_000_000  # rows scanned + vertex pairs checked while building graphs
     exact: ExactLimits = field(default_factory=ExactLimits)  # LP iterations, B&B nodes per exact solve
     rules: RuleSettings = field(default_factory=RuleSettings)  # chemical plausibility of candidates
     isotopes: IsotopeScoring = field(default_factory=IsotopeScoring)  # MS1 pattern score, when given

@@ -13,6 +13,7 @@ noise shape can be replaced by fitted ones (``priors``). Everything here works o
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, replace
 
@@ -20,9 +21,10 @@ import numba as nb
 import numpy as np
 
 from specsweep.formula.alphabet import Alphabet, formula_keys
-from specsweep.formula.priors import Lookup, load_tables
+from specsweep.formula.priors import DATA, Lookup, load_tables
 
 LN = math.log
+ELEMENT_PRIORS = DATA / "element_priors.json"  # fitted by specsweep.formula.fit_element_priors
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,9 @@ class ScoringParams:
     chem_prior_floor: float = LN(1e-4)
     # root prior
     special_element: float = LN(0.25)
+    # per-element log odds of presence replacing special_element for these elements (fitted;
+    # ``fit_element_priors``); empty: SIRIUS's constant for every element but C, H, N, O
+    element_log_odds: tuple = ()
     phosphorus_root: float = LN(0.05)
     radical_root: float = LN(0.01)
     prior_min_mass: float = 100.0
@@ -118,6 +123,9 @@ def get_profile(name: str, priors: str = "fitted", mass_sd_factor: float = 2.0, 
     base = PROFILES[name]
     if priors == "fitted":
         base = replace(base, **fitted_overrides(load_tables(), mass_sd_factor))
+        if ELEMENT_PRIORS.exists():
+            odds = json.loads(ELEMENT_PRIORS.read_text())["log_odds"]
+            base = replace(base, element_log_odds=tuple(sorted(odds.items())))
     elif priors != "sirius":
         raise ValueError(f"unknown priors {priors!r} (fitted | sirius)")
     return replace(base, **{k: v for k, v in overrides.items() if v is not None})
@@ -189,11 +197,10 @@ def root_scores(formulas: np.ndarray, alphabet: Alphabet, measured_mz: float, th
     formulas = np.asarray(formulas, dtype=np.int64)
     score = mass_deviation_score(measured_mz, theoretical_mz, params.root_sd_ppm, params.root_sd_abs_da)
     score = score + formula_prior(formulas, alphabet, params)
-    n_special = np.zeros(formulas.shape[0])
+    odds = dict(params.element_log_odds)
     for i, el in enumerate(alphabet.elements):
         if el not in ("C", "H", "N", "O"):
-            n_special += formulas[:, i] > 0
-    score += params.special_element * n_special
+            score += np.where(formulas[:, i] > 0, odds.get(el, params.special_element), 0.0)
     p = _count(formulas, alphabet, "P")
     os_ = _count(formulas, alphabet, "O") + _count(formulas, alphabet, "S")
     score += np.where((p > 0) & (os_ < 2 * p), params.phosphorus_root, 0.0)

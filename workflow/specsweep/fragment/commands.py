@@ -27,11 +27,8 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-DB_FILES = ("shard-*.parquet", "manifest.json", "rejects.parquet")
-"""What a database folder holds; an existing folder with anything else is not replaced."""
-
-
 def run(args) -> int:
+    from specsweep.contracts.fragment_db import FILES as DB_FOLDER_FILES
     from specsweep.files import AtomicFolder, read_table
     from specsweep.schema import MOLECULES
 
@@ -39,7 +36,7 @@ def run(args) -> int:
     molecules = read_table(args.molecules, MOLECULES)
     if molecules.num_rows == 0:
         raise ValueError(f"{args.molecules}: no molecules")
-    with AtomicFolder(args.output_dir, DB_FILES, "database") as out:
+    with AtomicFolder(args.output_dir, DB_FOLDER_FILES, "database") as out:
         manifest = _build(args, stage, molecules, out)
     counts = manifest["counts"]
     log.info("%d targets + %d decoys in %d shards (%d rejected, %d truncated)", counts["targets"],
@@ -52,11 +49,12 @@ def _build(args, stage, molecules, out: Path) -> dict:
     import numpy as np
     import pyarrow as pa
 
-    from specsweep.fdr.decoys import DecoyMaker
+    from specsweep.fragment.decoys import DecoyMaker
     from specsweep.files import rejects_table, sha256_file, write_json, write_table
     from specsweep.fragment.shards import (FRAGMENTATION_FAILED, ShardBuilder, iter_fragmented, shard_index,
                                            worker_pool, write_shard)
     from specsweep.progress import progress
+    from specsweep.contracts.fragment_db import MANIFEST
     from specsweep.schema import FRAGMENT_DB_FORMAT, REJECTS
 
     params = stage.fragmentation
@@ -140,5 +138,5 @@ def _build(args, stage, molecules, out: Path) -> dict:
         "shards": shards,
     }
     assert n_targets + len(rejects) == n
-    write_json(manifest, out / "manifest.json")
+    write_json(manifest, out / MANIFEST)
     return manifest

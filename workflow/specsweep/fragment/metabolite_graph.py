@@ -47,8 +47,10 @@ def build_metabolite_graph(mol: Chem.Mol, bond_classes=DEFAULT_BOND_CLASSES) -> 
     unknown = sorted(set(symbols) - set(ELEMENT_MASS))
     if unknown:
         raise ValueError(f"no monoisotopic mass for element(s) {', '.join(unknown)}")
-    atom_mass = np.array(
-        [ELEMENT_MASS[s] + a.GetTotalNumHs() * HYDROGEN for s, a in zip(symbols, kek.GetAtoms())],
+    table = Chem.GetPeriodicTable()
+    atom_mass = np.array(   # an isotope label ([13CH3], [2H], [37Cl]) gives that isotope's mass
+        [(table.GetMassForIsotope(s, a.GetIsotope()) if a.GetIsotope() else ELEMENT_MASS[s])
+         + a.GetTotalNumHs() * HYDROGEN for s, a in zip(symbols, kek.GetAtoms())],
         dtype=np.float64)
 
     # Union-find over atoms joined by bonds that are not cut.

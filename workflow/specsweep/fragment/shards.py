@@ -86,7 +86,7 @@ class ShardBuilder:
     """Collects the targets of one shard; :meth:`table` adds their decoys and builds the rows.
 
     Decoys are made per shard because each decoy draws from its isomers' fragments
-    (:meth:`specsweep.fdr.decoys.DecoyMaker.decoys`), and isomers always share a shard.
+    (:meth:`specsweep.fragment.decoys.DecoyMaker.decoys`), and isomers always share a shard.
     """
 
     metas: list = field(default_factory=list)

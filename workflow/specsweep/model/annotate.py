@@ -24,11 +24,25 @@ from specsweep.chem.masses import ELECTRON, ELEMENT_MASS, HYDROGEN, PROTON
 from specsweep.params.blocks import FragmentMatching, FragmentParams
 
 UNMATCHED = 7   # logRank of a fragment with no peak
-SODIATED = 2    # polarity code: positive ions whose fragments carry H+ or Na+ ([M+Na]+ precursors)
+SODIATED = 2    # polarity code: positive ions whose fragments carry Na+ ([M+Na]+ precursors)
 SODIUM_ION = ELEMENT_MASS["Na"] - ELECTRON
+DEHYDRATED = 3  # polarity code: protonated ions of a precursor that lost water ([M+H-H2O]+):
+#                 fragments are tried as they are and minus H2O
+WATER = 2 * HYDROGEN + ELEMENT_MASS["O"]
 ROOT_LOGRANK = 0
 N_LOGRANK = 8   # logRank values 0..7
 N_BOND_CODES = 192  # bond-type codes are <= 16 * 11 + 11 (fragment.bondtypes)
+
+
+@njit(cache=True)
+def ion_shift(polarity, form):
+    """Mass added to a fragment to make its ion (per charge): H+ (polarity 1), -H+ (-1), Na+
+    (SODIATED), and for DEHYDRATED form 0 H+, form 1 H+ minus water."""
+    if polarity == SODIATED:
+        return SODIUM_ION
+    if polarity == DEHYDRATED:
+        return PROTON - WATER if form == 1 else PROTON
+    return polarity * PROTON
 
 
 @njit(cache=True)
@@ -59,8 +73,9 @@ def assign_peaks(frag_mass, frag_depth, peak_mz, first_at, n_bins, tol_da, tol_p
     tol_da, tol_ppm: fragment tolerance, Th = tol_da + mz * tol_ppm * 1e-6.
     h_shifts: (S,) int64 hydrogen shifts. max_frag_charge: fragment charges 1..max tried.
     polarity: +1 (protonated fragment ions), -1 (deprotonated, negative mode) or ``SODIATED``
-    (2: protonated or sodiated fragment ions, for precursors that carry sodium, which most of
-    their fragments keep).
+    (2: sodiated fragment ions, m + Na+, for precursors that carry sodium: their fragments keep
+    it; trying protonated ions as well matched more peaks of wrong candidates than of true ones,
+    benchmarks/RESULTS.md "adducts").
     owner (P,) int32 and owner_depth (P,) int32: outputs (scratch from the caller); owner[j] is
     the fragment that took peak j, -1 for none. Returns the number of peaks taken.
     """
@@ -72,14 +87,14 @@ def assign_peaks(frag_mass, frag_depth, peak_mz, first_at, n_bins, tol_da, tol_p
         return 0
     lowest = peak_mz[0]
     highest = peak_mz[n_peaks - 1]
-    n_carriers = 2 if polarity == SODIATED else 1
+    n_forms = 2 if polarity == DEHYDRATED else 1
     for i in range(1, frag_mass.shape[0]):
         d = np.int32(frag_depth[i])
         for z in range(1, max_frag_charge + 1):
-            for q in range(n_carriers):
-                carrier = SODIUM_ION if q == 1 else (PROTON if polarity == SODIATED else polarity * PROTON)
+            for q in range(n_forms):
+                shift = ion_shift(polarity, q)
                 for t in range(h_shifts.shape[0]):
-                    mz = (frag_mass[i] + h_shifts[t] * HYDROGEN + z * carrier) / z
+                    mz = (frag_mass[i] + h_shifts[t] * HYDROGEN + z * shift) / z
                     tol = tol_da + mz * tol_ppm * 1e-6
                     if mz + tol < lowest or mz - tol > highest:
                         continue

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
-import tempfile
 from pathlib import Path
 
 from specsweep.params.options import add_options, from_args
@@ -32,35 +30,14 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def _is_parts(path: Path) -> bool:
-    return path.suffix == ".parquet" or (path.is_dir() and any(path.glob("part-*.parquet")))
-
-
-@contextlib.contextmanager
-def ingested(paths: list[str]):
-    """Parts for the given inputs, ingesting raw spectrum files into a temporary folder."""
-    from specsweep.search.spectra_parts import list_parts
-    raw = [p for p in paths if not _is_parts(Path(p))]
-    parts = list_parts([p for p in paths if _is_parts(Path(p))]) if len(raw) < len(paths) else []
-    if not raw:
-        yield parts
-        return
-    from specsweep.spectra.ingest import ingest
-    with tempfile.TemporaryDirectory(prefix="specsweep-train-") as tmp:
-        out = Path(tmp) / "spectra"
-        ingest(raw, out)  # default ingest settings, as `specsweep ingest` uses
-        yield parts + list_parts([out])
-
-
 def ingest_params(parts) -> list[dict]:
     """Peak-processing settings the training spectra went through (from ingest manifests):
     the model's logRanks mean the same only for spectra processed the same way."""
-    import json
+    from specsweep.contracts.spectra_folder import SpectraFolder
     seen = []
-    for folder in sorted({Path(p).parent for p in parts}):
-        manifest = folder / "manifest.json"
-        if manifest.is_file():
-            params = json.loads(manifest.read_text()).get("params", {})
+    for folder in sorted({SpectraFolder(Path(p).parent) for p in parts}, key=lambda f: f.path):
+        if folder.manifest_path.is_file():
+            params = folder.read_manifest().get("params", {})
             if params not in seen:
                 seen.append(params)
     return seen
@@ -70,13 +47,14 @@ def run(args) -> int:
     from specsweep.model.fit import annotated_keys, file_record, fit
     from specsweep.model.tables import save_model
     from specsweep.progress import progress
+    from specsweep.spectra.ingest import ingested_parts
 
     exclude: set[str] = set()
     if args.exclude_spectra:
-        with ingested(args.exclude_spectra) as parts:
+        with ingested_parts(args.exclude_spectra) as parts:
             exclude = annotated_keys(parts)
     params = from_args(TrainModelParams, args)
-    with ingested(args.spectra) as parts:
+    with ingested_parts(args.spectra) as parts:
         model, stats = fit(parts, exclude_keys=exclude, fragment_params=params.fragmentation,
                            tol=params.fragment.fragment_tol, pseudo_count=params.pseudo_count,
                            null=params.null, progress=progress)

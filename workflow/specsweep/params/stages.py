@@ -100,6 +100,10 @@ class ReportParams(Params):
     top_spectra: int = param(6, "annotated spectra drawn per dataset (best identifications first)", min=0,
                              config="report.top_spectra")
     fragment: FragmentMatching = block(FragmentMatching)
+    formulas: bool = param(True, "the formula stage did not run: no formulas expected", cli="--no-formulas",
+                           config="formula.enabled")
+    translations: bool = param(True, "the translate stage did not run: no translations expected",
+                               cli="--no-translations", config="translate.enabled")
 
 
 @dataclass(frozen=True)
@@ -110,9 +114,9 @@ class FormulaStageParams(Params):
                          "shows it cannot change the top formula)", min=0, config="formula.ilp_top")
     report_top: int = param(10, "candidate formulas written per spectrum", min=1)
     # work budget per spectrum: counts, not time, so results do not depend on machine load
-    max_candidates: int = param(20000, "work budget: candidate formulas per spectrum (smallest mass error "
+    max_candidates: int = param(100_000, "work budget: candidate formulas per spectrum (smallest mass error "
                                 "kept; status cut:candidates)", min=1)
-    max_graph_work: int = param(200_000_000, "work budget: rows scanned + vertex pairs checked while "
+    max_graph_work: int = param(2_000_000_000, "work budget: rows scanned + vertex pairs checked while "
                                 "building a spectrum's graphs (the rest ranked by root score; cut:graphs)", min=0)
     ilp_max_nodes: int = param(2000, "work budget: branch-and-bound nodes per exact solve (cut:exact)", min=1)
 

@@ -1,9 +1,7 @@
-"""Load one dataset's results from ``RESULTS/datasets/<name>/``; every stage's file is optional.
-
-Layout (written by the workflow's rules):
-``spectra/`` (parts, rejects.parquet, manifest.json), ``candidates.parquet``,
-``fdr/identifications.parquet`` and ``fdr/summary.json``, ``formulas.parquet``,
-``translations.parquet``.
+"""Load one dataset's results from the workflow's results layout
+(:class:`specsweep.contracts.results.ResultsLayout`). Every file the layout names for a stage that
+ran is required: a missing one is an error naming the file and the stage, never an empty section.
+Formulas and translations are read only when those stages are enabled.
 """
 
 from __future__ import annotations
@@ -17,7 +15,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from specsweep import schema
-from specsweep.files import read_table
+from specsweep.contracts.results import ResultsLayout
+from specsweep.contracts.spectra_folder import SpectraFolder
+from specsweep.files import file_metadata, read_table
 
 
 @dataclass
@@ -34,39 +34,49 @@ class DatasetResults:
     competed_score: str = "score"         # the column it competed on
     formulas: pa.Table | None = None
     translations: pa.Table | None = None
+    translator: dict = field(default_factory=dict)   # about the checkpoint (``toy``: a pipeline check)
 
     @property
     def spectra_dir(self) -> Path:
         return self.path / "spectra"
 
 
-def _optional_table(path: Path, table_schema: pa.Schema) -> pa.Table | None:
-    return read_table(path, table_schema) if path.exists() else None
+def _table(path: str, table_schema: pa.Schema, stage: str) -> pa.Table:
+    _require(path, stage)
+    return read_table(path, table_schema)
 
 
-def _optional_json(path: Path) -> dict:
-    return json.loads(path.read_text()) if path.exists() else {}
+def _json(path: str, stage: str) -> dict:
+    _require(path, stage)
+    return json.loads(Path(path).read_text())
 
 
-def spectra_parts(spectra_dir: Path) -> list[Path]:
-    """Spectra parts of an ingested dataset, in order (rejects file excluded)."""
-    return sorted(p for p in spectra_dir.glob("part-*.parquet"))
+def _require(path: str, stage: str) -> None:
+    if not Path(path).exists():
+        raise FileNotFoundError(f"{path}: missing; the {stage} stage has not finished for this dataset")
 
 
-def load_dataset(results_dir: str | Path, name: str) -> DatasetResults:
-    path = Path(results_dir) / "datasets" / name
-    if not path.is_dir():
-        raise FileNotFoundError(f"{path}: no results for dataset {name!r}")
-    res = DatasetResults(name=name, path=path)
-    res.manifest = _optional_json(path / "spectra" / "manifest.json")
-    res.rejects = _optional_table(path / "spectra" / "rejects.parquet", schema.REJECTS)
-    res.n_spectra = sum(pq.ParquetFile(p).metadata.num_rows for p in spectra_parts(res.spectra_dir))
-    res.candidates = _optional_table(path / "candidates.parquet", schema.CANDIDATES)
-    res.identifications = _optional_table(path / "fdr" / "identifications.parquet", schema.IDENTIFICATIONS)
-    res.fdr_summary = _optional_json(path / "fdr" / "summary.json")
-    res.competed, res.competed_score = competed_candidates(path, res.fdr_summary, res.candidates)
-    res.formulas = _optional_table(path / "formulas.parquet", schema.FORMULAS)
-    res.translations = _optional_table(path / "translations.parquet", schema.TRANSLATIONS)
+def load_dataset(layout: ResultsLayout, name: str, *, formulas: bool = True,
+                 translations: bool = True) -> DatasetResults:
+    """One dataset's results; ``formulas``/``translations``: whether those stages ran."""
+    files = layout.dataset(name)
+    if not Path(files.root).is_dir():
+        raise FileNotFoundError(f"{files.root}: no results for dataset {name!r}")
+    folder = SpectraFolder(files.spectra)
+    res = DatasetResults(name=name, path=Path(files.root))
+    res.manifest = folder.read_manifest()
+    res.rejects = _table(str(folder.rejects_path), schema.REJECTS, "ingest")
+    res.n_spectra = folder.n_spectra()
+    res.candidates = _table(files.candidates, schema.CANDIDATES, "search")
+    res.identifications = _table(files.identifications, schema.IDENTIFICATIONS, "fdr")
+    res.fdr_summary = _json(files.fdr_summary, "fdr")
+    res.competed, res.competed_score = competed_candidates(res.path, res.fdr_summary, res.candidates)
+    if formulas:
+        res.formulas = _table(files.formulas, schema.FORMULAS, "formula")
+    if translations:
+        res.translations = _table(files.translations, schema.TRANSLATIONS, "translate")
+        meta = file_metadata(files.translations).get(schema.TRANSLATOR_META_KEY)
+        res.translator = json.loads(meta) if meta else {}
     return res
 
 
@@ -84,9 +94,9 @@ def competed_candidates(path: Path, fdr_summary: dict, candidates: pa.Table | No
     return candidates, "score"
 
 
-def find_datasets(results_dir: str | Path) -> list[str]:
+def find_datasets(layout: ResultsLayout) -> list[str]:
     """Names of every dataset folder under ``RESULTS/datasets``, sorted."""
-    root = Path(results_dir) / "datasets"
+    root = Path(layout.datasets_dir)
     return sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
 
 
@@ -96,7 +106,7 @@ def read_spectra(spectra_dir: Path, spectrum_ids: list[str]) -> dict[str, dict]:
     found: dict[str, dict] = {}
     cols = ["spectrum_id", "precursor_mz", "charge", "mz", "intensity", "title",
             "annotation_smiles", "annotation_inchikey14"]
-    for part in spectra_parts(spectra_dir):
+    for part in SpectraFolder(spectra_dir).parts():
         table = read_table(part, schema.SPECTRA, columns=cols)
         table = table.filter(pc.is_in(table["spectrum_id"], value_set=wanted))
         for row in table.to_pylist():

@@ -24,25 +24,24 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    import json
     import logging
     from pathlib import Path
 
+    from specsweep.contracts.fragment_db import FragmentDatabase
+    from specsweep.contracts.results import ResultsLayout
     from specsweep.files import write_text
-    from specsweep.fragment.graph import FragmentParams
     from specsweep.report.collect import find_datasets, load_dataset
     from specsweep.report.html import build_report
 
     results = Path(args.results_dir)
-    names = args.datasets or find_datasets(results)
+    names = args.datasets or find_datasets(ResultsLayout(results))
     if not names:
         raise ValueError(f"{results}: no datasets found under {results / 'datasets'}")
-    manifest = results / "db" / "fragments" / "manifest.json"
-    params = FragmentParams()
-    if manifest.exists():
-        params = FragmentParams.from_dict(json.loads(manifest.read_text()).get("params", {}))
-    datasets = [load_dataset(results, name) for name in names]
     opts = from_args(ReportParams, args)
+    layout = ResultsLayout(results)
+    params = FragmentDatabase(layout.database).fragment_params()  # explained peaks as the database cuts
+    datasets = [load_dataset(layout, name, formulas=opts.formulas, translations=opts.translations)
+                for name in names]
     page = build_report(results, datasets, opts.top_spectra, opts.fragment.fragment_tol, params)
     write_text(page, args.output)
     logging.getLogger("specsweep.report").info("wrote %s (%d datasets, %.0f kB)", args.output,

@@ -11,6 +11,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from specsweep.contracts.fragment_db import FragmentDatabase
+from specsweep.contracts.results import ResultsLayout
 from specsweep.params.options import Tolerance
 from specsweep.report import plots
 from specsweep.report.annotate import explained_peaks
@@ -23,7 +25,8 @@ body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;mar
 max-width:1100px;color:#222;line-height:1.4}
 h1{font-size:1.6em}h2{border-bottom:2px solid #1f77b4;padding-bottom:.2em;margin-top:2em}
 h3{margin-top:1.5em}table{border-collapse:collapse;margin:.5em 0 1em;font-size:.9em}
-td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left;vertical-align:top}
+td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left;vertical-align:top;
+overflow-wrap:anywhere;max-width:28em}
 th{background:#eef4fb}td.num{text-align:right;font-variant-numeric:tabular-nums}
 code,.smiles{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.85em;word-break:break-all}
 .note{color:#666;font-size:.85em}img{max-width:100%}
@@ -94,9 +97,26 @@ def counts_rows(res: DatasetResults) -> list[list]:
         for item in sorted(top["status"].value_counts().to_pylist(), key=lambda r: str(r["values"])):
             rows.append([f"  formula status: {item['values']}", item["counts"]])
     if res.translations is not None:
-        rows.append(["spectra with de novo candidates",
-                     pc.count_distinct(res.translations["spectrum_id"]).as_py()])
+        label = "spectra with de novo candidates" + (" (toy translator)" if is_toy(res) else "")
+        rows.append([label, pc.count_distinct(res.translations["spectrum_id"]).as_py()])
     return rows
+
+
+def is_toy(res: DatasetResults) -> bool:
+    """True when the translations come from a checkpoint marked as a toy (train-translator --toy)."""
+    return bool(res.translator.get("toy"))
+
+
+TOY_NOTE = ("De novo candidates here come from a toy translator (trained for seconds on a CPU as a "
+            "pipeline check, not a model: {steps} steps on {examples} examples). Its strings are "
+            "not structure proposals; they are kept out of the summary table. Train a real one with "
+            "specsweep train-translator on a GPU (docs/translate.md) and set translate.checkpoint.")
+
+
+def toy_note(res: DatasetResults) -> str:
+    pre = res.translator.get("pretrain") or res.translator.get("finetune") or {}
+    return '<p class="note">' + esc(TOY_NOTE.format(steps=pre.get("steps", "?"),
+                                                     examples=pre.get("examples", "?"))) + "</p>"
 
 
 def identified_rows(summary: dict) -> list[list]:
@@ -178,14 +198,17 @@ def dataset_section(res: DatasetResults, top_spectra: int, fragment_tol: Toleran
                      '<p class="note">No hit passes the accepted level; these are the best target '
                      "hits, not identifications.</p>")
         spectra = read_spectra(res.spectra_dir, [h["spectrum_id"] for h in hits])
-        parts.append(table_html(
-            ["spectrum", "molecule", "adduct", "score", "q-value", "matched peaks", "top formula",
-             "top de novo structure"],
-            [[h["spectrum_id"], h["mol_id"], h["adduct"], h["score"], h.get("q_value"),
-              h["n_matched_peaks"],
-              (rows_for(res.formulas, h["spectrum_id"]) or [{}])[0].get("formula"),
-              (rows_for(res.translations, h["spectrum_id"]) or [{}])[0].get("smiles")]
-             for h in hits], {3, 4, 5}))
+        header = ["spectrum", "molecule", "adduct", "score", "q-value", "matched peaks", "top formula"]
+        rows = [[h["spectrum_id"], h["mol_id"], h["adduct"], h["score"], h.get("q_value"),
+                 h["n_matched_peaks"], (rows_for(res.formulas, h["spectrum_id"]) or [{}])[0].get("formula")]
+                for h in hits]
+        if res.translations is not None and not is_toy(res):
+            header.append("top de novo structure")
+            for row, h in zip(rows, hits):
+                row.append((rows_for(res.translations, h["spectrum_id"]) or [{}])[0].get("smiles"))
+        parts.append(table_html(header, rows, {3, 4, 5}))
+        if res.translations is not None and is_toy(res):
+            parts.append(toy_note(res))
         for h in hits:
             parts.append(hit_card(h, spectra.get(h["spectrum_id"]), res, fragment_tol,
                                   fragment_params, "identified" if identified else "best target hit"))
@@ -236,7 +259,9 @@ def hit_card(hit: dict, spectrum: dict | None, res: DatasetResults, fragment_tol
         out.append(f'<br><img alt="formula tree {esc(sid)}" src="{uri}">')
     trans = rows_for(res.translations, sid)[:5]
     if trans:
-        out.append("<br>de novo candidates:" + table_html(
+        label = "de novo candidates of the toy translator (not structure proposals)" if is_toy(res) \
+            else "de novo candidates"
+        out.append(f"<br>{label}:" + table_html(
             ["rank", "SMILES", "mass error (ppm)", "formula match", "re-rank score"],
             [[t["rank"], t["smiles"], t["mass_error_ppm"], t["formula_match"], t["rerank_score"]]
              for t in trans], {0, 2, 4}))
@@ -245,10 +270,7 @@ def hit_card(hit: dict, spectrum: dict | None, res: DatasetResults, fragment_tol
 
 
 def database_section(results_dir: Path) -> str:
-    manifest = results_dir / "db" / "fragments" / "manifest.json"
-    if not manifest.exists():
-        return ""
-    data = json.loads(manifest.read_text())
+    data = FragmentDatabase(ResultsLayout(results_dir).database).read_manifest()
     rows = [list(kv) for kv in flatten(data.get("counts", {}))]
     rows.append(["shards", len(data.get("shards", []))])
     return "<h2>Database</h2>" + table_html(["", "value"], rows, {1})

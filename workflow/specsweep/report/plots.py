@@ -9,6 +9,7 @@ import io
 import matplotlib
 
 matplotlib.use("Agg")
+matplotlib.rcParams["text.parse_math"] = False   # ids and formulas are text: '$_$' is not math
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
@@ -45,11 +46,13 @@ def fdr_curves(spectrum_q: np.ndarray, compound_q: np.ndarray | None,
                top_scores: np.ndarray, top_is_decoy: np.ndarray) -> str:
     """Left: identifications accepted vs q-value threshold. Right: estimated FDR vs score."""
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.2))
-    t, c = accepted_vs_qvalue(spectrum_q)
-    a1.step(t * 100, c, where="post", color=TARGET_COLOR, label="spectra")
+    # compounds are at most as many as spectra and often the same curve on small sets: drawn
+    # first, wide and light, with the spectra curve thin and dashed on top, so both stay visible
     if compound_q is not None and len(compound_q):
         t2, c2 = accepted_vs_qvalue(compound_q)
-        a1.step(t2 * 100, c2, where="post", color="#2ca02c", label="compounds")
+        a1.step(t2 * 100, c2, where="post", color="#2ca02c", lw=3.5, alpha=0.45, label="compounds")
+    t, c = accepted_vs_qvalue(spectrum_q)
+    a1.step(t * 100, c, where="post", color=TARGET_COLOR, lw=1.3, ls="--", label="spectra")
     for level in (1, 5):
         a1.axvline(level, color="#bbbbbb", lw=0.8, ls="--")
     a1.set_xlabel("q-value threshold (%)")
@@ -88,10 +91,39 @@ def annotated_spectrum(mz: np.ndarray, intensity: np.ndarray, frag_hit: np.ndarr
     return to_data_uri(fig)
 
 
-def formula_tree(tree_json: str, title: str) -> str:
+TREE_NODES_SHOWN = 15
+
+
+def formula_tree(tree_json: str, title: str, max_nodes: int = TREE_NODES_SHOWN) -> str:
     """Fragmentation tree of the formula stage (nodes: fragment formulas and peak m/z; edges:
-    losses), drawn by specsweep.formula.trees."""
+    losses), drawn by specsweep.formula.trees. A tree of more than ``max_nodes`` nodes is cut to
+    the nodes of the most intense peaks and their ancestors, and the title says so."""
+    import json
+
     from specsweep.formula.trees import draw_tree
 
-    draw_tree(tree_json, title=title)
+    tree = json.loads(tree_json) if isinstance(tree_json, str) else tree_json
+    n_all = len(tree["nodes"])
+    if n_all > max_nodes:
+        tree = collapse_tree(tree, max_nodes)
+        title = f"{title}\n{len(tree['nodes'])} of {n_all} fragments shown (most intense peaks and their ancestors)"
+    draw_tree(tree, title=title)
     return to_data_uri(plt.gcf())
+
+
+def collapse_tree(tree: dict, max_nodes: int) -> dict:
+    """The root, the ``max_nodes - 1`` nodes of the most intense peaks (ties: lower id) and every
+    ancestor they need, with the edges among them."""
+    parent = {e["target"]: e["source"] for e in tree["edges"]}
+    ranked = sorted((n for n in tree["nodes"] if n["id"] != 0),
+                    key=lambda n: (-(n.get("rel_intensity") or 0.0), n["id"]))
+    keep = {0}
+    for n in ranked:
+        if len(keep) >= max_nodes:
+            break
+        v = n["id"]
+        while v not in keep:
+            keep.add(v)
+            v = parent.get(v, 0)
+    return {**tree, "nodes": [n for n in tree["nodes"] if n["id"] in keep],
+            "edges": [e for e in tree["edges"] if e["source"] in keep and e["target"] in keep]}

@@ -19,7 +19,7 @@ Columns of the feature table (:data:`FEATURES`; gaps in score units, clipped to 
 - ``has_isomer``: 1 when another candidate of the same formula is in the list.
 - ``log_candidates``: log(candidates in the list), i.e. molecules in the precursor window.
 - ``log_isomers``: log(1 + other candidates of the same formula in the list).
-- ``abs_ppm``: |precursor m/z error| in ppm.
+- ``abs_ppm``: |precursor m/z error| in ppm, at least PPM_FLOOR.
 - ``mass_kda``: neutral mass of the candidate in kDa (score grows with fragment count).
 - ``no_match``: 1 when the candidate explains no peak.
 - ``formula_rank_inv``: 1 / rank of the candidate's formula among the spectrum's formulas from
@@ -36,6 +36,10 @@ import pyarrow as pa
 from specsweep.schema import RESCORE_FEATURES
 
 GAP_CAP = 30.0
+# precursor errors below this (ppm) carry no information: a measured precursor is that
+# uncertain, and a reference spectrum whose precursor was computed from its structure (most of
+# MassBank's) must not make its right formula stand out
+PPM_FLOOR = 3.0
 LIST_DEPTH = 50   # candidates per list (targets, or decoys) the features look at
 ISOMER_MASS_DA = 1e-4
 FORMULA_MASS_DA = 1e-3
@@ -127,7 +131,7 @@ def list_features(spec, is_decoy, score, rank, n_matched, explained, exact_mass,
         "has_isomer": (n_iso > 0).astype(np.float64),
         "log_candidates": np.log(size.astype(np.float64)),
         "log_isomers": np.log1p(n_iso.astype(np.float64)),
-        "abs_ppm": np.abs(np.asarray(ppm, np.float64)[order]),
+        "abs_ppm": np.maximum(np.abs(np.asarray(ppm, np.float64)[order]), PPM_FLOOR),
         "mass_kda": mass / 1000.0,
         "no_match": (matched == 0).astype(np.float64),
         "formula_rank_inv": f_inv,

@@ -24,9 +24,14 @@ from specsweep.rescore.features import FEATURES, GAP_CAP, LIST_DEPTH, group_star
 from specsweep.rescore.linear import multinomial_proba, segment_softmax
 
 FORMAT = "specsweep-rescorer-1"
-PEP_FEATURES = ("rescore", "rescore_prob", "rescore_gap", "score", "explained_intensity",
-                "log_matched", "matched_fraction", "delta_best", "log_candidates",
-                "log_isomers", "mass_kda")
+PEP_BASE = ("rescore", "rescore_prob", "rescore_logit", "rescore_gap", "score",
+            "explained_intensity", "log_matched", "matched_fraction", "delta_best",
+            "log_candidates", "log_isomers", "mass_kda")
+# products of pairs of these (``a*b``, squares included) let the linear model bend
+PEP_PAIRED = ("rescore_logit", "rescore_gap", "score", "explained_intensity", "log_matched",
+              "delta_best", "log_candidates", "log_isomers")
+PEP_FEATURES = PEP_BASE + tuple(f"{a}*{b}" for i, a in enumerate(PEP_PAIRED)
+                                for b in PEP_PAIRED[i:])
 
 
 def default_rescorer_path() -> Path:
@@ -90,9 +95,11 @@ class RescoreModel:
             raise ValueError(f"{path}: cannot read the rescoring model ({exc})") from exc
         if not isinstance(d, dict) or d.get("format") != FORMAT:
             raise ValueError(f"{path}: not a rescoring model (format {FORMAT!r} expected)")
-        unknown = [f for f in d["ranker"]["features"] if f not in FEATURES]
+        known_top = set(FEATURES) | {"rescore", "rescore_prob", "rescore_logit", "rescore_gap"}
+        unknown = [f for f in d["ranker"]["features"] if f not in FEATURES] + [
+            f for f in d["pep"]["features"] if not set(f.split("*")) <= known_top]
         if unknown:
-            raise ValueError(f"{path}: the ranker uses features this version does not compute: "
+            raise ValueError(f"{path}: the model uses features this version does not compute: "
                              f"{unknown}")
         return cls(Standardiser.from_json(d["ranker"]), np.asarray(d["ranker"]["weights"], float),
                    Standardiser.from_json(d["pep"]), np.asarray(d["pep"]["coef"], float),
@@ -128,14 +135,15 @@ class RescoreModel:
         return multinomial_proba(self.pep_W, self.pep.apply(P))
 
 
-def top_features(X: np.ndarray, lists: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def top_features(X: np.ndarray, lists: np.ndarray, u: np.ndarray,
+                 names=PEP_FEATURES) -> tuple[np.ndarray, np.ndarray]:
     """Row of each list's top candidate by ``u`` and its :data:`PEP_FEATURES` matrix.
 
     X, lists, u in list order (lists sorted). Within a list the top is the largest u (ties: the
     earlier row).
     """
     if u.shape[0] == 0:
-        return np.zeros(0, np.int64), np.zeros((0, len(PEP_FEATURES)))
+        return np.zeros(0, np.int64), np.zeros((0, len(names)))
     starts, sizes = group_starts(lists)
     order = np.lexsort((np.arange(u.shape[0]), -u, lists))
     top = order[starts]
@@ -143,6 +151,12 @@ def top_features(X: np.ndarray, lists: np.ndarray, u: np.ndarray) -> tuple[np.nd
     prob = segment_softmax(u, lists)
     gap = np.where(second >= 0, u[top] - u[np.maximum(second, 0)], GAP_CAP)
     f = {name: X[top, FEATURES.index(name)] for name in FEATURES}
-    cols = {"rescore": u[top], "rescore_prob": prob[top], "rescore_gap": np.minimum(gap, GAP_CAP),
-            **f}
-    return top, np.column_stack([cols[n] for n in PEP_FEATURES])
+    p_top = np.clip(prob[top], 1e-6, 1 - 1e-6)
+    gap = np.minimum(gap, GAP_CAP)
+    cols = {"rescore": u[top], "rescore_prob": prob[top],
+            "rescore_logit": np.log(p_top / (1 - p_top)), "rescore_gap": gap, **f}
+    for name in names:
+        if "*" in name:
+            a, b = name.split("*")
+            cols[name] = cols[a] * cols[b]
+    return top, np.column_stack([cols[n] for n in names])

@@ -68,7 +68,7 @@ def rescore_table(table: pa.Table, model: RescoreModel, n_peaks: dict[str, int] 
         np.zeros(0, np.int64)
     sizes = np.diff(np.concatenate((starts, [u.size])))
     new_rank = (np.arange(u.size) - np.repeat(starts, sizes) + 1).astype(np.int32)
-    top, P = top_features(X, lists, u)
+    top, P = top_features(X, lists, u, model.pep.features)
     is_target_top = ~col["is_decoy"].astype(bool)[order[top]]
     t_rows = top[is_target_top]
     proba, prior = adapt_priors(model.top_proba(P[is_target_top]), model.train_prior)

@@ -43,6 +43,7 @@ L2_GRID = (0.01, 0.1, 1.0, 10.0, 100.0)
 # per spectrum, as the `_ppm3` evaluation files do, so that the model learns what a measured
 # precursor error is worth.
 PPM_NOISE_SD = 3.0
+CROSS_FIT_FOLDS = 5
 
 
 @dataclass
@@ -138,6 +139,23 @@ def pep_examples(data: KnownAnswers, std: Standardiser, w: np.ndarray):
             np.concatenate(out_removed))
 
 
+def pep_examples_crossfit(data: KnownAnswers, l2_rank: float, folds: int = CROSS_FIT_FOLDS):
+    """:func:`pep_examples` with every spectrum's rescore taken from a ranker that did not see
+    its compound (folds by a hash of the compound key). A ranker scores its own training
+    spectra a little too well; a PEP model fitted on those would trust the rescore more than
+    new data deserve."""
+    fold_of_key = {k: int(hashlib.sha256(f"fold:{k}".encode()).hexdigest()[:8], 16) % folds
+                   for k in set(data.true_key.tolist())}
+    fold = np.array([fold_of_key[k] for k in data.true_key])[data.spec]
+    parts = []
+    for f in range(folds):
+        X, lists, pos, spec = ranker_lists(data.take(np.flatnonzero(fold != f)))
+        gw = compound_weights(data, spec[np.r_[0, np.flatnonzero(np.diff(lists)) + 1]])
+        std, w = fit_ranker(X, lists, pos, gw, l2_rank)
+        parts.append(pep_examples(data.take(np.flatnonzero(fold == f)), std, w))
+    return tuple(np.concatenate([p[i] for p in parts]) for i in range(4))
+
+
 def fit_pep(P, y, weight, l2) -> tuple[Standardiser, np.ndarray, np.ndarray]:
     std = Standardiser.fit(PEP_FEATURES, P, weight)
     W = fit_multinomial(std.apply(P), y, len(CLASSES), weight, l2)
@@ -165,22 +183,27 @@ def log_loss(W, std, P, y, weight) -> float:
     return float(-np.sum(weight * np.log(np.maximum(p[np.arange(y.size), y], 1e-15))) / weight.sum())
 
 
-def train(data: KnownAnswers, validation: np.ndarray, info: dict) -> RescoreModel:
-    """Choose l2 on the validation spectra (bool per spectrum code), refit on all, return the
-    model. ``info`` is stored in the model file."""
+def train(data: KnownAnswers, validation: np.ndarray, info: dict,
+          refit_on_all: bool = True) -> RescoreModel:
+    """Choose l2 on the validation spectra (bool per spectrum code), refit on all (or, with
+    ``refit_on_all=False``, on the training part only, to check the model on validation), return
+    the model. ``info`` is stored in the model file."""
     val_rows = validation[data.spec]
     tr, va = data.take(np.flatnonzero(~val_rows)), data.take(np.flatnonzero(val_rows))
     X, lists, pos, spec = ranker_lists(tr)
     gw = compound_weights(tr, spec[np.r_[0, np.flatnonzero(np.diff(lists)) + 1]]) if lists.size \
         else np.zeros(0)
-    base = float(np.mean([top1(va, *fit_ranker(X, lists, pos, gw, 1e6))]))
+    cols = [FEATURES.index(f) for f in RANKER_FEATURES]
+    by_score = (Standardiser.fit(RANKER_FEATURES, X[:, cols]),
+                np.array([1.0 if f == "score" else 0.0 for f in RANKER_FEATURES]))
+    base = top1(va, *by_score)   # the search score alone, same lists
     grid = {}
     for l2 in L2_GRID:
         grid[l2] = top1(va, *fit_ranker(X, lists, pos, gw, l2))
         log.info("ranker l2=%g: validation top-1 %.4f", l2, grid[l2])
     l2_rank = max(L2_GRID, key=lambda v: (grid[v], v))
     std, w = fit_ranker(X, lists, pos, gw, l2_rank)
-    P, y, spec, _ = pep_examples(tr, std, w)
+    P, y, spec, _ = pep_examples_crossfit(tr, l2_rank)
     Pv, yv, specv, _ = pep_examples(va, std, w)
     wt, wv = compound_weights(tr, spec), compound_weights(va, specv)
     pep_grid = {}
@@ -190,14 +213,15 @@ def train(data: KnownAnswers, validation: np.ndarray, info: dict) -> RescoreMode
         log.info("PEP l2=%g: validation log-loss %.4f", l2, pep_grid[l2])
     l2_pep = min(L2_GRID, key=lambda v: (pep_grid[v], -v))
     # refit both on training + validation with the chosen settings
+    data = data if refit_on_all else tr
     X, lists, pos, spec = ranker_lists(data)
     gw = compound_weights(data, spec[np.r_[0, np.flatnonzero(np.diff(lists)) + 1]])
     std, w = fit_ranker(X, lists, pos, gw, l2_rank)
-    P, y, spec, _ = pep_examples(data, std, w)
+    P, y, spec, _ = pep_examples_crossfit(data, l2_rank)
     p_std, W, prior = fit_pep(P, y, compound_weights(data, spec), l2_pep)
     info = {**info, "ranker_l2": l2_rank, "pep_l2": l2_pep,
             "validation": {"ranker_top1_by_l2": {str(k): round(v, 4) for k, v in grid.items()},
-                           "ranker_top1_unregularised": round(base, 4),
+                           "search_score_top1": round(base, 4),
                            "pep_logloss_by_l2": {str(k): round(v, 4) for k, v in pep_grid.items()}}}
     return RescoreModel(std, w, p_std, W, prior, info)
 

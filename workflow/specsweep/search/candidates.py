@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from specsweep.chem.adducts import Adduct, adduct_log_prior, default_adducts, resolve_adduct
+from specsweep.chem.adducts import ADDUCTS, Adduct, adduct_log_prior, default_adducts, resolve_adduct
 from specsweep.params.blocks import PrecursorMatching
 from specsweep.params.options import Tolerance
 
@@ -22,7 +22,8 @@ from specsweep.params.options import Tolerance
 class AdductChoice:
     """How adducts are chosen per spectrum.
 
-    explicit: adducts to try (None: ``default_adducts(ion_mode)``); from_file: use the adduct a
+    explicit: adducts to try (None: ``default_adducts(ion_mode)``, plus ``[M]+`` in positive mode,
+    which only permanent cations take, see :func:`expand_pairs`); from_file: use the adduct a
     spectrum names; a name the adduct table does not know gives no adduct at all (the spectrum
     then ends as a counted ``no_candidates`` reject), never the default set in its place;
     max_charge: charges tried when a spectrum's charge is unknown (0). priors: when a set is tried,
@@ -44,6 +45,8 @@ class AdductChoice:
             return [named] if named is not None else []
         mode = (ion_mode or "positive").lower()
         pool = list(self.explicit) if self.explicit is not None else default_adducts(mode)
+        if self.explicit is None and not mode.startswith("neg") and OWN_CHARGE not in pool:
+            pool.append(OWN_CHARGE)   # for permanent cations only (expand_pairs)
         sign = -1 if mode.startswith("neg") else 1
         out = []
         for a in pool:
@@ -94,18 +97,37 @@ def precursor_windows(precursor_mz, charge, ion_mode, adduct, choice: AdductChoi
             chg.append(a.charge)
             lo.append(a.neutral_mass(mz - half))
             hi.append(a.neutral_mass(mz + half))
-            prior.append(adduct_log_prior(a) if weigh else 0.0)
+            # a permanent cation has one ion, its own charge: no odds against it
+            prior.append(adduct_log_prior(a) if weigh and not is_own_charge(a) else 0.0)
     return Windows(np.asarray(spec, np.int64), np.asarray(add, np.int64),
                    np.asarray(chg, np.int8), np.asarray(prior, np.float64), np.asarray(lo, np.float64),
                    np.asarray(hi, np.float64), names, objs)
 
 
-def expand_pairs(windows: Windows, masses: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(window index, row) of every candidate pair; ``masses`` ascending."""
+def expand_pairs(windows: Windows, masses: np.ndarray,
+                 cation: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(window index, row) of every candidate pair; ``masses`` ascending.
+
+    With ``cation`` (one bool per row: a permanent cation), a permanent cation pairs only with
+    ``[M]+`` windows (its own charge is its only ion) and every other molecule only with the
+    other windows (a radical cation of a neutral molecule is not an ESI ion we model).
+    """
     first = np.searchsorted(masses, windows.lo, side="left")
     last = np.searchsorted(masses, windows.hi, side="right")
     n = np.maximum(last - first, 0)
     win = np.repeat(np.arange(len(windows), dtype=np.int64), n)
     starts = np.repeat(first - np.concatenate(([0], np.cumsum(n)[:-1])), n)
     rows = starts + np.arange(win.shape[0], dtype=np.int64)
+    if cation is not None and win.shape[0]:
+        own = np.array([is_own_charge(a) for a in windows.adducts], bool)
+        keep = own[windows.adduct[win]] == cation[rows]
+        win, rows = win[keep], rows[keep]
     return win, rows
+
+
+OWN_CHARGE = ADDUCTS["[M]+"]
+"""The adduct of a permanent cation: the molecule itself, m/z = M - one electron."""
+
+
+def is_own_charge(adduct: Adduct) -> bool:
+    return adduct.name == OWN_CHARGE.name

@@ -7,61 +7,26 @@ row groups (by their ``exact_mass`` min/max statistics), that can hold a candida
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from specsweep.contracts.fragment_db import REMEDY as DB_REMEDY
+from specsweep.contracts.fragment_db import FragmentDatabase, Shard
 from specsweep.files import check_schema
-from specsweep.schema import FRAGMENT_DB_FORMAT, FRAGMENT_SHARD
+from specsweep.schema import FRAGMENT_SHARD
 
-ID_COLUMNS = ["mol_id", "is_decoy", "inchikey14", "smiles", "exact_mass"]
+ID_COLUMNS = ["mol_id", "is_decoy", "inchikey14", "smiles", "formula", "exact_mass"]
 FRAG_COLUMNS = ["frag_mass", "frag_parent", "frag_bond", "frag_depth"]
 
 
-@dataclass(frozen=True)
-class Shard:
-    path: Path
-    min_mass: float
-    max_mass: float
-
-
-SHARD_GLOB = "shard-*.parquet"
-DB_REMEDY = "Rerun `specsweep fragment` into an empty folder (or the same one: it is replaced whole)."
-
-
 def read_manifest(db_dir, verify_checksums: bool = False) -> tuple[list[Shard], dict]:
-    """Shards of a database directory in manifest order, and the manifest itself.
-
-    Checks, before any shard is used: the manifest parses and carries the format tag
-    (:data:`specsweep.schema.FRAGMENT_DB_FORMAT`); the shard files of the folder are exactly
-    those listed, each with its recorded size and a Parquet end marker; with ``verify_checksums``, each shard's sha256 (reads every byte, about
-    5 s per GB on a loaded 2-core machine). A mixed, partial or corrupted database is refused with
-    a ValueError naming the file and the remedy.
-    """
-    from specsweep.files import check_listed_files
-    db_dir = Path(db_dir)
-    path = db_dir / "manifest.json"
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no database manifest; {db_dir} is not a database folder "
-                                f"or its build was interrupted. {DB_REMEDY}")
-    try:
-        with open(path) as fh:
-            manifest = json.load(fh)
-        fmt = manifest.get("format")
-        entries = manifest["shards"]
-    except (ValueError, KeyError, AttributeError, TypeError) as exc:
-        raise ValueError(f"{path}: not a readable database manifest ({exc}). {DB_REMEDY}") from None
-    if fmt != FRAGMENT_DB_FORMAT:
-        raise ValueError(f"{path}: format {fmt!r}, expected {FRAGMENT_DB_FORMAT!r} (written by "
-                         f"another version of specsweep fragment?). {DB_REMEDY}")
-    check_listed_files(db_dir, entries, SHARD_GLOB, DB_REMEDY, checksums=verify_checksums)
-    shards = [Shard(db_dir / s["file"], float(s["min_mass"]), float(s["max_mass"])) for s in entries]
-    return shards, manifest
+    """Shards of a database folder in manifest order, and the manifest (checked:
+    :meth:`specsweep.contracts.fragment_db.FragmentDatabase.open`)."""
+    return FragmentDatabase(db_dir).open(verify_checksums)
 
 
 def _unreadable(path, exc: Exception) -> ValueError:
@@ -118,6 +83,7 @@ class ShardBlock:
     is_decoy: np.ndarray      # bool
     inchikey14: np.ndarray    # str
     smiles: np.ndarray        # str
+    cation: np.ndarray        # bool: a permanent cation (formula ends in '+'), searched as [M]+ only
     frag_off: np.ndarray
     frag_mass: np.ndarray
     frag_parent: np.ndarray
@@ -155,5 +121,6 @@ def load_block(path, row_groups: list[int] | None = None, targets_only: bool = F
         is_decoy=table.column("is_decoy").to_numpy(zero_copy_only=False).astype(bool),
         inchikey14=np.asarray(table.column("inchikey14").to_pylist(), dtype=object),
         smiles=np.asarray(table.column("smiles").to_pylist(), dtype=object),
+        cation=pc.ends_with(table.column("formula"), "+").to_numpy(zero_copy_only=False).astype(bool),
         frag_off=off, frag_mass=frag_mass, frag_parent=frag_parent, frag_bond=frag_bond,
         frag_depth=frag_depth)

@@ -30,9 +30,10 @@ from specsweep.params.stages import SearchStageParams
 from specsweep.search import topk
 from specsweep.search.candidates import AdductChoice, expand_pairs, precursor_windows
 from specsweep.search.database import groups_for_windows, load_block, read_manifest, row_group_ranges
-from specsweep.search.kernels import SODIATED_PAIR, score_pairs
+from specsweep.search.kernels import pair_charge_code, score_pairs
 from specsweep.search.outputs import SearchOutputs
-from specsweep.search.spectra_parts import (group_passes, list_parts, part_rows, read_header,
+from specsweep.contracts.spectra_folder import spectra_parts
+from specsweep.search.spectra_parts import (group_passes, part_rows, read_header,
                                              read_peaks)
 
 log = logging.getLogger("specsweep.search")
@@ -131,7 +132,7 @@ def assign_units(units: list[tuple[int, int, int]], size: int, rank: int) -> lis
 
 def score_unit(peaks, windows, block, llr, spec_offset: int, params: SearchParams) -> tuple[dict, int]:
     """Hits (top-k per spectrum) of one part against one loaded shard block; and pairs scored."""
-    win, rows = expand_pairs(windows, block.exact_mass)
+    win, rows = expand_pairs(windows, block.exact_mass, block.cation)
     if win.shape[0] == 0:
         return topk.empty_hits(), 0
     spec = windows.spec[win]
@@ -141,8 +142,8 @@ def score_unit(peaks, windows, block, llr, spec_offset: int, params: SearchParam
     matched = np.empty(n, np.int32)
     explained = np.empty(n)
     tol_da, tol_ppm = params.fragment_tol.da_ppm()
-    sodiated = np.array([a.charge > 0 and a.atoms.get("Na", 0) > 0 for a in windows.adducts], bool)
-    kernel_charge = (charge + SODIATED_PAIR * sodiated[windows.adduct[win]]).astype(np.int8)
+    codes = np.array([pair_charge_code(a) for a in windows.adducts], np.int8)
+    kernel_charge = codes[windows.adduct[win]]
     score_pairs(spec, rows, kernel_charge, peaks.off, peaks.mz, peaks.log_rank, peaks.intensity,
                 block.frag_off, block.frag_mass, block.frag_parent, block.frag_bond,
                 block.frag_depth, llr, float(tol_da), float(tol_ppm),
@@ -279,7 +280,7 @@ def search(spectra_paths, db_dir, model, params: SearchParams, output, comm=None
     """
     rank = comm.Get_rank() if comm is not None else 0
     size = comm.Get_size() if comm is not None else 1
-    parts = list_parts(spectra_paths)
+    parts = spectra_parts(spectra_paths)
     passes = group_passes(part_rows(parts), params.spectra_per_pass)
     shards, manifest = read_manifest(db_dir, verify_checksums=verify_checksums and rank == 0)
     for m, name in ((model, model_name), (negative_model, "negative-mode model")):

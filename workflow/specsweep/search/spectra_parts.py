@@ -8,30 +8,9 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 
-from specsweep.files import check_schema
-from specsweep.schema import SPECTRA
 
 HEADER_COLUMNS = ["spectrum_id", "precursor_mz", "charge", "ion_mode", "adduct"]
 PEAK_COLUMNS = ["mz", "intensity", "log_rank"]
-
-
-def list_parts(paths) -> list[Path]:
-    """Parquet parts from files and directories (a directory: its part-*.parquet, sorted)."""
-    out: list[Path] = []
-    for p in paths:
-        p = Path(p)
-        if p.is_dir():
-            found = sorted(p.glob("part-*.parquet"))
-            if not found:
-                raise FileNotFoundError(f"{p}: no part-*.parquet files (run `specsweep ingest`)")
-            out.extend(found)
-        elif p.exists():
-            out.append(p)
-        else:
-            raise FileNotFoundError(f"{p}: no such file or directory")
-    for p in out:
-        check_schema(pq.read_schema(p), SPECTRA, str(p))
-    return out
 
 
 def part_rows(parts) -> list[int]:

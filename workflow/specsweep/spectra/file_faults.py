@@ -8,7 +8,7 @@ read before a fault are kept; a fault ends the file with one :class:`RawSpectrum
 is a file-level reason code:
 
 - ``empty_file``: no bytes, or only white space (after gunzipping);
-- ``not_a_spectrum_file``: binary content (NUL bytes), an XML file without its root element
+- ``not_a_spectrum_file``: binary content (over 5 % control bytes), an XML file without its root element
   (``<mzML>`` / ``<mzXML>``), or a text file without a single MGF block;
 - ``truncated_file``: a gzip stream that ends early, an MGF file ending inside a block (that block
   is the reject), an XML file without its closing root tag (a spectrum cut in two is the reject);
@@ -68,12 +68,24 @@ def _head(path: Path) -> tuple[bytes, bool]:
     return data[:SNIFF_BYTES], len(data) > SNIFF_BYTES
 
 
+_CONTROL = bytes(c for c in range(32) if c not in b"\t\n\r\f\v")
+
+
+def _binary(head: bytes) -> bool:
+    """More than 5 % NUL or other control bytes: binary data (or UTF-16), not a text format.
+    A few stray control bytes in a text file are left to the reader (they spoil one record)."""
+    if not head:
+        return False
+    n_control = len(head) - len(head.translate(None, _CONTROL))
+    return n_control > 0.05 * len(head)
+
+
 def _sniff(path: Path, fmt: str) -> RawSpectrum | None:
     """A fault seen from the first bytes, else None."""
     head, more = _head(path)
     if not more and not head.strip():
         return _fault("empty_file", "only white space" if head else "no content", None)
-    if b"\0" in head:
+    if _binary(head):
         return _fault("not_a_spectrum_file", f"binary content, not {fmt.upper()} text", None)
     if fmt in _XML_ROOTS and _XML_ROOTS[fmt][0] not in head:
         return _fault("not_a_spectrum_file",

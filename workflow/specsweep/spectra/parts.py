@@ -2,12 +2,12 @@
 
 :class:`PartWriter` collects processed spectra column by column (peak arrays are concatenated,
 never turned into Python objects) and writes a part every ``part_size`` spectra.
-:func:`list_parts` and :func:`read_manifest` are for the stages that read a spectra folder.
+:func:`read_spectra` reads a folder whole; the folder's layout is
+:class:`specsweep.contracts.spectra_folder.SpectraFolder`.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -16,9 +16,7 @@ import pyarrow as pa
 from specsweep.files import read_table, sha256_file, write_table
 from specsweep.schema import SPECTRA
 
-PART_GLOB = "part-*.parquet"
-MANIFEST = "manifest.json"
-REJECTS = "rejects.parquet"
+from specsweep.contracts.spectra_folder import MANIFEST, PART_GLOB, REJECTS, SpectraFolder, part_name  # noqa: F401
 
 _SCALARS = ["spectrum_id", "source_file", "index", "scan", "feature_id", "title", "precursor_mz", "charge",
             "ion_mode",
@@ -27,26 +25,23 @@ _SCALARS = ["spectrum_id", "source_file", "index", "scan", "feature_id", "title"
 _LISTS = {"mz": np.float64, "intensity": np.float32, "rank": np.int16, "log_rank": np.int8}
 
 
-def part_name(number: int) -> str:
-    return f"part-{number:05d}.parquet"
-
-
 def list_parts(spectra_dir: str | Path) -> list[Path]:
     """Part files of a spectra folder, in order."""
-    return sorted(Path(spectra_dir).glob(PART_GLOB))
+    return SpectraFolder(spectra_dir).parts()
 
 
 def read_manifest(spectra_dir: str | Path) -> dict:
-    path = Path(spectra_dir) / MANIFEST
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such file (is {spectra_dir} a spectra folder from `specsweep ingest`?)")
-    return json.loads(path.read_text())
+    return SpectraFolder(spectra_dir).read_manifest()
 
 
-def read_spectra(spectra_dir_or_part: str | Path, columns: list[str] | None = None) -> pa.Table:
-    """All parts of a spectra folder (or one part file) as one table, schema-checked."""
-    path = Path(spectra_dir_or_part)
-    files = list_parts(path) if path.is_dir() else [path]
+def read_spectra(spectra_dir_or_parts: str | Path | list, columns: list[str] | None = None) -> pa.Table:
+    """All parts of a spectra folder (or one part file, or a list of part files) as one table,
+    schema-checked."""
+    if isinstance(spectra_dir_or_parts, (list, tuple)):
+        files = [Path(p) for p in spectra_dir_or_parts]
+    else:
+        path = Path(spectra_dir_or_parts)
+        files = list_parts(path) if path.is_dir() else [path]
     tables = [read_table(f, SPECTRA, columns=columns) for f in files]
     if not tables:
         names = columns or SPECTRA.names

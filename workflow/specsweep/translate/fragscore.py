@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from specsweep.chem.adducts import get_adduct
-from specsweep.model.tables import model_fragmentation
+from specsweep.model.tables import model_fragmentation, stacked_llr
 from specsweep.params.blocks import FragmentMatching
 from specsweep.params.options import Tolerance
 from specsweep.params.recorded import check_against_model
@@ -31,16 +31,23 @@ def load_fragment_scorer(model_path=None, tol: Tolerance = FragmentMatching.frag
 
     ``mz`` (Th, ascending) and ``intensity`` are the processed peaks of the spectrum. Candidates
     are cut as the model's training structures were (its recorded fragmentation and hydrogen
-    shifts) and matched within ``tol``. Structures the fragmenter cannot handle score NaN.
+    shifts) and matched within ``tol``, as the search matches them: negative-mode adducts with the
+    shipped negative-mode model (when ``model_path`` is None), sodium adducts with sodiated
+    fragment ions. Structures the fragmenter cannot handle score NaN.
     """
     from specsweep.fragment.graph import fragment_smiles
     from specsweep.model.tables import default_model_path, load_model
-    from specsweep.search.kernels import score_pairs
+    from specsweep.search.kernels import pair_charge_code, score_pairs
 
     model = load_model(model_path or default_model_path())
     check_against_model(model.params, str(model_path or "the shipped model"), fragment_tol=tol,
                         fix="Re-rank with the model's fragment tolerance or train one with this tolerance")
-    llr = model.llr_tables()
+    negative = None
+    if model_path is None:  # the shipped models: each ion mode its own (a given model scores both)
+        negative = load_model(default_model_path("negative"))
+        check_against_model(negative.params, "the shipped negative-mode model", fragment_tol=tol,
+                            fix="Re-rank with the model's fragment tolerance")
+    llr = stacked_llr(model, negative)
     params = model_fragmentation(model)
     shifts = np.asarray(params.h_shifts, dtype=np.int64)
     tol_da, tol_ppm = tol.da_ppm()
@@ -60,7 +67,7 @@ def load_fragment_scorer(model_path=None, tol: Tolerance = FragmentMatching.frag
         add = get_adduct(adduct or "[M+H]+")
         mz = np.ascontiguousarray(mz, dtype=np.float64)
         out = np.zeros(1), np.zeros(1, np.int32), np.zeros(1)
-        score_pairs(np.zeros(1, np.int64), np.zeros(1, np.int64), np.array([add.charge], np.int64),
+        score_pairs(np.zeros(1, np.int64), np.zeros(1, np.int64), np.array([pair_charge_code(add)], np.int64),
                     np.array([0, len(mz)], np.int64), mz, peak_logranks(intensity),
                     np.ascontiguousarray(intensity, dtype=np.float64), np.array([0, len(fg.mass)], np.int64),
                     fg.mass, fg.parent, fg.bond, fg.depth, llr, tol_da, tol_ppm, shifts, *out)

@@ -199,6 +199,7 @@ class SpectrumTranslator(nn.Module):
 
 def save_checkpoint(path, model: SpectrumTranslator, meta: dict | None = None, half: bool = False) -> None:
     """state_dict + config dict (+ plain metadata), loadable with ``torch.load(weights_only=True)``."""
+    import io
     import os
     import tempfile
     from pathlib import Path
@@ -207,10 +208,12 @@ def save_checkpoint(path, model: SpectrumTranslator, meta: dict | None = None, h
     obj = {"config": model.config.to_dict(), "state_dict": sd, "meta": meta or {}}
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    buf = io.BytesIO()   # torch.save names the zip's root folder after a file's name: a buffer
+    torch.save(obj, buf)  # gets the fixed name 'archive', so the bytes depend only on the model
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(fd)
     try:
-        torch.save(obj, tmp)
+        Path(tmp).write_bytes(buf.getvalue())
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import logging
 import random
 import time
@@ -25,13 +26,13 @@ def _read_molecule_smiles(path) -> list[str]:
 
 def prepare_sets(args) -> dict:
     """Encode fine-tuning spectra (and synthetic pretraining spectra) into one flat dict of arrays."""
-    from specsweep.translate.dataset import build_examples, canonical_no_stereo, compound_keys, read_mgf
+    from specsweep.translate.dataset import build_examples, canonical_no_stereo, compound_keys, read_annotated
     from specsweep.translate.model import TranslatorConfig
     from specsweep.translate.tokenizer import SmilesTokenizer
 
     exclude = compound_keys(args.exclude_spectra)
     log.info("excluding %d compounds named in %s", len(exclude), ", ".join(args.exclude_spectra) or "-")
-    records = [r for p in args.spectra for r in read_mgf(p)]
+    records = read_annotated(args.spectra)
     log.info("read %d annotated spectra", len(records))
     molecules: list[str] = []
     if args.molecules:
@@ -118,22 +119,12 @@ def train_from_args(args) -> int:
             peak_dropout=args.peak_dropout), log=log.info)
         meta["finetune"] = {"examples": int(len(fine["tokens"])), "steps": hist[-1][0], "final_loss": hist[-1][1],
                             "compounds": int(len(set(fine["ik14"].tolist())))}
-    meta["train_seconds"] = round(time.time() - t0, 1)
+    if args.toy:
+        meta["toy"] = True
+    # no wall-clock value in the file: the same inputs and seed give the same bytes
     save_checkpoint(args.output, model, meta, half=args.half)
-    log.info("wrote %s", args.output)
+    log.info("wrote %s after %.1f s of training", args.output, time.time() - t0)
     return 0
-
-
-def _spectra_parts(path) -> list[Path]:
-    path = Path(path)
-    if path.is_dir():
-        parts = sorted(path.glob("part-*.parquet"))
-        if not parts:
-            raise FileNotFoundError(f"{path}: no part-*.parquet files")
-        return parts
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such file")
-    return [path]
 
 
 def _top_formulas(path) -> dict[str, str]:
@@ -160,7 +151,9 @@ def translate_from_args(args) -> int:
     import pyarrow as pa
     import torch
 
+    from specsweep.contracts.spectra_folder import spectra_parts
     from specsweep.files import read_table, rejects_table, write_table
+    from specsweep.schema import TRANSLATOR_META_KEY
     from specsweep.params.options import from_args
     from specsweep.params.stages import TranslateParams
     from specsweep.progress import progress
@@ -174,7 +167,7 @@ def translate_from_args(args) -> int:
     from specsweep.translate.train import pick_device
 
     device = pick_device(args.device)
-    model, _ = load_checkpoint(args.checkpoint, device)
+    model, ckpt_meta = load_checkpoint(args.checkpoint, device)
     tokenizer = SmilesTokenizer(model.config.vocab)
     formulas = _top_formulas(args.formulas) if args.formulas else {}
     opts = from_args(TranslateParams, args)
@@ -183,7 +176,7 @@ def translate_from_args(args) -> int:
     bf16 = torch.bfloat16 if device.type == "cuda" else None
     rows, rejects = [], []
     cols = ["spectrum_id", "source_file", "index", "title", "precursor_mz", "ion_mode", "adduct", "mz", "intensity"]
-    for part in _spectra_parts(args.spectra):
+    for part in spectra_parts([args.spectra]):
         table = read_table(part, SPECTRA, columns=cols)
         ids = table["spectrum_id"].to_pylist()
         prec = np.array(table["precursor_mz"].to_pylist(), dtype=float)
@@ -243,7 +236,10 @@ def translate_from_args(args) -> int:
                              "formula_match": c.formula_match, "fragment_score": c.fragment_score,
                              "rerank_score": c.rerank_score})
     out = pa.table({n: [r[n] for r in rows] for n in TRANSLATIONS.names}) if rows else TRANSLATIONS.empty_table()
-    write_table(out, args.output, TRANSLATIONS)
+    write_table(out, args.output, TRANSLATIONS, metadata={TRANSLATOR_META_KEY: json.dumps(
+        {"checkpoint": str(args.checkpoint), "toy": bool(ckpt_meta.get("toy", False)),
+         **{k: ckpt_meta[k] for k in ("pretrain", "finetune", "n_parameters") if k in ckpt_meta}},
+        sort_keys=True)})
     rej_path = args.rejects or str(Path(args.output).with_suffix("")) + ".rejects.parquet"
     write_table(rejects_table(rejects), rej_path)
     n_spec = len({r["spectrum_id"] for r in rows})

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from specsweep.chem.masses import HYDROGEN
-from specsweep.fdr.decoys import (DecoyMaker, build_pool, cut_pieces, isomer_pools,
+from specsweep.fragment.decoys import (DecoyMaker, build_pool, cut_pieces, isomer_pools,
                                   make_decoy_masses, mol_seed, pool_molecule_indices,
                                   same_mass_set)
 
