@@ -103,7 +103,7 @@ def main() -> None:
         stop = next((i for i in range(start + 1, len(opts)) if opts[i].startswith("--")), len(opts))
         h = opts[start:stop]
         subprocess.run([sys.executable, "-m", "specsweep", "search", "--spectra", str(val_dir), "--db",
-                        args.db, "--model", "default", "--negative-model", str(model), "--output", str(out),
+                        args.db, "--model", str(model), "--negative-model", str(model), "--output", str(out),
                         "--targets-only", "--top-k", "100000", "--mpi", "off", *h],
                        check=True, env=env, cwd=REPO, capture_output=True)
         ranks = np.asarray(true_ranks(out, val_dir)[0], float)

@@ -28,9 +28,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
 
 
 def prepare(args):
-    from specsweep.translate.dataset import canonical_no_stereo, encode_spectra, read_mgf, records_to_csr, save_arrays
+    from specsweep.translate.dataset import canonical_no_stereo, encode_spectra, read_annotated, records_to_csr, save_arrays
     from specsweep.translate.model import TranslatorConfig
-    recs = read_mgf(args.mgf)
+    recs = read_annotated([args.mgf])
     cfg = TranslatorConfig(max_peaks=args.max_peaks)
     offsets, mz, inten, prec = records_to_csr(recs)
     arrays = encode_spectra(offsets, mz, inten, prec, [r["adduct"] for r in recs], cfg)

@@ -140,3 +140,25 @@ def test_sodiated_precursors_match_sodiated_fragments():
                 PEAK_MZ, PEAK_LR, PEAK_INT, np.array([0, len(MASS)]), MASS, PARENT, BOND, DEPTH,
                 llr, 0.01, 0.0, np.array([-1, 0, 1]), *out)
     assert out[1][0] == 0
+
+
+def test_water_loss_precursors_match_dehydrated_fragments():
+    """For a precursor that lost water ([M+H-H2O]+), a fragment is tried as [f+H]+ and as
+    [f-H2O+H]+; a plain [M+H]+ pair does not take the dehydrated ions."""
+    from specsweep.chem.adducts import get_adduct
+    from specsweep.model.annotate import WATER
+    from specsweep.search.kernels import DEHYDRATED_PAIR, pair_charge_code
+    assert pair_charge_code(get_adduct("[M+H-H2O]+")) == 1 + DEHYDRATED_PAIR
+    assert pair_charge_code(get_adduct("[M+H]+")) == 1
+    dry = PEAK_MZ - np.array([WATER, WATER, 0.0])   # both fragment peaks lost a water
+    llr = tiny_model().llr_tables()
+    got = {}
+    for charge in (1, 1 + DEHYDRATED_PAIR):
+        out = (np.empty(1), np.empty(1, np.int32), np.empty(1))
+        score_pairs(np.array([0]), np.array([0]), np.array([charge], np.int8), np.array([0, 3]),
+                    np.sort(dry), PEAK_LR[np.argsort(dry)], PEAK_INT[np.argsort(dry)],
+                    np.array([0, len(MASS)]), MASS, PARENT, BOND, DEPTH, llr, 0.01, 0.0,
+                    np.array([-1, 0, 1]), *out)
+        got[charge] = (out[0][0], out[1][0])
+    assert got[1][1] == 0
+    assert got[1 + DEHYDRATED_PAIR][1] == 2 and got[1 + DEHYDRATED_PAIR][0] == pytest.approx(EXPECTED, abs=1e-12)

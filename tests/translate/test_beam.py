@@ -6,7 +6,7 @@ import torch
 from rdkit import Chem
 
 from specsweep.translate.beam import beam_search, decode_arrays, greedy_one
-from specsweep.translate.dataset import build_examples, read_mgf
+from specsweep.translate.dataset import build_examples, read_annotated
 from specsweep.translate.model import SpectrumTranslator, TranslatorConfig, load_checkpoint, save_checkpoint
 from specsweep.translate.tokenizer import EOS, PAD, SmilesTokenizer
 from specsweep.translate.train import TrainSettings, to_device, train_model
@@ -14,7 +14,7 @@ from specsweep.translate.train import TrainSettings, to_device, train_model
 
 @pytest.fixture(scope="module")
 def overfit(demo_mgf):
-    recs = read_mgf(demo_mgf)
+    recs = read_annotated([demo_mgf])
     # six different compounds with short SMILES
     picked, seen = [], set()
     for r in sorted(recs, key=lambda r: (len(r["smiles"]), r["title"])):

@@ -1,6 +1,6 @@
 import numpy as np
 
-from specsweep.translate.dataset import canonical_no_stereo, read_mgf
+from specsweep.translate.dataset import canonical_no_stereo, read_annotated
 from specsweep.translate.tokenizer import (BOS, EOS, INTENSITY_SHIFT, UNK, SmilesTokenizer, encode_peaks,
                                            split_smiles)
 
@@ -41,10 +41,22 @@ def test_encode_peaks_keeps_top_peaks_below_precursor():
 
 
 def test_mgf_records_are_processed_like_ingest(demo_mgf):
-    recs = read_mgf(demo_mgf)
+    recs = read_annotated([demo_mgf])
     assert len(recs) == 50
     for r in recs:
         assert r["smiles"] and np.isfinite(r["precursor_mz"])
         # ingest's processing removes the precursor region (precursor - 1.5 Th and above)
         assert (r["mz"] < r["precursor_mz"] - 1.5 + 1e-9).all()
         assert np.all(np.diff(r["mz"]) >= 0)
+
+
+def test_training_spectra_are_the_ingest_output(demo_mgf, tmp_path):
+    """The translator's training reader gives the same peaks as the ingested folder the search
+    reads (one reader for all), whether it is given the MGF or that folder."""
+    from specsweep.spectra.ingest import ingest
+    from specsweep.spectra.parts import read_spectra
+    ingest([demo_mgf], tmp_path / "spectra")
+    folder = read_spectra(tmp_path / "spectra", columns=["mz", "annotation_smiles"]).to_pylist()
+    for recs in (read_annotated([demo_mgf]), read_annotated([tmp_path / "spectra"])):
+        assert [r["smiles"] for r in recs] == [f["annotation_smiles"] for f in folder]
+        assert all(np.array_equal(r["mz"], f["mz"]) for r, f in zip(recs, folder))

@@ -30,7 +30,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from specsweep.chem.adducts import default_adducts, get_adduct
+from specsweep.chem.adducts import adduct_log_prior, default_adducts, get_adduct
 from specsweep.chem.masses import PROTON
 from specsweep.formula import recalibration
 from specsweep.formula.alphabet import Alphabet
@@ -57,13 +57,6 @@ OK, NO_CANDIDATES = "ok", "no_candidates"
 CUT_CANDIDATES = "candidates"   # more than max_candidates: the rest never considered
 CUT_GRAPHS = "graphs"           # max_graph_work spent: the rest ranked by root score alone
 CUT_EXACT = "exact"             # an exact solve stopped at its node/iteration limit
-
-
-def adduct_log_prior(adduct) -> float:
-    """log prior of an adduct among the tried default set, relative to the most likely one: taken
-    from the shared adduct table when it has priors, else equal odds (0)."""
-    from specsweep.chem import adducts as table
-    return table.adduct_log_prior(adduct) if hasattr(table, "adduct_log_prior") else 0.0
 
 
 def status_text(cuts: set[str]) -> str:

@@ -26,9 +26,23 @@ from specsweep.params.blocks import FragmentMatching, FragmentParams
 UNMATCHED = 7   # logRank of a fragment with no peak
 SODIATED = 2    # polarity code: positive ions whose fragments carry Na+ ([M+Na]+ precursors)
 SODIUM_ION = ELEMENT_MASS["Na"] - ELECTRON
+DEHYDRATED = 3  # polarity code: protonated ions of a precursor that lost water ([M+H-H2O]+):
+#                 fragments are tried as they are and minus H2O
+WATER = 2 * HYDROGEN + ELEMENT_MASS["O"]
 ROOT_LOGRANK = 0
 N_LOGRANK = 8   # logRank values 0..7
 N_BOND_CODES = 192  # bond-type codes are <= 16 * 11 + 11 (fragment.bondtypes)
+
+
+@njit(cache=True)
+def ion_shift(polarity, form):
+    """Mass added to a fragment to make its ion (per charge): H+ (polarity 1), -H+ (-1), Na+
+    (SODIATED), and for DEHYDRATED form 0 H+, form 1 H+ minus water."""
+    if polarity == SODIATED:
+        return SODIUM_ION
+    if polarity == DEHYDRATED:
+        return PROTON - WATER if form == 1 else PROTON
+    return polarity * PROTON
 
 
 @njit(cache=True)
@@ -73,25 +87,27 @@ def assign_peaks(frag_mass, frag_depth, peak_mz, first_at, n_bins, tol_da, tol_p
         return 0
     lowest = peak_mz[0]
     highest = peak_mz[n_peaks - 1]
-    carrier = SODIUM_ION if polarity == SODIATED else polarity * PROTON
+    n_forms = 2 if polarity == DEHYDRATED else 1
     for i in range(1, frag_mass.shape[0]):
         d = np.int32(frag_depth[i])
         for z in range(1, max_frag_charge + 1):
-            for t in range(h_shifts.shape[0]):
-                mz = (frag_mass[i] + h_shifts[t] * HYDROGEN + z * carrier) / z
-                tol = tol_da + mz * tol_ppm * 1e-6
-                if mz + tol < lowest or mz - tol > highest:
-                    continue
-                lo = mz - tol
-                b = int(lo) if lo > 0.0 else 0
-                j = first_at[b] if b < n_bins else n_peaks
-                while j < n_peaks and peak_mz[j] < lo:
-                    j += 1
-                while j < n_peaks and peak_mz[j] <= mz + tol:
-                    if d < owner_depth[j]:  # equal depth: the lower index, met first, keeps it
-                        owner_depth[j] = d
-                        owner[j] = i
-                    j += 1
+            for q in range(n_forms):
+                shift = ion_shift(polarity, q)
+                for t in range(h_shifts.shape[0]):
+                    mz = (frag_mass[i] + h_shifts[t] * HYDROGEN + z * shift) / z
+                    tol = tol_da + mz * tol_ppm * 1e-6
+                    if mz + tol < lowest or mz - tol > highest:
+                        continue
+                    lo = mz - tol
+                    b = int(lo) if lo > 0.0 else 0
+                    j = first_at[b] if b < n_bins else n_peaks
+                    while j < n_peaks and peak_mz[j] < lo:
+                        j += 1
+                    while j < n_peaks and peak_mz[j] <= mz + tol:
+                        if d < owner_depth[j]:  # equal depth: the lower index, met first, keeps it
+                            owner_depth[j] = d
+                            owner[j] = i
+                        j += 1
     taken = 0
     for j in range(n_peaks):
         if owner[j] >= 0:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
-import tempfile
 from pathlib import Path
 
 from specsweep.params.options import add_options, from_args
@@ -32,22 +30,6 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-@contextlib.contextmanager
-def ingested(paths: list[str]):
-    """Parts for the given inputs, ingesting raw spectrum files into a temporary folder."""
-    from specsweep.contracts.spectra_folder import is_spectra_input, spectra_parts
-    raw = [p for p in paths if not is_spectra_input(p)]
-    parts = spectra_parts([p for p in paths if is_spectra_input(p)]) if len(raw) < len(paths) else []
-    if not raw:
-        yield parts
-        return
-    from specsweep.spectra.ingest import ingest
-    with tempfile.TemporaryDirectory(prefix="specsweep-train-") as tmp:
-        out = Path(tmp) / "spectra"
-        ingest(raw, out)  # default ingest settings, as `specsweep ingest` uses
-        yield parts + spectra_parts([out])
-
-
 def ingest_params(parts) -> list[dict]:
     """Peak-processing settings the training spectra went through (from ingest manifests):
     the model's logRanks mean the same only for spectra processed the same way."""
@@ -65,13 +47,14 @@ def run(args) -> int:
     from specsweep.model.fit import annotated_keys, file_record, fit
     from specsweep.model.tables import save_model
     from specsweep.progress import progress
+    from specsweep.spectra.ingest import ingested_parts
 
     exclude: set[str] = set()
     if args.exclude_spectra:
-        with ingested(args.exclude_spectra) as parts:
+        with ingested_parts(args.exclude_spectra) as parts:
             exclude = annotated_keys(parts)
     params = from_args(TrainModelParams, args)
-    with ingested(args.spectra) as parts:
+    with ingested_parts(args.spectra) as parts:
         model, stats = fit(parts, exclude_keys=exclude, fragment_params=params.fragmentation,
                            tol=params.fragment.fragment_tol, pseudo_count=params.pseudo_count,
                            null=params.null, progress=progress)

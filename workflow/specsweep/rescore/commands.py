@@ -61,15 +61,9 @@ def _run(args) -> int:
 
 
 def _annotations(paths) -> dict[str, str | None]:
-    from specsweep.model.commands import ingested
-    from specsweep.spectra.parts import read_spectra
-    out: dict[str, str | None] = {}
-    with ingested([str(p) for p in paths]) as parts:
-        for part in parts:
-            t = read_spectra(part, columns=["spectrum_id", "annotation_inchikey14"])
-            out.update(zip(t.column("spectrum_id").to_pylist(),
-                           t.column("annotation_inchikey14").to_pylist()))
-    return out
+    from specsweep.spectra.ingest import load_spectra
+    t = load_spectra([str(p) for p in paths], columns=["spectrum_id", "annotation_inchikey14"])
+    return dict(zip(t.column("spectrum_id").to_pylist(), t.column("annotation_inchikey14").to_pylist()))
 
 
 def _train(args) -> int:

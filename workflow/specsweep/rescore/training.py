@@ -193,7 +193,10 @@ def train(data: KnownAnswers, validation: np.ndarray, info: dict,
     X, lists, pos, spec = ranker_lists(tr)
     gw = compound_weights(tr, spec[np.r_[0, np.flatnonzero(np.diff(lists)) + 1]]) if lists.size \
         else np.zeros(0)
-    base = float(np.mean([top1(va, *fit_ranker(X, lists, pos, gw, 1e6))]))
+    cols = [FEATURES.index(f) for f in RANKER_FEATURES]
+    by_score = (Standardiser.fit(RANKER_FEATURES, X[:, cols]),
+                np.array([1.0 if f == "score" else 0.0 for f in RANKER_FEATURES]))
+    base = top1(va, *by_score)   # the search score alone, same lists
     grid = {}
     for l2 in L2_GRID:
         grid[l2] = top1(va, *fit_ranker(X, lists, pos, gw, l2))
@@ -218,7 +221,7 @@ def train(data: KnownAnswers, validation: np.ndarray, info: dict,
     p_std, W, prior = fit_pep(P, y, compound_weights(data, spec), l2_pep)
     info = {**info, "ranker_l2": l2_rank, "pep_l2": l2_pep,
             "validation": {"ranker_top1_by_l2": {str(k): round(v, 4) for k, v in grid.items()},
-                           "ranker_top1_unregularised": round(base, 4),
+                           "search_score_top1": round(base, 4),
                            "pep_logloss_by_l2": {str(k): round(v, 4) for k, v in pep_grid.items()}}}
     return RescoreModel(std, w, p_std, W, prior, info)
 

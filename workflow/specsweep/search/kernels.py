@@ -12,9 +12,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from specsweep.model.annotate import SODIATED, assign_peaks, fragment_logranks, peak_index
+from specsweep.model.annotate import DEHYDRATED, SODIATED, assign_peaks, fragment_logranks, peak_index
 
 SODIATED_PAIR = 64  # added to a pair's charge: fragments carry Na+ (see score_pairs)
+DEHYDRATED_PAIR = 32  # added to a pair's charge: the precursor lost water (see score_pairs)
 
 
 def pair_charge_code(adduct) -> int:
@@ -22,7 +23,8 @@ def pair_charge_code(adduct) -> int:
     (:class:`specsweep.chem.adducts.Adduct`): its signed charge, plus ``SODIATED_PAIR`` when it
     is a positive ion that carries sodium."""
     sodiated = adduct.charge > 0 and adduct.atoms.get("Na", 0) > 0
-    return int(adduct.charge) + (SODIATED_PAIR if sodiated else 0)
+    dehydrated = adduct.charge > 0 and adduct.atoms.get("O", 0) < 0 and not sodiated
+    return int(adduct.charge) + (SODIATED_PAIR if sodiated else DEHYDRATED_PAIR if dehydrated else 0)
 
 
 @njit(cache=True)
@@ -94,6 +96,9 @@ def score_pairs(pair_spec, pair_row, pair_charge, peak_off, peak_mz, peak_lr, pe
         if code >= SODIATED_PAIR:  # positive precursor carrying sodium
             code -= SODIATED_PAIR
             polarity = SODIATED
+        elif code >= DEHYDRATED_PAIR:  # positive precursor that lost water
+            code -= DEHYDRATED_PAIR
+            polarity = DEHYDRATED
         c = min(max(abs(code), 1), 2)
         if s != last_spec:  # pairs of one spectrum come together: index its peaks once
             n_bins = peak_index(peak_mz[p0:p1], first_at)

@@ -41,6 +41,7 @@ read in path order, so the same inputs and parameters give byte-identical files.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import tempfile
 from collections import Counter
@@ -243,17 +244,26 @@ def ingest(inputs: list[str | Path], output_dir: str | Path, params: IngestParam
     return manifest
 
 
+@contextlib.contextmanager
+def ingested_parts(paths, params: IngestParams = IngestParams()):
+    """Spectra parts for ``paths``: spectra folders and part files as they are; raw spectrum files
+    (MGF/mzML/mzXML, or folders of them) ingested with ``params`` into a temporary folder that
+    lives as long as the context. The one way training and evaluation read spectra, so that they
+    get exactly the peaks the search sees."""
+    from specsweep.contracts.spectra_folder import is_spectra_input, spectra_parts
+    items = [paths] if isinstance(paths, (str, Path)) else list(paths)
+    raw = [p for p in items if not is_spectra_input(p)]
+    parts = spectra_parts([p for p in items if is_spectra_input(p)])
+    if not raw:
+        yield parts
+        return
+    with tempfile.TemporaryDirectory(prefix="specsweep-ingest-") as tmp:
+        ingest(raw, Path(tmp) / "spectra", params)
+        yield parts + spectra_parts([Path(tmp) / "spectra"])
+
+
 def load_spectra(paths: str | Path | list[str | Path], params: IngestParams = IngestParams(),
                  columns: list[str] | None = None):
-    """SPECTRA table from a spectra folder (``specsweep ingest`` output) or from raw spectrum files.
-
-    A folder holding ``manifest.json`` is read as it is; anything else (MGF/mzML/mzXML files or
-    folders of them) is ingested with ``params`` into a temporary folder and read back, so callers
-    such as model training get exactly the peaks that search sees.
-    """
-    items = [paths] if isinstance(paths, (str, Path)) else list(paths)
-    if len(items) == 1 and (Path(items[0]) / MANIFEST).is_file():
-        return read_spectra(items[0], columns=columns)
-    with tempfile.TemporaryDirectory(prefix="specsweep-ingest-") as tmp:
-        ingest(items, Path(tmp) / "spectra", params)
-        return read_spectra(Path(tmp) / "spectra", columns=columns)
+    """SPECTRA table of :func:`ingested_parts` (spectra folders, parts or raw spectrum files)."""
+    with ingested_parts(paths, params) as parts:
+        return read_spectra(parts, columns=columns)

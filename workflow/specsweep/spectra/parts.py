@@ -34,10 +34,14 @@ def read_manifest(spectra_dir: str | Path) -> dict:
     return SpectraFolder(spectra_dir).read_manifest()
 
 
-def read_spectra(spectra_dir_or_part: str | Path, columns: list[str] | None = None) -> pa.Table:
-    """All parts of a spectra folder (or one part file) as one table, schema-checked."""
-    path = Path(spectra_dir_or_part)
-    files = list_parts(path) if path.is_dir() else [path]
+def read_spectra(spectra_dir_or_parts: str | Path | list, columns: list[str] | None = None) -> pa.Table:
+    """All parts of a spectra folder (or one part file, or a list of part files) as one table,
+    schema-checked."""
+    if isinstance(spectra_dir_or_parts, (list, tuple)):
+        files = [Path(p) for p in spectra_dir_or_parts]
+    else:
+        path = Path(spectra_dir_or_parts)
+        files = list_parts(path) if path.is_dir() else [path]
     tables = [read_table(f, SPECTRA, columns=columns) for f in files]
     if not tables:
         names = columns or SPECTRA.names

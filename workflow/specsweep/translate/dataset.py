@@ -1,13 +1,12 @@
 """Training and evaluation sets for the translator: spectra + structures -> padded NumPy arrays.
 
-Readers sit at this edge: annotated MGF files (pyteomics) and SPECTRA parquet parts. Structures
+Spectra are read through the pipeline's ingest (:func:`read_annotated`). Structures
 are written as RDKit canonical SMILES without stereochemistry (what the model learns to emit);
 compounds are identified by the first InChIKey block.
 """
 
 from __future__ import annotations
 
-import gzip
 from pathlib import Path
 
 import numpy as np
@@ -32,8 +31,8 @@ def canonical_no_stereo(smiles: str) -> tuple[str, str] | None:
 
 
 def process(mz, intensity, precursor_mz):
-    """The pipeline's own peak processing (as ``specsweep ingest`` applies it), so that training
-    spectra look like the spectra the translator later reads: precursor region removed, top peaks."""
+    """The pipeline's own peak processing for a simulated [M+H]+ spectrum (synthetic training
+    spectra): precursor region removed, top peaks, as ``specsweep ingest`` does."""
     from specsweep.spectra.peaks import process_peaks
     if not np.isfinite(precursor_mz) or precursor_mz <= 0 or len(mz) == 0:
         return np.zeros(0), np.zeros(0)
@@ -41,40 +40,37 @@ def process(mz, intensity, precursor_mz):
     return pmz, pint.astype(np.float64)
 
 
-def read_mgf(path) -> list[dict]:
-    """Annotated MGF (plain or .gz) -> records with precursor_mz, adduct, mz, intensity, smiles, title.
+READ_COLUMNS = ["source_file", "index", "title", "precursor_mz", "adduct", "mz", "intensity",
+                "annotation_smiles", "annotation_formula"]
 
-    Peaks are processed as ``specsweep ingest`` processes them (:func:`process`).
+
+def read_annotated(paths) -> list[dict]:
+    """Annotated spectra (MGF/mzML/mzXML files, or spectra folders) -> records with precursor_mz,
+    adduct, mz, intensity, smiles, formula, title.
+
+    Read through the pipeline's ingest (:func:`specsweep.spectra.ingest.load_spectra`): the peaks
+    are processed with each spectrum's own charge and ion mode, exactly as the spectra the
+    translator later reads; records ingest cannot use are its counted rejects.
     """
-    from pyteomics import mgf
-    path = Path(path)
-    opener = gzip.open if path.suffix == ".gz" else open
-    out = []
-    with opener(path, "rt") as fh:
-        for i, spec in enumerate(mgf.read(fh, use_index=False, convert_arrays=1, read_charges=False)):
-            p = spec["params"]
-            pep = p.get("pepmass")
-            prec = float(pep[0]) if pep and pep[0] is not None else float("nan")
-            mz, inten = process(np.asarray(spec["m/z array"], dtype=np.float64),
-                                np.asarray(spec["intensity array"], dtype=np.float64), prec)
-            out.append({
-                "source": str(path), "record": i, "title": str(p.get("title", "")),
-                "precursor_mz": prec,
-                "adduct": str(p.get("adduct", "") or ""),
-                "smiles": str(p.get("smiles", "") or ""), "formula": str(p.get("formula", "") or ""),
-                "mz": mz, "intensity": inten,
-            })
-    return out
+    from specsweep.spectra.ingest import load_spectra
+    paths = list(paths)
+    if not paths:
+        return []
+    table = load_spectra(paths, columns=READ_COLUMNS)
+    return [{"source": r["source_file"], "record": r["index"], "title": r["title"] or "",
+             "precursor_mz": r["precursor_mz"], "adduct": r["adduct"] or "",
+             "smiles": r["annotation_smiles"] or "", "formula": r["annotation_formula"] or "",
+             "mz": np.asarray(r["mz"], dtype=np.float64), "intensity": np.asarray(r["intensity"], dtype=np.float64)}
+            for r in table.to_pylist()]
 
 
 def compound_keys(paths) -> set[str]:
     """First InChIKey blocks of every annotated structure in these MGF files (to exclude them)."""
     keys = set()
-    for path in paths:
-        for r in read_mgf(path):
-            c = canonical_no_stereo(r["smiles"])
-            if c:
-                keys.add(c[1])
+    for r in read_annotated(paths):
+        c = canonical_no_stereo(r["smiles"])
+        if c:
+            keys.add(c[1])
     return keys
 
 
