@@ -89,3 +89,16 @@ def test_foreign_format_and_broken_manifest_are_refused(db_copy, small_spectra, 
 def test_clean_database_searches(small_db, small_spectra, tmp_path):
     assert _search(small_db, small_spectra, tmp_path / "c.parquet") == 0
     assert (tmp_path / "c.parquet").exists()
+
+
+def test_spectra_folder_that_does_not_match_its_manifest_is_refused(tmp_path, small_db, small_spectra, caplog):
+    """The same check for a spectra folder: a part missing or of another size is refused by search."""
+    spectra = tmp_path / "spectra"
+    shutil.copytree(small_spectra, spectra)
+    part = sorted(spectra.glob("part-*.parquet"))[1]
+    part.write_bytes(part.read_bytes()[:-50])
+    assert _search(small_db, spectra, tmp_path / "c.parquet") == 1
+    assert f"{part}:" in caplog.text and "Rerun `specsweep ingest`" in caplog.text
+    part.unlink()
+    assert _search(small_db, spectra, tmp_path / "c.parquet") == 1
+    assert f"{part}: listed in" in caplog.text

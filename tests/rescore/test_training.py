@@ -54,7 +54,7 @@ def test_training_is_deterministic_and_learns_the_evidence():
     assert a.train_prior.sum() == pytest.approx(1.0)
 
 
-def test_train_rescorer_refuses_an_exclusion_list_without_compounds(tmp_path):
+def test_train_rescorer_refuses_an_exclusion_list_without_compounds(tmp_path, caplog):
     from specsweep.cli import main
     from specsweep.spectra.ingest import ingest
     mgf = tmp_path / "x.mgf"
@@ -64,3 +64,4 @@ def test_train_rescorer_refuses_an_exclusion_list_without_compounds(tmp_path):
                str(tmp_path / "spectra"), "--exclude-spectra", str(tmp_path / "spectra"),
                "--output", str(tmp_path / "m.json")])
     assert rc == 1 and not (tmp_path / "m.json").exists()
+    assert "no annotated compound to exclude" in caplog.text

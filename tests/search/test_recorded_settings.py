@@ -7,6 +7,7 @@ import json
 import pytest
 
 from specsweep.model.tables import default_model_path
+from specsweep.params.blocks import DEFAULT_BOND_CLASSES
 from specsweep.params.options import Tolerance
 from specsweep.params.recorded import SettingsMismatch, check_against_model, model_tolerance
 from tests.search.conftest import run_cli
@@ -18,7 +19,7 @@ def test_the_shipped_model_records_its_settings():
     assert model_tolerance(SHIPPED) == Tolerance(0.01, "Da")
     assert SHIPPED["fragmentation"]["max_bridges"] == 2 and SHIPPED["h_shifts"] == [-1, 0, 1]
     check_against_model(SHIPPED, "shipped", database={"max_bridges": 2, "max_two_cuts": 1,
-                                                      "bond_classes": ["NC", "OC", "CC"]},
+                                                      "bond_classes": list(DEFAULT_BOND_CLASSES)},
                         fragment_tol=Tolerance(0.01), h_shifts=(-1, 0, 1))
 
 

@@ -62,6 +62,13 @@ def test_candidates_are_well_formed(searched):
     rejects = pq.read_table(searched.with_name("candidates.rejects.parquet"))
     assert summary["spectra"] == summary["spectra_with_candidates"] + rejects.num_rows
     assert summary["spectra_with_candidates"] == len(set(t["spectrum_id"]))
+    # one model per ion mode; charge 2 has no training spectra and says it falls back
+    models = summary["models"]
+    assert models["positive"]["path"].endswith("default_model.json")
+    assert models["negative"]["path"].endswith("default_model_negative.json")
+    for mode in ("positive", "negative"):
+        assert models[mode]["charges"]["2"]["falls_back_to_charge"] == 1
+        assert models[mode]["charges"]["1"]["training_spectra"] > 0
 
 
 @pytest.mark.mpi

@@ -72,11 +72,11 @@ def _set_config(workdir, section, key, value):
 def test_changed_parameter_reruns_only_affected_jobs(demo_local, tmp_path):
     run = _copy_run(demo_local, tmp_path / "run")
     _set_config(run, "search", "top_k", 5)
-    assert planned_jobs(run) == {"search": 1, "fdr": 1, "report": 1, "all": 1}
+    assert planned_jobs(run) == {"search": 1, "rescore": 1, "fdr": 1, "report": 1, "all": 1}
     _set_config(run, "search", "top_k", 10)
     _set_config(run, "database", "decoy_seed", 1)
     # decoys are part of the database: every dataset's search and FDR follow, ingest does not
-    assert planned_jobs(run) == {"fragment": 1, "search": 1, "fdr": 1, "report": 1, "all": 1}
+    assert planned_jobs(run) == {"fragment": 1, "search": 1, "rescore": 1, "fdr": 1, "report": 1, "all": 1}
 
 
 def test_added_dataset_runs_only_its_own_jobs(demo_local, tmp_path):
@@ -85,7 +85,7 @@ def test_added_dataset_runs_only_its_own_jobs(demo_local, tmp_path):
     shutil.copy(DEMO_MGF, extra)
     with open(run / "datasets.tsv", "a") as sheet:
         sheet.write(f"second\t{extra}\tpositive\t[M+H]+\n")
-    assert planned_jobs(run) == {"ingest": 1, "search": 1, "fdr": 1, "formula": 1,
+    assert planned_jobs(run) == {"ingest": 1, "search": 1, "rescore": 1, "fdr": 1, "formula": 1,
                                  "translate": 1, "report": 1, "all": 1}
 
 

@@ -10,66 +10,30 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+def _file(relative: str) -> property:
+    """A path under the layout's root, as a read-only attribute."""
+    return property(lambda self: f"{self.root}/{relative}", doc=f"<root>/{relative}")
+
+
 @dataclass(frozen=True)
 class DatasetLayout:
     """One dataset's results: ``<results>/datasets/<name>/``."""
 
     root: str
 
-    def _at(self, name: str) -> str:
-        return f"{self.root}/{name}"
-
-    @property
-    def spectra(self) -> str:
-        return self._at("spectra")
-
-    @property
-    def candidates(self) -> str:
-        return self._at("candidates.parquet")
-
-    @property
-    def candidates_summary(self) -> str:
-        return self._at("candidates.summary.json")
-
-    @property
-    def candidates_rejects(self) -> str:
-        return self._at("candidates.rejects.parquet")
-
-    @property
-    def rescored(self) -> str:
-        return self._at("rescored.parquet")
-
-    @property
-    def rescored_summary(self) -> str:
-        return self._at("rescored.summary.json")
-
-    @property
-    def fdr(self) -> str:
-        return self._at("fdr")
-
-    @property
-    def identifications(self) -> str:
-        return self._at("fdr/identifications.parquet")
-
-    @property
-    def identifications_tsv(self) -> str:
-        return self._at("fdr/identifications.tsv")
-
-    @property
-    def fdr_summary(self) -> str:
-        return self._at("fdr/summary.json")
-
-    @property
-    def formulas(self) -> str:
-        return self._at("formulas.parquet")
-
-    @property
-    def translations(self) -> str:
-        return self._at("translations.parquet")
-
-    @property
-    def translations_rejects(self) -> str:
-        return self._at("translations.rejects.parquet")
+    spectra = _file("spectra")                                  # ingest (a SpectraFolder)
+    candidates = _file("candidates.parquet")                    # search
+    candidates_summary = _file("candidates.summary.json")
+    candidates_rejects = _file("candidates.rejects.parquet")
+    rescored = _file("rescored.parquet")                        # rescore
+    rescored_summary = _file("rescored.summary.json")
+    fdr = _file("fdr")                                          # fdr
+    identifications = _file("fdr/identifications.parquet")
+    identifications_tsv = _file("fdr/identifications.tsv")
+    fdr_summary = _file("fdr/summary.json")
+    formulas = _file("formulas.parquet")                        # formula
+    translations = _file("translations.parquet")                # translate
+    translations_rejects = _file("translations.rejects.parquet")
 
 
 @dataclass(frozen=True)
@@ -88,46 +52,16 @@ class ResultsLayout:
     def dataset(self, name: str) -> DatasetLayout:
         return DatasetLayout(f"{self.datasets_dir}/{name}")
 
-    # one FDR over every dataset (config fdr.global)
-    @property
-    def global_identifications(self) -> str:
-        return f"{self.root}/global_fdr/identifications.parquet"
-
-    @property
-    def global_identifications_tsv(self) -> str:
-        return f"{self.root}/global_fdr/identifications.tsv"
-
-    @property
-    def global_fdr_summary(self) -> str:
-        return f"{self.root}/global_fdr/summary.json"
-
-    @property
-    def molecules(self) -> str:
-        return f"{self.root}/db/molecules.parquet"
-
-    @property
-    def molecule_rejects(self) -> str:
-        return f"{self.root}/db/molecule_rejects.parquet"
-
-    @property
-    def id_map(self) -> str:
-        return f"{self.root}/db/id_map.parquet"
-
-    @property
-    def database(self) -> str:
-        return f"{self.root}/db/fragments"
-
-    @property
-    def model(self) -> str:
-        return f"{self.root}/model/model.json"
-
-    @property
-    def translator(self) -> str:
-        return f"{self.root}/model/translator.pt"
-
-    @property
-    def report(self) -> str:
-        return f"{self.root}/report.html"
+    global_identifications = _file("global_fdr/identifications.parquet")   # one FDR over every dataset
+    global_identifications_tsv = _file("global_fdr/identifications.tsv")  # (config fdr.global)
+    global_fdr_summary = _file("global_fdr/summary.json")
+    molecules = _file("db/molecules.parquet")                   # prepare_db
+    molecule_rejects = _file("db/molecule_rejects.parquet")
+    id_map = _file("db/id_map.parquet")
+    database = _file("db/fragments")                            # fragment (a FragmentDatabase)
+    model = _file("model/model.json")                           # train_model
+    translator = _file("model/translator.pt")                   # train_translator
+    report = _file("report.html")                               # report
 
     def log(self, rule: str, name: str | None = None) -> str:
         return f"{self.root}/logs/{rule}.log" if name is None else f"{self.root}/logs/{rule}/{name}.log"

@@ -17,6 +17,7 @@ MANIFEST = "manifest.json"
 REJECTS = "rejects.parquet"
 FILES = (MANIFEST, REJECTS, PART_GLOB)
 """Everything a spectra folder holds (an existing folder with other files is not replaced)."""
+REMEDY = "Rerun `specsweep ingest` into the folder (it is replaced whole)."
 
 
 def part_name(number: int) -> str:
@@ -48,6 +49,15 @@ class SpectraFolder:
                                     "from `specsweep ingest`?)")
         return json.loads(self.manifest_path.read_text())
 
+    def check_parts(self) -> None:
+        """When the folder has a manifest: its parts are exactly those listed, with the recorded
+        sizes and a Parquet end marker (ValueError naming the file and the remedy otherwise)."""
+        from specsweep.files import check_listed_files
+        if not self.manifest_path.exists():
+            return
+        entries = [e for e in self.read_manifest().get("parts", []) if isinstance(e, dict)]
+        check_listed_files(self.path, entries, PART_GLOB, REMEDY)
+
     def n_spectra(self) -> int:
         """Spectra in the parts, from the Parquet footers (no data read)."""
         import pyarrow.parquet as pq
@@ -71,9 +81,11 @@ def spectra_parts(paths) -> list[Path]:
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            found = SpectraFolder(p).parts()
+            folder = SpectraFolder(p)
+            found = folder.parts()
             if not found:
                 raise FileNotFoundError(f"{p}: no {PART_GLOB} files (run `specsweep ingest`)")
+            folder.check_parts()
             out.extend(found)
         elif p.exists():
             out.append(p)

@@ -47,15 +47,11 @@ def run(args) -> int:
 def _build(args, stage, molecules, out: Path) -> dict:
     """Fragment ``molecules`` into shards, rejects and the manifest (written last) in ``out``."""
     import numpy as np
-    import pyarrow as pa
 
     from specsweep.fragment.decoys import DecoyMaker
-    from specsweep.files import rejects_table, sha256_file, write_json, write_table
     from specsweep.fragment.shards import (FRAGMENTATION_FAILED, ShardBuilder, iter_fragmented, shard_index,
                                            worker_pool, write_shard)
     from specsweep.progress import progress
-    from specsweep.contracts.fragment_db import MANIFEST
-    from specsweep.schema import FRAGMENT_DB_FORMAT, REJECTS
 
     params = stage.fragmentation
     n = molecules.num_rows
@@ -123,13 +119,25 @@ def _build(args, stage, molecules, out: Path) -> dict:
             pool.close()
             pool.join()
 
+    return _finish(args, stage, maker, out, n, shards, rejects, truncated, n_fragments)
+
+
+def _finish(args, stage, maker, out: Path, n: int, shards: list, rejects: list, truncated: list,
+            n_fragments: int) -> dict:
+    """Write the rejects and, last, the manifest of a built database; return the manifest."""
+    import pyarrow as pa
+
+    from specsweep.contracts.fragment_db import MANIFEST
+    from specsweep.files import rejects_table, sha256_file, write_json, write_table
+    from specsweep.schema import FRAGMENT_DB_FORMAT, REJECTS
+
     write_table(rejects_table(rejects) if rejects else pa.table({c: [] for c in REJECTS.names}, schema=REJECTS),
                 out / "rejects.parquet", REJECTS)
     n_targets = sum(s["n_targets"] for s in shards)
     manifest = {
         "format": FRAGMENT_DB_FORMAT,
         "molecules": {"path": str(args.molecules), "sha256": sha256_file(args.molecules)},
-        "params": {**params.to_dict(), "shard_width_da": stage.shard_width_da},
+        "params": {**stage.fragmentation.to_dict(), "shard_width_da": stage.shard_width_da},
         "decoys": maker.describe(),
         "counts": {"molecules_in": n, "targets": n_targets, "decoys": sum(s["n_decoys"] for s in shards),
                    "rejected": len(rejects), "target_fragments": n_fragments,

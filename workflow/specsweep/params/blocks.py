@@ -17,8 +17,12 @@ from dataclasses import asdict, dataclass
 from specsweep.params.options import Params, Tolerance, param
 
 ION_MODES = ("positive", "negative")
-# Cuttable single-bond classes understood by the fragmenter, by the two atoms' symbols.
-DEFAULT_BOND_CLASSES = ("NC", "OC", "CC")
+# Cuttable single-bond classes understood by the fragmenter, by the two atoms' symbols
+# (fragment/bondtypes.py). molDiscovery's three (N-C, O-C, C-C) plus S-N (sulfonamides), O-P and
+# P-S (phosphate esters, organophosphates), S-O (sulfate and sulfonate esters) and S-C
+# (thioethers, sulfones): each raised top-1 on the held-out compounds that have such a bond
+# (benchmarks/RESULTS.md, "search", bond classes).
+DEFAULT_BOND_CLASSES = ("NC", "OC", "CC", "SN", "OP", "PS", "SO", "SC")
 
 
 @dataclass(frozen=True)
@@ -43,8 +47,8 @@ class FragmentParams(Params):
     max_bridges: int = param(2, "bridge cuts per fragment path", min=0, max=8, config="database.max_bridges")
     max_two_cuts: int = param(1, "2-cuts (ring cleavages) per fragment path", min=0, max=4,
                               cli="--max-2cuts", config="database.max_2cuts")
-    bond_classes: tuple[str, ...] = param(DEFAULT_BOND_CLASSES, "cuttable single-bond classes, e.g. NC OC CC "
-                                          "(also SC, OP, PC; commas allowed)", item=str)
+    bond_classes: tuple[str, ...] = param(DEFAULT_BOND_CLASSES, "cuttable single-bond classes: NC OC CC SN OP PS "
+                                          "SO SC PC NN XX (XX: any other pair; commas allowed)", item=str)
     cc_in_two_cut: bool = param(False, "allow C-C bonds in 2-cuts", cli="--cc-in-2cut")
     h_shifts: tuple[int, ...] = param((-1, 0, 1), "hydrogen shifts of fragment ions", unit="H atoms",
                                       item=int, min=-3, max=3)

@@ -264,6 +264,79 @@ def _params_record(params: SearchParams) -> dict:
             "min_matched_peaks": params.min_matched_peaks}
 
 
+def _check_models(models, manifest: dict, params: SearchParams) -> None:
+    """Refuse models whose recorded settings differ from the database's or the search's."""
+    for m, name in models:
+        if m is not None:
+            check_against_model(m.params, name, database=manifest.get("params", {}),
+                                fragment_tol=params.fragment_tol, h_shifts=params.h_shifts,
+                                fix="Train a model with the database's settings (train-model; workflow: "
+                                    "model.train_spectra) or search with the model's")
+
+
+def _rank_pass(parts, shards, masses_of, llr, params: SearchParams, rank: int, size: int, comm,
+               clock_total: dict):
+    """This rank's share of one pass, (hits, pairs, units done, wall s, cpu s, error); the units
+    planned; the pass's spectrum ids. Under MPI an error is returned, not raised, so that rank 0
+    can report it and no rank waits forever."""
+    t0, cpu0 = time.perf_counter(), time.process_time()
+    error = ids = None
+    try:
+        hits, pairs, n_mine, n_units, ids, clock = rank_share(parts, shards, masses_of, llr, params, rank, size)
+        for k, v in clock.items():
+            clock_total[k] += v
+    except Exception as exc:
+        if comm is None:
+            raise
+        error = f"rank {rank}: {type(exc).__name__}: {exc}"
+        hits, pairs, n_mine, n_units = topk.empty_hits(), 0, 0, 0
+    return (hits, pairs, n_mine, time.perf_counter() - t0, time.process_time() - cpu0, error), n_units, ids
+
+
+def _merge_pass(shares, ids, top_k: int, outputs, open_outputs, comm):
+    """Rank 0: merge the ranks' hits of one pass and append them; (outputs, errors)."""
+    errors = [s[5] for s in shares if s[5]]
+    if errors:
+        return outputs, errors
+    try:
+        merged = topk.top_k(topk.concat([s[0] for s in shares]), top_k)
+        if outputs is None:
+            outputs = open_outputs()
+        outputs.append(merged, ids)
+    except Exception as exc:
+        if comm is None:
+            raise
+        errors.append(f"rank 0: {type(exc).__name__}: {exc}")
+    return outputs, errors
+
+
+def _tally(per_rank: list[dict], shares) -> int:
+    """Add each rank's work of one pass to ``per_rank``; the pass's pairs."""
+    for r, s in enumerate(shares):
+        per_rank[r]["units"] += s[2]
+        per_rank[r]["pairs"] += s[1]
+        per_rank[r]["seconds"] += s[3]
+        per_rank[r]["cpu_seconds"] += s[4]
+    return sum(s[1] for s in shares)
+
+
+def _summary(outputs, totals: dict, n_passes: int, db_dir, manifest: dict, params: SearchParams,
+             model_info: dict | None) -> dict:
+    return {
+        "spectra": outputs.spectra,
+        "spectra_with_candidates": outputs.with_candidates,
+        "spectra_without_candidates": outputs.spectra - outputs.with_candidates,
+        "pairs_scored": totals["pairs"],
+        "work_units": totals["units"],
+        "passes": n_passes,
+        "rows": outputs.rows,
+        "database": str(db_dir),
+        "database_counts": manifest.get("counts", {}),
+        "params": _params_record(params),
+        "models": model_info or {},
+    }
+
+
 def search(spectra_paths, db_dir, model, params: SearchParams, output, comm=None,
            summary_path=None, rejects_path=None, negative_model=None, model_info: dict | None = None,
            verify_checksums: bool = True, model_name: str = "model"):
@@ -283,12 +356,7 @@ def search(spectra_paths, db_dir, model, params: SearchParams, output, comm=None
     parts = spectra_parts(spectra_paths)
     passes = group_passes(part_rows(parts), params.spectra_per_pass)
     shards, manifest = read_manifest(db_dir, verify_checksums=verify_checksums and rank == 0)
-    for m, name in ((model, model_name), (negative_model, "negative-mode model")):
-        if m is not None:
-            check_against_model(m.params, name, database=manifest.get("params", {}),
-                                fragment_tol=params.fragment_tol, h_shifts=params.h_shifts,
-                                fix="Train a model with the database's settings (train-model; workflow: "
-                                    "model.train_spectra) or search with the model's")
+    _check_models(((model, model_name), (negative_model, "negative-mode model")), manifest, params)
     llr = stacked_llr(model, negative_model)
     masses_of: dict = {}
     clock_total = {"read_s": 0.0, "score_s": 0.0, "topk_s": 0.0}
@@ -296,39 +364,21 @@ def search(spectra_paths, db_dir, model, params: SearchParams, output, comm=None
     totals = {"pairs": 0, "units": 0}
     my_pairs = 0
     outputs = None
+
+    def open_outputs():
+        return SearchOutputs(output, summary_path, rejects_path)
+
     try:
         for i, group in enumerate(passes, 1):
-            t0, cpu0 = time.perf_counter(), time.process_time()
-            error = ids = None
-            try:
-                hits, pairs, n_mine, n_units, ids, clock = rank_share(
-                    [parts[j] for j in group], shards, masses_of, llr, params, rank, size)
-                for k, v in clock.items():
-                    clock_total[k] += v
-                my_pairs += pairs
-            except Exception as exc:  # reported by rank 0 so that no rank waits forever
-                if comm is None:
-                    raise
-                error = f"rank {rank}: {type(exc).__name__}: {exc}"
-                hits, pairs, n_mine, n_units = topk.empty_hits(), 0, 0, 0
-            share = (hits, pairs, n_mine, time.perf_counter() - t0, time.process_time() - cpu0,
-                     error)
-            del hits
+            t0 = time.perf_counter()
+            share, n_units, ids = _rank_pass([parts[j] for j in group], shards, masses_of, llr, params,
+                                             rank, size, comm, clock_total)
+            my_pairs += share[1]
             shares = comm.gather(share, root=0) if comm is not None else [share]
             del share
             errors: list[str] = []
             if rank == 0:
-                errors = [s[5] for s in shares if s[5]]
-                if not errors:
-                    try:
-                        merged = topk.top_k(topk.concat([s[0] for s in shares]), params.top_k)
-                        if outputs is None:
-                            outputs = SearchOutputs(output, summary_path, rejects_path)
-                        outputs.append(merged, ids)
-                    except Exception as exc:
-                        if comm is None:
-                            raise
-                        errors.append(f"rank 0: {type(exc).__name__}: {exc}")
+                outputs, errors = _merge_pass(shares, ids, params.top_k, outputs, open_outputs, comm)
             if comm is not None:
                 errors = comm.bcast(errors, root=0)
             if errors:
@@ -337,13 +387,8 @@ def search(spectra_paths, db_dir, model, params: SearchParams, output, comm=None
                 raise RuntimeError(f"search failed in pass {i}/{len(passes)} on "
                                    + "; ".join(errors))
             if rank == 0:
-                for r, s in enumerate(shares):
-                    per_rank[r]["units"] += s[2]
-                    per_rank[r]["pairs"] += s[1]
-                    per_rank[r]["seconds"] += s[3]
-                    per_rank[r]["cpu_seconds"] += s[4]
-                pass_pairs = sum(s[1] for s in shares)
-                del shares, merged
+                pass_pairs = _tally(per_rank, shares)
+                del shares
                 totals["pairs"] += pass_pairs
                 totals["units"] += n_units
                 log.info("pass %d/%d: %d spectra, %d pairs, %.1f s", i, len(passes), len(ids),
@@ -353,20 +398,8 @@ def search(spectra_paths, db_dir, model, params: SearchParams, output, comm=None
         if rank != 0:
             return None
         if outputs is None:  # no spectra parts: empty files
-            outputs = SearchOutputs(output, summary_path, rejects_path)
-        summary = {
-            "spectra": outputs.spectra,
-            "spectra_with_candidates": outputs.with_candidates,
-            "spectra_without_candidates": outputs.spectra - outputs.with_candidates,
-            "pairs_scored": totals["pairs"],
-            "work_units": totals["units"],
-            "passes": len(passes),
-            "rows": outputs.rows,
-            "database": str(db_dir),
-            "database_counts": manifest.get("counts", {}),
-            "params": _params_record(params),
-            "models": model_info or {},
-        }
+            outputs = open_outputs()
+        summary = _summary(outputs, totals, len(passes), db_dir, manifest, params, model_info)
         outputs.commit(summary)
     except BaseException:
         if outputs is not None:

@@ -113,13 +113,20 @@ def inchikey14(value) -> str | None:
     return block if len(block) == 14 and block.isalpha() else None
 
 
-def positive_float(value) -> float | None:
-    """Float value if > 0; NaN for a non-finite value (so it can be reported); else None."""
+def as_float(value) -> float | None:
+    """``float(value)``, or None when there is no value or it is not a number."""
     if value is None:
         return None
     try:
-        x = float(value)
+        return float(value)
     except (TypeError, ValueError):
+        return None
+
+
+def positive_float(value) -> float | None:
+    """Float value if > 0; NaN for a non-finite value (so it can be reported); else None."""
+    x = as_float(value)
+    if x is None:
         return None
     if not math.isfinite(x):
         return math.nan

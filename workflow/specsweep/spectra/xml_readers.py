@@ -23,18 +23,15 @@ import numpy as np
 from pyteomics import mzml, mzxml
 
 from specsweep.spectra.inputs import seekable_file
-from specsweep.spectra.records import (RawSpectrum, clean_text, first_int, positive_float,
+from specsweep.spectra.records import (RawSpectrum, as_float, clean_text, first_int, positive_float,
                                        scan_from_native_id)
 
 _SECONDS = {"minute": 60.0, "min": 60.0, "second": 1.0, "s": 1.0, "sec": 1.0, "hour": 3600.0}
 
 
 def _seconds(value) -> float | None:
-    if value is None:
-        return None
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
+    x = as_float(value)
+    if x is None:
         return None
     unit = str(getattr(value, "unit_info", "minute") or "minute").lower()
     return round(x * _SECONDS.get(unit, 60.0), 6)

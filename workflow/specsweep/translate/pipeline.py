@@ -147,6 +147,37 @@ def _fragment_scorer(model_path, tol):
     return load_fragment_scorer(model_path, tol)
 
 
+def _decode_part(model, sub: dict, tokenizer, ids: list, formulas: dict, args, bf16, part_name: str):
+    """Beams (texts, log-probabilities) per spectrum of one part: one decode, or with formulas a
+    formula-constrained decode ('top'), pooled with a free one ('top+free')."""
+    from specsweep.progress import progress
+    from specsweep.translate.beam import decode_arrays
+    from specsweep.translate.constraints import formula_counts
+
+    everyone = np.arange(len(ids))
+    runs = [(everyone, None)]
+    if formulas and args.formula_constraint != "none":
+        top = [formula_counts(formulas.get(i)) for i in ids]
+        if args.formula_constraint == "top":
+            runs = [(everyone, top)]
+        else:  # the free decode covers spectra without a formula: constrain only the others
+            have = np.array([j for j, f in enumerate(top) if f is not None], dtype=np.int64)
+            runs = [(have, [top[j] for j in have]), (everyone, None)]
+    texts, lps = [[] for _ in ids], [[] for _ in ids]
+    for which, constrain in runs:
+        if not len(which):
+            continue
+        desc = f"translate {part_name}" + (" (formula-constrained)" if constrain is not None else "")
+        t, lp = decode_arrays(model, {k: v[which] for k, v in sub.items()}, tokenizer, args.beam_size,
+                              args.batch_size, autocast_dtype=bf16, formulas=constrain,
+                              hydrogens=args.check_hydrogens,
+                              progress=lambda it, d=desc: progress(it, desc=d, unit="batch"))
+        for j, beams, scores in zip(which, t, lp):
+            texts[j].extend(beams)
+            lps[j].extend(scores.tolist())
+    return texts, lps
+
+
 def translate_from_args(args) -> int:
     import pyarrow as pa
     import torch
@@ -156,10 +187,7 @@ def translate_from_args(args) -> int:
     from specsweep.schema import TRANSLATOR_META_KEY
     from specsweep.params.options import from_args
     from specsweep.params.stages import TranslateParams
-    from specsweep.progress import progress
     from specsweep.schema import SPECTRA, TRANSLATIONS
-    from specsweep.translate.beam import decode_arrays
-    from specsweep.translate.constraints import formula_counts
     from specsweep.translate.dataset import encode_spectra
     from specsweep.translate.model import load_checkpoint
     from specsweep.translate.rerank import RerankWeights, parse_candidates, rerank
@@ -199,27 +227,7 @@ def translate_from_args(args) -> int:
             reject(i, "no_precursor" if not (np.isfinite(prec[i]) and prec[i] > 0) else "no_peaks")
         keep = np.flatnonzero(ok)
         sub = {k: v[keep] for k, v in arrays.items()}
-        everyone = np.arange(len(keep))
-        runs = [(everyone, None)]
-        if formulas and args.formula_constraint != "none":
-            top = [formula_counts(formulas.get(ids[i])) for i in keep]
-            if args.formula_constraint == "top":
-                runs = [(everyone, top)]
-            else:  # the free decode covers spectra without a formula: constrain only the others
-                have = np.array([j for j, f in enumerate(top) if f is not None], dtype=np.int64)
-                runs = [(have, [top[j] for j in have]), (everyone, None)]
-        texts, lps = [[] for _ in keep], [[] for _ in keep]
-        for which, constrain in runs:
-            if not len(which):
-                continue
-            desc = f"translate {part.name}" + (" (formula-constrained)" if constrain is not None else "")
-            t, lp = decode_arrays(model, {k: v[which] for k, v in sub.items()}, tokenizer, args.beam_size,
-                                  args.batch_size, autocast_dtype=bf16, formulas=constrain,
-                                  hydrogens=args.check_hydrogens,
-                                  progress=lambda it, d=desc: progress(it, desc=d, unit="batch"))
-            for j, beams, scores in zip(which, t, lp):
-                texts[j].extend(beams)
-                lps[j].extend(scores.tolist())
+        texts, lps = _decode_part(model, sub, tokenizer, [ids[i] for i in keep], formulas, args, bf16, part.name)
         for j, i in enumerate(keep):
             cands, invalid = parse_candidates(texts[j], lps[j])
             if not cands:
