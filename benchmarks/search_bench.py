@@ -117,6 +117,20 @@ def _half(key: str) -> int:
     return int(hashlib.sha256(key.encode()).hexdigest(), 16) % 2
 
 
+def _split_by_compound(full, held, max_val):
+    """Training rows (one hash half of the compounds outside `held`) and validation rows (the
+    other half, the spectrum with most peaks per compound, at most max_val)."""
+    train_idx, val_best = [], {}
+    for i, key in enumerate(full["annotation_inchikey14"]):
+        if not key or key in held:
+            continue
+        if _half(key) == 0:
+            train_idx.append(i)
+        elif key not in val_best or len(full["mz"][i]) > len(full["mz"][val_best[key]]):
+            val_best[key] = i
+    return train_idx, sorted(val_best.values())[:max_val]
+
+
 def cmd_tune(args) -> None:
     from specsweep.fragment.graph import fragment_smiles
     from specsweep.model.train import Graph, build_model, train_counts
@@ -137,15 +151,7 @@ def cmd_tune(args) -> None:
                 graphs[key] = None
         return graphs[key]
 
-    train_idx, val_best = [], {}
-    for i, key in enumerate(full["annotation_inchikey14"]):
-        if not key or key in dev500:
-            continue
-        if _half(key) == 0:
-            train_idx.append(i)
-        elif key not in val_best or len(full["mz"][i]) > len(full["mz"][val_best[key]]):
-            val_best[key] = i
-    val_idx = sorted(val_best.values())[: args.max_val]
+    train_idx, val_idx = _split_by_compound(full, dev500, args.max_val)
     print(f"tuning: {len(train_idx)} training spectra, {len(val_idx)} validation spectra "
           f"(one per compound), none of them a dev_500 compound")
     # validation candidates: NP molecules within 0.02 Da as [M+H]+
@@ -232,15 +238,7 @@ def cmd_bonds(args) -> None:
         held |= set(k for k in read_spectra(ingested(src, name))["annotation_inchikey14"] if k)
     full = read_spectra(ingested(DEVFULL, "devfull"))
     smiles, keys, mass = np_masses()
-    train_idx, val_best = [], {}
-    for i, key in enumerate(full["annotation_inchikey14"]):
-        if not key or key in held:
-            continue
-        if _half(key) == 0:
-            train_idx.append(i)
-        elif key not in val_best or len(full["mz"][i]) > len(full["mz"][val_best[key]]):
-            val_best[key] = i
-    val_idx = sorted(val_best.values())[: args.max_val]
+    train_idx, val_idx = _split_by_compound(full, held, args.max_val)
     val = []
     for i in val_idx:
         m = full["precursor_mz"][i] - PROTON
