@@ -4,6 +4,7 @@
 rule rescore:
     input:
         candidates=rules.search.output.candidates,
+        search_summary=rules.search.output.summary,
         spectra=rules.ingest.output,
         model=rescorer_file(),
     output:
@@ -20,5 +21,5 @@ rule rescore:
         "../envs/core.yaml"
     shell:
         "python -m specsweep rescore --candidates {input.candidates:q} --spectra {input.spectra:q}"
-        " --model {input.model:q} --output {output.rescored:q} --summary {output.summary:q}"
+        " --model {input.model:q} --search-summary {input.search_summary:q} --output {output.rescored:q} --summary {output.summary:q}"
         " {params.extra} 2> {log:q}"

@@ -30,6 +30,13 @@ def register(subparsers) -> None:
     p.add_argument("--formulas", default=None,
                    help="formulas.parquet from `specsweep formula` (optional evidence)")
     p.add_argument("--summary", default=None, help="summary JSON (default <output stem>.summary.json)")
+    p.add_argument("--search-summary", default=None,
+                   help="the search's summary JSON (default <candidates stem>.summary.json); "
+                        "checked against the search the model was trained on")
+    p.add_argument("--allow-other-search", action="store_true",
+                   help="use the model even when the candidates were scored with another "
+                        "score model or other matching settings than its training candidates "
+                        "(warns; its PEPs are then unchecked)")
     p.set_defaults(func=_run)
 
     t = subparsers.add_parser(
@@ -56,7 +63,8 @@ def register(subparsers) -> None:
 def _run(args) -> int:
     from specsweep.rescore.stage import run_rescore
     run_rescore(args.candidates, args.spectra, args.output,
-                None if args.model == "default" else args.model, args.formulas, args.summary)
+                None if args.model == "default" else args.model, args.formulas, args.summary,
+                args.search_summary, args.allow_other_search)
     return 0
 
 

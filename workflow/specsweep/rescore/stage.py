@@ -102,10 +102,17 @@ def rescore_table(table: pa.Table, model: RescoreModel, n_peaks: dict[str, int] 
 
 
 def run_rescore(candidates, spectra, output, model_path=None, formulas=None,
-                summary_path=None) -> dict:
+                summary_path=None, search_summary=None, allow_other_search=False) -> dict:
+    """The stage. ``search_summary``: the search's summary JSON (default: next to the
+    candidates); it is checked against the search the model learnt from
+    (:mod:`specsweep.rescore.provenance`) before anything is computed."""
     from specsweep.rescore.model import default_rescorer_path
+    from specsweep.rescore.provenance import check_search, read_search_summary, search_summary_path
     model_path = Path(model_path) if model_path else default_rescorer_path()
     model = RescoreModel.load(model_path)
+    search_check = check_search(
+        read_search_summary(search_summary or search_summary_path(candidates)), model.info,
+        str(model_path), model.list_depth, allow_other_search)
     table = read_table(candidates, CANDIDATES)
     f_table = read_table(formulas, FORMULAS, columns=["spectrum_id", "rank", "formula", "status"]) \
         if formulas else None
@@ -113,6 +120,7 @@ def run_rescore(candidates, spectra, output, model_path=None, formulas=None,
     output = Path(output)
     summary = {"candidates": str(candidates), "model": str(model_path),
                "model_info": {k: model.info.get(k) for k in ("trained_on", "excluded")},
+               "search_check": search_check,
                "rows": result.num_rows, **summary}
     write_table(result, output, RESCORED)
     write_json(summary, Path(summary_path) if summary_path
