@@ -98,6 +98,14 @@ def report(out: Path, spectra: Path, by: str, title: str) -> None:
         arr = np.asarray(adducts)
         print("\n".join(table(ranks, adducts, [(n, arr == n) for n in names]
                               + [("all", np.ones(len(ranks), bool))], "file adduct")))
+        keys = np.asarray(sum((pq.read_table(p, columns=["annotation_inchikey14"]).column(0).to_pylist()
+                               for p in sorted(spectra.glob("part-*.parquet"))), []))
+        print("| file adduct | compounds | top-1, each compound weighted equally |")
+        print("|---|---:|---:|")
+        for n in names + ["all"]:
+            sel = arr == n if n != "all" else np.ones(len(ranks), bool)
+            per = [np.mean(ranks[sel & (keys == k)] <= 1) for k in sorted(set(keys[sel]))]
+            print(f"| {n} | {len(per)} | {100 * np.mean(per):.1f}% |")
 
 
 def true_row_errors(rescored: Path, spectra: Path) -> None:
