@@ -17,7 +17,11 @@ def register(subparsers) -> None:
     p.add_argument("--spectra", required=True, help="spectra folder from `specsweep ingest`")
     p.add_argument("--output", required=True, help="rescored candidates parquet (schema RESCORED)")
     p.add_argument("--model", default="default",
-                   help="rescoring model JSON from `specsweep train-rescorer`; 'default' = shipped")
+                   help="rescoring model JSON from `specsweep train-rescorer` for positive-mode "
+                        "spectra; 'default' = the shipped positive model ([M+H]+ training)")
+    p.add_argument("--negative-model", default="default",
+                   help="rescoring model JSON for negative-mode spectra; 'default' = the shipped "
+                        "negative model ([M-H]- training), 'same' = use --model for both ion modes")
     p.add_argument("--formulas", default=None,
                    help="formulas.parquet from `specsweep formula` (optional evidence)")
     p.add_argument("--summary", default=None, help="summary JSON (default <output stem>.summary.json)")
@@ -45,7 +49,8 @@ def _run(args) -> int:
     of the hits accepted with it). See docs/fdr.md."""
     from specsweep.rescore.stage import run_rescore
     run_rescore(args.candidates, args.spectra, args.output,
-                None if args.model == "default" else args.model, args.formulas, args.summary)
+                None if args.model == "default" else args.model, args.formulas, args.summary,
+                negative_model_path=args.negative_model)
     return 0
 
 
