@@ -87,11 +87,37 @@ def test_training_records_one_search_and_refuses_mixed(tmp_path):
         common_record([search_record(_summary()), search_record(_summary(h_shifts=[0]))], ["x", "y"])
 
 
-def test_stage_refuses_before_reading_anything(tmp_path):
-    cand = tmp_path / "candidates.parquet"          # never read: the check comes first
+def test_stage_refuses_another_score_and_records_the_check(tmp_path, demo_mgf):
+    import pyarrow as pa
+    from specsweep.cli import main
+    from specsweep.schema import CANDIDATES
+    from specsweep.spectra.parts import read_spectra
+    assert main(["ingest", "--input", str(demo_mgf), "--output-dir", str(tmp_path / "spectra")]) == 0
+    sid = read_spectra(tmp_path / "spectra", columns=["spectrum_id"]).column("spectrum_id")[0].as_py()
+    rows = [("m1", False, "AAAAAAAAAAAAAA", 12.0, 6, 0.8), ("m2", False, "BBBBBBBBBBBBBB", 11.0, 5, 0.6),
+            ("m1", True, "AAAAAAAAAAAAAA", 4.0, 2, 0.2)]
+    mol, dec, key, score, matched, expl = (list(c) for c in zip(*rows))
+    cand = tmp_path / "candidates.parquet"
+    pa.parquet.write_table(pa.table({
+        "spectrum_id": [sid] * 3, "rank": [1, 2, 1], "mol_id": mol, "is_decoy": dec,
+        "inchikey14": key, "smiles": ["C"] * 3, "exact_mass": [300.1] * 3,
+        "adduct": ["[M+H]+"] * 3, "charge": [1] * 3, "precursor_error_ppm": [0.5] * 3,
+        "score": score, "n_matched_peaks": matched, "explained_intensity": expl},
+        schema=CANDIDATES), cand)
+    shipped = RescoreModel.load(default_rescorer_path()).info["search"]
+    same = _summary(sha=shipped["score_models"]["positive"]["sha256"], **shipped["params"])
+    search_summary_path(cand).write_text(json.dumps(same))
+    out = tmp_path / "rescored.parquet"
+    summary = run_rescore(cand, tmp_path / "spectra", out)
+    assert summary["search_check"]["positive"]["status"] == "same"
     search_summary_path(cand).write_text(json.dumps(_summary(sha="d" * 64)))
     with pytest.raises(SettingsMismatch, match="not scored as its training candidates"):
-        run_rescore(cand, tmp_path / "spectra", tmp_path / "out.parquet")
+        run_rescore(cand, tmp_path / "spectra", out)
+    argv = ["rescore", "--candidates", str(cand), "--spectra", str(tmp_path / "spectra"),
+            "--output", str(out), "--allow-other-search"]
+    assert main(argv) == 0
+    written = json.loads((tmp_path / "rescored.summary.json").read_text())
+    assert written["search_check"]["positive"]["status"] == "differs"
 
 
 def test_shipped_rescorer_matches_the_shipped_score_model():
