@@ -7,9 +7,15 @@ under several adducts counts once, with its best score), ties at their average r
 asserted.
 
   accuracy --spectra FILE [--hide-adduct] [--model M] [--negative-model N|same] [--db DB]
+           [--rescore [--rescore-model R] [--rescore-negative-model RN|same]] [--reuse]
 
 --hide-adduct searches with --ignore-file-adduct: the adduct set of the ion mode is tried (the
-charge the file states still restricts it). Run from the repository root, e.g.
+charge the file states still restricts it). --rescore also runs `specsweep rescore` on the same
+candidates (each spectrum with the rescoring model of its ion mode unless told otherwise) and
+prints the same tables for the rescored ranking (the ranking users get; lists are cut at the
+rescoring model's depth, so a true structure below it counts as a miss), and the precursor
+error of the true structure's row per adduct. --reuse keeps candidates already searched under
+WORK. Run from the repository root, e.g.
   nice -n 10 .venv/bin/python benchmarks/adduct_bench.py accuracy \
       --spectra ../shared/data/spectra/massbank_hr_neg_MmH_dev_500.mgf --negative-model same
 """
@@ -24,6 +30,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 REPO = Path(__file__).resolve().parents[1]
@@ -40,13 +47,14 @@ def ingested(src: Path) -> Path:
     return out
 
 
-def true_ranks(candidates: Path, spectra: Path) -> tuple[list, list, list]:
-    """(rank, neutral mass, file adduct) per ingested spectrum; rank inf when the true structure
-    is not among the candidates."""
+def true_ranks(candidates: Path, spectra: Path, by: str = "score") -> tuple[list, list, list]:
+    """(rank, neutral mass, file adduct) per ingested spectrum, ranking targets by the column
+    ``by``; rank inf when the true structure is not among the candidates."""
     from specsweep.chem.adducts import get_adduct
-    cand = pq.read_table(candidates, columns=["spectrum_id", "inchikey14", "score"]).to_pydict()
+    cand = pq.read_table(candidates, columns=["spectrum_id", "inchikey14", by, "is_decoy"])
+    cand = cand.filter(pc.invert(cand.column("is_decoy"))).to_pydict()
     best: dict[str, dict[str, float]] = {}
-    for sid, ik, sc in zip(cand["spectrum_id"], cand["inchikey14"], cand["score"]):
+    for sid, ik, sc in zip(cand["spectrum_id"], cand["inchikey14"], cand[by]):
         per = best.setdefault(sid, {})
         if sc > per.get(ik, -np.inf):
             per[ik] = sc
@@ -79,6 +87,54 @@ def table(ranks, keys, groups, title) -> list[str]:
     return lines
 
 
+def report(out: Path, spectra: Path, by: str, title: str) -> None:
+    ranks, masses, adducts = true_ranks(out, spectra, by)
+    ranks, masses = np.asarray(ranks, float), np.asarray(masses, float)
+    print(f"{title}: true structure not among candidates: {int(np.isinf(ranks).sum())}")
+    bins = [(name, (masses >= lo) & (masses < hi)) for lo, hi, name in BINS]
+    print("\n".join(table(ranks, masses, bins + [("all", np.ones(len(ranks), bool))], "mass bin (Da)")))
+    names = sorted(set(adducts))
+    if len(names) > 1:
+        arr = np.asarray(adducts)
+        print("\n".join(table(ranks, adducts, [(n, arr == n) for n in names]
+                              + [("all", np.ones(len(ranks), bool))], "file adduct")))
+        keys = np.asarray(sum((pq.read_table(p, columns=["annotation_inchikey14"]).column(0).to_pylist()
+                               for p in sorted(spectra.glob("part-*.parquet"))), []))
+        print("| file adduct | compounds | top-1, each compound weighted equally |")
+        print("|---|---:|---:|")
+        for n in names + ["all"]:
+            sel = arr == n if n != "all" else np.ones(len(ranks), bool)
+            per = [np.mean(ranks[sel & (keys == k)] <= 1) for k in sorted(set(keys[sel]))]
+            print(f"| {n} | {len(per)} | {100 * np.mean(per):.1f}% |")
+
+
+def true_row_errors(rescored: Path, spectra: Path) -> None:
+    """Median |precursor error| (ppm) and abs_ppm feature of the true structure's best row per
+    file adduct, and which adduct that row was found under: the features must use the adduct's
+    own mass."""
+    cols = ["spectrum_id", "annotation_inchikey14", "adduct"]
+    info = {c: sum((pq.read_table(p, columns=[c]).column(0).to_pylist()
+                    for p in sorted(spectra.glob("part-*.parquet"))), []) for c in cols}
+    truth = dict(zip(info["spectrum_id"], zip(info["annotation_inchikey14"], info["adduct"])))
+    t = pq.read_table(rescored, columns=["spectrum_id", "inchikey14", "is_decoy", "adduct",
+                                         "precursor_error_ppm", "abs_ppm", "rescore"]).to_pydict()
+    best: dict[str, tuple] = {}
+    for sid, ik, dec, add, ppm, feat, u in zip(*(t[c] for c in t)):
+        key, _ = truth[sid]
+        if not dec and ik == key and (sid not in best or u > best[sid][3]):
+            best[sid] = (add, ppm, feat, u)
+    rows = {}
+    for sid, (add, ppm, feat, _) in best.items():
+        rows.setdefault(truth[sid][1] or "?", []).append((add, abs(ppm), feat))
+    print("| file adduct | true rows | found as the file adduct | median abs ppm | max abs ppm | median abs_ppm feature |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, r in sorted(rows.items()):
+        same = sum(a == name for a, _, _ in r)
+        e = np.array([x for _, x, _ in r])
+        f = np.array([x for _, _, x in r])
+        print(f"| {name} | {len(r)} | {same} | {np.median(e):.2f} | {e.max():.2f} | {np.median(f):.2f} |")
+
+
 def cmd_accuracy(args) -> None:
     spectra = ingested(Path(args.spectra))
     tag = "hidden" if args.hide_adduct else "file"
@@ -90,22 +146,28 @@ def cmd_accuracy(args) -> None:
         cmd.append("--ignore-file-adduct")
     env = dict(os.environ, NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1")
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True)
-    if proc.returncode:
-        sys.exit(f"search failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    if not (args.reuse and out.exists()):
+        proc = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True)
+        if proc.returncode:
+            sys.exit(f"search failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
     wall = time.perf_counter() - t0
-    ranks, masses, adducts = true_ranks(out, spectra)
-    ranks, masses = np.asarray(ranks, float), np.asarray(masses, float)
     print(f"{args.spectra}: adduct {'hidden (ion mode set tried)' if args.hide_adduct else 'from the file'}, "
           f"model {args.model}, negative model {args.negative_model}, search wall {wall:.0f} s, "
-          f"true structure not among candidates: {int(np.isinf(ranks).sum())}")
-    bins = [(name, (masses >= lo) & (masses < hi)) for lo, hi, name in BINS]
-    print("\n".join(table(ranks, masses, bins + [("all", np.ones(len(ranks), bool))], "mass bin (Da)")))
-    names = sorted(set(adducts))
-    if len(names) > 1:
-        arr = np.asarray(adducts)
-        print("\n".join(table(ranks, adducts, [(n, arr == n) for n in names]
-                              + [("all", np.ones(len(ranks), bool))], "file adduct")))
+          f"candidates {out}")
+    report(out, spectra, "score", "search score")
+    if not args.rescore:
+        return
+    res = out.with_name(out.name.removesuffix(".parquet") + f"_rescored_{Path(args.rescore_negative_model).stem}.parquet")
+    cmd = [sys.executable, "-m", "specsweep", "rescore", "--candidates", str(out), "--spectra",
+           str(spectra), "--output", str(res), "--model", args.rescore_model,
+           "--negative-model", args.rescore_negative_model]
+    proc = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True)
+    if proc.returncode:
+        sys.exit(f"rescore failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    print(f"rescored with model {args.rescore_model}, negative-mode model "
+          f"{args.rescore_negative_model}: {res}")
+    report(res, spectra, "rescore", "rescored")
+    true_row_errors(res, spectra)
 
 
 def main() -> None:
@@ -117,6 +179,10 @@ def main() -> None:
     a.add_argument("--model", default="default")
     a.add_argument("--negative-model", default="default")
     a.add_argument("--hide-adduct", action="store_true")
+    a.add_argument("--rescore", action="store_true", help="also rank by `specsweep rescore`")
+    a.add_argument("--rescore-model", default="default")
+    a.add_argument("--rescore-negative-model", default="default")
+    a.add_argument("--reuse", action="store_true", help="reuse candidates searched before")
     a.add_argument("--extra", nargs=argparse.REMAINDER, default=[], help="further search options")
     args = p.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)

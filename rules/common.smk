@@ -186,8 +186,10 @@ def check_model_settings():
     )
 
 
-def rescorer_file(wildcards=None):
-    """The rescoring model: given in the config, else the shipped one."""
+def rescorer_file(ion_mode="positive"):
+    """The rescoring model of an ion mode: given in the config, else the shipped one."""
+    if ion_mode == "negative":
+        return config["rescore"]["negative_model"] or str(PACKAGE / "data" / "rescore_model_negative.json")
     return config["rescore"]["model"] or str(PACKAGE / "data" / "rescore_model.json")
 
 

@@ -5,7 +5,8 @@ rule rescore:
     input:
         candidates=rules.search.output.candidates,
         spectra=rules.ingest.output,
-        model=rescorer_file(),
+        model=rescorer_file("positive"),
+        negative_model=rescorer_file("negative"),
     output:
         rescored=DS.rescored,
         summary=DS.rescored_summary,
@@ -20,5 +21,5 @@ rule rescore:
         "../envs/core.yaml"
     shell:
         "python -m specsweep rescore --candidates {input.candidates:q} --spectra {input.spectra:q}"
-        " --model {input.model:q} --output {output.rescored:q} --summary {output.summary:q}"
+        " --model {input.model:q} --negative-model {input.negative_model:q} --output {output.rescored:q} --summary {output.summary:q}"
         " {params.extra} 2> {log:q}"

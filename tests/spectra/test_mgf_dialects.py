@@ -49,6 +49,20 @@ def test_mzmine_fbmn_feature_ids_and_unsigned_charge(tmp_path):
     assert caffeine["title"] == ""
 
 
+def test_mzmine_fbmn_negative_run_charge_sign(tmp_path):
+    # MZmine writes the scan's polarity after the charge: CHARGE=1- is negative even when the
+    # dataset default is positive, and no adduct is assumed unless ION= names one
+    _, rows, rejects = _rows(tmp_path, "mzmine_fbmn_neg.mgf", mode="positive")
+    plain, chloride, doubly = (rows[f"mzmine_fbmn_neg:{i}"] for i in range(3))
+    assert not rejects
+    assert (plain["ion_mode"], plain["charge"], plain["adduct"]) == ("negative", -1, None)
+    assert plain["feature_id"] == "31" and plain["scan"] == 31 and plain["rt_seconds"] == 252.8
+    assert (chloride["ion_mode"], chloride["charge"], chloride["adduct"]) == ("negative", -1, "[M+Cl]-")
+    assert chloride["feature_id"] == "32"
+    assert (doubly["ion_mode"], doubly["charge"]) == ("negative", -2)
+    assert doubly["precursor_mz"] == 95.0062
+
+
 def test_gnps_library_blocks_without_title(tmp_path):
     _, rows, rejects = _rows(tmp_path, "gnps_library.mgf", mode="negative")
     pos, neg, sodium = (rows[f"gnps_library:{i}"] for i in range(3))

@@ -1,7 +1,7 @@
 """Command line: ``specsweep <stage> ...`` (also ``python -m specsweep``).
 
 Each stage module named in COMMANDS has ``register(subparsers)``, which adds its subcommand
-and sets ``func(args) -> int``. This file holds no science; stage modules import their heavy
+with ``specsweep.params.options.stage_parser`` (help, description, ``func(args) -> int``). This file holds no science; stage modules import their heavy
 dependencies inside ``func`` so that ``--help`` stays fast.
 """
 
@@ -32,17 +32,6 @@ EPILOG = """Units: masses in Da, m/z in Th, tolerances carry their unit in the o
 that cannot be used go to a rejects file with a reason code, never silently dropped."""
 
 
-class DefaultsFormatter(argparse.ArgumentDefaultsHelpFormatter):
-    """Shows an option's default only when it has one (not for required options or flags) and
-    its help does not state it already."""
-
-    def _get_help_string(self, action):
-        if (action.default is None or action.nargs == 0 or action.required
-                or "(default: " in (action.help or "")):
-            return action.help
-        return super()._get_help_string(action)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="specsweep",
@@ -55,9 +44,6 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="<stage>")
     for name in COMMANDS:
         importlib.import_module(name).register(sub)
-    for stage_parser in sub.choices.values():
-        if stage_parser.formatter_class is argparse.ArgumentDefaultsHelpFormatter:
-            stage_parser.formatter_class = DefaultsFormatter
     return parser
 
 

@@ -66,7 +66,8 @@ def closure(start: list[Path]) -> list[Path]:
 
 @lru_cache(maxsize=None)
 def stage_modules() -> dict[str, Path]:
-    """Subcommand -> file of the module that registers it (cli.COMMANDS, ``add_parser("name")``)."""
+    """Subcommand -> file of the module that registers it (cli.COMMANDS,
+    ``stage_parser(subparsers, "name", ...)``)."""
     cli = ast.parse((PACKAGE_DIR / "cli.py").read_text())
     commands = next(ast.literal_eval(n.value) for n in cli.body if isinstance(n, ast.Assign)
                     and any(isinstance(t, ast.Name) and t.id == "COMMANDS" for t in n.targets))
@@ -74,9 +75,9 @@ def stage_modules() -> dict[str, Path]:
     for module in commands:
         path = _module_file(module)
         for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "add_parser" \
-                    and node.args and isinstance(node.args[0], ast.Constant):
-                stages[node.args[0].value] = path
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "stage_parser" \
+                    and len(node.args) > 1 and isinstance(node.args[1], ast.Constant):
+                stages[node.args[1].value] = path
     return stages
 
 

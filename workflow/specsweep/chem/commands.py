@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-import argparse
 import logging
 from pathlib import Path
 
-from specsweep.params.options import add_options, from_args
+from specsweep.params.options import add_options, from_args, stage_parser
 from specsweep.params.stages import PrepareDbParams
 
 log = logging.getLogger("specsweep.prepare_db")
 
 
 def register(sub) -> None:
-    p = sub.add_parser(
-        "prepare-db",
-        help="standardise and deduplicate a molecule database",
-        description="Read molecules (TSV/CSV with a SMILES column, .smi, .sdf; .gz allowed), "
-                    "standardise them with RDKit (largest fragment, neutralised), deduplicate by "
-                    "InChIKey first block (isotope-labelled structures are kept apart, unless "
-                    "--drop-isotopes) and write molecules.parquet. A permanent cation (quaternary "
-                    "ammonium, ...) is kept with the mass of its atoms and searched as [M]+. Records "
-                    "that cannot be used go to the rejects file with a reason code (unparsable_smiles, "
-                    "no_carbon, mass_above_max, unsupported_element, unsupported_charge, duplicate_id, "
-                    "sdf_block_unreadable).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = stage_parser(sub, "prepare-db", run,
+                     help="standardise and deduplicate a molecule database")
     p.add_argument("--input", nargs="+", required=True, metavar="FILE", help="molecule files")
     p.add_argument("--output", required=True, metavar="PARQUET", help="molecules table to write")
     p.add_argument("--rejects", metavar="PARQUET", help="rejects table (default: <output stem>.rejects.parquet)")
@@ -38,10 +27,16 @@ def register(sub) -> None:
     p.add_argument("--id-column", help="id column in tables / id property in SDF (default: id, mol_id, ...)")
     p.add_argument("--name-column", help="name column / SDF property")
     p.add_argument("--threads", type=int, default=1, help="worker processes")
-    p.set_defaults(func=run)
 
 
 def run(args) -> int:
+    """Read molecules (TSV/CSV with a SMILES column, .smi, .sdf; .gz allowed), standardise them with
+    RDKit (largest fragment, neutralised), deduplicate by InChIKey first block (isotope-labelled
+    structures are kept apart, unless --drop-isotopes) and write molecules.parquet. A permanent
+    cation (quaternary ammonium, ...) is kept with the mass of its atoms and searched as [M]+.
+    Records that cannot be used go to the rejects file with a reason code (unparsable_smiles,
+    no_carbon, mass_above_max, unsupported_element, unsupported_charge, duplicate_id,
+    sdf_block_unreadable)."""
     import pyarrow as pa
 
     from specsweep.chem.prepare import prepare_database

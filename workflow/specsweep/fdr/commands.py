@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import argparse
 
-from specsweep.params.options import add_options, from_args
+from specsweep.params.options import add_options, from_args, stage_parser
 from specsweep.params.stages import FdrParams
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser(
-        "fdr", help="target-decoy FDR: q-values per spectrum and per compound",
-        description="Target-decoy competition per spectrum (best hit wins, ties go to the decoy), "
-                    "q-values (D+1)/T made monotone, and a picked competition per compound. "
-                    "Run once on the merged candidates of a whole dataset, never per shard. Writes "
-                    "OUTPUT_DIR/identifications.parquet, identifications.tsv and summary.json.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = stage_parser(subparsers, "fdr", _run,
+                     help="target-decoy FDR: q-values per spectrum and per compound")
     p.add_argument("--candidates", required=True, nargs="+",
                    help="candidates.parquet from `specsweep search` (or rescored.parquet from "
                         "`specsweep rescore`); several: one per dataset, merged into one "
@@ -33,10 +27,13 @@ def register(subparsers) -> None:
     p.add_argument("--skip-balance-check", action="store_true",
                    help="do not refuse a decoy share of winners far above one half or zero decoy "
                         "winners (a run without any decoy is always refused)")
-    p.set_defaults(func=_run)
 
 
 def _run(args) -> int:
+    """Target-decoy competition per spectrum (best hit wins, ties go to the decoy), q-values (D+1)/T
+    made monotone, and a picked competition per compound. Run once on the merged candidates of a
+    whole dataset, never per shard. Writes OUTPUT_DIR/identifications.parquet,
+    identifications.tsv and summary.json."""
     from specsweep.fdr.stage import run_fdr
     params = from_args(FdrParams, args)
     one = len(args.candidates) == 1 and len(args.spectra) == 1

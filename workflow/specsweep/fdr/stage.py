@@ -10,6 +10,7 @@ first) and ``summary.json``.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -135,35 +136,43 @@ def _merged_pep_q(table: pa.Table) -> pa.Table:
                             pa.array(q, pa.float64(), mask=~has))
 
 
-def run_fdr(candidates, spectra, output_dir: str | Path,
-            db: str | Path | None = None, levels=DEFAULT_LEVELS,
-            accept_level: float = FdrParams.accept_level,
-            accept_measure: str = FdrParams.accept_measure, check_balance: bool = True,
-            dataset_names: list[str] | None = None) -> dict:
-    """Compute identifications and summary; returns the summary dict.
-
-    ``candidates`` and ``spectra``: one dataset's files, or lists (same length) of several
-    datasets' files with their ``dataset_names``, competed together as one repository-wide set.
-    A target winner is *identified* when ``accept_measure`` (an IDENTIFICATIONS column) is at most
-    ``accept_level``; every level of ``levels`` is counted per measure as "accepted".
-    """
+def _dataset_lists(candidates, spectra, dataset_names):
+    """(candidates paths, spectra paths, dataset names or None): one dataset, or several to merge,
+    each with its spectra folder and a distinct name."""
     cand_list = [Path(c) for c in (candidates if isinstance(candidates, (list, tuple)) else [candidates])]
     spec_list = [Path(s) for s in (spectra if isinstance(spectra, (list, tuple)) else [spectra])]
     if len(cand_list) != len(spec_list) or (len(cand_list) > 1 and (
             not dataset_names or len(dataset_names) != len(cand_list) or len(set(dataset_names)) != len(dataset_names))):
         raise ValueError("merging datasets needs one spectra folder and one distinct dataset name "
                          "per candidates file")
-    output_dir = Path(output_dir)
-    names = list(dataset_names) if len(cand_list) > 1 else None
-    table, rescored, ids, reasons, ingest_counts, spectrum_keys = load_inputs(cand_list, spec_list, names)
-    candidates = cand_list[0] if len(cand_list) == 1 else ", ".join(map(str, cand_list))
-    if accept_measure == "pep_q_value" and not rescored:
-        raise ValueError(f"{candidates}: --accept-measure pep_q_value needs rescored candidates "
-                         f"(the rescore stage's output); these have no PEPs")
-    n_rows = table.num_rows
-    log.info("%s: %d candidate rows", candidates, n_rows)
-    db_info = check_db_manifest(db) if db else {}
+    return cand_list, spec_list, (list(dataset_names) if len(cand_list) > 1 else None)
 
+
+@dataclass
+class Competition:
+    """Target-decoy competition of one candidates table: per-spectrum winners (``win``: row
+    numbers, ``w_decoy``, ``q``, ``zero``) and the picked competition per molecule (``codes``,
+    ``p_score``, ``p_decoy``, ``p_q``; ``compound_q`` by molecule code)."""
+
+    mol_codes: np.ndarray
+    win: np.ndarray
+    w_decoy: np.ndarray
+    q: np.ndarray
+    zero: np.ndarray
+    codes: np.ndarray
+    p_score: np.ndarray
+    p_decoy: np.ndarray
+    p_q: np.ndarray
+    compound_q: np.ndarray
+    balance: dict
+
+    @property
+    def targets(self) -> np.ndarray:
+        """Rows of the spectra whose competition a target won."""
+        return self.win[~self.w_decoy]
+
+
+def _compete(table: pa.Table, rescored: bool, candidates, check_balance: bool) -> Competition:
     spec_codes, spec_values = _codes(table.column("spectrum_id"))
     mol_codes, mol_values = _codes(table.column("mol_id"))
     # with rescoring, targets and decoys compete on the rescoring model's score
@@ -176,30 +185,29 @@ def run_fdr(candidates, spectra, output_dir: str | Path,
     win = spectrum_winners(spec_codes, score, is_decoy, rank)
     w_decoy = is_decoy[win]
     best_t, best_d = best_by_side(spec_codes, score, is_decoy, len(spec_values))
-    balance = check_candidates_balance(n_rows, int(is_decoy.sum()), win.size, int(w_decoy.sum()),
+    balance = check_candidates_balance(table.num_rows, int(is_decoy.sum()), win.size, int(w_decoy.sum()),
                                        n_ties=int((best_t == best_d).sum()),
                                        check_share=check_balance)
-
     w_score = score[win]
-    q = qvalues(w_score, w_decoy)
-    zero = decoy_free_mask(w_score, w_decoy)
-
     # picked competition per molecule (decoys share their target's mol_id)
     codes, p_score, p_decoy = picked_compounds(mol_codes[win], w_score, w_decoy)
     p_q = qvalues(p_score, p_decoy)
     compound_q = np.full(len(mol_values), np.nan)
     compound_q[codes[~p_decoy]] = p_q[~p_decoy]
+    return Competition(mol_codes, win, w_decoy, qvalues(w_score, w_decoy), decoy_free_mask(w_score, w_decoy),
+                       codes, p_score, p_decoy, p_q, compound_q, balance)
 
-    targets = win[~w_decoy]
-    t_q, t_zero = q[~w_decoy], zero[~w_decoy]
-    ik_col = table.column("inchikey14")
-    t_keys = ik_col.take(pa.array(targets)).to_pylist()
-    mol_to_key = dict(zip(mol_codes[win].tolist(), ik_col.take(pa.array(win)).to_pylist()))
 
+def _identifications(table: pa.Table, comp: Competition, rescored: bool, spectrum_keys: pa.Table,
+                     accept_measure: str, accept_level: float) -> tuple[pa.Table, np.ndarray]:
+    """IDENTIFICATIONS rows (best first) and, per target winner in competition order, whether
+    it is identified."""
+    targets = comp.targets
+    t_q, t_zero = comp.q[~comp.w_decoy], comp.zero[~comp.w_decoy]
     ident = table.take(pa.array(targets)).select(
         ["spectrum_id", "mol_id", "inchikey14", "smiles", "adduct", "score", "rank",
          "n_matched_peaks", "explained_intensity"])
-    cq = compound_q[mol_codes[targets]]
+    cq = comp.compound_q[comp.mol_codes[targets]]
     ident = ident.append_column("q_value", pa.array(t_q, pa.float64()))
     ident = ident.append_column("compound_q_value", pa.array(cq, pa.float64(), mask=np.isnan(cq)))
     for name in ("pep", "pep_q_value"):
@@ -216,49 +224,90 @@ def run_fdr(candidates, spectra, output_dir: str | Path,
     ident = ident.select(IDENTIFICATIONS.names).cast(IDENTIFICATIONS)
     order = pc.sort_indices(ident, sort_keys=[("q_value", "ascending"), ("score", "descending"),
                                               ("spectrum_id", "ascending")])
-    ident = ident.take(order)
+    return ident.take(order), is_identified
 
-    t_keys_arr = np.asarray(t_keys, dtype=object)
+
+def _measures(table: pa.Table, comp: Competition, t_keys: np.ndarray, rescored: bool, levels) -> dict:
+    """Counts at every level of each measure: spectrum q-value, compound q-value, PEP q-value.
+    ``t_keys``: first InChIKey block of each target winner (competition order)."""
+    ik_col = table.column("inchikey14")
+    t_q, t_zero = comp.q[~comp.w_decoy], comp.zero[~comp.w_decoy]
+    mol_to_key = dict(zip(comp.mol_codes[comp.win].tolist(), ik_col.take(pa.array(comp.win)).to_pylist()))
     measures = {
         "q_value": {"meaning": MEANINGS["q_value"], "column": "q_value",
                     "over": "target winners of the per-spectrum target-decoy competition",
                     "levels": level_counts({level_name(lv): accepted(t_q, t_zero, lv)
-                                            for lv in levels}, t_keys_arr)},
-        "compound_q_value": compounds_summary(p_score, p_decoy, p_q,
-                                              [mol_to_key.get(c) for c in codes.tolist()], levels),
+                                            for lv in levels}, t_keys)},
+        "compound_q_value": compounds_summary(comp.p_score, comp.p_decoy, comp.p_q,
+                                              [mol_to_key.get(c) for c in comp.codes.tolist()], levels),
     }
     if rescored:
         measures["pep_q_value"] = pep_summary(table, levels)
-    identified_keys = {k for k in t_keys_arr[is_identified] if k}
+    return measures
+
+
+def _method(rescored: bool) -> dict:
+    return {
+        "spectrum_competition": "best score per spectrum over targets and decoys; ties: decoy wins",
+        "estimate": "FDR(s) = (D(s)+1)/T(s) over winners with score >= s",
+        "q_value": "running minimum of FDR from the lowest score up, capped at 1",
+        "level_0": "target winners scoring above every decoy winner",
+        "compound_competition": "picked: best target score vs best decoy score per mol_id",
+        "score": "rescore (rescoring model)" if rescored else "search score",
+    }
+
+
+def _acceptance(accept_measure: str, accept_level: float) -> dict:
+    return {
+        "measure": accept_measure, "level": float(accept_level),
+        "level_name": level_name(accept_level),
+        "rule": f"a target winner is identified when {accept_measure} <= {accept_level:g}"
+                + (" (level 0: above every decoy winner)" if accept_measure == "q_value" else ""),
+        "meaning": MEANINGS[accept_measure],
+    }
+
+
+def run_fdr(candidates, spectra, output_dir: str | Path,
+            db: str | Path | None = None, levels=DEFAULT_LEVELS,
+            accept_level: float = FdrParams.accept_level,
+            accept_measure: str = FdrParams.accept_measure, check_balance: bool = True,
+            dataset_names: list[str] | None = None) -> dict:
+    """Compute identifications and summary; returns the summary dict.
+
+    ``candidates`` and ``spectra``: one dataset's files, or lists (same length) of several
+    datasets' files with their ``dataset_names``, competed together as one repository-wide set.
+    A target winner is *identified* when ``accept_measure`` (an IDENTIFICATIONS column) is at most
+    ``accept_level``; every level of ``levels`` is counted per measure as "accepted".
+    """
+    cand_list, spec_list, names = _dataset_lists(candidates, spectra, dataset_names)
+    table, rescored, ids, reasons, ingest_counts, spectrum_keys = load_inputs(cand_list, spec_list, names)
+    candidates = cand_list[0] if len(cand_list) == 1 else ", ".join(map(str, cand_list))
+    if accept_measure == "pep_q_value" and not rescored:
+        raise ValueError(f"{candidates}: --accept-measure pep_q_value needs rescored candidates "
+                         f"(the rescore stage's output); these have no PEPs")
+    log.info("%s: %d candidate rows", candidates, table.num_rows)
+    db_info = check_db_manifest(db) if db else {}
+
+    comp = _compete(table, rescored, candidates, check_balance)
+    ident, is_identified = _identifications(table, comp, rescored, spectrum_keys, accept_measure, accept_level)
+    t_keys = np.asarray(table.column("inchikey14").take(pa.array(comp.targets)).to_pylist(), dtype=object)
+    identified_keys = {k for k in t_keys[is_identified] if k}
     summary = {
         "candidates": str(candidates),
         "spectra": ", ".join(map(str, spec_list)),
         "datasets": names or [],
         "levels": [float(x) for x in levels],
-        "acceptance": {
-            "measure": accept_measure, "level": float(accept_level),
-            "level_name": level_name(accept_level),
-            "rule": f"a target winner is identified when {accept_measure} <= {accept_level:g}"
-                    + (" (level 0: above every decoy winner)" if accept_measure == "q_value" else ""),
-            "meaning": MEANINGS[accept_measure],
-        },
-        "method": {
-            "spectrum_competition": "best score per spectrum over targets and decoys; ties: decoy wins",
-            "estimate": "FDR(s) = (D(s)+1)/T(s) over winners with score >= s",
-            "q_value": "running minimum of FDR from the lowest score up, capped at 1",
-            "level_0": "target winners scoring above every decoy winner",
-            "compound_competition": "picked: best target score vs best decoy score per mol_id",
-            "score": "rescore (rescoring model)" if rescored else "search score",
-        },
-        "balance": balance,
+        "acceptance": _acceptance(accept_measure, accept_level),
+        "method": _method(rescored),
+        "balance": comp.balance,
         "db": db_info,
-        "spectra_accounting": spectra_summary(len(ids), reasons, win.size, w_decoy,
+        "spectra_accounting": spectra_summary(len(ids), reasons, comp.win.size, comp.w_decoy,
                                               int(is_identified.sum()), len(identified_keys)),
         "ingest_records": {k: ingest_counts[k] for k in ("read", "skipped_ms1") if k in ingest_counts},
-        "measures": measures,
+        "measures": _measures(table, comp, t_keys, rescored, levels),
     }
 
-    with AtomicFolder(output_dir, FDR_FILES, "fdr") as tmp:   # all three files or none
+    with AtomicFolder(Path(output_dir), FDR_FILES, "fdr") as tmp:   # all three files or none
         write_table(ident, tmp / "identifications.parquet", IDENTIFICATIONS)
         write_text(_tsv(ident), tmp / "identifications.tsv")
         write_json(summary, tmp / "summary.json")

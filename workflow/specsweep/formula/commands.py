@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-import argparse
 import logging
 
-from specsweep.params.options import add_options, from_args
+from specsweep.params.options import add_options, from_args, stage_parser
 from specsweep.params.stages import FormulaStageParams
 
 log = logging.getLogger("specsweep.formula")
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser(
-        "formula",
-        help="molecular formulas from MS/MS by fragmentation trees (SIRIUS 3 scoring)",
-        description="For each spectrum: candidate formulas by mass decomposition, one fragmentation tree "
-                    "per candidate (maximum colorful subtree; heuristic for all, ILP for the best), ranked "
-                    "by posterior score. Work per spectrum is bounded by counts, not time, so results do not "
-                    "depend on machine load. Every spectrum gets at least one row; its status is ok, "
-                    "cut:<what> (candidates, graphs, exact) or no_candidates.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
+    p = stage_parser(subparsers, "formula", run,
+                     help="molecular formulas from MS/MS by fragmentation trees (SIRIUS 3 scoring)")
     p.add_argument("--spectra", required=True, help="spectra folder (parts from `specsweep ingest`) or one part file")
     p.add_argument("--output", required=True, help="formulas.parquet (schema FORMULAS)")
     p.add_argument("--trees", help="also write the best tree of each spectrum as JSON lines here")
@@ -43,7 +34,6 @@ def register(subparsers) -> None:
                    help="element-to-carbon bounds for candidate molecules (Kind & Fiehn 2007 ranges; docs/formula.md)")
     p.add_argument("--no-even-electron", action="store_true",
                    help="also allow odd-electron molecules (half-integer RDBE) for [M+H]+, [M-H]-, ... ions")
-    p.set_defaults(func=run)
 
 
 def _empty_row(spectrum_id: str, status: str) -> dict:
@@ -80,6 +70,11 @@ def _map_spectra(jobs, n, threads: int):
 
 
 def run(args) -> int:
+    """For each spectrum: candidate formulas by mass decomposition, one fragmentation tree per
+    candidate (maximum colorful subtree; heuristic for all, ILP for the best), ranked by
+    posterior score. Work per spectrum is bounded by counts, not time, so results do not depend
+    on machine load. Every spectrum gets at least one row; its status is ok, cut:<what>
+    (candidates, graphs, exact) or no_candidates."""
     import json
     from dataclasses import replace
 

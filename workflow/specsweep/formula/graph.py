@@ -24,6 +24,85 @@ from specsweep.formula.scoring import (EdgeScorer, ScoringParams, chemical_edge_
 
 
 @nb.njit(cache=True)
+def _within(formulas, i, bound):
+    """Whether row ``i`` of ``formulas`` is a sub-formula of ``bound`` (no element count above it)."""
+    for c in range(formulas.shape[1]):
+        if formulas[i, c] > bound[c]:
+            return False
+    return True
+
+
+@nb.njit(cache=True)
+def _is_child(formulas, peak_of, a, b):
+    """Whether row ``b`` can hang below row ``a``: a lighter peak and a sub-formula of ``a``."""
+    if peak_of[b] >= peak_of[a]:
+        return False
+    for c in range(formulas.shape[1]):
+        if formulas[b, c] > formulas[a, c]:
+            return False
+    return True
+
+
+@nb.njit(cache=True)
+def _sub_rows(root, formulas):
+    """Rows that are sub-formulas of ``root``, heavier peaks first (descending row order)."""
+    n_all = formulas.shape[0]
+    sel_rev = np.empty(n_all, dtype=np.int64)
+    n = 0
+    for i in range(n_all - 1, -1, -1):
+        if _within(formulas, i, root):
+            sel_rev[n] = i
+            n += 1
+    return sel_rev[:n]
+
+
+@nb.njit(cache=True)
+def _peak_bound(rows, bonus, edge_max, peak_of, vscore):
+    """Upper bound of a tree over ``rows`` (grouped by peak): per peak, the best vertex score plus
+    ``edge_max`` plus ``bonus``, where positive, added up."""
+    ub = 0.0
+    cur_peak = -1
+    cur_best = 0.0
+    for i in rows:
+        if peak_of[i] != cur_peak:
+            ub += cur_best
+            cur_peak = peak_of[i]
+            cur_best = 0.0
+        gain = vscore[i] + edge_max + bonus
+        if gain > cur_best:
+            cur_best = gain
+    return ub + cur_best
+
+
+@nb.njit(cache=True)
+def _edge_weight(loss, parent_prior, rb, mass, prior, vscore, masses, vm2, idx, pv, tab_keys, tab_scores):
+    """Weight of an edge to row ``rb`` whose loss is ``loss``: loss score + chemical-prior edge
+    term + vertex score of the child."""
+    return (loss_score_kernel(loss, masses, vm2, idx, pv, tab_keys, tab_scores)
+            + chemical_edge_kernel(parent_prior, prior[rb], mass[rb], pv) + vscore[rb])
+
+
+@nb.njit(cache=True)
+def _root_edges(n_edges, root, root_prior, bonus, sel, formulas, mass, prior, vscore,
+                masses, vm2, idx, pv, tab_keys, tab_scores):
+    """Edge arrays (src, dst, w) for ``n_edges`` edges, the first ``len(sel)`` filled with the
+    root -> every vertex, in vertex order; and a loss buffer for the others."""
+    src = np.empty(n_edges, dtype=np.int64)
+    dst = np.empty(n_edges, dtype=np.int64)
+    w = np.empty(n_edges, dtype=np.float64)
+    loss = np.empty(formulas.shape[1], dtype=np.int64)
+    for b in range(sel.shape[0]):
+        rb = sel[b]
+        for c in range(formulas.shape[1]):
+            loss[c] = root[c] - formulas[rb, c]
+        src[b] = 0
+        dst[b] = b + 1
+        w[b] = _edge_weight(loss, root_prior, rb, mass, prior, vscore,
+                            masses, vm2, idx, pv, tab_keys, tab_scores) + bonus
+    return src, dst, w, loss
+
+
+@nb.njit(cache=True)
 def _build_candidate(root, root_prior, bonus, prune_below, edge_max, formulas, peak_of, mass, prior, vscore,
                      masses, vm2, idx, pv, tab_keys, tab_scores):
     """Vertices (rows that are sub-formulas of ``root``, heavier peaks first) and scored edges.
@@ -34,29 +113,9 @@ def _build_candidate(root, root_prior, bonus, prune_below, edge_max, formulas, p
     plus ``bonus``, where positive. When that bound is below ``prune_below`` the graph is not built
     (no edges). Also returns the bound and the work done (rows scanned + vertex pairs checked)."""
     n_all, k = formulas.shape
-    sel_rev = np.empty(n_all, dtype=np.int64)
-    n = 0
-    ub = 0.0
-    cur_peak = -1
-    cur_best = 0.0
-    for i in range(n_all - 1, -1, -1):
-        ok = True
-        for c in range(k):
-            if formulas[i, c] > root[c]:
-                ok = False
-                break
-        if ok:
-            sel_rev[n] = i
-            n += 1
-            if peak_of[i] != cur_peak:
-                ub += cur_best
-                cur_peak = peak_of[i]
-                cur_best = 0.0
-            gain = vscore[i] + edge_max + bonus
-            if gain > cur_best:
-                cur_best = gain
-    ub += cur_best
-    sel = sel_rev[:n]
+    sel = _sub_rows(root, formulas)
+    n = sel.shape[0]
+    ub = _peak_bound(sel, bonus, edge_max, peak_of, vscore)
     work = n_all
     if ub < prune_below:
         empty = np.empty(0, dtype=np.int64)
@@ -65,50 +124,25 @@ def _build_candidate(root, root_prior, bonus, prune_below, edge_max, formulas, p
     # count edges: root -> every vertex, plus sub-formula pairs between lighter peaks
     n_edges = n
     for a in range(n):
-        ra = sel[a]
         for b in range(a + 1, n):
-            rb = sel[b]
-            if peak_of[rb] >= peak_of[ra]:
-                continue
-            ok = True
-            for c in range(k):
-                if formulas[rb, c] > formulas[ra, c]:
-                    ok = False
-                    break
-            if ok:
+            if _is_child(formulas, peak_of, sel[a], sel[b]):
                 n_edges += 1
-    src = np.empty(n_edges, dtype=np.int64)
-    dst = np.empty(n_edges, dtype=np.int64)
-    w = np.empty(n_edges, dtype=np.float64)
-    loss = np.empty(k, dtype=np.int64)
-    t = 0
-    for b in range(n):
-        rb = sel[b]
-        for c in range(k):
-            loss[c] = root[c] - formulas[rb, c]
-        src[t] = 0
-        dst[t] = b + 1
-        w[t] = (loss_score_kernel(loss, masses, vm2, idx, pv, tab_keys, tab_scores)
-                + chemical_edge_kernel(root_prior, prior[rb], mass[rb], pv) + vscore[rb] + bonus)
-        t += 1
+    src, dst, w, loss = _root_edges(n_edges, root, root_prior, bonus, sel, formulas, mass, prior, vscore,
+                                    masses, vm2, idx, pv, tab_keys, tab_scores)
+    t = n
     for a in range(n):
         ra = sel[a]
         for b in range(a + 1, n):
             rb = sel[b]
-            if peak_of[rb] >= peak_of[ra]:
+            if not _is_child(formulas, peak_of, ra, rb):
                 continue
-            ok = True
             for c in range(k):
                 loss[c] = formulas[ra, c] - formulas[rb, c]
-                if loss[c] < 0:
-                    ok = False
-                    break
-            if ok:
-                src[t] = a + 1
-                dst[t] = b + 1
-                w[t] = (loss_score_kernel(loss, masses, vm2, idx, pv, tab_keys, tab_scores)
-                        + chemical_edge_kernel(prior[ra], prior[rb], mass[rb], pv) + vscore[rb] + bonus)
-                t += 1
+            src[t] = a + 1
+            dst[t] = b + 1
+            w[t] = _edge_weight(loss, prior[ra], rb, mass, prior, vscore,
+                                masses, vm2, idx, pv, tab_keys, tab_scores) + bonus
+            t += 1
     return sel, src, dst, w, ub, work, False
 
 
@@ -177,19 +211,12 @@ def _row_children(formulas, peak_of, max_pairs):
     children of row a are the rows b of lighter peaks with formulas[b] <= formulas[a], in
     descending row order (CSR: ptr, child). Returns empty arrays with ptr[0] = -1 when it would
     hold more than ``max_pairs`` entries."""
-    n_all, k = formulas.shape
+    n_all = formulas.shape[0]
     ptr = np.zeros(n_all + 1, dtype=np.int64)
     for a in range(n_all):
         cnt = 0
         for b in range(a - 1, -1, -1):
-            if peak_of[b] >= peak_of[a]:
-                continue
-            ok = True
-            for c in range(k):
-                if formulas[b, c] > formulas[a, c]:
-                    ok = False
-                    break
-            if ok:
+            if _is_child(formulas, peak_of, a, b):
                 cnt += 1
         ptr[a + 1] = ptr[a] + cnt
         if ptr[a + 1] > max_pairs:
@@ -199,14 +226,7 @@ def _row_children(formulas, peak_of, max_pairs):
     for a in range(n_all):
         t = ptr[a]
         for b in range(a - 1, -1, -1):
-            if peak_of[b] >= peak_of[a]:
-                continue
-            ok = True
-            for c in range(k):
-                if formulas[b, c] > formulas[a, c]:
-                    ok = False
-                    break
-            if ok:
+            if _is_child(formulas, peak_of, a, b):
                 child[t] = b
                 t += 1
     return ptr, child
@@ -219,20 +239,11 @@ def _build_from_dag(root, root_prior, bonus, ptr, child, child_w, child_done, fo
     weights do not depend on the candidate and are computed once (``child_w``, ``child_done``
     are filled on first use and shared by all candidates)."""
     n_all, k = formulas.shape
+    sel = _sub_rows(root, formulas)
+    n = sel.shape[0]
     vid = np.full(n_all, -1, dtype=np.int64)
-    sel_rev = np.empty(n_all, dtype=np.int64)
-    n = 0
-    for i in range(n_all - 1, -1, -1):
-        ok = True
-        for c in range(k):
-            if formulas[i, c] > root[c]:
-                ok = False
-                break
-        if ok:
-            sel_rev[n] = i
-            n += 1
-            vid[i] = n  # vertex number (0 is the root)
-    sel = sel_rev[:n]
+    for b in range(n):
+        vid[sel[b]] = b + 1  # vertex number (0 is the root)
     work = n_all
     n_edges = n
     for a in range(n):
@@ -241,20 +252,9 @@ def _build_from_dag(root, root_prior, bonus, ptr, child, child_w, child_done, fo
             if vid[child[t]] >= 0:
                 n_edges += 1
         work += ptr[ra + 1] - ptr[ra]
-    src = np.empty(n_edges, dtype=np.int64)
-    dst = np.empty(n_edges, dtype=np.int64)
-    w = np.empty(n_edges, dtype=np.float64)
-    loss = np.empty(k, dtype=np.int64)
-    e = 0
-    for b in range(n):
-        rb = sel[b]
-        for c in range(k):
-            loss[c] = root[c] - formulas[rb, c]
-        src[e] = 0
-        dst[e] = b + 1
-        w[e] = (loss_score_kernel(loss, masses, vm2, idx, pv, tab_keys, tab_scores)
-                + chemical_edge_kernel(root_prior, prior[rb], mass[rb], pv) + vscore[rb] + bonus)
-        e += 1
+    src, dst, w, loss = _root_edges(n_edges, root, root_prior, bonus, sel, formulas, mass, prior, vscore,
+                                    masses, vm2, idx, pv, tab_keys, tab_scores)
+    e = n
     for a in range(n):
         ra = sel[a]
         for t in range(ptr[ra], ptr[ra + 1]):
@@ -264,8 +264,8 @@ def _build_from_dag(root, root_prior, bonus, ptr, child, child_w, child_done, fo
             if not child_done[t]:
                 for c in range(k):
                     loss[c] = formulas[ra, c] - formulas[rb, c]
-                child_w[t] = (loss_score_kernel(loss, masses, vm2, idx, pv, tab_keys, tab_scores)
-                              + chemical_edge_kernel(prior[ra], prior[rb], mass[rb], pv) + vscore[rb])
+                child_w[t] = _edge_weight(loss, prior[ra], rb, mass, prior, vscore,
+                                          masses, vm2, idx, pv, tab_keys, tab_scores)
                 child_done[t] = True
             src[e] = a + 1
             dst[e] = vid[rb]
@@ -289,8 +289,8 @@ def _row_best_in(ptr, child, child_w, child_done, formulas, peak_of, mass, prior
             if not child_done[t]:
                 for c in range(k):
                     loss[c] = formulas[a, c] - formulas[b, c]
-                child_w[t] = (loss_score_kernel(loss, masses, vm2, idx, pv, tab_keys, tab_scores)
-                              + chemical_edge_kernel(prior[a], prior[b], mass[b], pv) + vscore[b])
+                child_w[t] = _edge_weight(loss, prior[a], b, mass, prior, vscore,
+                                          masses, vm2, idx, pv, tab_keys, tab_scores)
                 child_done[t] = True
             if child_w[t] > best[b]:
                 best[b] = child_w[t]
@@ -322,18 +322,13 @@ def _candidate_bounds(roots, root_priors, bonus, edge_max, row_in_best, order, b
                 gain = row_in_best[i] + bonus
                 if max(cheap, gain) <= cur_best:
                     break
-                ok = True
-                for c in range(k):
-                    if formulas[i, c] > roots[r, c]:
-                        ok = False
-                        break
-                if not ok:
+                if not _within(formulas, i, roots[r]):
                     continue
                 if cheap > max(cur_best, gain):
                     for c in range(k):
                         loss[c] = roots[r, c] - formulas[i, c]
-                    w = (loss_score_kernel(loss, masses, vm2, idx, pv, tab_keys, tab_scores)
-                         + chemical_edge_kernel(root_priors[r], prior[i], mass[i], pv) + vscore[i] + bonus)
+                    w = _edge_weight(loss, root_priors[r], i, mass, prior, vscore,
+                                     masses, vm2, idx, pv, tab_keys, tab_scores) + bonus
                     gain = max(gain, w)
                 if gain > cur_best:
                     cur_best = gain

@@ -348,44 +348,23 @@ def _add_isotope_scores(cands, alphabet: Alphabet, ms1, sign: int, params: Isoto
         c.root_score += params.weight * pattern_score(mz, inten, *ion_pattern(counts, sign), params)
 
 
-def identify(precursor_mz: float, mz, intensity, adducts: list[str] | None, alphabet: Alphabet | str,
-             settings: FormulaSettings = FormulaSettings(), ion_mode: str = "positive",
-             info: dict | None = None, ms1: tuple | None = None) -> tuple[str, list[dict]]:
-    """Rank candidate formulas for one spectrum. Returns (status, rows) where rows are dicts with
-    the FORMULAS columns except ``spectrum_id`` (best first; at most ``report_top``). ``ms1``:
-    the precursor's isotope pattern (m/z and intensities of M+0, M+1, ... in order), scored with
-    :mod:`isotopes` and added to every candidate's root score. ``info``, if
-    given, receives diagnostics: number of candidates, pruned candidates, work units, the best
-    formula before the exact step, exact-solve outcomes, and for each exactly solved candidate
-    its heuristic and exact tree scores."""
-    info = {} if info is None else info
-    if isinstance(alphabet, str):
-        alphabet = Alphabet.parse(alphabet)
+def _tried_adducts(adducts: list[str] | None, ion_mode: str) -> tuple[list[str], dict | None]:
+    """Adduct names to try and their log priors: the spectrum's own (no priors), else the default
+    set of its ion mode (singly charged, one molecule), each with its prior."""
     priors = None
     if not adducts:  # the spectrum names none: the default set of its ion mode, with priors
         tried = [a for a in default_adducts(ion_mode) if abs(a.charge) == 1 and a.n_mol == 1]
         adducts = [a.name for a in tried]
         priors = {a.name: adduct_log_prior(a) for a in tried}
-    adducts = [get_adduct(a).name for a in adducts]
-    molecule_alphabet = alphabet
-    extra = sorted({e for a in adducts for e, n in adduct_atoms(a)[0].items() if n > 0})
-    alphabet = alphabet.with_elements(extra)
-    params = settings.params
-    cuts: set[str] = set()
+    return [get_adduct(a).name for a in adducts], priors
 
-    cands = precursor_candidates(precursor_mz, adducts, alphabet, settings, cuts, molecule_alphabet, priors)
-    info["n_candidates"] = len(cands)
-    info["ilp_pairs"] = []
-    if not cands:
-        return NO_CANDIDATES, []
-    sign = adduct_atoms(cands[0].adduct)[1]
-    if ms1 is not None and len(ms1[0]):
-        _add_isotope_scores(cands, alphabet, ms1, sign, settings.isotopes)
-    peaks = prepare_peaks(mz, intensity, precursor_mz, float(params.allowed_da(precursor_mz)), settings.peaks)
-    scorer = _edge_scorer(alphabet, params, settings.priors)
-    sg = SpectrumGraph(peaks.mz, peaks.rel_intensity, sign * PROTON, alphabet, _decomposer(alphabet), params,
-                       scorer, load_tables(fitted=settings.priors == "fitted"),
-                       roots=np.array([c.root for c in cands]))
+
+def _heuristic_trees(sg: SpectrumGraph, cands: list[Candidate], peaks, settings: FormulaSettings,
+                     cuts: set[str], info: dict) -> float:
+    """Heuristic trees of the candidates; with ``auto_tree_size``, the tree-size score is raised
+    by 1 per round (the best candidates solved again) until the best trees are large enough.
+    Returns the tree-size bonus reached; ``info["work"]``: work units spent."""
+    params = settings.params
     bonus = 0.0
     work = 0
     todo = sorted(range(len(cands)), key=lambda i: (-cands[i].root_score, i))
@@ -406,6 +385,65 @@ def identify(precursor_mz: float, mz, intensity, adducts: list[str] | None, alph
         order = sorted(range(len(cands)), key=lambda i: (-cands[i].total, i))
         todo = order[: settings.resolve_top]
     info["work"] = work
+    return bonus
+
+
+def _rows(sg: SpectrumGraph, ranked: list[Candidate], peaks, alphabet: Alphabet, precursor_mz: float,
+          status: str) -> list[dict]:
+    """FORMULAS rows (without ``spectrum_id``) of the ``ranked`` candidates, rank 1 first."""
+    rows = []
+    for rank, c in enumerate(ranked, start=1):
+        n_exp, frac = _tree_stats(sg, c, peaks.intensity, peaks.precursor_intensity, peaks.total_intensity)
+        rows.append({
+            "rank": rank,
+            "formula": alphabet.format(c.formula),
+            "adduct": c.adduct,
+            "score": c.total,
+            "tree_score": c.tree_score if math.isfinite(c.tree_score) else None,
+            "mass_error_ppm": (precursor_mz - c.theoretical_mz) / c.theoretical_mz * 1e6,
+            "n_explained_peaks": n_exp,
+            "explained_intensity": frac,
+            "method": c.method or "none",
+            "status": status,
+            "tree_json": tree_json(sg, c, alphabet) if c.t_row is not None else None,
+        })
+    return rows
+
+
+def identify(precursor_mz: float, mz, intensity, adducts: list[str] | None, alphabet: Alphabet | str,
+             settings: FormulaSettings = FormulaSettings(), ion_mode: str = "positive",
+             info: dict | None = None, ms1: tuple | None = None) -> tuple[str, list[dict]]:
+    """Rank candidate formulas for one spectrum. Returns (status, rows) where rows are dicts with
+    the FORMULAS columns except ``spectrum_id`` (best first; at most ``report_top``). ``ms1``:
+    the precursor's isotope pattern (m/z and intensities of M+0, M+1, ... in order), scored with
+    :mod:`isotopes` and added to every candidate's root score. ``info``, if
+    given, receives diagnostics: number of candidates, pruned candidates, work units, the best
+    formula before the exact step, exact-solve outcomes, and for each exactly solved candidate
+    its heuristic and exact tree scores."""
+    info = {} if info is None else info
+    if isinstance(alphabet, str):
+        alphabet = Alphabet.parse(alphabet)
+    adducts, priors = _tried_adducts(adducts, ion_mode)
+    molecule_alphabet = alphabet
+    extra = sorted({e for a in adducts for e, n in adduct_atoms(a)[0].items() if n > 0})
+    alphabet = alphabet.with_elements(extra)
+    params = settings.params
+    cuts: set[str] = set()
+
+    cands = precursor_candidates(precursor_mz, adducts, alphabet, settings, cuts, molecule_alphabet, priors)
+    info["n_candidates"] = len(cands)
+    info["ilp_pairs"] = []
+    if not cands:
+        return NO_CANDIDATES, []
+    sign = adduct_atoms(cands[0].adduct)[1]
+    if ms1 is not None and len(ms1[0]):
+        _add_isotope_scores(cands, alphabet, ms1, sign, settings.isotopes)
+    peaks = prepare_peaks(mz, intensity, precursor_mz, float(params.allowed_da(precursor_mz)), settings.peaks)
+    scorer = _edge_scorer(alphabet, params, settings.priors)
+    sg = SpectrumGraph(peaks.mz, peaks.rel_intensity, sign * PROTON, alphabet, _decomposer(alphabet), params,
+                       scorer, load_tables(fitted=settings.priors == "fitted"),
+                       roots=np.array([c.root for c in cands]))
+    bonus = _heuristic_trees(sg, cands, peaks, settings, cuts, info)
 
     ranked = sorted(cands, key=lambda c: (-c.total, c.theoretical_mz))
     for c in ranked[: settings.recalibrate_top]:
@@ -422,23 +460,7 @@ def identify(precursor_mz: float, mz, intensity, adducts: list[str] | None, alph
     ranked = sorted(cands, key=lambda c: (-c.total, c.theoretical_mz))
 
     status = status_text(cuts)
-    rows = []
-    for rank, c in enumerate(ranked[: settings.report_top], start=1):
-        n_exp, frac = _tree_stats(sg, c, peaks.intensity, peaks.precursor_intensity, peaks.total_intensity)
-        rows.append({
-            "rank": rank,
-            "formula": alphabet.format(c.formula),
-            "adduct": c.adduct,
-            "score": c.total,
-            "tree_score": c.tree_score if math.isfinite(c.tree_score) else None,
-            "mass_error_ppm": (precursor_mz - c.theoretical_mz) / c.theoretical_mz * 1e6,
-            "n_explained_peaks": n_exp,
-            "explained_intensity": frac,
-            "method": c.method or "none",
-            "status": status,
-            "tree_json": tree_json(sg, c, alphabet) if c.t_row is not None else None,
-        })
-    return status, rows
+    return status, _rows(sg, ranked[: settings.report_top], peaks, alphabet, precursor_mz, status)
 
 
 def tree_json(sg: SpectrumGraph, cand: Candidate, alphabet: Alphabet) -> str:

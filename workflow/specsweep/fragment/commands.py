@@ -2,32 +2,28 @@
 
 from __future__ import annotations
 
-import argparse
 import logging
 from pathlib import Path
 
-from specsweep.params.options import add_options, from_args
+from specsweep.params.options import add_options, from_args, stage_parser
 from specsweep.params.stages import FragmentStageParams
 
 log = logging.getLogger("specsweep.fragment")
 
 
 def register(sub) -> None:
-    p = sub.add_parser(
-        "fragment",
-        help="build fragmentation graphs (targets + decoys) into mass-sorted Parquet shards",
-        description="Fragment every molecule (metabolite graph, bridges and 2-cuts, bitsets), make "
-                    "one decoy per target, and write DB/shard-NNNN.parquet files by neutral mass "
-                    "with DB/manifest.json (parameters, counts, mass ranges, checksums).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = stage_parser(sub, "fragment", run,
+                     help="build fragmentation graphs (targets + decoys) into mass-sorted Parquet shards")
     p.add_argument("--molecules", required=True, metavar="PARQUET", help="output of prepare-db")
     p.add_argument("--output-dir", required=True, metavar="DB", help="database directory to write")
     add_options(p, FragmentStageParams)
     p.add_argument("--threads", type=int, default=1, help="worker processes")
-    p.set_defaults(func=run)
 
 
 def run(args) -> int:
+    """Fragment every molecule (metabolite graph, bridges and 2-cuts, bitsets), make one decoy per
+    target, and write DB/shard-NNNN.parquet files by neutral mass with DB/manifest.json
+    (parameters, counts, mass ranges, checksums)."""
     from specsweep.contracts.fragment_db import FILES as DB_FOLDER_FILES
     from specsweep.files import AtomicFolder, read_table
     from specsweep.schema import MOLECULES

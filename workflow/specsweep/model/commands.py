@@ -2,32 +2,24 @@
 
 from __future__ import annotations
 
-import argparse
 import logging
 from pathlib import Path
 
-from specsweep.params.options import add_options, from_args
+from specsweep.params.options import add_options, from_args, stage_parser
 from specsweep.params.stages import TrainModelParams
 
 log = logging.getLogger("specsweep.model")
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser(
-        "train-model", help="learn the logRank scoring model from spectra with known structures",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-        description="Annotates each reference structure's fragmentation graph with the logRank "
-                    "of matching peaks and counts (bondType, parent logRank, logRank) "
-                    "(molDiscovery, Cao et al. 2021). Spectra may be ingested parts "
-                    "(SPECTRA parquet or ingest folders) or raw MGF/mzML/mzXML files, which are "
-                    "ingested with default settings first.")
+    p = stage_parser(subparsers, "train-model", run,
+                     help="learn the logRank scoring model from spectra with known structures")
     p.add_argument("--spectra", nargs="+", required=True,
                    help="annotated spectra: parts, ingest folders or raw spectrum files")
     p.add_argument("--output", required=True, help="model JSON")
     p.add_argument("--exclude-spectra", nargs="+", default=None,
                    help="spectra whose compounds (InChIKey first block) are left out of training")
     add_options(p, TrainModelParams)
-    p.set_defaults(func=run)
 
 
 def ingest_params(parts) -> list[dict]:
@@ -44,6 +36,10 @@ def ingest_params(parts) -> list[dict]:
 
 
 def run(args) -> int:
+    """Annotates each reference structure's fragmentation graph with the logRank of matching peaks
+    and counts (bondType, parent logRank, logRank) (molDiscovery, Cao et al. 2021). Spectra may
+    be ingested parts (SPECTRA parquet or ingest folders) or raw MGF/mzML/mzXML files, which are
+    ingested with default settings first."""
     from specsweep.model.fit import annotated_keys, file_record, fit
     from specsweep.model.tables import save_model
     from specsweep.progress import progress

@@ -4,7 +4,8 @@ A stage's parameters are a frozen dataclass whose fields are declared with :func
 knob: default, help, unit, allowed range, config key) or :func:`block` (a shared group of knobs,
 itself such a dataclass). From that one declaration come
 
-- the stage's command-line options, their defaults and help (:func:`add_options`),
+- the stage's command-line options, their defaults and help (:func:`add_options`; the
+  subcommand's parser itself from :func:`stage_parser`),
 - the typed value built from parsed arguments (:func:`from_args`), range-checked,
 - the workflow config keys and their defaults (:func:`config_defaults`), which the config
   schema must repeat (a test compares them), and the options a rule passes for a config
@@ -194,6 +195,27 @@ def add_options(parser, cls) -> None:
             conv = p.type or type(default)
             parser.add_argument(_option(f), dest=f.name, type=_converter(conv, _option(f), p),
                                 default=default, choices=p.choices, help=_help(p, None))
+
+
+class DefaultsFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows an option's default only when it has one (not for required options or flags) and
+    its help does not state it already."""
+
+    def _get_help_string(self, action):
+        if (action.default is None or action.nargs == 0 or action.required
+                or "(default: " in (action.help or "")):
+            return action.help
+        return super()._get_help_string(action)
+
+
+def stage_parser(subparsers, name: str, run, help: str):
+    """The parser of subcommand ``name`` (``specsweep <name> ...``): its one-line ``help``, the
+    docstring of ``run(args) -> int`` (what the subcommand does) as its description, and defaults
+    shown in --help. The caller adds its paths and, with :func:`add_options`, its knobs."""
+    parser = subparsers.add_parser(name, help=help, description=run.__doc__,
+                                   formatter_class=DefaultsFormatter)
+    parser.set_defaults(func=run)
+    return parser
 
 
 def _value(args, f):

@@ -2,28 +2,25 @@
 
 from __future__ import annotations
 
-import argparse
 
-from specsweep.params.options import add_options, from_args
+from specsweep.params.options import add_options, from_args, stage_parser
 from specsweep.params.stages import ReportParams
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser(
-        "report", help="write a self-contained HTML report of a results folder",
-        description="Counts, score distributions, estimated-FDR curves, annotated spectra of the "
-                    "top identifications (peaks explained by a fragment highlighted) and formula "
-                    "trees, for each dataset under RESULTS/datasets/. Images are inlined as PNG.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = stage_parser(subparsers, "report", run,
+                     help="write a self-contained HTML report of a results folder")
     p.add_argument("--results-dir", required=True, help="results folder written by the workflow")
     p.add_argument("--output", required=True, help="HTML file to write")
     p.add_argument("--datasets", nargs="+", default=None,
                    help="datasets to include (default: every folder under RESULTS/datasets)")
     add_options(p, ReportParams)
-    p.set_defaults(func=run)
 
 
 def run(args) -> int:
+    """Counts, score distributions, estimated-FDR curves, annotated spectra of the top
+    identifications (peaks explained by a fragment highlighted) and formula trees, for each
+    dataset under RESULTS/datasets/. Images are inlined as PNG."""
     import logging
     from pathlib import Path
 

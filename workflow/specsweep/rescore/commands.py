@@ -2,45 +2,32 @@
 
 from __future__ import annotations
 
-import argparse
 import logging
 from pathlib import Path
+
+from specsweep.params.options import stage_parser
 
 log = logging.getLogger("specsweep.rescore")
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser(
-        "rescore", help="re-rank candidates with all the evidence; posterior error probabilities",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-        description="Computes evidence features of every candidate within its list (a "
-                    "spectrum's targets, or its decoys): score, explained intensity and peaks, "
-                    "gaps to the next and best other candidate and to the best isomer, "
-                    "candidates and isomers in the window, precursor error, formula-stage "
-                    "agreement. Re-ranks each list by the rescoring model and gives each "
-                    "spectrum's top target a posterior error probability (PEP: probability "
-                    "that it is not the right structure, first InChIKey block), with class "
-                    "frequencies re-estimated on this dataset, and a q-value (mean PEP of the "
-                    "hits accepted with it). See docs/fdr.md.")
+    p = stage_parser(subparsers, "rescore", _run,
+                     help="re-rank candidates with all the evidence; posterior error probabilities")
     p.add_argument("--candidates", required=True, help="candidates.parquet from `specsweep search`")
     p.add_argument("--spectra", required=True, help="spectra folder from `specsweep ingest`")
     p.add_argument("--output", required=True, help="rescored candidates parquet (schema RESCORED)")
     p.add_argument("--model", default="default",
-                   help="rescoring model JSON from `specsweep train-rescorer`; 'default' = shipped")
+                   help="rescoring model JSON from `specsweep train-rescorer` for positive-mode "
+                        "spectra; 'default' = the shipped positive model ([M+H]+ training)")
+    p.add_argument("--negative-model", default="default",
+                   help="rescoring model JSON for negative-mode spectra; 'default' = the shipped "
+                        "negative model ([M-H]- training), 'same' = use --model for both ion modes")
     p.add_argument("--formulas", default=None,
                    help="formulas.parquet from `specsweep formula` (optional evidence)")
     p.add_argument("--summary", default=None, help="summary JSON (default <output stem>.summary.json)")
-    p.set_defaults(func=_run)
 
-    t = subparsers.add_parser(
-        "train-rescorer", help="train the rescoring model on known-answer candidates",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-        description="Trains the candidate ranker (conditional logit) and the PEP model "
-                    "(three-class logistic regression: right / outranked / absent) on candidates "
-                    "of spectra with reference structures. Every spectrum whose compound "
-                    "(InChIKey first block) is in --exclude-spectra is dropped first, and "
-                    "training refuses to run if one remains. Regularisation is chosen on a "
-                    "validation part (20 %% of the compounds by a hash of their key).")
+    t = stage_parser(subparsers, "train-rescorer", _train,
+                     help="train the rescoring model on known-answer candidates")
     t.add_argument("--candidates", nargs="+", required=True,
                    help="candidates parquet files of the training spectra (keep many candidates: "
                         "search with a large --top-k)")
@@ -50,13 +37,21 @@ def register(subparsers) -> None:
                    help="spectra (ingest folders, parts or MGF/mzML files) whose compounds must "
                         "never be trained on, e.g. the evaluation set")
     t.add_argument("--output", required=True, help="rescoring model JSON")
-    t.set_defaults(func=_train)
 
 
 def _run(args) -> int:
+    """Computes evidence features of every candidate within its list (a spectrum's targets, or its
+    decoys): score, explained intensity and peaks, gaps to the next and best other candidate and
+    to the best isomer, candidates and isomers in the window, precursor error, formula-stage
+    agreement. Re-ranks each list by the rescoring model of the spectrum's ion mode (--model,
+    --negative-model) and gives each spectrum's top target a
+    posterior error probability (PEP: probability that it is not the right structure, first
+    InChIKey block), with class frequencies re-estimated on this dataset, and a q-value (mean PEP
+    of the hits accepted with it). See docs/fdr.md."""
     from specsweep.rescore.stage import run_rescore
     run_rescore(args.candidates, args.spectra, args.output,
-                None if args.model == "default" else args.model, args.formulas, args.summary)
+                None if args.model == "default" else args.model, args.formulas, args.summary,
+                negative_model_path=args.negative_model)
     return 0
 
 
@@ -67,6 +62,11 @@ def _annotations(paths) -> dict[str, str | None]:
 
 
 def _train(args) -> int:
+    """Trains the candidate ranker (conditional logit) and the PEP model (three-class logistic
+    regression: right / outranked / absent) on candidates of spectra with reference structures.
+    Every spectrum whose compound (InChIKey first block) is in --exclude-spectra is dropped
+    first, and training refuses to run if one remains. Regularisation is chosen on a validation
+    part (20 % of the compounds by a hash of their key)."""
     from specsweep.rescore.training import train, training_set
     excluded = {k for k in _annotations(args.exclude_spectra).values() if k}
     if not excluded:

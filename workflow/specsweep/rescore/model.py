@@ -34,8 +34,12 @@ PEP_FEATURES = PEP_BASE + tuple(f"{a}*{b}" for i, a in enumerate(PEP_PAIRED)
                                 for b in PEP_PAIRED[i:])
 
 
-def default_rescorer_path() -> Path:
-    return Path(str(resources.files("specsweep") / "data" / "rescore_model.json"))
+def default_rescorer_path(ion_mode: str = "positive") -> Path:
+    """The shipped rescoring model of an ion mode: trained on MassBank [M+H]+ (positive) or
+    [M-H]- (negative) candidates (benchmarks/RESULTS.md, "rescore" and "ion modes and
+    adducts")."""
+    name = "rescore_model_negative.json" if str(ion_mode).startswith("neg") else "rescore_model.json"
+    return Path(str(resources.files("specsweep") / "data" / name))
 
 
 @dataclass

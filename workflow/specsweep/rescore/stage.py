@@ -1,9 +1,13 @@
 """The ``specsweep rescore`` stage: candidates -> re-ranked candidates with PEP and PEP q-values.
 
-Reads ``candidates.parquet`` (schema CANDIDATES), the spectra folder (peak counts) and, when
-given, the formula stage's ``formulas.parquet``; writes ``rescored.parquet`` (schema RESCORED:
-every candidate row, each list re-ranked by the model's ``rescore``, the evidence features, and
-``pep`` / ``pep_q_value`` on each spectrum's top target) and a summary JSON.
+Reads ``candidates.parquet`` (schema CANDIDATES), the spectra folder (peak counts, ion modes)
+and, when given, the formula stage's ``formulas.parquet``; writes ``rescored.parquet`` (schema
+RESCORED: every candidate row, each list re-ranked by the model's ``rescore``, the evidence
+features, and ``pep`` / ``pep_q_value`` on each spectrum's top target) and a summary JSON.
+
+Each spectrum is rescored with the model of its ion mode, as the search scores it with the
+logRank model of its ion mode: the PEP model's class frequencies are re-estimated per ion mode
+(each model on its own spectra), and the PEP q-values are taken over all top targets together.
 """
 
 from __future__ import annotations
@@ -26,15 +30,23 @@ log = logging.getLogger("specsweep.rescore")
 DEFAULT_LEVELS = (0.01, 0.05, 0.1)
 
 
+def spectrum_facts(spectra_dir) -> tuple[dict[str, int], dict[str, str]]:
+    """Peaks and ion mode per spectrum_id over the parts of an ingest folder."""
+    from specsweep.spectra.parts import list_parts
+    peaks: dict[str, int] = {}
+    modes: dict[str, str] = {}
+    for part in list_parts(Path(spectra_dir)):
+        t = read_table(part, SPECTRA, columns=["spectrum_id", "mz", "ion_mode"])
+        ids = t.column("spectrum_id").to_pylist()
+        n = pc.list_value_length(t.column("mz")).to_numpy(zero_copy_only=False)
+        peaks.update(zip(ids, n.tolist()))
+        modes.update(zip(ids, t.column("ion_mode").to_pylist()))
+    return peaks, modes
+
+
 def peak_counts(spectra_dir) -> dict[str, int]:
     """Peaks per spectrum_id over the parts of an ingest folder."""
-    from specsweep.spectra.parts import list_parts
-    out: dict[str, int] = {}
-    for part in list_parts(Path(spectra_dir)):
-        t = read_table(part, SPECTRA, columns=["spectrum_id", "mz"])
-        n = pc.list_value_length(t.column("mz")).to_numpy(zero_copy_only=False)
-        out.update(zip(t.column("spectrum_id").to_pylist(), n.tolist()))
-    return out
+    return spectrum_facts(spectra_dir)[0]
 
 
 def rescore_table(table: pa.Table, model: RescoreModel, n_peaks: dict[str, int] | None,
@@ -101,23 +113,74 @@ def rescore_table(table: pa.Table, model: RescoreModel, n_peaks: dict[str, int] 
     return result, summary
 
 
+def rescore_by_ion_mode(table: pa.Table, models: dict[str, RescoreModel],
+                        n_peaks: dict[str, int] | None, ion_mode: dict[str, str],
+                        formulas: pa.Table | None = None) -> tuple[pa.Table, dict]:
+    """:func:`rescore_table` with each spectrum's rows rescored by ``models[its ion mode]``.
+
+    Rows keep the order of the spectra's first appearance; PEP q-values are recomputed over the
+    top targets of all ion modes; the summary adds up the counts and keeps each ion mode's own
+    under ``by_ion_mode``. A spectrum missing from ``ion_mode`` is an error."""
+    ids = table.column("spectrum_id").to_pylist()
+    missing = sorted({s for s in ids if s not in ion_mode})
+    if missing:
+        raise ValueError(f"{len(missing)} candidate spectra are not in the spectra folder "
+                         f"(e.g. {missing[0]!r}); give the folder the search read")
+    mode = np.array([ion_mode[s] for s in ids], dtype=object)
+    present = [m for m in ("positive", "negative") if np.any(mode == m)] or ["positive"]
+    parts, by_mode = [], {}
+    for m in present:
+        sub = table.filter(pa.array(mode == m)) if len(present) > 1 else table
+        res, summ = rescore_table(sub, models[m], n_peaks, formulas)
+        parts.append(res)
+        by_mode[m] = summ
+    if len(parts) == 1:
+        return parts[0], {**by_mode[present[0]], "by_ion_mode": by_mode}
+    result = pa.concat_tables(parts)
+    first = {s: i for i, s in enumerate(dict.fromkeys(ids))}
+    code = np.fromiter((first[s] for s in result.column("spectrum_id").to_pylist()), np.int64)
+    result = result.take(pa.array(np.argsort(code, kind="stable")))
+    pep = result.column("pep").to_numpy(zero_copy_only=False)
+    top = ~np.isnan(pep)
+    q = np.full(pep.size, np.nan)
+    q[top] = pep_qvalues(pep[top])
+    result = result.set_column(result.schema.get_field_index("pep_q_value"), RESCORED.field("pep_q_value"),
+                               pa.array(q, pa.float64(), mask=~top))
+    summary = {k: sum(v[k] for v in by_mode.values()) for k in
+               ("spectra_with_targets", "rows_beyond_list_depth", "zero_match_top_hits")}
+    summary["expected_right_top_hits"] = round(float(np.sum(1.0 - pep[top])), 2)
+    summary["pep_q_levels"] = {f"{lv:g}": int(np.sum(q[top] <= lv)) for lv in DEFAULT_LEVELS}
+    summary["by_ion_mode"] = by_mode
+    return result, summary
+
+
 def run_rescore(candidates, spectra, output, model_path=None, formulas=None,
-                summary_path=None) -> dict:
+                summary_path=None, negative_model_path="default") -> dict:
+    """Rescore a candidates file. ``model_path``: positive-mode model (None: shipped);
+    ``negative_model_path``: negative-mode model ('default': shipped, 'same': ``model_path``)."""
     from specsweep.rescore.model import default_rescorer_path
-    model_path = Path(model_path) if model_path else default_rescorer_path()
-    model = RescoreModel.load(model_path)
+    paths = {"positive": Path(model_path) if model_path else default_rescorer_path("positive")}
+    paths["negative"] = (paths["positive"] if negative_model_path == "same" else
+                         default_rescorer_path("negative") if negative_model_path in (None, "default")
+                         else Path(negative_model_path))
     table = read_table(candidates, CANDIDATES)
     f_table = read_table(formulas, FORMULAS, columns=["spectrum_id", "rank", "formula", "status"]) \
         if formulas else None
-    result, summary = rescore_table(table, model, peak_counts(spectra), f_table)
+    n_peaks, ion_mode = spectrum_facts(spectra)
+    used = sorted({ion_mode.get(s) for s in set(table.column("spectrum_id").to_pylist())} - {None})
+    models = {m: RescoreModel.load(paths[m]) for m in used or ["positive"]}
+    result, summary = rescore_by_ion_mode(table, models, n_peaks, ion_mode, f_table)
     output = Path(output)
-    summary = {"candidates": str(candidates), "model": str(model_path),
-               "model_info": {k: model.info.get(k) for k in ("trained_on", "excluded")},
+    summary = {"candidates": str(candidates),
+               "model": {m: str(paths[m]) for m in models},
+               "model_info": {m: {k: model.info.get(k) for k in ("trained_on", "excluded")}
+                              for m, model in models.items()},
                "rows": result.num_rows, **summary}
     write_table(result, output, RESCORED)
     write_json(summary, Path(summary_path) if summary_path
                else output.with_name(output.name.removesuffix(".parquet") + ".summary.json"))
-    log.info("%d rows re-ranked; %d top targets; estimated right %.1f; PEP q <= 1/5/10 %%: %s",
-             result.num_rows, summary["spectra_with_targets"], summary["expected_right_top_hits"],
+    log.info("%d rows re-ranked (models by ion mode: %s); %d top targets; estimated right %.1f; "
+             "PEP q <= 1/5/10 %%: %s", result.num_rows, summary["model"],
+             summary["spectra_with_targets"], summary["expected_right_top_hits"],
              list(summary["pep_q_levels"].values()))
     return summary

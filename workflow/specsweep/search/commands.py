@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-import argparse
 import logging
 
-from specsweep.params.options import add_options, from_args
+from specsweep.params.options import add_options, from_args, stage_parser
 from specsweep.params.stages import SearchStageParams
 
 log = logging.getLogger("specsweep.search")
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser(
-        "search", help="score spectra against a fragmented database (runs under mpiexec too)",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-        description="Candidates are database molecules whose neutral mass fits the precursor for "
-                    "an adduct tried; each is scored with the logRank log-likelihood ratio "
-                    "(molDiscovery). Work units (spectra part x database shard) are spread over "
-                    "MPI ranks when launched with mpiexec/srun; output is identical for any "
-                    "number of ranks. Spectra are searched in passes of whole parts "
-                    "(--spectra-per-pass), each written before the next starts, so memory is "
-                    "bounded by one pass.")
+    p = stage_parser(subparsers, "search", run,
+                     help="score spectra against a fragmented database (runs under mpiexec too)")
     p.add_argument("--spectra", nargs="+", required=True,
                    help="spectra parts (SPECTRA parquet files or ingest output directories)")
     p.add_argument("--db", required=True, help="database directory written by `specsweep fragment`")
@@ -38,10 +29,14 @@ def register(subparsers) -> None:
                    help="spectra without candidates (default <output stem>.rejects.parquet)")
     p.add_argument("--mpi", choices=("auto", "on", "off"), default="auto",
                    help="auto: use MPI when started by mpiexec/srun")
-    p.set_defaults(func=run)
 
 
 def run(args) -> int:
+    """Candidates are database molecules whose neutral mass fits the precursor for an adduct tried;
+    each is scored with the logRank log-likelihood ratio (molDiscovery). Work units (spectra part
+    x database shard) are spread over MPI ranks when launched with mpiexec/srun; output is
+    identical for any number of ranks. Spectra are searched in passes of whole parts
+    (--spectra-per-pass), each written before the next starts, so memory is bounded by one pass."""
     from specsweep.model.tables import default_model_path, load_model, model_record
     from specsweep.search.driver import SearchParams, get_comm, search
 

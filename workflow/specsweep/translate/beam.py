@@ -14,6 +14,40 @@ import torch
 from specsweep.translate.tokenizer import BOS, EOS, PAD
 
 
+def _next_logp(logits, no_eos: bool, constraint, done):
+    """Log-probabilities of each beam's next token: ``<eos>`` forbidden when ``no_eos``, tokens
+    the constraint refuses forbidden, and an ended beam (``done``) can only add ``<pad>`` at no
+    cost (so its score stays)."""
+    logp = torch.log_softmax(logits.float(), dim=-1)
+    if no_eos:
+        logp[:, EOS] = float("-inf")
+    if constraint is not None:
+        logp.masked_fill_(~constraint.allowed(), float("-inf"))
+    logp[done] = float("-inf")
+    logp[done, PAD] = 0.0
+    logp[~done, PAD] = float("-inf")
+    return logp
+
+
+def _follow_beams(cache, src, t: int) -> None:
+    """Reorder the decoder's key/value cache (positions 0..t) in place: row i takes row src[i]."""
+    for kc, vc in cache:
+        kc[:, :, : t + 1] = kc[src, :, : t + 1]
+        vc[:, :, : t + 1] = vc[src, :, : t + 1]
+
+
+def _kept_cache(cache, rows, t: int) -> list:
+    """A smaller key/value cache holding only the ``rows`` (bool mask) still decoding."""
+    new_cache = []
+    for kc, vc in cache:
+        nk = kc.new_empty((int(rows.sum()),) + kc.shape[1:])
+        nv = vc.new_empty(nk.shape)
+        nk[:, :, : t + 1] = kc[rows, :, : t + 1]
+        nv[:, :, : t + 1] = vc[rows, :, : t + 1]
+        new_cache.append((nk, nv))
+    return new_cache
+
+
 @torch.no_grad()
 def beam_search(model, batch: dict, beam_size: int = 10, max_len: int | None = None,
                 min_len: int = 0, autocast_dtype=None, constraint=None) -> tuple[np.ndarray, np.ndarray]:
@@ -51,15 +85,8 @@ def beam_search(model, batch: dict, beam_size: int = 10, max_len: int | None = N
         n = alive.shape[0]
         with ctx:
             logits = model.step(last, t, kvs, mask, cache)
-        logp = torch.log_softmax(logits.float(), dim=-1)
+        logp = _next_logp(logits, t < min_len, constraint, done)
         v = logp.shape[-1]
-        if t < min_len:
-            logp[:, EOS] = float("-inf")
-        if constraint is not None:
-            logp.masked_fill_(~constraint.allowed(), float("-inf"))
-        logp[done] = float("-inf")
-        logp[done, PAD] = 0.0
-        logp[~done, PAD] = float("-inf")
         total = (scores.view(-1, 1) + logp).view(n, k * v)
         scores, idx = total.topk(k, dim=1)
         src = (torch.arange(n, device=device).unsqueeze(1) * k + idx // v).view(-1)
@@ -69,9 +96,7 @@ def beam_search(model, batch: dict, beam_size: int = 10, max_len: int | None = N
         done = done[src] | (tok == EOS)
         if constraint is not None:
             constraint.advance(src, tok)
-        for kc, vc in cache:
-            kc[:, :, : t + 1] = kc[src, :, : t + 1]
-            vc[:, :, : t + 1] = vc[src, :, : t + 1]
+        _follow_beams(cache, src, t)
         last = tok
         finished = done.view(n, k).all(dim=1)
         n_finished = int(finished.sum())
@@ -91,14 +116,7 @@ def beam_search(model, batch: dict, beam_size: int = 10, max_len: int | None = N
             mask = mask[rows]
             if constraint is not None:
                 constraint.select(rows)
-            new_cache = []
-            for kc, vc in cache:
-                nk = kc.new_empty((int(rows.sum()),) + kc.shape[1:])
-                nv = vc.new_empty(nk.shape)
-                nk[:, :, : t + 1] = kc[rows, :, : t + 1]
-                nv[:, :, : t + 1] = vc[rows, :, : t + 1]
-                new_cache.append((nk, nv))
-            cache = new_cache
+            cache = _kept_cache(cache, rows, t)
     return out_tokens[:, :, 1:used].cpu().numpy(), out_scores.double().cpu().numpy()
 
 

@@ -5,16 +5,15 @@ from __future__ import annotations
 import argparse
 import logging
 
-from specsweep.params.options import add_options
+from specsweep.params.options import add_options, stage_parser
 from specsweep.params.stages import TranslateParams
 
 log = logging.getLogger("specsweep.translate")
 
 
 def register(sub) -> None:
-    fmt = argparse.ArgumentDefaultsHelpFormatter
-    p = sub.add_parser("train-translator", formatter_class=fmt,
-                       help="train the spectrum-to-SMILES transformer (pretrain on synthetic spectra, fine-tune)")
+    p = stage_parser(sub, "train-translator", run_train,
+                     help="train the spectrum-to-SMILES transformer (pretrain on synthetic spectra, fine-tune)")
     p.add_argument("--spectra", nargs="*", default=[], help="annotated MGF files (SMILES=...) for fine-tuning")
     p.add_argument("--molecules", help="TSV(.gz) with a smiles column: structures for synthetic pretraining "
                    "(needs specsweep.fragment)")
@@ -49,10 +48,9 @@ def register(sub) -> None:
     p.add_argument("--device", default="auto", help="auto | cpu | cuda")
     p.add_argument("--threads", type=int, default=0, help="CPU threads for torch (0 = torch default)")
     p.add_argument("--seed", type=int, default=0)
-    p.set_defaults(func=run_train)
 
-    t = sub.add_parser("translate", formatter_class=fmt,
-                       help="de novo SMILES candidates for each spectrum, re-ranked by precursor, formula, fragments")
+    t = stage_parser(sub, "translate", run_translate,
+                     help="de novo SMILES candidates for each spectrum, re-ranked by precursor, formula, fragments")
     t.add_argument("--spectra", required=True, help="SPECTRA directory (specsweep ingest) or one part file")
     t.add_argument("--checkpoint", required=True, help="translator checkpoint (.pt)")
     t.add_argument("--formulas", help="formulas.parquet (specsweep formula): top formula per spectrum")
@@ -69,7 +67,6 @@ def register(sub) -> None:
     add_options(t, TranslateParams)
     t.add_argument("--device", default="auto", help="auto | cpu | cuda")
     t.add_argument("--threads", type=int, default=0, help="CPU threads for torch (0 = torch default)")
-    t.set_defaults(func=run_translate)
 
 
 def _threads(n: int) -> None:

@@ -1,0 +1,124 @@
+"""The rescore stage picks the rescoring model by each spectrum's ion mode, as the search picks
+its logRank model: real MassBank spectra of both polarities, searched against a small database
+holding their structures, rescored in one run."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from specsweep.files import read_table
+from specsweep.rescore.model import RescoreModel, default_rescorer_path
+from specsweep.rescore.pep import pep_qvalues
+from specsweep.rescore.stage import rescore_table, spectrum_facts
+from specsweep.schema import CANDIDATES, RESCORED
+
+N_NEG = 12   # negative spectra taken from the negative dev_500 file
+N_BACKGROUND = 300   # demo molecules besides the true structures (competitors)
+
+
+def _blocks(text: str) -> list[str]:
+    return [b.split("END IONS")[0] for b in text.split("BEGIN IONS")[1:]]
+
+
+def _field(block: str, key: str) -> str:
+    return next(line.split("=", 1)[1] for line in block.splitlines() if line.startswith(key + "="))
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory, demo_mgf, demo_molecules, shared_data):
+    """Ingested spectra (50 positive demo spectra, then N_NEG negative MassBank spectra), a
+    database of their structures plus background molecules, and the search's candidates."""
+    from specsweep.cli import main
+    root = tmp_path_factory.mktemp("ion_modes")
+    neg = _blocks((shared_data / "spectra" / "massbank_hr_neg_MmH_dev_500.mgf").read_text())[:N_NEG]
+    mgf = root / "mixed.mgf"
+    mgf.write_text(demo_mgf.read_text() + "".join(f"BEGIN IONS{b}END IONS\n" for b in neg))
+    lines = demo_molecules.read_text().splitlines()
+    mols = lines[:51 + N_BACKGROUND] + [f"{_field(b, 'TITLE')}\t{_field(b, 'SMILES')}\t" for b in neg]
+    (root / "mols.tsv").write_text("\n".join(mols) + "\n")
+    for argv in (["ingest", "--input", str(mgf), "--output-dir", str(root / "spectra")],
+                 ["prepare-db", "--input", str(root / "mols.tsv"), "--output", str(root / "m.parquet")],
+                 ["fragment", "--molecules", str(root / "m.parquet"), "--output-dir", str(root / "db")],
+                 ["search", "--spectra", str(root / "spectra"), "--db", str(root / "db"),
+                  "--output", str(root / "cand.parquet"), "--top-k", "50", "--mpi", "off"]):
+        assert main(argv) == 0, argv
+    return root
+
+
+def test_each_ion_mode_is_rescored_with_its_own_model(mixed):
+    from specsweep.cli import main
+    out = mixed / "rescored.parquet"
+    assert main(["rescore", "--candidates", str(mixed / "cand.parquet"),
+                 "--spectra", str(mixed / "spectra"), "--output", str(out)]) == 0
+    res = read_table(out, RESCORED)
+    summary = json.loads((mixed / "rescored.summary.json").read_text())
+    n_peaks, modes = spectrum_facts(mixed / "spectra")
+    assert sorted(set(modes.values())) == ["negative", "positive"]
+    assert summary["model"] == {"negative": str(default_rescorer_path("negative")),
+                                "positive": str(default_rescorer_path("positive"))}
+    cand = read_table(mixed / "cand.parquet", CANDIDATES)
+    is_neg = np.array([modes[s] == "negative" for s in cand.column("spectrum_id").to_pylist()])
+    assert is_neg.any() and (~is_neg).any()
+    models = {m: RescoreModel.load(default_rescorer_path(m)) for m in ("positive", "negative")}
+    for mode, sel in (("negative", is_neg), ("positive", ~is_neg)):
+        alone, alone_summary = rescore_table(cand.filter(pa.array(sel)), models[mode], n_peaks)
+        part = res.filter(pa.array([modes[s] == mode for s in res.column("spectrum_id").to_pylist()]))
+        # same rows, same order, same rescore as that model alone on that ion mode's spectra
+        for col in ("spectrum_id", "mol_id", "is_decoy", "rank", "rescore", "pep"):
+            assert part.column(col).equals(alone.column(col)), (mode, col)
+        assert summary["by_ion_mode"][mode]["class_frequency_estimated"] == \
+            alone_summary["class_frequency_estimated"]
+        assert summary["by_ion_mode"][mode]["spectra_with_targets"] == \
+            alone_summary["spectra_with_targets"]
+    # the other model gives negative spectra other scores: the choice matters
+    other, _ = rescore_table(cand.filter(pa.array(is_neg)), models["positive"], n_peaks)
+    assert not np.allclose(np.sort(other.column("rescore").to_numpy()),
+                           np.sort(res.filter(pa.array([modes[s] == "negative" for s in
+                                   res.column("spectrum_id").to_pylist()])).column("rescore").to_numpy()))
+    # spectra keep their order of first appearance; PEP q-values over all top targets at once
+    ids = res.column("spectrum_id").to_pylist()
+    assert list(dict.fromkeys(ids)) == list(dict.fromkeys(cand.column("spectrum_id").to_pylist()))
+    top = pc.is_valid(res.column("pep")).to_numpy(zero_copy_only=False)
+    pep = res.column("pep").to_numpy(zero_copy_only=False)[top]
+    np.testing.assert_allclose(res.column("pep_q_value").to_numpy(zero_copy_only=False)[top],
+                               pep_qvalues(pep))
+    assert summary["spectra_with_targets"] == int(top.sum())
+    assert summary["pep_q_levels"]["0.05"] == int(np.sum(pep_qvalues(pep) <= 0.05))
+
+
+def test_same_uses_one_model_for_both_ion_modes(mixed):
+    from specsweep.cli import main
+    out = mixed / "same.parquet"
+    assert main(["rescore", "--candidates", str(mixed / "cand.parquet"), "--spectra",
+                 str(mixed / "spectra"), "--output", str(out), "--negative-model", "same"]) == 0
+    summary = json.loads((mixed / "same.summary.json").read_text())
+    assert set(summary["model"].values()) == {str(default_rescorer_path("positive"))}
+    n_peaks, _ = spectrum_facts(mixed / "spectra")
+    model = RescoreModel.load(default_rescorer_path("positive"))
+    cand = read_table(mixed / "cand.parquet", CANDIDATES)
+    res = read_table(out, RESCORED)
+    # per-mode priors differ from one pooled fit, but the ranking (rescore) is the model's own
+    alone, _ = rescore_table(cand, model, n_peaks)
+    def by_row(t):
+        rows = sorted(zip(t.column("spectrum_id").to_pylist(), t.column("mol_id").to_pylist(),
+                          t.column("is_decoy").to_pylist(), t.column("rescore").to_pylist()))
+        return [r[:3] for r in rows], np.array([r[3] for r in rows])
+    (ids_a, u_a), (ids_b, u_b) = by_row(res), by_row(alone)
+    assert ids_a == ids_b
+    np.testing.assert_allclose(u_a, u_b, rtol=1e-12, atol=1e-12)
+
+
+def test_spectra_missing_from_the_folder_are_an_error(mixed):
+    from specsweep.rescore.stage import rescore_by_ion_mode
+    cand = read_table(mixed / "cand.parquet", CANDIDATES)
+    n_peaks, modes = spectrum_facts(mixed / "spectra")
+    first = cand.column("spectrum_id")[0].as_py()
+    modes.pop(first)
+    model = RescoreModel.load(default_rescorer_path("positive"))
+    with pytest.raises(ValueError, match="not in the spectra folder"):
+        rescore_by_ion_mode(cand, {"positive": model, "negative": model}, n_peaks, modes)
