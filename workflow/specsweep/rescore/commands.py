@@ -38,7 +38,8 @@ def _run(args) -> int:
     """Computes evidence features of every candidate within its list (a spectrum's targets, or its
     decoys): score, explained intensity and peaks, gaps to the next and best other candidate and
     to the best isomer, candidates and isomers in the window, precursor error, formula-stage
-    agreement. Re-ranks each list by the rescoring model and gives each spectrum's top target a
+    agreement. Re-ranks each list by the rescoring model of the spectrum's ion mode (--model,
+    --negative-model) and gives each spectrum's top target a
     posterior error probability (PEP: probability that it is not the right structure, first
     InChIKey block), with class frequencies re-estimated on this dataset, and a q-value (mean PEP
     of the hits accepted with it). See docs/fdr.md."""
