@@ -4,8 +4,9 @@
 #   snakemake --profile profiles/local --cores 2          # one machine
 #   snakemake --profile profiles/slurm                    # a SLURM cluster (edit the profile first)
 #
-# Configuration: config/config.yaml (keys, meanings and defaults in config/schema.yaml) and the
-# dataset sheet config/datasets.tsv. See docs/workflow.md.
+# Configuration: config/config.yaml (keys, meanings and defaults in
+# workflow/schemas/config.schema.yaml) and the dataset sheet config/datasets.tsv; a small test
+# configuration in .test/ (snakemake --directory .test ...). See docs/workflow.md.
 
 from snakemake.utils import min_version, validate
 
@@ -15,7 +16,7 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
-validate(config, "config/schema.yaml")
+validate(config, "workflow/schemas/config.schema.yaml")
 
 
 include: "rules/common.smk"

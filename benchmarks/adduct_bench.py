@@ -13,8 +13,8 @@ asserted.
 charge the file states still restricts it). --rescore also runs `specsweep rescore` on the same
 candidates (each spectrum with the rescoring model of its ion mode unless told otherwise) and
 prints the same tables for the rescored ranking (the ranking users get; lists are cut at the
-rescoring model's depth, so a true structure below it counts as a miss), and the precursor
-error of the true structure's row per adduct. --reuse keeps candidates already searched under
+rescoring model's depth, so a true structure below it counts as a miss), the precursor error of
+the true structure's row per adduct, and the top hits accepted (and wrong) at PEP q levels. --reuse keeps candidates already searched under
 WORK. Run from the repository root, e.g.
   nice -n 10 .venv/bin/python benchmarks/adduct_bench.py accuracy \
       --spectra ../shared/data/spectra/massbank_hr_neg_MmH_dev_500.mgf --negative-model same
@@ -135,6 +135,27 @@ def true_row_errors(rescored: Path, spectra: Path) -> None:
         print(f"| {name} | {len(r)} | {same} | {np.median(e):.2f} | {e.max():.2f} | {np.median(f):.2f} |")
 
 
+def pep_levels(rescored: Path, spectra: Path) -> None:
+    """Top targets accepted at PEP q-value levels and how many of them are wrong (every true
+    compound in the database: regime (a) of the rescore benchmark)."""
+    keys = {}
+    for p in sorted(spectra.glob("part-*.parquet")):
+        t = pq.read_table(p, columns=["spectrum_id", "annotation_inchikey14"]).to_pydict()
+        keys.update(zip(t["spectrum_id"], t["annotation_inchikey14"]))
+    t = pq.read_table(rescored, columns=["spectrum_id", "inchikey14", "pep", "pep_q_value"])
+    t = t.filter(pc.is_valid(t.column("pep"))).to_pydict()
+    q, pep = np.asarray(t["pep_q_value"], float), np.asarray(t["pep"], float)
+    wrong = np.array([keys[s] != k for s, k in zip(t["spectrum_id"], t["inchikey14"])])
+    print("| PEP q level | accepted | wrong | true FDP | estimate (mean PEP) |")
+    print("|---:|---:|---:|---:|---:|")
+    for lv in (0.01, 0.05, 0.1, 0.2):
+        a = q <= lv
+        n = int(a.sum())
+        fdp = f"{100 * wrong[a].mean():.1f}%" if n else "-"
+        est = f"{100 * pep[a].mean():.1f}%" if n else "-"
+        print(f"| {100 * lv:g}% | {n} | {int(wrong[a].sum())} | {fdp} | {est} |")
+
+
 def cmd_accuracy(args) -> None:
     spectra = ingested(Path(args.spectra))
     tag = "hidden" if args.hide_adduct else "file"
@@ -168,6 +189,7 @@ def cmd_accuracy(args) -> None:
           f"{args.rescore_negative_model}: {res}")
     report(res, spectra, "rescore", "rescored")
     true_row_errors(res, spectra)
+    pep_levels(res, spectra)
 
 
 def main() -> None:

@@ -1,12 +1,12 @@
 """Choose the negative-mode model's settings on a validation split that holds no dev_500 compound.
 
-The compounds (InChIKey first block) of massbank_hr_neg_MmH_dev_full that are not in
-massbank_hr_neg_MmH_dev_500 are split in two halves by a hash of the block; a model is trained on
+The compounds (InChIKey first block) of massbank_hr_neg_MmH_dev_full that are in neither
+dev_500 file (negative or positive) are split in two halves by a hash of the block; a model is trained on
 every spectrum of the first half for each setting, and one spectrum per compound of the second
 half (the one with most peaks, as dev_500 was drawn) is searched against the database with it
 (file adduct [M-H]-, targets only). Prints top-1/3/5/10 per setting; nothing is asserted.
 
-  nice -n 10 .venv/bin/python benchmarks/negative_model_tune.py [--db /work/cache/np_extra_db]
+  nice -n 10 .venv/bin/python benchmarks/negative_model_tune.py [--db /work/cache/s3/np_extra_db]
 """
 
 from __future__ import annotations
@@ -62,7 +62,8 @@ def make_split() -> tuple[Path, Path]:
     train, val = WORK / "train.mgf", WORK / "val.mgf"
     if train.exists() and val.exists():
         return train, val
-    held = {key_of(b) for b in blocks(SHARED / "massbank_hr_neg_MmH_dev_500.mgf")}
+    held = {key_of(b) for name in ("massbank_hr_neg_MmH_dev_500.mgf", "massbank_hr_pos_MH_dev_500.mgf")
+            for b in blocks(SHARED / name)}
     best: dict[str, str] = {}
     with open(train, "w") as out:
         for b in blocks(SHARED / "massbank_hr_neg_MmH_dev_full.mgf.gz"):
@@ -79,7 +80,7 @@ def make_split() -> tuple[Path, Path]:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--db", default="/work/cache/np_extra_db")
+    p.add_argument("--db", default="/work/cache/s3/np_extra_db")
     p.add_argument("--only", nargs="*", default=None, help="setting names to run")
     args = p.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)

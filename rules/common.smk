@@ -70,7 +70,7 @@ def _spectra_files(path):
 
 def _read_datasets(sheet):
     table = pd.read_csv(sheet, sep="\t", dtype=str, keep_default_na=False, comment="#")
-    validate(table, "../config/datasets.schema.yaml")
+    validate(table, "../workflow/schemas/datasets.schema.yaml")
     datasets = {}
     for row in table.to_dict("records"):
         name = row["name"]

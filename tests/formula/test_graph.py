@@ -31,7 +31,10 @@ def test_dag_graphs_equal_pairwise_graphs_and_bounds_hold(demo_mgf):
         with_dag = _spectrum_graph(rec, alphabet, settings)
         pairwise = _spectrum_graph(rec, alphabet, settings)
         pairwise._dag = False  # as when the DAG would be too large
-        bounds = with_dag.bounds(np.array([c.root for c in cands]))
+        roots, priors = np.array([c.root for c in cands]), np.array([c.root_prior_raw for c in cands])
+        bounds, _ = with_dag.bounds(roots, priors)  # best edge into each row from the DAG
+        loose, _ = pairwise.bounds(roots, priors)   # vertex score + edge_max for non-root edges
+        assert np.all(bounds <= loose + 1e-9) and np.any(bounds < loose - 1.0)
         for c, bound in zip(cands, bounds):
             g1, _, _ = with_dag.candidate(c.root, c.root_prior_raw, vertex_bonus=1.0)
             g2, _, _ = pairwise.candidate(c.root, c.root_prior_raw, vertex_bonus=1.0)

@@ -14,7 +14,7 @@ from specsweep.params.options import Tolerance, config_args, config_defaults, kn
 from specsweep.params.stages import STAGES, FormulaStageParams, IngestParams, SearchStageParams
 from tests.workflow.runner import REPO
 
-SCHEMA = yaml.safe_load((REPO / "config" / "schema.yaml").read_text())
+SCHEMA = yaml.safe_load((REPO / "workflow" / "schemas" / "config.schema.yaml").read_text())
 
 
 def _schema_default(key: str):

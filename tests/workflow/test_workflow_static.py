@@ -33,7 +33,7 @@ def _walk(props: dict, path: str = ""):
 
 
 def test_schema_documents_every_key_with_a_default():
-    schema = yaml.safe_load((REPO / "config" / "schema.yaml").read_text())
+    schema = yaml.safe_load((REPO / "workflow" / "schemas" / "config.schema.yaml").read_text())
     keys = list(_walk(schema["properties"]))
     assert len(keys) > 20
     for key, spec in keys:
@@ -42,10 +42,36 @@ def test_schema_documents_every_key_with_a_default():
     # the demo config uses only keys the schema knows, with the schema's types
     from snakemake.utils import validate
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
-    validate(config, str(REPO / "config" / "schema.yaml"))
+    validate(config, str(REPO / "workflow" / "schemas" / "config.schema.yaml"))
     bad = dict(config, search={"tasks": "two"})
     with pytest.raises(Exception, match="tasks"):
-        validate(bad, str(REPO / "config" / "schema.yaml"))
+        validate(bad, str(REPO / "workflow" / "schemas" / "config.schema.yaml"))
+
+
+def _rebased(config: dict, prefix: str) -> dict:
+    """The config with every repository path under tests/ written relative to another folder."""
+    text = yaml.safe_dump(config, sort_keys=True)
+    return yaml.safe_load(re.sub(r"(?<![\w./])tests/", prefix + "tests/", text))
+
+
+def test_test_folder_holds_the_demo_settings_and_plans_every_stage():
+    """.test/ (workflow catalog layout) is the demo run in its own working directory: same
+    settings as config/config.yaml but for paths relative to .test/, and a dry run there plans
+    every stage of the demo."""
+    demo = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    test = yaml.safe_load((REPO / ".test" / "config" / "config.yaml").read_text())
+    assert _rebased(demo, "../") == yaml.safe_load(yaml.safe_dump(test, sort_keys=True))
+    sheet = (REPO / ".test" / test["datasets"]).read_text().splitlines()
+    assert sheet[0] == (REPO / "config" / "datasets.tsv").read_text().splitlines()[0]
+    for row in sheet[1:]:
+        assert (REPO / ".test" / row.split("\t")[1]).resolve() == DEMO_MGF
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "--directory", ".test", "--dry-run",
+                           "--quiet", "rules", "--cores", "2"], cwd=REPO, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    planned = set(re.findall(r"^(\w+)\s+\d+$", proc.stdout.split("Job stats:", 1)[1], re.M))
+    assert planned >= {"prepare_db", "fragment", "ingest", "search", "rescore", "fdr", "formula",
+                       "train_translator", "translate", "report", "all"}, proc.stdout
 
 
 def _pins(requirements: list[str]) -> dict[str, str]:

@@ -30,6 +30,9 @@ def register(subparsers) -> None:
     p.add_argument("--ilp-backend", default="highs", choices=["highs", "pulp"],
                    help="HiGHS through highspy, or PuLP (HiGHS or CBC)")
     p.add_argument("--no-recalibration", action="store_true", help="skip hypothesis-driven recalibration")
+    p.add_argument("--no-ms1", action="store_true",
+                   help="do not read precursor isotope patterns from the MS1 scans of mzML/mzXML source files "
+                        "(by default each MS2 spectrum's pattern comes from the closest MS1 scan before it)")
     p.add_argument("--element-ratios", default="extended", choices=["extended", "common", "off"],
                    help="element-to-carbon bounds for candidate molecules (Kind & Fiehn 2007 ranges; docs/formula.md)")
     p.add_argument("--no-even-electron", action="store_true",
@@ -45,17 +48,38 @@ def _empty_row(spectrum_id: str, status: str) -> dict:
 def _one_spectrum(job) -> tuple[str, list[dict]]:
     """Rows of one spectrum (a worker task): (status, rows with spectrum_id)."""
     from specsweep.formula.identify import identify
-    rec, adducts_opt, alphabet, settings = job
+    rec, adducts_opt, alphabet, settings, ms1 = job
     adducts = adducts_opt or ([rec["adduct"]] if rec["adduct"] else None)
     try:
         status, out = identify(rec["precursor_mz"], rec["mz"], rec["intensity"], adducts, alphabet, settings,
-                               ion_mode=rec["ion_mode"] or "positive")
+                               ion_mode=rec["ion_mode"] or "positive", ms1=ms1)
     except ValueError as exc:  # e.g. an adduct name we do not know
         log.warning("%s: %s", rec["spectrum_id"], exc)
         status, out = "no_candidates", []
     if not out:
         return status, [_empty_row(rec["spectrum_id"], status)]
     return status, [{"spectrum_id": rec["spectrum_id"], **r} for r in out]
+
+
+def _ms1_patterns(records: list[dict]) -> list:
+    """Per spectrum, its precursor's isotope pattern from the MS1 scans of its source file
+    (:mod:`specsweep.formula.ms1`), or None (MGF input, no MS1 scan before it, file not found)."""
+    from pathlib import Path
+
+    from specsweep.formula.ms1 import has_ms1, precursor_patterns
+    by_file: dict[str, dict[int, tuple[float, int]]] = {}
+    for rec in records:
+        if rec["source_file"] and has_ms1(rec["source_file"]):
+            by_file.setdefault(rec["source_file"], {})[rec["index"]] = (rec["precursor_mz"], rec["charge"] or 1)
+    found: dict[tuple[str, int], tuple] = {}
+    for path, wanted in sorted(by_file.items()):
+        if not Path(path).exists():
+            log.warning("formula: %s not found: its %d spectra are ranked without MS1 isotope patterns",
+                        path, len(wanted))
+            continue
+        for index, pattern in precursor_patterns(path, wanted).items():
+            found[(path, index)] = pattern
+    return [found.get((rec["source_file"], rec["index"])) for rec in records]
 
 
 def _map_spectra(jobs, n, threads: int):
@@ -102,8 +126,12 @@ def run(args) -> int:
                                exact=ExactLimits(mip_nodes=opts.ilp_max_nodes))
     if args.no_recalibration:
         settings = replace(settings, recalibrate_top=0)
-    table = read_spectra(args.spectra, columns=["spectrum_id", "precursor_mz", "ion_mode", "adduct", "mz", "intensity"])
-    jobs = ((rec, args.adducts, alphabet, settings) for rec in table.to_pylist())
+    table = read_spectra(args.spectra, columns=["spectrum_id", "source_file", "index", "precursor_mz", "charge",
+                                                "ion_mode", "adduct", "mz", "intensity"])
+    records = table.to_pylist()
+    patterns = [None] * len(records) if args.no_ms1 else _ms1_patterns(records)
+    n_ms1 = sum(p is not None for p in patterns)
+    jobs = ((rec, args.adducts, alphabet, settings, ms1) for rec, ms1 in zip(records, patterns))
     rows, trees, counts = [], [], {}
     for status, out in _map_spectra(jobs, table.num_rows, args.threads):
         counts[status] = counts.get(status, 0) + 1
@@ -115,6 +143,6 @@ def run(args) -> int:
     write_table(pa.table(cols, schema=FORMULAS), args.output, schema=FORMULAS)
     if args.trees:
         write_text("\n".join(trees) + ("\n" if trees else ""), args.trees)
-    log.info("formula: %d spectra (%s) -> %s", table.num_rows,
-             ", ".join(f"{k} {v}" for k, v in sorted(counts.items())), args.output)
+    log.info("formula: %d spectra (%s; %d with an MS1 isotope pattern) -> %s", table.num_rows,
+             ", ".join(f"{k} {v}" for k, v in sorted(counts.items())), n_ms1, args.output)
     return 0

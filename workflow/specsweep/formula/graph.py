@@ -146,6 +146,65 @@ def _build_candidate(root, root_prior, bonus, prune_below, edge_max, formulas, p
     return sel, src, dst, w, ub, work, False
 
 
+def pack_counts(formulas: np.ndarray) -> np.ndarray | None:
+    """Count vectors packed 8 per uint64 word (8-bit lanes, two words for up to 16 elements), so
+    that "b is a sub-formula of a" is one subtraction per word (:func:`_packed_sub`); None when a
+    count exceeds 127 or the alphabet has more than 16 elements."""
+    formulas = np.asarray(formulas, dtype=np.int64)
+    n, k = formulas.shape
+    if k > 16 or (formulas.size and (formulas.max() > 127 or formulas.min() < 0)):
+        return None
+    out = np.zeros((n, 2), dtype=np.uint64)
+    for j in range(k):
+        out[:, j // 8] |= formulas[:, j].astype(np.uint64) << np.uint64(8 * (j % 8))
+    return out
+
+
+@nb.njit(cache=True, inline="always")
+def _packed_sub(packed, b, a):
+    """Row b of ``packed`` is a sub-formula of row a (every lane of a >= that of b: setting each
+    lane's high bit before subtracting keeps borrows inside the lane)."""
+    h = np.uint64(0x8080808080808080)
+    return (((packed[a, 0] | h) - packed[b, 0]) & h) == h and (((packed[a, 1] | h) - packed[b, 1]) & h) == h
+
+
+@nb.njit(cache=True)
+def sub_of_any(rows, roots):
+    """Mask of packed ``rows`` that are sub-formulas of at least one of the packed ``roots``."""
+    out = np.zeros(rows.shape[0], dtype=np.bool_)
+    h = np.uint64(0x8080808080808080)
+    for i in range(rows.shape[0]):
+        for r in range(roots.shape[0]):
+            if ((((roots[r, 0] | h) - rows[i, 0]) & h) == h and (((roots[r, 1] | h) - rows[i, 1]) & h) == h):
+                out[i] = True
+                break
+    return out
+
+
+@nb.njit(cache=True)
+def _row_children_packed(packed, peak_of, max_pairs):
+    """:func:`_row_children` on packed count vectors (same output)."""
+    n_all = packed.shape[0]
+    ptr = np.zeros(n_all + 1, dtype=np.int64)
+    for a in range(n_all):
+        cnt = 0
+        for b in range(a - 1, -1, -1):
+            if peak_of[b] < peak_of[a] and _packed_sub(packed, b, a):
+                cnt += 1
+        ptr[a + 1] = ptr[a] + cnt
+        if ptr[a + 1] > max_pairs:
+            ptr[0] = -1
+            return ptr, np.empty(0, dtype=np.int64)
+    child = np.empty(ptr[n_all], dtype=np.int64)
+    for a in range(n_all):
+        t = ptr[a]
+        for b in range(a - 1, -1, -1):
+            if peak_of[b] < peak_of[a] and _packed_sub(packed, b, a):
+                child[t] = b
+                t += 1
+    return ptr, child
+
+
 @nb.njit(cache=True)
 def _row_children(formulas, peak_of, max_pairs):
     """Sub-formula DAG over all decomposition rows of a spectrum, independent of the candidate:
@@ -216,14 +275,75 @@ def _build_from_dag(root, root_prior, bonus, ptr, child, child_w, child_done, fo
 
 
 @nb.njit(cache=True)
-def _candidate_bounds(roots, bonus, edge_max, formulas, peak_of, vscore):
-    """Upper bound of the tree score of each root (row of ``roots``): per peak, the best vertex
-    score among its sub-formula rows plus ``edge_max`` plus ``bonus``, where positive."""
+def _row_best_in(ptr, child, child_w, child_done, formulas, peak_of, mass, prior, vscore, masses, vm2, idx, pv,
+                 tab_keys, tab_scores):
+    """Best weight (without tree-size bonus) of any edge from a row of the DAG into each row, over
+    all its DAG parents whatever the candidate (-inf for a row without one). Fills ``child_w`` for
+    every DAG entry, so candidate graphs built later reuse them."""
+    n_all, k = formulas.shape
+    best = np.full(n_all, -np.inf)
+    loss = np.empty(k, dtype=np.int64)
+    for a in range(n_all):
+        for t in range(ptr[a], ptr[a + 1]):
+            b = child[t]
+            if not child_done[t]:
+                for c in range(k):
+                    loss[c] = formulas[a, c] - formulas[b, c]
+                child_w[t] = _edge_weight(loss, prior[a], b, mass, prior, vscore,
+                                          masses, vm2, idx, pv, tab_keys, tab_scores)
+                child_done[t] = True
+            if child_w[t] > best[b]:
+                best[b] = child_w[t]
+    return best
+
+
+@nb.njit(cache=True)
+def _candidate_bounds(roots, root_priors, bonus, edge_max, row_in_best, order, block, formulas, packed_rows,
+                      packed_roots, mass, prior, vscore, masses, vm2, idx, pv, tab_keys, tab_scores):
+    """Upper bound of the tree score of each root (row of ``roots``). A tree holds at most one
+    vertex per peak, and the edge into it comes from the root or from a heavier row; so per peak,
+    the best over its sub-formula rows of max(root edge weight, ``row_in_best``) plus ``bonus``,
+    where positive, summed. ``row_in_best`` may be any upper bound of the non-root in-edges
+    (``vscore + edge_max`` when the DAG is not built); the root edge is scored exactly, and only
+    for rows whose cheaper bound ``vscore + edge_max`` could still raise their peak's best.
+    ``order`` lists the rows of each peak (``block[p]:block[p + 1]``) by decreasing
+    max(row_in_best, vscore + edge_max), so a peak's scan stops at the first row that cannot
+    raise its best. ``packed_rows`` / ``packed_roots`` (:func:`pack_counts`), when not empty,
+    make each sub-formula test two word operations. Returns (bounds, rows visited)."""
+    packed = packed_rows.shape[0] > 0
+    h = np.uint64(0x8080808080808080)
+    k = formulas.shape[1]
     out = np.zeros(roots.shape[0])
+    loss = np.empty(k, dtype=np.int64)
+    visited = 0
     for r in range(roots.shape[0]):
-        rows = _sub_rows(roots[r], formulas)[::-1]
-        out[r] = _peak_bound(rows, bonus, edge_max, peak_of, vscore)
-    return out
+        ub = 0.0
+        for p in range(block.shape[0] - 1):
+            cur_best = 0.0
+            for j in range(block[p], block[p + 1]):
+                visited += 1
+                i = order[j]
+                cheap = vscore[i] + edge_max + bonus
+                gain = row_in_best[i] + bonus
+                if max(cheap, gain) <= cur_best:
+                    break
+                if packed:
+                    if (((packed_roots[r, 0] | h) - packed_rows[i, 0]) & h) != h or \
+                            (((packed_roots[r, 1] | h) - packed_rows[i, 1]) & h) != h:
+                        continue
+                elif not _within(formulas, i, roots[r]):
+                    continue
+                if cheap > max(cur_best, gain):
+                    for c in range(k):
+                        loss[c] = roots[r, c] - formulas[i, c]
+                    w = _edge_weight(loss, root_priors[r], i, mass, prior, vscore,
+                                     masses, vm2, idx, pv, tab_keys, tab_scores) + bonus
+                    gain = max(gain, w)
+                if gain > cur_best:
+                    cur_best = gain
+            ub += cur_best
+        out[r] = ub
+    return out, visited
 
 
 @dataclass
@@ -247,12 +367,13 @@ class CandidateGraph:
 
 class SpectrumGraph:
     """Per-spectrum decompositions of fragment peaks (rows sorted by peak), their vertex scores
-    and formula priors."""
+    and formula priors. With ``roots`` (the candidates' root formulas), only rows that are a
+    sub-formula of at least one root are kept (no other row can be a vertex of any graph)."""
 
     def __init__(self, peak_mz: np.ndarray, peak_rel: np.ndarray, ion_shift: float, alphabet: Alphabet,
                  decomposer: Decomposer, params: ScoringParams, scorer: EdgeScorer,
                  tables: dict | None = None, max_decompositions_per_peak: int = 5000,
-                 max_dag_pairs: int = 20_000_000):
+                 max_dag_pairs: int = 20_000_000, roots: np.ndarray | None = None):
         self.alphabet = alphabet
         self.params = params
         self.scorer = scorer
@@ -261,10 +382,16 @@ class SpectrumGraph:
         self.ion_shift = ion_shift
         k = len(alphabet.elements)
         rows, peaks = [np.zeros((0, k), dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
+        # a row that is a sub-formula of no candidate root can never be a vertex: not kept
+        packed_roots = pack_counts(roots) if roots is not None and len(roots) else None
+        max_counts = np.asarray(roots).max(axis=0) if roots is not None and len(roots) else None
         for p, mz in enumerate(self.peak_mz):
             neutral = mz - ion_shift
             tol = float(params.allowed_da(mz))
-            dec = decomposer.decompose(neutral - tol, neutral + tol, min_rdbe=params.min_rdbe)
+            dec = decomposer.decompose(neutral - tol, neutral + tol, min_rdbe=params.min_rdbe, max_counts=max_counts)
+            if packed_roots is not None and dec.shape[0]:
+                packed = pack_counts(dec)
+                dec = dec[sub_of_any(packed, packed_roots)] if packed is not None else dec
             if dec.shape[0] > max_decompositions_per_peak:
                 err = np.abs(alphabet.mass(dec) - neutral)
                 dec = dec[np.sort(np.argsort(err, kind="stable")[:max_decompositions_per_peak])]
@@ -280,6 +407,7 @@ class SpectrumGraph:
         self._kernel = kernel_args(scorer)
         self.edge_max = scorer.edge_upper_bound()
         self._dag = None
+        self._in_best = None
         self.max_dag_pairs = max_dag_pairs
         self._pending_work = 0  # work of building the row DAG, charged to the next graph
 
@@ -290,18 +418,49 @@ class SpectrumGraph:
             n = self.formulas.shape[0]
             self._dag = False
             if n * (n - 1) // 2 <= 10 * self.max_dag_pairs:
-                ptr, child = _row_children(self.formulas, self.peak_of, self.max_dag_pairs)
+                packed = pack_counts(self.formulas)
+                if packed is not None:
+                    ptr, child = _row_children_packed(packed, self.peak_of, self.max_dag_pairs)
+                else:
+                    ptr, child = _row_children(self.formulas, self.peak_of, self.max_dag_pairs)
                 self._pending_work += n * (n - 1) // 2
                 if ptr[0] >= 0:
                     self._dag = (ptr, child, np.zeros(child.size), np.zeros(child.size, dtype=np.bool_))
         return self._dag or None
 
-    def bounds(self, roots: np.ndarray, vertex_bonus: float = 0.0) -> np.ndarray:
-        """Upper bound of the tree score of each candidate root (rows of count vectors), the one
-        :meth:`candidate` prunes with; costs one scan of the decomposition rows per root."""
+    def _in_bounds(self) -> np.ndarray:
+        """Per row, an upper bound of the weight of any non-root edge into it (without bonus):
+        the best over its DAG parents when the DAG is built, else vertex score + ``edge_max``."""
+        if self._in_best is None:
+            dag = self._row_dag()
+            if dag is None:
+                self._in_best = self.vertex_score + self.edge_max
+            else:
+                self._in_best = _row_best_in(*dag, self.formulas, self.peak_of, self.mass, self.prior,
+                                             self.vertex_score, *self._kernel)
+                self._pending_work += int(dag[0][-1])
+        return self._in_best
+
+    def bounds(self, roots: np.ndarray, root_priors: np.ndarray, vertex_bonus: float = 0.0
+               ) -> tuple[np.ndarray, int]:
+        """Upper bound of the tree score of each candidate root (rows of count vectors; their
+        formula prior terms ``root_priors``), and the work spent: rows visited (at most one scan
+        of the decomposition rows per root), plus, once per spectrum, the row DAG and the best
+        edge into every row."""
         roots = np.ascontiguousarray(np.atleast_2d(roots), dtype=np.int64)
-        return _candidate_bounds(roots, float(vertex_bonus), self.edge_max, self.formulas, self.peak_of,
-                                 self.vertex_score)
+        root_priors = np.ascontiguousarray(root_priors, dtype=np.float64)
+        in_best = self._in_bounds()
+        key = np.maximum(in_best, self.vertex_score + self.edge_max)
+        order = np.lexsort((np.arange(key.size), -key, self.peak_of))
+        block = np.searchsorted(self.peak_of, np.arange(self.peak_mz.shape[0] + 1))
+        packed_rows, packed_roots = pack_counts(self.formulas), pack_counts(roots)
+        if packed_rows is None or packed_roots is None:
+            packed_rows = packed_roots = np.zeros((0, 2), dtype=np.uint64)
+        out, visited = _candidate_bounds(roots, root_priors, float(vertex_bonus), self.edge_max, in_best, order,
+                                         block, self.formulas, packed_rows, packed_roots, self.mass, self.prior,
+                                         self.vertex_score, *self._kernel)
+        work, self._pending_work = int(visited) + self._pending_work, 0
+        return out, work
 
     def candidate(self, root: np.ndarray, root_prior_raw: float, vertex_bonus: float = 0.0,
                   prune_below: float = -np.inf) -> tuple[CandidateGraph | None, float, int]:

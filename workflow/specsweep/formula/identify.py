@@ -267,8 +267,12 @@ def _heuristic_pass(sg, cands, todo, bonus, settings, work, cuts, info) -> int:
     kth = _KthBest(settings.report_top if first else 0)
     if first and todo:
         roots = np.array([cands[i].root for i in todo])
-        optimistic = np.array([cands[i].root_score for i in todo]) + sg.bounds(roots, bonus)
-        work += len(todo) * sg.formulas.shape[0]
+        priors = np.array([cands[i].root_prior_raw for i in todo])
+        bounds, spent = sg.bounds(roots, priors, bonus)
+        optimistic = np.array([cands[i].root_score for i in todo]) + bounds
+        # charged as a full scan of the rows per candidate (what the scan may visit at most), which
+        # keeps spectra with tens of thousands of candidates within a few CPU seconds
+        work += max(spent, len(todo) * sg.formulas.shape[0])
         order = np.lexsort((np.arange(len(todo)), -optimistic))
         todo, optimistic = [todo[j] for j in order], optimistic[order]
     for n, i in enumerate(todo):
@@ -440,7 +444,8 @@ def identify(precursor_mz: float, mz, intensity, adducts: list[str] | None, alph
     peaks = prepare_peaks(mz, intensity, precursor_mz, float(params.allowed_da(precursor_mz)), settings.peaks)
     scorer = _edge_scorer(alphabet, params, settings.priors)
     sg = SpectrumGraph(peaks.mz, peaks.rel_intensity, sign * PROTON, alphabet, _decomposer(alphabet), params,
-                       scorer, load_tables(fitted=settings.priors == "fitted"))
+                       scorer, load_tables(fitted=settings.priors == "fitted"),
+                       roots=np.array([c.root for c in cands]))
     bonus = _heuristic_trees(sg, cands, peaks, settings, cuts, info)
 
     ranked = sorted(cands, key=lambda c: (-c.total, c.theoretical_mz))

@@ -218,6 +218,19 @@ def stage_parser(subparsers, name: str, run, help: str):
     return parser
 
 
+def add_model_options(parser, kind: str, trainer: str, positive_note: str = "",
+                      negative_note: str = "") -> None:
+    """``--model`` and ``--negative-model``: one model file per ion mode, 'default' naming the
+    shipped one and 'same' (negative only) the --model file for both ion modes. ``kind``: what
+    the file is ("model", "rescoring model"); ``trainer``: the subcommand that makes one."""
+    parser.add_argument("--model", default="default",
+                        help=f"{kind} JSON from `specsweep {trainer}` for positive-mode spectra; "
+                             f"'default' = the shipped positive model{positive_note}")
+    parser.add_argument("--negative-model", default="default",
+                        help=f"{kind} JSON for negative-mode spectra; 'default' = the shipped negative "
+                             f"model{negative_note}, 'same' = use --model for both ion modes")
+
+
 def _value(args, f):
     default = f.default
     if isinstance(default, Tolerance):

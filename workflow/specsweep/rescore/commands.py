@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from specsweep.params.options import stage_parser
+from specsweep.params.options import add_model_options, stage_parser
 
 log = logging.getLogger("specsweep.rescore")
 
@@ -16,12 +16,7 @@ def register(subparsers) -> None:
     p.add_argument("--candidates", required=True, help="candidates.parquet from `specsweep search`")
     p.add_argument("--spectra", required=True, help="spectra folder from `specsweep ingest`")
     p.add_argument("--output", required=True, help="rescored candidates parquet (schema RESCORED)")
-    p.add_argument("--model", default="default",
-                   help="rescoring model JSON from `specsweep train-rescorer` for positive-mode "
-                        "spectra; 'default' = the shipped positive model ([M+H]+ training)")
-    p.add_argument("--negative-model", default="default",
-                   help="rescoring model JSON for negative-mode spectra; 'default' = the shipped "
-                        "negative model ([M-H]- training), 'same' = use --model for both ion modes")
+    add_model_options(p, "rescoring model", "train-rescorer", " ([M+H]+ training)", " ([M-H]- training)")
     p.add_argument("--formulas", default=None,
                    help="formulas.parquet from `specsweep formula` (optional evidence)")
     p.add_argument("--summary", default=None, help="summary JSON (default <output stem>.summary.json)")

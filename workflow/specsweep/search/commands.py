@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from specsweep.params.options import add_options, from_args, stage_parser
+from specsweep.params.options import add_model_options, add_options, from_args, stage_parser
 from specsweep.params.stages import SearchStageParams
 
 log = logging.getLogger("specsweep.search")
@@ -16,12 +16,7 @@ def register(subparsers) -> None:
     p.add_argument("--spectra", nargs="+", required=True,
                    help="spectra parts (SPECTRA parquet files or ingest output directories)")
     p.add_argument("--db", required=True, help="database directory written by `specsweep fragment`")
-    p.add_argument("--model", default="default",
-                   help="model JSON from `specsweep train-model` for positive-mode spectra; 'default' = "
-                        "the shipped positive model")
-    p.add_argument("--negative-model", default="default",
-                   help="model JSON for negative-mode spectra; 'default' = the shipped negative model, "
-                        "'same' = use --model for both ion modes")
+    add_model_options(p, "model", "train-model")
     p.add_argument("--output", required=True, help="candidates parquet (schema CANDIDATES)")
     add_options(p, SearchStageParams)
     p.add_argument("--summary", default=None, help="summary JSON (default <output stem>.summary.json)")
