@@ -93,16 +93,17 @@ def cmd_window_tsv(args) -> None:
     t = pq.read_table(args.molecules, columns=["mol_id", "smiles", "exact_mass"])
     kn = inside(t.column("exact_mass").to_numpy(), centres, args.margin)
     z = np.load(args.moses, allow_pickle=True)
-    km = inside(z["mass"], centres, args.margin)
+    moses_smiles, moses_mass = z["smiles"], z["mass"]     # an npz reads an array at each access
+    km = inside(moses_mass, centres, args.margin)
     with open(args.out, "w") as fh:
         fh.write("id\tsmiles\tname\n")
         for mid, smi in zip(pc.filter(t.column("mol_id"), pa.array(kn)).to_pylist(),
                             pc.filter(t.column("smiles"), pa.array(kn)).to_pylist()):
             fh.write(f"{mid}\t{smi}\t\n")
         for i in np.flatnonzero(km):
-            fh.write(f"MOSES{i:07d}\t{z['smiles'][i]}\t\n")
+            fh.write(f"MOSES{i:07d}\t{moses_smiles[i]}\t\n")
     print(f"within {args.margin} Da of {centres.size} spectra: {int(kn.sum())} of {t.num_rows} "
-          f"database molecules + {int(km.sum())} of {z['mass'].size} MOSES molecules -> {args.out}")
+          f"database molecules + {int(km.sum())} of {moses_mass.size} MOSES molecules -> {args.out}")
 
 
 def _targets(path) -> dict:
@@ -130,7 +131,7 @@ def cmd_compare(args) -> None:
 
 
 def cmd_check_masses(args) -> None:
-    z = np.load(args.moses, allow_pickle=True)
+    moses_mass = np.load(args.moses, allow_pickle=True)["mass"]
     prepared = pq.read_table(args.prepared, columns=["mol_id", "exact_mass"])
     idmap = dict(zip(prepared.column("mol_id").to_pylist(), prepared.column("exact_mass").to_pylist()))
     changed = n = 0
@@ -138,7 +139,7 @@ def cmd_check_masses(args) -> None:
         mid = line.split("\t")[0]
         if mid.startswith("MOSES") and mid in idmap:
             n += 1
-            changed += abs(idmap[mid] - z["mass"][int(mid[5:])]) > 1e-6
+            changed += abs(idmap[mid] - moses_mass[int(mid[5:])]) > 1e-6
     print(f"MOSES molecules kept by prepare-db under their own id: {n}; mass changed by "
           f"standardisation: {changed}")
 

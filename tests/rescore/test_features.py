@@ -52,3 +52,16 @@ def test_within_depth_keeps_the_best_of_each_list():
     score = np.array([1.0, 3.0, 2.0, 0.5, 0.1])
     mask = within_depth(spec, decoy, score, np.arange(5), 2)
     assert mask.tolist() == [False, True, True, True, True]
+
+
+def test_top_hit_knows_how_many_peaks_its_spectrum_has():
+    """The PEP model sees the spectrum's peak count (log(1 + peaks)): how confident a top hit
+    looks means something else for a spectrum of 3 peaks than for one of 60."""
+    from specsweep.rescore.model import PEP_FEATURES, top_features
+    spec = np.array([0, 0, 1, 1])
+    order, lists, X = list_features(spec, np.zeros(4, bool), [5.0, 3.0, 7.0, 1.0], [1, 2, 1, 2],
+                                    [2, 1, 4, 1], [0.5, 0.2, 0.7, 0.1], [300.0] * 4, [1.0] * 4,
+                                    n_peaks=[3, 3, 60, 60])
+    top, P = top_features(X, lists, X[:, FEATURES.index("score")])
+    col = PEP_FEATURES.index("log_peaks")
+    assert P[:, col] == pytest.approx(np.log1p([3, 60]))

@@ -56,3 +56,21 @@ def test_em_keeps_training_frequencies_for_uninformative_small_data():
     assert prior == pytest.approx(train)
     with pytest.raises(ValueError, match="classes"):
         adapt_priors(np.ones((2, 2)) / 2, train)
+
+
+def test_em_default_is_not_pulled_along_classes_that_look_alike():
+    """"outranked" and "absent" top hits look nearly alike, so the likelihood is almost flat
+    between them: the default estimate (no pseudo-hits) stays at the data's frequencies, where
+    20 pseudo-hits at a training mixture of 49 % absent would move the absent share a long way."""
+    mu = np.array([2.0, -0.5, -0.8])
+    rng = np.random.default_rng(3)
+    true, train = [0.65, 0.31, 0.04], np.array([0.37, 0.14, 0.49])
+    y = rng.choice(3, size=5000, p=true)
+    x = rng.normal(mu[y], 1.0)
+    like = np.exp(-0.5 * (x[:, None] - mu) ** 2) * train
+    proba = like / like.sum(axis=1, keepdims=True)
+    post, prior = adapt_priors(proba, train)
+    assert prior == pytest.approx(np.bincount(y) / y.size, abs=0.03)
+    assert np.mean(1 - post[:, 0]) == pytest.approx(np.mean(y != 0), abs=0.01)
+    _, pulled = adapt_priors(proba, train, pseudo_count=20)
+    assert pulled[2] - prior[2] > 0.05

@@ -87,3 +87,21 @@ def test_lists_are_cut_after_the_right_structure_is_removed():
     assert searched.is_right().sum() == 1 and removed.is_right().sum() == 0
     col = FEATURES.index("log_candidates")
     assert removed.features()[2][0, col] == searched.features()[2][0, col] == np.log(LIST_DEPTH)
+
+
+def test_shipped_ranker_is_the_mean_of_the_cross_fitted_rankers():
+    """The PEP model learns from cross-fitted rankers' scores, so the ranker it is applied with
+    is their mean (a refit on all compounds scores new spectra more confidently)."""
+    from specsweep.rescore.features import FEATURES
+    from specsweep.rescore.training import RANKER_FEATURES, average_ranker, pep_examples_crossfit
+    table, truth = _synthetic()
+    data, _ = known_answers(table, truth, {s: 10 for s in truth})
+    model = train(data, np.arange(data.true_key.size) % 5 == 0, {"trained_on": {}})
+    *_, rankers = pep_examples_crossfit(data.at_depth(), model.info["ranker_l2"])
+    assert model.ranker_w == pytest.approx(average_ranker(rankers, model.ranker))
+    # the mean ranker's score = the mean of the rankers' scores + one constant
+    _, _, X = data.at_depth().features()
+    cols = [FEATURES.index(f) for f in RANKER_FEATURES]
+    mean_u = np.mean([s.apply(X[:, cols]) @ w for s, w in rankers], axis=0)
+    diff = model.rescore(X) - mean_u
+    assert np.ptp(diff) < 1e-9

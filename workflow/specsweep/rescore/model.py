@@ -26,10 +26,12 @@ from specsweep.rescore.linear import multinomial_proba, segment_softmax
 FORMAT = "specsweep-rescorer-1"
 PEP_BASE = ("rescore", "rescore_prob", "rescore_logit", "rescore_gap", "score",
             "explained_intensity", "log_matched", "matched_fraction", "delta_best",
-            "log_candidates", "log_isomers", "mass_kda")
+            "log_candidates", "log_isomers", "mass_kda", "log_peaks")
+# derived for the top hit only (not list features): log of the spectrum's peak count
+TOP_ONLY = ("rescore", "rescore_prob", "rescore_logit", "rescore_gap", "log_peaks")
 # products of pairs of these (``a*b``, squares included) let the linear model bend
 PEP_PAIRED = ("rescore_logit", "rescore_gap", "score", "explained_intensity", "log_matched",
-              "delta_best", "log_candidates", "log_isomers")
+              "delta_best", "log_candidates", "log_isomers", "log_peaks")
 PEP_FEATURES = PEP_BASE + tuple(f"{a}*{b}" for i, a in enumerate(PEP_PAIRED)
                                 for b in PEP_PAIRED[i:])
 
@@ -99,7 +101,7 @@ class RescoreModel:
             raise ValueError(f"{path}: cannot read the rescoring model ({exc})") from exc
         if not isinstance(d, dict) or d.get("format") != FORMAT:
             raise ValueError(f"{path}: not a rescoring model (format {FORMAT!r} expected)")
-        known_top = set(FEATURES) | {"rescore", "rescore_prob", "rescore_logit", "rescore_gap"}
+        known_top = set(FEATURES) | set(TOP_ONLY)
         unknown = [f for f in d["ranker"]["features"] if f not in FEATURES] + [
             f for f in d["pep"]["features"] if not set(f.split("*")) <= known_top]
         if unknown:
@@ -157,7 +159,9 @@ def top_features(X: np.ndarray, lists: np.ndarray, u: np.ndarray,
     f = {name: X[top, FEATURES.index(name)] for name in FEATURES}
     p_top = np.clip(prob[top], 1e-6, 1 - 1e-6)
     gap = np.minimum(gap, GAP_CAP)
-    cols = {"rescore": u[top], "rescore_prob": prob[top],
+    matched = np.expm1(f["log_matched"])
+    peaks = np.where(f["matched_fraction"] > 0, matched / np.maximum(f["matched_fraction"], 1e-12), 0.0)
+    cols = {"rescore": u[top], "rescore_prob": prob[top], "log_peaks": np.log1p(peaks),
             "rescore_logit": np.log(p_top / (1 - p_top)), "rescore_gap": gap, **f}
     for name in names:
         if "*" in name:
