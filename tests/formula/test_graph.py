@@ -32,8 +32,8 @@ def test_dag_graphs_equal_pairwise_graphs_and_bounds_hold(demo_mgf):
         pairwise = _spectrum_graph(rec, alphabet, settings)
         pairwise._dag = False  # as when the DAG would be too large
         roots, priors = np.array([c.root for c in cands]), np.array([c.root_prior_raw for c in cands])
-        bounds = with_dag.bounds(roots, priors)  # best edge into each row from the DAG
-        loose = pairwise.bounds(roots, priors)   # vertex score + edge_max for non-root edges
+        bounds, _ = with_dag.bounds(roots, priors)  # best edge into each row from the DAG
+        loose, _ = pairwise.bounds(roots, priors)   # vertex score + edge_max for non-root edges
         assert np.all(bounds <= loose + 1e-9) and np.any(bounds < loose - 1.0)
         for c, bound in zip(cands, bounds):
             g1, _, _ = with_dag.candidate(c.root, c.root_prior_raw, vertex_bonus=1.0)

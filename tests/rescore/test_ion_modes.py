@@ -122,3 +122,16 @@ def test_spectra_missing_from_the_folder_are_an_error(mixed):
     model = RescoreModel.load(default_rescorer_path("positive"))
     with pytest.raises(ValueError, match="not in the spectra folder"):
         rescore_by_ion_mode(cand, {"positive": model, "negative": model}, n_peaks, modes)
+
+
+def test_shipped_negative_rescorer_never_saw_a_dev500_compound(shared_data):
+    """The shipped negative rescorer records the exclusion list it was trained with: every
+    compound (first InChIKey block) of both dev_500 files, by count and digest."""
+    from specsweep.rescore.training import exclusion_digest
+    keys = set()
+    for name in ("massbank_hr_neg_MmH_dev_500.mgf", "massbank_hr_pos_MH_dev_500.mgf"):
+        for block in _blocks((shared_data / "spectra" / name).read_text()):
+            keys.add(_field(block, "INCHIKEY")[:14])
+    info = RescoreModel.load(default_rescorer_path("negative")).info
+    assert info["excluded"] == {"compounds": len(keys), "sha256_16": exclusion_digest(keys)}
+    assert info["trained_on"]["dropped_excluded"] > 0

@@ -146,19 +146,24 @@ class Decomposer:
         self.blowup = blowup
         self._table = build_residue_table(self._int_masses)
 
-    def decompose(self, lo: float, hi: float, min_rdbe: float = -math.inf) -> np.ndarray:
+    def decompose(self, lo: float, hi: float, min_rdbe: float = -math.inf,
+                  max_counts: np.ndarray | None = None) -> np.ndarray:
         """All formulas with mass in [lo, hi] Da and RDBE >= min_rdbe, as an (n, k) int64 array
-        in the alphabet's element order, sorted by mass then counts (deterministic)."""
+        in the alphabet's element order, sorted by mass then counts (deterministic).
+        ``max_counts`` (alphabet order) tightens the alphabet's element bounds for this call."""
         if hi < 0 or hi < lo:
             return np.zeros((0, len(self.alphabet.elements)), dtype=np.int64)
         lo = max(lo, 0.0)
         int_lo = int(math.floor(lo * self.blowup * (1.0 + self._err_lo))) - 1
         int_hi = int(math.ceil(hi * self.blowup * (1.0 + self._err_hi))) + 1
         min_dr = -(1 << 40) if math.isinf(min_rdbe) else int(math.ceil(2 * min_rdbe - 1e-9))
+        bounds = self._bounds
+        if max_counts is not None:
+            bounds = np.minimum(bounds, np.asarray(max_counts, dtype=np.int64)[self._order])
         size = 256
         while True:
             out = np.zeros((size, len(self._order)), dtype=np.int64)
-            n = _decompose_integer_range(int_lo, int_hi, self._int_masses, self._table, self._bounds,
+            n = _decompose_integer_range(int_lo, int_hi, self._int_masses, self._table, bounds,
                                          self._masses, lo, hi, min_dr, self._vm2, self._order, out, 0)
             if n >= 0:
                 break

@@ -289,8 +289,8 @@ def _row_best_in(ptr, child, child_w, child_done, formulas, peak_of, mass, prior
 
 
 @nb.njit(cache=True)
-def _candidate_bounds(roots, root_priors, bonus, edge_max, row_in_best, order, block, formulas, mass, prior,
-                      vscore, masses, vm2, idx, pv, tab_keys, tab_scores):
+def _candidate_bounds(roots, root_priors, bonus, edge_max, row_in_best, order, block, formulas, packed_rows,
+                      packed_roots, mass, prior, vscore, masses, vm2, idx, pv, tab_keys, tab_scores):
     """Upper bound of the tree score of each root (row of ``roots``). A tree holds at most one
     vertex per peak, and the edge into it comes from the root or from a heavier row; so per peak,
     the best over its sub-formula rows of max(root edge weight, ``row_in_best``) plus ``bonus``,
@@ -299,21 +299,30 @@ def _candidate_bounds(roots, root_priors, bonus, edge_max, row_in_best, order, b
     for rows whose cheaper bound ``vscore + edge_max`` could still raise their peak's best.
     ``order`` lists the rows of each peak (``block[p]:block[p + 1]``) by decreasing
     max(row_in_best, vscore + edge_max), so a peak's scan stops at the first row that cannot
-    raise its best."""
+    raise its best. ``packed_rows`` / ``packed_roots`` (:func:`pack_counts`), when not empty,
+    make each sub-formula test two word operations. Returns (bounds, rows visited)."""
+    packed = packed_rows.shape[0] > 0
+    h = np.uint64(0x8080808080808080)
     k = formulas.shape[1]
     out = np.zeros(roots.shape[0])
     loss = np.empty(k, dtype=np.int64)
+    visited = 0
     for r in range(roots.shape[0]):
         ub = 0.0
         for p in range(block.shape[0] - 1):
             cur_best = 0.0
             for j in range(block[p], block[p + 1]):
+                visited += 1
                 i = order[j]
                 cheap = vscore[i] + edge_max + bonus
                 gain = row_in_best[i] + bonus
                 if max(cheap, gain) <= cur_best:
                     break
-                if not _within(formulas, i, roots[r]):
+                if packed:
+                    if (((packed_roots[r, 0] | h) - packed_rows[i, 0]) & h) != h or \
+                            (((packed_roots[r, 1] | h) - packed_rows[i, 1]) & h) != h:
+                        continue
+                elif not _within(formulas, i, roots[r]):
                     continue
                 if cheap > max(cur_best, gain):
                     for c in range(k):
@@ -325,7 +334,7 @@ def _candidate_bounds(roots, root_priors, bonus, edge_max, row_in_best, order, b
                     cur_best = gain
             ub += cur_best
         out[r] = ub
-    return out
+    return out, visited
 
 
 @dataclass
@@ -366,10 +375,11 @@ class SpectrumGraph:
         rows, peaks = [np.zeros((0, k), dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
         # a row that is a sub-formula of no candidate root can never be a vertex: not kept
         packed_roots = pack_counts(roots) if roots is not None and len(roots) else None
+        max_counts = np.asarray(roots).max(axis=0) if roots is not None and len(roots) else None
         for p, mz in enumerate(self.peak_mz):
             neutral = mz - ion_shift
             tol = float(params.allowed_da(mz))
-            dec = decomposer.decompose(neutral - tol, neutral + tol, min_rdbe=params.min_rdbe)
+            dec = decomposer.decompose(neutral - tol, neutral + tol, min_rdbe=params.min_rdbe, max_counts=max_counts)
             if packed_roots is not None and dec.shape[0]:
                 packed = pack_counts(dec)
                 dec = dec[sub_of_any(packed, packed_roots)] if packed is not None else dec
@@ -421,18 +431,26 @@ class SpectrumGraph:
                 self._pending_work += int(dag[0][-1])
         return self._in_best
 
-    def bounds(self, roots: np.ndarray, root_priors: np.ndarray, vertex_bonus: float = 0.0) -> np.ndarray:
+    def bounds(self, roots: np.ndarray, root_priors: np.ndarray, vertex_bonus: float = 0.0
+               ) -> tuple[np.ndarray, int]:
         """Upper bound of the tree score of each candidate root (rows of count vectors; their
-        formula prior terms ``root_priors``); at most one scan of the decomposition rows per root
-        (plus, once per spectrum, the best edge into every row)."""
+        formula prior terms ``root_priors``), and the work spent: rows visited (at most one scan
+        of the decomposition rows per root), plus, once per spectrum, the row DAG and the best
+        edge into every row."""
         roots = np.ascontiguousarray(np.atleast_2d(roots), dtype=np.int64)
         root_priors = np.ascontiguousarray(root_priors, dtype=np.float64)
         in_best = self._in_bounds()
         key = np.maximum(in_best, self.vertex_score + self.edge_max)
         order = np.lexsort((np.arange(key.size), -key, self.peak_of))
         block = np.searchsorted(self.peak_of, np.arange(self.peak_mz.shape[0] + 1))
-        return _candidate_bounds(roots, root_priors, float(vertex_bonus), self.edge_max, in_best, order, block,
-                                 self.formulas, self.mass, self.prior, self.vertex_score, *self._kernel)
+        packed_rows, packed_roots = pack_counts(self.formulas), pack_counts(roots)
+        if packed_rows is None or packed_roots is None:
+            packed_rows = packed_roots = np.zeros((0, 2), dtype=np.uint64)
+        out, visited = _candidate_bounds(roots, root_priors, float(vertex_bonus), self.edge_max, in_best, order,
+                                         block, self.formulas, packed_rows, packed_roots, self.mass, self.prior,
+                                         self.vertex_score, *self._kernel)
+        work, self._pending_work = int(visited) + self._pending_work, 0
+        return out, work
 
     def candidate(self, root: np.ndarray, root_prior_raw: float, vertex_bonus: float = 0.0,
                   prune_below: float = -np.inf) -> tuple[CandidateGraph | None, float, int]:

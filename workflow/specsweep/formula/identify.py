@@ -268,8 +268,11 @@ def _heuristic_pass(sg, cands, todo, bonus, settings, work, cuts, info) -> int:
     if first and todo:
         roots = np.array([cands[i].root for i in todo])
         priors = np.array([cands[i].root_prior_raw for i in todo])
-        optimistic = np.array([cands[i].root_score for i in todo]) + sg.bounds(roots, priors, bonus)
-        work += len(todo) * sg.formulas.shape[0]
+        bounds, spent = sg.bounds(roots, priors, bonus)
+        optimistic = np.array([cands[i].root_score for i in todo]) + bounds
+        # charged as a full scan of the rows per candidate (what the scan may visit at most), which
+        # keeps spectra with tens of thousands of candidates within a few CPU seconds
+        work += max(spent, len(todo) * sg.formulas.shape[0])
         order = np.lexsort((np.arange(len(todo)), -optimistic))
         todo, optimistic = [todo[j] for j in order], optimistic[order]
     for n, i in enumerate(todo):
