@@ -4,6 +4,7 @@
 rule rescore:
     input:
         candidates=rules.search.output.candidates,
+        search_summary=rules.search.output.summary,
         spectra=rules.ingest.output,
         model=rescorer_file("positive"),
         negative_model=rescorer_file("negative"),
@@ -21,5 +22,6 @@ rule rescore:
         "../envs/core.yaml"
     shell:
         "python -m specsweep rescore --candidates {input.candidates:q} --spectra {input.spectra:q}"
-        " --model {input.model:q} --negative-model {input.negative_model:q} --output {output.rescored:q} --summary {output.summary:q}"
+        " --model {input.model:q} --negative-model {input.negative_model:q} --search-summary {input.search_summary:q}"
+        " --output {output.rescored:q} --summary {output.summary:q}"
         " {params.extra} 2> {log:q}"

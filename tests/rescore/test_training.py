@@ -65,3 +65,25 @@ def test_train_rescorer_refuses_an_exclusion_list_without_compounds(tmp_path, ca
                "--output", str(tmp_path / "m.json")])
     assert rc == 1 and not (tmp_path / "m.json").exists()
     assert "no annotated compound to exclude" in caplog.text
+
+
+def test_lists_are_cut_after_the_right_structure_is_removed():
+    """A removed copy holds LIST_DEPTH candidates as a searched list would, not LIST_DEPTH - 1
+    (a 49-candidate list would otherwise mean "compound absent" to the model)."""
+    from specsweep.rescore.features import FEATURES, LIST_DEPTH
+    n = LIST_DEPTH + 10
+    scores = [30.0] + [20.0 - 0.1 * j for j in range(n - 1)]        # the right one on top
+    keys = ["KRIGHT00000000"] + [f"W{j:013d}" for j in range(n - 1)]
+    table = pa.table({
+        "spectrum_id": ["ref:0"] * n, "rank": list(range(1, n + 1)), "mol_id": keys,
+        "is_decoy": [False] * n, "inchikey14": keys, "smiles": ["C"] * n,
+        "exact_mass": [300.0] * n, "adduct": ["[M+H]+"] * n, "charge": [1] * n,
+        "precursor_error_ppm": [0.0] * n, "score": scores, "n_matched_peaks": [3] * n,
+        "explained_intensity": [0.5] * n}, schema=CANDIDATES)
+    data, _ = known_answers(table, {"ref:0": "KRIGHT00000000"}, {"ref:0": 10})
+    searched = data.at_depth()
+    removed = data.take(np.flatnonzero(~data.is_right())).at_depth()
+    assert searched.spec.size == removed.spec.size == LIST_DEPTH
+    assert searched.is_right().sum() == 1 and removed.is_right().sum() == 0
+    col = FEATURES.index("log_candidates")
+    assert removed.features()[2][0, col] == searched.features()[2][0, col] == np.log(LIST_DEPTH)

@@ -207,7 +207,8 @@ def stacked_llr(positive: LogRankModel, negative: LogRankModel | None = None) ->
 
 
 def model_record(model: LogRankModel, path) -> dict:
-    """What a summary says about a model: file, training spectra per charge, fallbacks."""
+    """What a summary says about a model: file and its sha256, training spectra per charge,
+    fallbacks."""
     charges = {}
     for c in CHARGES:
         t = model.tables[c]
@@ -216,8 +217,11 @@ def model_record(model: LogRankModel, path) -> dict:
             entry["falls_back_to_charge"] = int(t.fallback)
             entry["note"] = t.note or f"no charge-{c} training spectra"
         charges[str(c)] = entry
+    from specsweep.files import sha256_file
     files = [f.get("name") for f in model.params.get("training_files", [])]
-    return {"path": str(path), "training_files": files, "charges": charges}
+    # the file's digest names the score exactly (what the rescoring model checks a search by)
+    return {"path": str(path), "sha256": sha256_file(path), "training_files": files,
+            "charges": charges}
 
 
 def model_fragmentation(model: LogRankModel) -> FragmentParams:

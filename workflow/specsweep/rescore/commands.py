@@ -20,6 +20,13 @@ def register(subparsers) -> None:
     p.add_argument("--formulas", default=None,
                    help="formulas.parquet from `specsweep formula` (optional evidence)")
     p.add_argument("--summary", default=None, help="summary JSON (default <output stem>.summary.json)")
+    p.add_argument("--search-summary", default=None,
+                   help="the search's summary JSON (default <candidates stem>.summary.json); "
+                        "checked against the search each model was trained on")
+    p.add_argument("--allow-other-search", action="store_true",
+                   help="use the models even when the candidates were scored with another "
+                        "score model or other matching settings than their training candidates "
+                        "(warns; the PEPs are then unchecked)")
 
     t = stage_parser(subparsers, "train-rescorer", _train,
                      help="train the rescoring model on known-answer candidates")
@@ -46,7 +53,8 @@ def _run(args) -> int:
     from specsweep.rescore.stage import run_rescore
     run_rescore(args.candidates, args.spectra, args.output,
                 None if args.model == "default" else args.model, args.formulas, args.summary,
-                negative_model_path=args.negative_model)
+                negative_model_path=args.negative_model, search_summary=args.search_summary,
+                allow_other_search=args.allow_other_search)
     return 0
 
 

@@ -155,10 +155,15 @@ def rescore_by_ion_mode(table: pa.Table, models: dict[str, RescoreModel],
 
 
 def run_rescore(candidates, spectra, output, model_path=None, formulas=None,
-                summary_path=None, negative_model_path="default") -> dict:
+                summary_path=None, negative_model_path="default", search_summary=None,
+                allow_other_search=False) -> dict:
     """Rescore a candidates file. ``model_path``: positive-mode model (None: shipped);
-    ``negative_model_path``: negative-mode model ('default': shipped, 'same': ``model_path``)."""
+    ``negative_model_path``: negative-mode model ('default': shipped, 'same': ``model_path``);
+    ``search_summary``: the search's summary JSON (default: next to the candidates), checked
+    against the search each used model learnt from (:mod:`specsweep.rescore.provenance`)
+    before anything is rescored."""
     from specsweep.rescore.model import default_rescorer_path
+    from specsweep.rescore.provenance import check_search, read_search_summary, search_summary_path
     paths = {"positive": Path(model_path) if model_path else default_rescorer_path("positive")}
     paths["negative"] = (paths["positive"] if negative_model_path == "same" else
                          default_rescorer_path("negative") if negative_model_path in (None, "default")
@@ -169,12 +174,16 @@ def run_rescore(candidates, spectra, output, model_path=None, formulas=None,
     n_peaks, ion_mode = spectrum_facts(spectra)
     used = sorted({ion_mode.get(s) for s in set(table.column("spectrum_id").to_pylist())} - {None})
     models = {m: RescoreModel.load(paths[m]) for m in used or ["positive"]}
+    searched = read_search_summary(search_summary or search_summary_path(candidates))
+    search_check = {m: check_search(searched, model.info, str(paths[m]), model.list_depth,
+                                    allow_other_search) for m, model in models.items()}
     result, summary = rescore_by_ion_mode(table, models, n_peaks, ion_mode, f_table)
     output = Path(output)
     summary = {"candidates": str(candidates),
                "model": {m: str(paths[m]) for m in models},
                "model_info": {m: {k: model.info.get(k) for k in ("trained_on", "excluded")}
                               for m, model in models.items()},
+               "search_check": search_check,
                "rows": result.num_rows, **summary}
     write_table(result, output, RESCORED)
     write_json(summary, Path(summary_path) if summary_path

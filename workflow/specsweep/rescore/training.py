@@ -70,6 +70,14 @@ class KnownAnswers:
     def is_right(self) -> np.ndarray:
         return self.key == self.true_key[self.spec]
 
+    def at_depth(self, depth: int = LIST_DEPTH) -> "KnownAnswers":
+        """Each spectrum's ``depth`` best rows by search score, as the rescore stage cuts its
+        lists. Cut after any removal, never before: a list cut at 50 and then losing its right
+        structure holds 49 rows, a length no searched list of that window has, and the model
+        would learn "49 candidates = compound absent" (it did, before this cut moved here)."""
+        return self.take(np.flatnonzero(within_depth(self.spec, np.zeros(self.spec.size, bool),
+                                                     self.score, self.rank, depth)))
+
     def features(self):
         return list_features(self.spec, np.zeros(self.spec.size, bool), self.score, self.rank,
                              self.n_matched, self.explained, self.exact_mass, self.ppm,
@@ -96,6 +104,7 @@ def check_disjoint(training_keys, excluded) -> None:
 
 def ranker_lists(data: KnownAnswers):
     """Lists with the right structure present (one right row each: its best-scoring row)."""
+    data = data.at_depth()
     order, lists, X = data.features()
     right = data.is_right()[order]
     n_lists = int(lists.max()) + 1 if lists.size else 0
@@ -121,7 +130,7 @@ def pep_examples(data: KnownAnswers, std: Standardiser, w: np.ndarray):
     model = RescoreModel(std, w, None, None, None)
     out_P, out_y, out_spec, out_removed = [], [], [], []
     for removed in (False, True):
-        part = data.take(np.flatnonzero(~data.is_right())) if removed else data
+        part = (data.take(np.flatnonzero(~data.is_right())) if removed else data).at_depth()
         order, lists, X = part.features()
         u = model.rescore(X)
         top, P = top_features(X, lists, u)
@@ -269,13 +278,18 @@ def known_answers(candidates, annotation: dict, n_peaks: dict, excluded=frozense
             keep[i] = True
             spec[i] = seen_spec[sid]
     check_disjoint(true_keys, excluded)
-    keep &= within_depth(spec, np.zeros(len(ids), bool), t.column("score").to_numpy(),
-                         t.column("rank").to_numpy(), LIST_DEPTH)
+    keys = np.asarray(t.column("inchikey14").to_pylist(), object)
+    # rows any list can need: the LIST_DEPTH best as searched, and the LIST_DEPTH best once the
+    # right structure is removed (KnownAnswers.at_depth cuts each copy itself)
+    score, rank = t.column("score").to_numpy(), t.column("rank").to_numpy()
+    right = keep & (keys == np.asarray(true_keys + [None], object)[spec])
+    no_decoy = np.zeros(len(ids), bool)
+    keep &= (within_depth(spec, no_decoy, score, rank, LIST_DEPTH)
+             | within_depth(np.where(right, -1, spec), no_decoy, score, rank, LIST_DEPTH) & ~right)
     rows = np.flatnonzero(keep)
     col = {c: t.column(c).to_numpy(zero_copy_only=False) for c in
            ("score", "rank", "n_matched_peaks", "explained_intensity", "exact_mass",
             "precursor_error_ppm")}
-    keys = np.asarray(t.column("inchikey14").to_pylist(), object)
     peaks = np.array([n_peaks.get(ids[i], 0) for i in rows], np.float64)
     data = KnownAnswers(spec[rows], keys[rows], np.asarray(true_keys, object),
                         col["score"][rows].astype(float), col["rank"][rows],
@@ -298,10 +312,13 @@ def training_set(candidate_paths, spectra_paths, excluded) -> tuple[KnownAnswers
     from specsweep.spectra.parts import read_spectra
     annotation: dict = {}
     n_peaks: dict = {}
+    ion_modes: set = set()
     for folder in spectra_paths:
-        t = read_spectra(folder, columns=["spectrum_id", "annotation_inchikey14"])
+        t = read_spectra(folder, columns=["spectrum_id", "annotation_inchikey14", "ion_mode"])
         annotation.update(zip(t.column("spectrum_id").to_pylist(),
                               t.column("annotation_inchikey14").to_pylist()))
+        ion_modes.update(m for m, k in zip(t.column("ion_mode").to_pylist(),
+                                           t.column("annotation_inchikey14").to_pylist()) if k)
         n_peaks.update(peak_counts(folder))
     table = pa.concat_tables([read_table(p, CANDIDATES) for p in candidate_paths])
     data, counts = known_answers(table, annotation, n_peaks, excluded,
@@ -310,5 +327,22 @@ def training_set(candidate_paths, spectra_paths, excluded) -> tuple[KnownAnswers
     info = {"trained_on": {"candidates": [Path(p).name for p in candidate_paths], **counts,
                            "validation_spectra": int(validation.sum())},
             "precursor_noise_ppm_sd": PPM_NOISE_SD, "list_depth": LIST_DEPTH,
-            "excluded": {"compounds": len(set(excluded)), "sha256_16": exclusion_digest(excluded)}}
+            "excluded": {"compounds": len(set(excluded)), "sha256_16": exclusion_digest(excluded)},
+            "search": training_search(candidate_paths, sorted(ion_modes))}
     return data, validation, info
+
+
+def training_search(candidate_paths, ion_modes) -> dict | None:
+    """The search the training candidates came from (:mod:`specsweep.rescore.provenance`),
+    from the summaries next to them; None (with a warning) when one is missing."""
+    from specsweep.rescore.provenance import (common_record, read_search_summary,
+                                              search_record, search_summary_path)
+    summaries = [read_search_summary(search_summary_path(p)) for p in candidate_paths]
+    if any(s is None for s in summaries):
+        log.warning("no search summary next to %s: the model will not record its search, and "
+                    "the rescore stage cannot check candidates against it",
+                    [str(p) for p, s in zip(candidate_paths, summaries) if s is None])
+        return None
+    record = common_record([search_record(s, ion_modes) for s in summaries],
+                           [str(p) for p in candidate_paths])
+    return {**record, "ion_modes": list(ion_modes)}
