@@ -169,8 +169,8 @@ def model_file(wildcards=None):
 
 def ingest_peak_settings():
     """The peak settings the ingest rule gives every dataset (config keys, then ingest.extra)."""
-    text = stage_args("ingest") + " " + config["ingest"]["extra"]
-    return from_options(STAGES["ingest"], text).record()
+    options = f"{stage_args('ingest')} {config['ingest']['extra']}"
+    return from_options(STAGES["ingest"], options).record()
 
 
 def check_model_settings():
