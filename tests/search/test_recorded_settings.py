@@ -116,3 +116,18 @@ def test_search_refuses_spectra_ingested_otherwise_than_the_models_training_spec
     assert _search(spectra20, demo_db, tmp_path / "c.parquet", "--model", str(model20),
                    "--negative-model", "same", "--top-k", "2") == 0
     assert _search(demo_spectra, demo_db, tmp_path / "d.parquet", "--top-k", "2") == 0
+
+
+def test_translate_scoring_refuses_spectra_ingested_otherwise_than_the_model(top20, demo_spectra):
+    from specsweep.contracts.spectra_folder import ingest_settings, spectra_parts
+    from specsweep.translate.fragscore import load_fragment_scorer
+    spectra20, model20 = top20
+    kept20, kept100 = ingest_settings(spectra_parts([spectra20])), ingest_settings(spectra_parts([demo_spectra]))
+    assert [s["top_n"] for s in kept20] == [20] and [s["top_n"] for s in kept100] == [100]
+    with pytest.raises(SettingsMismatch, match="spectra ingested with top_n = 20 but the model was trained on "
+                                               "spectra ingested with top_n = 100"):
+        load_fragment_scorer(None, Tolerance(0.01), spectra=kept20)      # the shipped models
+    with pytest.raises(SettingsMismatch, match="top_n = 100 but the model was trained on spectra ingested with top_n = 20"):
+        load_fragment_scorer(model20, Tolerance(0.01), spectra=kept100)
+    assert load_fragment_scorer(model20, Tolerance(0.01), spectra=kept20) is not None
+    assert load_fragment_scorer(None, Tolerance(0.01), spectra=kept100) is not None
