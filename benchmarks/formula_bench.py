@@ -138,6 +138,8 @@ def main():
     ap.add_argument("--ilp-top", type=int, default=10)
     ap.add_argument("--ignore-file-adduct", action="store_true",
                     help="do not name the adduct: the default set of the ion mode is tried (adduct part of the answer)")
+    ap.add_argument("--no-count-priors", action="store_true",
+                    help="no prior on the number of P, S, F, Cl, Br, I atoms (presence log odds only)")
     ap.add_argument("--no-element-priors", action="store_true",
                     help="SIRIUS's constant ln(0.25) per hetero element instead of the fitted element log odds")
     ap.add_argument("--simulate-isotopes", action="store_true",
@@ -148,6 +150,9 @@ def main():
     ap.add_argument("--json", default=None, help="write per-spectrum results here")
     args = ap.parse_args()
     settings = FormulaSettings(ilp_top=args.ilp_top, report_top=10)
+    if args.no_count_priors:
+        from dataclasses import replace
+        settings = replace(settings, params=replace(settings.params, element_count_log_prob=()))
     if args.no_element_priors:
         from dataclasses import replace
         settings = replace(settings, params=replace(settings.params, element_log_odds=()))

@@ -33,6 +33,7 @@ SETTINGS = {  # name -> train-model / search options
     "h -2..2, pc 1": ["--h-shifts", "-2", "-1", "0", "1", "2"],
     "h -1..1, pc 0.1": ["--h-shifts", "-1", "0", "1", "--pseudo-count", "0.1"],
     "h -1..1, pc 10": ["--h-shifts", "-1", "0", "1", "--pseudo-count", "10"],
+    "h -1..1, pc 1, null unrelated": ["--h-shifts", "-1", "0", "1", "--null", "unrelated"],
 }
 
 

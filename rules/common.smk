@@ -30,7 +30,7 @@ sys.path.insert(0, str(PACKAGE.parent))
 from specsweep.chem.adducts import resolve_adduct  # noqa: E402
 from specsweep.codeversion import code_version as stage_code_version  # noqa: E402
 from specsweep.contracts.results import ResultsLayout  # noqa: E402
-from specsweep.params.options import Tolerance, config_args  # noqa: E402
+from specsweep.params.options import Tolerance, config_args, from_options  # noqa: E402
 from specsweep.params.recorded import check_against_model  # noqa: E402
 from specsweep.params.stages import STAGES  # noqa: E402
 
@@ -167,9 +167,16 @@ def model_file(wildcards=None):
     return str(PACKAGE / "data" / "default_model.json")
 
 
+def ingest_peak_settings():
+    """The peak settings the ingest rule gives every dataset (config keys, then ingest.extra)."""
+    options = f"{stage_args('ingest')} {config['ingest']['extra']}"
+    return from_options(STAGES["ingest"], options).record()
+
+
 def check_model_settings():
-    """Refuse, before any job runs, a given or shipped model whose recorded fragmentation or
-    fragment tolerance differs from this config's (a model trained here uses the config's)."""
+    """Refuse, before any job runs, a given or shipped model whose recorded fragmentation,
+    fragment tolerance or training spectra's peak settings differ from this config's (a model
+    trained here uses the config's)."""
     if config["model"]["train_spectra"] and not config["model"]["path"]:
         return
     path = model_file()
@@ -182,6 +189,7 @@ def check_model_settings():
         recorded, path,
         database={"max_bridges": db["max_bridges"], "max_two_cuts": db["max_2cuts"]},
         fragment_tol=Tolerance(config["search"]["fragment_tol_da"], "Da"),
+        spectra=[ingest_peak_settings()],
         fix="Set model.train_spectra to train a model with these settings, or use the model's",
     )
 

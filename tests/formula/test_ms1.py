@@ -62,21 +62,21 @@ def _count(formula: str, element: str) -> int:
 def test_formula_stage_uses_ms1_patterns(tmp_path, test_data):
     """The file names no adduct, so the default adduct set is tried. Chlorine and sulfur show in
     the M+2 peak: with the MS1 patterns every top formula has the true number of Cl and S atoms
-    (without them, most do not), and fluopicolide's true formula enters the top 3."""
+    (without them, most do not), and fluopicolide's true formula enters the top 10."""
     mzml = shutil.copy(test_data / "pestmix1_dda_excerpt.mzML", tmp_path / "pestmix.mzML")
     ingest([mzml], tmp_path / "spectra")
     spectra = read_spectra(tmp_path / "spectra", columns=["spectrum_id", "precursor_mz"]).to_pylist()
     truth = {rec["spectrum_id"]: _truth(rec["precursor_mz"]) for rec in spectra}
     assert len(truth) == 5 and all(truth.values())
-    right, top3 = {}, {}
+    right, top10 = {}, {}
     for name, flag in (("ms1", []), ("no_ms1", ["--no-ms1"])):
         out = tmp_path / f"formulas_{name}.parquet"
         assert _run(["formula", "--spectra", str(tmp_path / "spectra"), "--output", str(out),
-                     "--elements", "CHNOPSFClBrI", "--report-top", "3", *flag]) == 0
+                     "--elements", "CHNOPSFClBrI", *flag]) == 0
         rows = read_table(out, FORMULAS).to_pylist()
         top = {r["spectrum_id"]: r["formula"] for r in rows if r["rank"] == 1}
         right[name] = sum(all(_count(top[s], e) == _count(f, e) for e in ("Cl", "S")) for s, f in truth.items())
-        top3[name] = {(r["spectrum_id"], r["formula"]) for r in rows}
+        top10[name] = {(r["spectrum_id"], r["formula"]) for r in rows}
     assert right["ms1"] == 5 and right["no_ms1"] <= 3
     fluopicolide = next((s, f) for s, f in truth.items() if f == "C14H8Cl3F3N2O")
-    assert fluopicolide in top3["ms1"] and fluopicolide not in top3["no_ms1"]
+    assert fluopicolide in top10["ms1"] and fluopicolide not in top10["no_ms1"]

@@ -60,3 +60,22 @@ def test_fitted_element_log_odds_replace_the_constant_per_element():
     diff = root_scores(rows, alphabet, 100.0, theo, fitted) - root_scores(rows, alphabet, 100.0, theo, plain)
     # only the element term changes: SIRIUS's ln(0.25) becomes the element's log odds
     np.testing.assert_allclose(diff, [0.0, odds["Br"] - math.log(0.25), odds["Cl"] - math.log(0.25)])
+
+
+def test_fitted_atom_count_prior():
+    """With fitted priors each hetero element also adds ln P(atoms = k | present) from training
+    compounds: trifluoromethyl groups make three F atoms far likelier than four, one P atom far
+    likelier than two."""
+    from specsweep.formula.scoring import get_profile
+    alphabet = Alphabet.parse("CHNOPSFClBrI")
+    texts = ("C10H10O2", "C10H9FO2", "C10H7F3O2", "C10H6F4O2", "C10H13O4P", "C10H14O6P2", "C10H7Cl3O2", "C10H2Cl8O2")
+    rows = np.array([alphabet.to_array(parse_formula(f)) for f in texts])
+    fitted = get_profile("qtof")
+    counts = dict(fitted.element_count_log_prob)
+    assert set(counts) == {"P", "S", "F", "Cl", "Br", "I"} and all(len(v) == 8 for v in counts.values())
+    theo = np.full(rows.shape[0], 100.0)
+    diff = (root_scores(rows, alphabet, 100.0, theo, fitted)
+            - root_scores(rows, alphabet, 100.0, theo, replace(fitted, element_count_log_prob=())))
+    f, p, cl = counts["F"], counts["P"], counts["Cl"]
+    np.testing.assert_allclose(diff, [0.0, f[0], f[2], f[3], p[0], p[1], cl[2], cl[7]])
+    assert f[2] > f[3] + 2.0 and p[0] > p[1] + 2.0

@@ -55,3 +55,23 @@ def test_a_given_model_with_other_settings_is_refused_before_any_job(tmp_path):
     # the same settings with a model trained by the workflow: accepted
     write_demo_config(tmp_path, model=TRAIN, search={"fragment_tol_da": 0.004}, database={"max_bridges": 3})
     assert snakemake(tmp_path, "--dry-run").returncode == 0
+
+
+def test_peak_settings_reach_ingest_and_training_and_a_model_trained_otherwise_is_refused(tmp_path):
+    base, changed = tmp_path / "base", tmp_path / "changed"
+    write_demo_config(base, model=TRAIN)
+    write_demo_config(changed, model=TRAIN, ingest={"top_n": 50})
+    before, after = _commands(base), _commands(changed)
+    assert _rules_using("ingest.top_n") == {"ingest", "train_model"}
+    for rule in ("ingest", "train_model"):
+        assert all("--top-n 100 " in c for c in before[rule]), rule
+        assert all("--top-n 50 " in c for c in after[rule]), (rule, after[rule])
+    # the shipped model's training spectra kept 100 peaks: refused before any job, whether the
+    # setting comes from its config key or from ingest.extra
+    for ingest in ({"top_n": 50}, {"extra": "--top-n 50"}):
+        write_demo_config(tmp_path / "shipped", ingest=ingest)
+        proc = snakemake(tmp_path / "shipped", "--dry-run", check=False)
+        out = proc.stdout + proc.stderr
+        assert proc.returncode != 0, ingest
+        assert ("spectra ingested with top_n = 50 but the model was trained on spectra ingested "
+                "with top_n = 100") in out, ingest

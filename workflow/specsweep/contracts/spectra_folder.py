@@ -64,6 +64,19 @@ class SpectraFolder:
         return sum(pq.read_metadata(p).num_rows for p in self.parts())
 
 
+def ingest_settings(parts) -> list[dict]:
+    """The distinct ingest settings (manifest ``params``) of the folders holding ``parts``, in
+    folder order; parts outside a folder with a manifest add nothing. A logRank model records
+    those of its training spectra: its logRanks mean the same only for peaks processed alike."""
+    seen = []
+    for folder in sorted({SpectraFolder(Path(p).parent) for p in parts}, key=lambda f: f.path):
+        if folder.manifest_path.is_file():
+            params = folder.read_manifest().get("params", {})
+            if params not in seen:
+                seen.append(params)
+    return seen
+
+
 def is_spectra_input(path) -> bool:
     """A part file or a folder holding parts (as opposed to raw MGF/mzML/mzXML files)."""
     path = Path(path)

@@ -181,42 +181,28 @@ def sub_of_any(rows, roots):
     return out
 
 
-@nb.njit(cache=True)
-def _row_children_packed(packed, peak_of, max_pairs):
-    """:func:`_row_children` on packed count vectors (same output)."""
-    n_all = packed.shape[0]
-    ptr = np.zeros(n_all + 1, dtype=np.int64)
-    for a in range(n_all):
-        cnt = 0
-        for b in range(a - 1, -1, -1):
-            if peak_of[b] < peak_of[a] and _packed_sub(packed, b, a):
-                cnt += 1
-        ptr[a + 1] = ptr[a] + cnt
-        if ptr[a + 1] > max_pairs:
-            ptr[0] = -1
-            return ptr, np.empty(0, dtype=np.int64)
-    child = np.empty(ptr[n_all], dtype=np.int64)
-    for a in range(n_all):
-        t = ptr[a]
-        for b in range(a - 1, -1, -1):
-            if peak_of[b] < peak_of[a] and _packed_sub(packed, b, a):
-                child[t] = b
-                t += 1
-    return ptr, child
+@nb.njit(cache=True, inline="always")
+def _dag_child(formulas, packed, peak_of, a, b):
+    """:func:`_is_child`, on the packed count vectors when ``packed`` has rows (one subtraction
+    per word), else count by count."""
+    if packed.shape[0]:
+        return peak_of[b] < peak_of[a] and _packed_sub(packed, b, a)
+    return _is_child(formulas, peak_of, a, b)
 
 
 @nb.njit(cache=True)
-def _row_children(formulas, peak_of, max_pairs):
+def _row_children(formulas, packed, peak_of, max_pairs):
     """Sub-formula DAG over all decomposition rows of a spectrum, independent of the candidate:
     children of row a are the rows b of lighter peaks with formulas[b] <= formulas[a], in
-    descending row order (CSR: ptr, child). Returns empty arrays with ptr[0] = -1 when it would
-    hold more than ``max_pairs`` entries."""
+    descending row order (CSR: ptr, child). ``packed``: :func:`pack_counts` of ``formulas``, or
+    no rows when they do not pack (the same output either way). Returns empty arrays with
+    ptr[0] = -1 when it would hold more than ``max_pairs`` entries."""
     n_all = formulas.shape[0]
     ptr = np.zeros(n_all + 1, dtype=np.int64)
     for a in range(n_all):
         cnt = 0
         for b in range(a - 1, -1, -1):
-            if _is_child(formulas, peak_of, a, b):
+            if _dag_child(formulas, packed, peak_of, a, b):
                 cnt += 1
         ptr[a + 1] = ptr[a] + cnt
         if ptr[a + 1] > max_pairs:
@@ -226,10 +212,24 @@ def _row_children(formulas, peak_of, max_pairs):
     for a in range(n_all):
         t = ptr[a]
         for b in range(a - 1, -1, -1):
-            if _is_child(formulas, peak_of, a, b):
+            if _dag_child(formulas, packed, peak_of, a, b):
                 child[t] = b
                 t += 1
     return ptr, child
+
+
+@nb.njit(cache=True)
+def _dag_weight(t, ra, rb, child_w, child_done, loss, formulas, mass, prior, vscore,
+                masses, vm2, idx, pv, tab_keys, tab_scores):
+    """Weight (without tree-size bonus) of DAG entry ``t``, the edge row ``ra`` -> row ``rb``:
+    computed on first use into ``child_w`` (``loss`` is scratch), then read from there."""
+    if not child_done[t]:
+        for c in range(formulas.shape[1]):
+            loss[c] = formulas[ra, c] - formulas[rb, c]
+        child_w[t] = _edge_weight(loss, prior[ra], rb, mass, prior, vscore,
+                                  masses, vm2, idx, pv, tab_keys, tab_scores)
+        child_done[t] = True
+    return child_w[t]
 
 
 @nb.njit(cache=True)
@@ -261,15 +261,10 @@ def _build_from_dag(root, root_prior, bonus, ptr, child, child_w, child_done, fo
             rb = child[t]
             if vid[rb] < 0:
                 continue
-            if not child_done[t]:
-                for c in range(k):
-                    loss[c] = formulas[ra, c] - formulas[rb, c]
-                child_w[t] = _edge_weight(loss, prior[ra], rb, mass, prior, vscore,
-                                          masses, vm2, idx, pv, tab_keys, tab_scores)
-                child_done[t] = True
             src[e] = a + 1
             dst[e] = vid[rb]
-            w[e] = child_w[t] + bonus
+            w[e] = _dag_weight(t, ra, rb, child_w, child_done, loss, formulas, mass, prior, vscore,
+                               masses, vm2, idx, pv, tab_keys, tab_scores) + bonus
             e += 1
     return sel, src, dst, w, work
 
@@ -286,14 +281,10 @@ def _row_best_in(ptr, child, child_w, child_done, formulas, peak_of, mass, prior
     for a in range(n_all):
         for t in range(ptr[a], ptr[a + 1]):
             b = child[t]
-            if not child_done[t]:
-                for c in range(k):
-                    loss[c] = formulas[a, c] - formulas[b, c]
-                child_w[t] = _edge_weight(loss, prior[a], b, mass, prior, vscore,
-                                          masses, vm2, idx, pv, tab_keys, tab_scores)
-                child_done[t] = True
-            if child_w[t] > best[b]:
-                best[b] = child_w[t]
+            wt = _dag_weight(t, a, b, child_w, child_done, loss, formulas, mass, prior, vscore,
+                             masses, vm2, idx, pv, tab_keys, tab_scores)
+            if wt > best[b]:
+                best[b] = wt
     return best
 
 
@@ -419,10 +410,9 @@ class SpectrumGraph:
             self._dag = False
             if n * (n - 1) // 2 <= 10 * self.max_dag_pairs:
                 packed = pack_counts(self.formulas)
-                if packed is not None:
-                    ptr, child = _row_children_packed(packed, self.peak_of, self.max_dag_pairs)
-                else:
-                    ptr, child = _row_children(self.formulas, self.peak_of, self.max_dag_pairs)
+                if packed is None:
+                    packed = np.zeros((0, 2), dtype=np.uint64)
+                ptr, child = _row_children(self.formulas, packed, self.peak_of, self.max_dag_pairs)
                 self._pending_work += n * (n - 1) // 2
                 if ptr[0] >= 0:
                     self._dag = (ptr, child, np.zeros(child.size), np.zeros(child.size, dtype=np.bool_))

@@ -58,27 +58,19 @@ def extract_pattern(mz: np.ndarray, intensity: np.ndarray, precursor_mz: float, 
     return np.array(out_mz), np.array(out_int)
 
 
-def _mzml_scans(path: Path):
-    """(index, ms level, m/z, intensity) of every record of an mzML file, peaks decoded for MS1 only."""
-    from pyteomics import mzml
+def _scans(path: Path):
+    """(index, ms level, m/z, intensity) of every record of an mzML or mzXML file, peaks decoded
+    for MS1 only."""
+    from pyteomics import mzml, mzxml
 
     from specsweep.spectra.inputs import seekable_file
-    with seekable_file(path) as plain, mzml.MzML(str(plain), use_index=True, decode_binary=False) as reader:
+    is_mzxml = str(path).lower().removesuffix(".gz").endswith(".mzxml")
+    reader_class, level_key = (mzxml.MzXML, "msLevel") if is_mzxml else (mzml.MzML, "ms level")
+    with seekable_file(path) as plain, reader_class(str(plain), use_index=True, decode_binary=False) as reader:
         for index, elem_id in enumerate(reader.default_index.keys()):
             spec = reader.get_by_id(elem_id)
-            level = int(spec.get("ms level") or 0)
+            level = int(spec.get(level_key) or 0)
             yield index, level, *(_decoded(spec) if level == 1 else (None, None))
-
-
-def _mzxml_scans(path: Path):
-    from pyteomics import mzxml
-
-    from specsweep.spectra.inputs import seekable_file
-    with seekable_file(path) as plain, mzxml.MzXML(str(plain), use_index=True, decode_binary=False) as reader:
-        for index, elem_id in enumerate(reader.default_index.keys()):
-            scan = reader.get_by_id(elem_id)
-            level = int(scan.get("msLevel") or 0)
-            yield index, level, *(_decoded(scan) if level == 1 else (None, None))
 
 
 def _decoded(spec: dict) -> tuple[np.ndarray, np.ndarray]:
@@ -102,7 +94,7 @@ def precursor_patterns(path: str | Path, wanted: dict[int, tuple[float, int]],
     (precursor m/z, charge)), each from the closest MS1 scan before it; spectra without one are
     left out. Reads the file once, keeping only the last MS1 scan."""
     path = Path(path)
-    scans = _mzxml_scans(path) if str(path).lower().removesuffix(".gz").endswith(".mzxml") else _mzml_scans(path)
+    scans = _scans(path)
     out: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     last = None
     remaining = len(wanted)

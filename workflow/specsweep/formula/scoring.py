@@ -72,6 +72,8 @@ class ScoringParams:
     # per-element log odds of presence replacing special_element for these elements (fitted;
     # ``fit_element_priors``); empty: SIRIUS's constant for every element but C, H, N, O
     element_log_odds: tuple = ()
+    # per-element ln P(atoms = k | present), k = 1 ... len - 1 and the last for more (fitted); empty: none
+    element_count_log_prob: tuple = ()
     phosphorus_root: float = LN(0.05)
     radical_root: float = LN(0.01)
     prior_min_mass: float = 100.0
@@ -124,8 +126,10 @@ def get_profile(name: str, priors: str = "fitted", mass_sd_factor: float = 2.0, 
     if priors == "fitted":
         base = replace(base, **fitted_overrides(load_tables(), mass_sd_factor))
         if ELEMENT_PRIORS.exists():
-            odds = json.loads(ELEMENT_PRIORS.read_text())["log_odds"]
-            base = replace(base, element_log_odds=tuple(sorted(odds.items())))
+            fitted = json.loads(ELEMENT_PRIORS.read_text())
+            counts = fitted.get("count_log_prob", {})
+            base = replace(base, element_log_odds=tuple(sorted(fitted["log_odds"].items())),
+                           element_count_log_prob=tuple(sorted((el, tuple(v)) for el, v in counts.items())))
     elif priors != "sirius":
         raise ValueError(f"unknown priors {priors!r} (fitted | sirius)")
     return replace(base, **{k: v for k, v in overrides.items() if v is not None})
@@ -198,9 +202,14 @@ def root_scores(formulas: np.ndarray, alphabet: Alphabet, measured_mz: float, th
     score = mass_deviation_score(measured_mz, theoretical_mz, params.root_sd_ppm, params.root_sd_abs_da)
     score = score + formula_prior(formulas, alphabet, params)
     odds = dict(params.element_log_odds)
+    by_count = dict(params.element_count_log_prob)
     for i, el in enumerate(alphabet.elements):
         if el not in ("C", "H", "N", "O"):
             score += np.where(formulas[:, i] > 0, odds.get(el, params.special_element), 0.0)
+            if el in by_count:  # a prior on the number of atoms, given the element is present
+                table = np.asarray(by_count[el])
+                k = np.clip(formulas[:, i], 1, table.size) - 1
+                score += np.where(formulas[:, i] > 0, table[k], 0.0)
     p = _count(formulas, alphabet, "P")
     os_ = _count(formulas, alphabet, "O") + _count(formulas, alphabet, "S")
     score += np.where((p > 0) & (os_ < 2 * p), params.phosphorus_root, 0.0)

@@ -22,39 +22,30 @@ def register(subparsers) -> None:
     add_options(p, TrainModelParams)
 
 
-def ingest_params(parts) -> list[dict]:
-    """Peak-processing settings the training spectra went through (from ingest manifests):
-    the model's logRanks mean the same only for spectra processed the same way."""
-    from specsweep.contracts.spectra_folder import SpectraFolder
-    seen = []
-    for folder in sorted({SpectraFolder(Path(p).parent) for p in parts}, key=lambda f: f.path):
-        if folder.manifest_path.is_file():
-            params = folder.read_manifest().get("params", {})
-            if params not in seen:
-                seen.append(params)
-    return seen
-
-
 def run(args) -> int:
     """Annotates each reference structure's fragmentation graph with the logRank of matching peaks
     and counts (bondType, parent logRank, logRank) (molDiscovery, Cao et al. 2021). Spectra may
     be ingested parts (SPECTRA parquet or ingest folders) or raw MGF/mzML/mzXML files, which are
-    ingested with default settings first."""
+    ingested first with the peak settings given here. The model records the ingest settings of
+    its training spectra; the search refuses spectra processed otherwise."""
+    from specsweep.contracts.spectra_folder import ingest_settings
     from specsweep.model.fit import annotated_keys, file_record, fit
     from specsweep.model.tables import save_model
+    from specsweep.params.stages import IngestParams
     from specsweep.progress import progress
     from specsweep.spectra.ingest import ingested_parts
 
+    params = from_args(TrainModelParams, args)
+    ingest = IngestParams(peaks=params.peaks)
     exclude: set[str] = set()
     if args.exclude_spectra:
-        with ingested_parts(args.exclude_spectra) as parts:
+        with ingested_parts(args.exclude_spectra, ingest) as parts:
             exclude = annotated_keys(parts)
-    params = from_args(TrainModelParams, args)
-    with ingested_parts(args.spectra) as parts:
+    with ingested_parts(args.spectra, ingest) as parts:
         model, stats = fit(parts, exclude_keys=exclude, fragment_params=params.fragmentation,
                            tol=params.fragment.fragment_tol, pseudo_count=params.pseudo_count,
                            null=params.null, progress=progress)
-        model.params["ingest"] = ingest_params(parts)
+        model.params["ingest"] = ingest_settings(parts)
     model.params["training_files"] = [file_record(p) for p in args.spectra if Path(p).is_file()]
     model.params["exclude_files"] = [file_record(p) for p in args.exclude_spectra or []
                                      if Path(p).is_file()]

@@ -72,11 +72,11 @@ class FragmentParams(Params):
 
 @dataclass(frozen=True)
 class PeakSettings(Params):
-    top_n: int = param(100, "most intense peaks kept per spectrum", min=1)
+    top_n: int = param(100, "most intense peaks kept per spectrum", min=1, config="ingest.top_n")
     precursor_window_th: float = param(1.5, "half-width of the precursor region removed from the peaks",
-                                       unit="Th", min=0)
+                                       unit="Th", min=0, config="ingest.precursor_window_th")
     max_charge: int = param(2, "charge assumed for the precursor region when a spectrum has none "
-                            "(search tries 1..this)", min=1, max=4)
+                            "(search tries 1..this)", min=1, max=4, config="ingest.max_charge")
 
 
 @dataclass(frozen=True)

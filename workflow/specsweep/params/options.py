@@ -254,6 +254,16 @@ def from_args(cls, args):
     return cls(**kw)
 
 
+def from_options(cls, text: str):
+    """The ``cls`` value that the command-line options in ``text`` give, as the stage would parse
+    them (a later option wins; defaults for the rest; options of no knob of ``cls`` ignored)."""
+    import shlex
+    parser = argparse.ArgumentParser(add_help=False)
+    add_options(parser, cls)
+    args, _ = parser.parse_known_args(shlex.split(text))
+    return from_args(cls, args)
+
+
 def config_key_value(f):
     """Config value form of a knob's default (a Tolerance's config key is for its Da value)."""
     d = f.default

@@ -3,15 +3,19 @@
 A database records how its molecules were cut (``manifest.json`` ``params``: the
 :class:`~specsweep.params.blocks.FragmentParams` fields and the shard width). A logRank model
 records how its training structures were cut (``params.fragmentation``), the fragment tolerance
-its peaks were matched with (``params.fragment_tol_da`` / ``fragment_tol_ppm``) and the hydrogen
-shifts of its fragment ions (``params.h_shifts``).
+its peaks were matched with (``params.fragment_tol_da`` / ``fragment_tol_ppm``), the hydrogen
+shifts of its fragment ions (``params.h_shifts``) and the ingest settings of its training
+spectra (``params.ingest``: one entry per distinct setting).
 
 The rule (docs/where-things-live.md): a model's logRank tables mean something only for graphs
-cut and matched the way its training graphs were, so
+cut and matched the way its training graphs were, and for peaks ranked the way its training
+peaks were, so
 
 - a stage that scores with a model **refuses** a database cut differently (max_bridges,
-  max_two_cuts, bond_classes, cc_in_two_cut) and a fragment tolerance or hydrogen shifts given
-  that differ from the model's, with a message naming each setting, both values and the fix;
+  max_two_cuts, bond_classes, cc_in_two_cut), a fragment tolerance or hydrogen shifts given
+  that differ from the model's, and spectra whose peaks were processed otherwise than all of
+  its training spectra (top_n, precursor_window_th, max_charge), with a message naming each
+  setting, both values and the fix;
 - where a stage is given no value, it **uses the recorded one**: the search's hydrogen shifts
   come from the model, the report and translate's re-ranking cut structures as the database or
   the model records.
@@ -26,6 +30,8 @@ from specsweep.params.options import Tolerance
 
 # What changes a fragmentation graph (the fragment ions' hydrogen shifts are applied when matching).
 FRAGMENTATION_KEYS = ("max_bridges", "max_two_cuts", "bond_classes", "cc_in_two_cut")
+# What changes a spectrum's peaks, and so their ranks and logRanks (ingest settings).
+PEAK_KEYS = ("top_n", "precursor_window_th", "max_charge")
 
 
 class SettingsMismatch(ValueError):
@@ -51,13 +57,36 @@ def differences(given: dict, recorded: dict, keys=FRAGMENTATION_KEYS) -> list[tu
             if k in given and k in recorded and _norm(given[k]) != _norm(recorded[k])]
 
 
+def _option(key: str) -> str:
+    return "--" + key.replace("_", "-")
+
+
+def peak_problems(spectra: list[dict], recorded: list[dict]) -> list[str]:
+    """One message for each ingest setting of ``spectra`` (dicts of ingest ``params``) that no
+    recorded training setting shares in every :data:`PEAK_KEYS` value (none when either is empty)."""
+    problems = []
+    for given in spectra:
+        if not recorded or any(not differences(given, r, PEAK_KEYS) for r in recorded):
+            continue
+        closest = min(recorded, key=lambda r: len(differences(given, r, PEAK_KEYS)))
+        diff = differences(given, closest, PEAK_KEYS)
+        problems.append(
+            "spectra ingested with " + ", ".join(f"{k} = {g}" for k, g, _ in diff)
+            + " but the model was trained on spectra ingested with "
+            + ", ".join(f"{k} = {r}" for k, _, r in diff)
+            + " (ingest them with " + " ".join(f"{_option(k)} {r}" for k, _, r in diff)
+            + ", or train a model on spectra ingested like these)")
+    return problems
+
+
 def check_against_model(model_params: dict, model_name: str, *, database: dict | None = None,
                         fragment_tol: Tolerance | None = None, h_shifts=None,
-                        fix: str = "") -> None:
+                        spectra: list[dict] | None = None, fix: str = "") -> None:
     """Raise :class:`SettingsMismatch` when the given settings differ from the model's record.
 
     ``database``: a database manifest's ``params`` (or any dict of fragmentation settings);
-    ``fragment_tol`` and ``h_shifts``: what the stage was told to match with.
+    ``fragment_tol`` and ``h_shifts``: what the stage was told to match with; ``spectra``: the
+    ingest settings of the spectra it scores (:func:`peak_problems`).
     """
     problems = []
     for key, given, recorded in differences(database or {}, model_params.get("fragmentation", {})):
@@ -68,7 +97,9 @@ def check_against_model(model_params: dict, model_name: str, *, database: dict |
     if h_shifts is not None and "h_shifts" in model_params and _norm(h_shifts) != _norm(model_params["h_shifts"]):
         problems.append(f"hydrogen shifts {_norm(h_shifts)} but the model was trained with "
                         f"{_norm(model_params['h_shifts'])}")
+    problems += peak_problems(spectra or [], model_params.get("ingest") or [])
     if problems:
         raise SettingsMismatch(f"{model_name}: " + "; ".join(problems)
                                + (f". {fix}" if fix else "")
-                               + " (a model's scores hold only for graphs cut and matched as in its training)")
+                               + " (a model's scores hold only for graphs cut and matched, and peaks"
+                               " ranked, as in its training)")

@@ -89,6 +89,7 @@ DEFAULT_NULL = "unrelated-parent"
 class TrainModelParams(Params):
     fragmentation: FragmentParams = block(FragmentParams)
     fragment: FragmentMatching = block(FragmentMatching)
+    peaks: PeakSettings = block(PeakSettings)   # for raw spectrum files, ingested first
     pseudo_count: float = param(1.0, "added to every count cell", above=0)
     null: str = param(DEFAULT_NULL, "null logRank distribution: fragments of an unrelated structure "
                       "counted per (bond type, parent logRank) like the true ones, the same pooled over "

@@ -32,7 +32,7 @@ from specsweep.search.candidates import AdductChoice, expand_pairs, precursor_wi
 from specsweep.search.database import groups_for_windows, load_block, read_manifest, row_group_ranges
 from specsweep.search.kernels import pair_charge_code, score_pairs
 from specsweep.search.outputs import SearchOutputs
-from specsweep.contracts.spectra_folder import spectra_parts
+from specsweep.contracts.spectra_folder import ingest_settings, spectra_parts
 from specsweep.search.spectra_parts import (group_passes, part_rows, read_header,
                                              read_peaks)
 
@@ -264,12 +264,13 @@ def _params_record(params: SearchParams) -> dict:
             "min_matched_peaks": params.min_matched_peaks}
 
 
-def _check_models(models, manifest: dict, params: SearchParams) -> None:
-    """Refuse models whose recorded settings differ from the database's or the search's."""
+def _check_models(models, manifest: dict, params: SearchParams, spectra: list[dict]) -> None:
+    """Refuse models whose recorded settings differ from the database's, the search's or those
+    the spectra were ingested with (``spectra``: their distinct ingest settings)."""
     for m, name in models:
         if m is not None:
             check_against_model(m.params, name, database=manifest.get("params", {}),
-                                fragment_tol=params.fragment_tol, h_shifts=params.h_shifts,
+                                fragment_tol=params.fragment_tol, h_shifts=params.h_shifts, spectra=spectra,
                                 fix="Train a model with the database's settings (train-model; workflow: "
                                     "model.train_spectra) or search with the model's")
 
@@ -346,8 +347,8 @@ def search(spectra_paths, db_dir, model, params: SearchParams, output, comm=None
     every rank whether the pass succeeded, so a failure on any rank stops all of them before
     the next collective; rank 0 then raises with the failing ranks' messages and no output
     (nor temporary file) is left behind. A database cut differently from the model's training
-    graphs, or a fragment tolerance or hydrogen shifts other than the model's, is refused on
-    every rank before any work (:mod:`specsweep.params.recorded`); so is a negative-mode model
+    graphs, a fragment tolerance or hydrogen shifts other than the model's, or spectra ingested
+    with other peak settings than its training spectra, is refused on every rank before any work (:mod:`specsweep.params.recorded`); so is a negative-mode model
     that differs. ``negative_model``: scores negative-mode spectra (None: ``model`` scores both
     ion modes); ``model_info`` is written into the summary as ``models``.
     """
@@ -356,7 +357,8 @@ def search(spectra_paths, db_dir, model, params: SearchParams, output, comm=None
     parts = spectra_parts(spectra_paths)
     passes = group_passes(part_rows(parts), params.spectra_per_pass)
     shards, manifest = read_manifest(db_dir, verify_checksums=verify_checksums and rank == 0)
-    _check_models(((model, model_name), (negative_model, "negative-mode model")), manifest, params)
+    _check_models(((model, model_name), (negative_model, "negative-mode model")), manifest, params,
+                  ingest_settings(parts))
     llr = stacked_llr(model, negative_model)
     masses_of: dict = {}
     clock_total = {"read_s": 0.0, "score_s": 0.0, "topk_s": 0.0}

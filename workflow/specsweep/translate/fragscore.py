@@ -26,27 +26,30 @@ def peak_logranks(intensity: np.ndarray) -> np.ndarray:
     return log_rank(rank)
 
 
-def load_fragment_scorer(model_path=None, tol: Tolerance = FragmentMatching.fragment_tol, cache_size: int = 4096):
+def load_fragment_scorer(model_path=None, tol: Tolerance = FragmentMatching.fragment_tol, cache_size: int = 4096,
+                         spectra: list[dict] | None = None):
     """Callable(smiles, mz, intensity, precursor_mz, adduct) -> log-likelihood ratio score.
 
     ``mz`` (Th, ascending) and ``intensity`` are the processed peaks of the spectrum. Candidates
     are cut as the model's training structures were (its recorded fragmentation and hydrogen
     shifts) and matched within ``tol``, as the search matches them: negative-mode adducts with the
     shipped negative-mode model (when ``model_path`` is None), sodium adducts with sodiated
-    fragment ions. Structures the fragmenter cannot handle score NaN.
+    fragment ions. Structures the fragmenter cannot handle score NaN. ``spectra``: the ingest
+    settings of the spectra to be scored, refused when the model's training spectra were
+    processed otherwise (:mod:`specsweep.params.recorded`).
     """
     from specsweep.fragment.graph import fragment_smiles
     from specsweep.model.tables import default_model_path, load_model
     from specsweep.search.kernels import pair_charge_code, score_pairs
 
     model = load_model(model_path or default_model_path())
-    check_against_model(model.params, str(model_path or "the shipped model"), fragment_tol=tol,
+    check_against_model(model.params, str(model_path or "the shipped model"), fragment_tol=tol, spectra=spectra,
                         fix="Re-rank with the model's fragment tolerance or train one with this tolerance")
     negative = None
     if model_path is None:  # the shipped models: each ion mode its own (a given model scores both)
         negative = load_model(default_model_path("negative"))
         check_against_model(negative.params, "the shipped negative-mode model", fragment_tol=tol,
-                            fix="Re-rank with the model's fragment tolerance")
+                            spectra=spectra, fix="Re-rank with the model's fragment tolerance")
     llr = stacked_llr(model, negative)
     params = model_fragmentation(model)
     shifts = np.asarray(params.h_shifts, dtype=np.int64)

@@ -137,14 +137,15 @@ def _top_formulas(path) -> dict[str, str]:
     return dict(zip(table["spectrum_id"].to_pylist(), table["formula"].to_pylist()))
 
 
-def _fragment_scorer(model_path, tol):
-    """Callable(smiles, mz, intensity, precursor_mz) -> score, or None when the pieces are missing."""
+def _fragment_scorer(model_path, tol, spectra: list[dict]):
+    """Callable(smiles, mz, intensity, precursor_mz) -> score, or None when the pieces are missing.
+    ``spectra``: ingest settings of the spectra it will score (checked against the model's)."""
     try:
         from specsweep.translate.fragscore import load_fragment_scorer
     except ImportError as exc:
         log.warning("fragmentation-graph scoring unavailable (%s); fragment_score left empty", exc)
         return None
-    return load_fragment_scorer(model_path, tol)
+    return load_fragment_scorer(model_path, tol, spectra=spectra)
 
 
 def _decode_part(model, sub: dict, tokenizer, ids: list, formulas: dict, args, bf16, part_name: str):
@@ -182,7 +183,7 @@ def translate_from_args(args) -> int:
     import pyarrow as pa
     import torch
 
-    from specsweep.contracts.spectra_folder import spectra_parts
+    from specsweep.contracts.spectra_folder import ingest_settings, spectra_parts
     from specsweep.files import read_table, rejects_table, write_table
     from specsweep.schema import TRANSLATOR_META_KEY
     from specsweep.params.options import from_args
@@ -199,12 +200,14 @@ def translate_from_args(args) -> int:
     tokenizer = SmilesTokenizer(model.config.vocab)
     formulas = _top_formulas(args.formulas) if args.formulas else {}
     opts = from_args(TranslateParams, args)
-    scorer = _fragment_scorer(args.model, opts.fragment.fragment_tol) if args.model else None
+    parts = spectra_parts([args.spectra])
+    scorer = (_fragment_scorer(args.model, opts.fragment.fragment_tol, ingest_settings(parts))
+              if args.model else None)
     weights = RerankWeights(mass_tol_ppm=opts.mass_tol_ppm, fragment_weight=opts.fragment_weight if scorer else 0.0)
     bf16 = torch.bfloat16 if device.type == "cuda" else None
     rows, rejects = [], []
     cols = ["spectrum_id", "source_file", "index", "title", "precursor_mz", "ion_mode", "adduct", "mz", "intensity"]
-    for part in spectra_parts([args.spectra]):
+    for part in parts:
         table = read_table(part, SPECTRA, columns=cols)
         ids = table["spectrum_id"].to_pylist()
         prec = np.array(table["precursor_mz"].to_pylist(), dtype=float)
