@@ -163,7 +163,7 @@ def evaluate(cand: pa.Table, truth: dict, n_peaks: dict, model: RescoreModel) ->
 def validation_check(args) -> None:
     """Train on the training part of dev_full (dev_500 compounds excluded), evaluate on the
     validation compounds, one spectrum each (the one with the most peaks, as dev_500 was
-    chosen), with a seeded 3 ppm precursor error as in training."""
+    chosen, or the ``--kth`` richest), with a seeded 3 ppm precursor error as in training."""
     from specsweep.rescore.training import (PPM_NOISE_SD, key_half, known_answers,
                                             precursor_noise_ppm, train)
     ex = read_spectra(args.spectra, columns=["annotation_inchikey14"])
@@ -178,20 +178,35 @@ def validation_check(args) -> None:
     model = train(data, validation, {"trained_on": counts}, refit_on_all=False)
     print("validation check: model trained on", int((~validation).sum()), "spectra; settings",
           {k: model.info[k] for k in ("ranker_l2", "pep_l2")})
-    best: dict = {}
+    by_key: dict = {}
     for sid, key in annot.items():
         if key and key not in excluded and key_half(key):
-            if key not in best or n_peaks.get(sid, 0) > n_peaks.get(best[key], 0):
-                best[key] = sid
-    keep = set(best.values())
-    cand = table.filter(pa.array([s in keep for s in table.column("spectrum_id").to_pylist()]))
-    ids = cand.column("spectrum_id").to_pylist()
-    noise = dict(zip(sorted(keep), precursor_noise_ppm(sorted(keep), PPM_NOISE_SD)))
-    ppm = cand.column("precursor_error_ppm").to_numpy() + np.array([noise[s] for s in ids])
-    cand = cand.set_column(cand.schema.get_field_index("precursor_error_ppm"),
-                           "precursor_error_ppm", pa.array(ppm, pa.float64()))
-    print(f"validation spectra: {len(keep)} (one per validation compound)")
-    evaluate(cand, {s: annot[s] for s in keep}, n_peaks, model)
+            by_key.setdefault(key, []).append(sid)
+    total: dict = {}
+    for kth in args.kth:
+        # the k-th richest spectrum of each compound (most peaks first, ties by spectrum id)
+        keep = {sorted(v, key=lambda s: (-n_peaks.get(s, 0), s))[kth - 1]
+                for v in by_key.values() if len(v) >= kth}
+        cand = table.filter(pa.array([s in keep for s in table.column("spectrum_id").to_pylist()]))
+        ids = cand.column("spectrum_id").to_pylist()
+        noise = dict(zip(sorted(keep), precursor_noise_ppm(sorted(keep), PPM_NOISE_SD)))
+        ppm = cand.column("precursor_error_ppm").to_numpy() + np.array([noise[s] for s in ids])
+        cand = cand.set_column(cand.schema.get_field_index("precursor_error_ppm"),
+                               "precursor_error_ppm", pa.array(ppm, pa.float64()))
+        print(f"\n# validation spectra: {len(keep)} (the richest no. {kth} of each validation compound)")
+        report, _ = evaluate(cand, {s: annot[s] for s in keep}, n_peaks, model)
+        for regime, entry in report.items():
+            for row in entry["pep"]:
+                t = total.setdefault((regime, row["level"]), [0, 0, 0.0])
+                t[0] += row["accepted"]
+                t[1] += row["false"]
+                t[2] += row["estimate"] * row["accepted"] if row["accepted"] else 0.0
+    if len(args.kth) > 1:
+        print(f"\n# summed over the datasets {args.kth}: accepted / false / true / estimate")
+        for regime in ("a", "b", "c"):
+            print(f"({regime}) " + "  ".join(
+                f"{fmt(lv)}: {n} / {f} / " + (f"{f / e:.2f}" if e > 0 else "-")
+                for (r, lv), (n, f, e) in total.items() if r == regime))
 
 
 def main() -> None:
@@ -204,6 +219,10 @@ def main() -> None:
     ap.add_argument("--validate", nargs=2, metavar=("DEVFULL_CANDIDATES", "DEVFULL_SPECTRA"),
                     help="instead: train on dev_full's training part and check on its "
                          "validation compounds (dev_500 compounds excluded)")
+    ap.add_argument("--kth", type=int, nargs="+", default=[1],
+                    help="with --validate: one dataset per value k, each holding every validation "
+                         "compound's k-th richest spectrum (most peaks first; 1 = as dev_500 was "
+                         "chosen); with several, the counts are also summed")
     args = ap.parse_args()
     if args.validate:
         validation_check(args)
