@@ -166,8 +166,10 @@ def validation_check(args) -> None:
     chosen, or the ``--kth`` richest), with a seeded 3 ppm precursor error as in training."""
     from specsweep.rescore.training import (PPM_NOISE_SD, key_half, known_answers,
                                             precursor_noise_ppm, train)
-    ex = read_spectra(args.spectra, columns=["annotation_inchikey14"])
-    excluded = {k for k in ex.column("annotation_inchikey14").to_pylist() if k}
+    excluded = set()
+    for folder in [args.spectra, *args.also_exclude]:
+        ex = read_spectra(folder, columns=["annotation_inchikey14"])
+        excluded |= {k for k in ex.column("annotation_inchikey14").to_pylist() if k}
     full = read_spectra(args.validate[1], columns=["spectrum_id", "annotation_inchikey14", "mz"])
     annot = dict(zip(full.column("spectrum_id").to_pylist(),
                      full.column("annotation_inchikey14").to_pylist()))
@@ -219,6 +221,9 @@ def main() -> None:
     ap.add_argument("--validate", nargs=2, metavar=("DEVFULL_CANDIDATES", "DEVFULL_SPECTRA"),
                     help="instead: train on dev_full's training part and check on its "
                          "validation compounds (dev_500 compounds excluded)")
+    ap.add_argument("--also-exclude", nargs="*", default=[],
+                    help="with --validate: further ingest folders whose compounds are left out "
+                         "of training and validation (the other polarity's dev_500)")
     ap.add_argument("--kth", type=int, nargs="+", default=[1],
                     help="with --validate: one dataset per value k, each holding every validation "
                          "compound's k-th richest spectrum (most peaks first; 1 = as dev_500 was "
