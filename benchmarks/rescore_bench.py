@@ -127,6 +127,17 @@ def fmt(x, pct=True):
     return f"{100 * x:.1f}%" if pct else f"{x:.2f}"
 
 
+
+def with_precursor_noise(table: pa.Table, keep: set) -> pa.Table:
+    """The candidates of the kept spectra, each spectrum's precursor error shifted by its seeded
+    noise (as in training)."""
+    cand = table.filter(pa.array([s in keep for s in table.column("spectrum_id").to_pylist()]))
+    ids = cand.column("spectrum_id").to_pylist()
+    noise = dict(zip(sorted(keep), precursor_noise_ppm(sorted(keep), PPM_NOISE_SD)))
+    ppm = cand.column("precursor_error_ppm").to_numpy() + np.array([noise[s] for s in ids])
+    return cand.set_column(cand.schema.get_field_index("precursor_error_ppm"),
+                           "precursor_error_ppm", pa.array(ppm, pa.float64()))
+
 def evaluate(cand: pa.Table, truth: dict, n_peaks: dict, model: RescoreModel) -> tuple[dict, dict]:
     """Print ranking and calibration tables for the three regimes; return figures and curves."""
     n_spectra = len(truth)
@@ -189,12 +200,7 @@ def validation_check(args) -> None:
         # the k-th richest spectrum of each compound (most peaks first, ties by spectrum id)
         keep = {sorted(v, key=lambda s: (-n_peaks.get(s, 0), s))[kth - 1]
                 for v in by_key.values() if len(v) >= kth}
-        cand = table.filter(pa.array([s in keep for s in table.column("spectrum_id").to_pylist()]))
-        ids = cand.column("spectrum_id").to_pylist()
-        noise = dict(zip(sorted(keep), precursor_noise_ppm(sorted(keep), PPM_NOISE_SD)))
-        ppm = cand.column("precursor_error_ppm").to_numpy() + np.array([noise[s] for s in ids])
-        cand = cand.set_column(cand.schema.get_field_index("precursor_error_ppm"),
-                               "precursor_error_ppm", pa.array(ppm, pa.float64()))
+        cand = with_precursor_noise(table, keep)
         print(f"\n# validation spectra: {len(keep)} (the richest no. {kth} of each validation compound)")
         report, _ = evaluate(cand, {s: annot[s] for s in keep}, n_peaks, model)
         for regime, entry in report.items():

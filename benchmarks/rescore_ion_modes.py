@@ -24,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from rescore_bench import evaluate  # noqa: E402
+from rescore_bench import evaluate, with_precursor_noise  # noqa: E402
 
 from specsweep.files import read_table  # noqa: E402
 from specsweep.rescore.model import RescoreModel, default_rescorer_path  # noqa: E402
@@ -43,12 +43,7 @@ def validation_candidates(table, annot, n_peaks, excluded):
             if key not in best or n_peaks.get(sid, 0) > n_peaks.get(best[key], 0):
                 best[key] = sid
     keep = set(best.values())
-    cand = table.filter(pa.array([s in keep for s in table.column("spectrum_id").to_pylist()]))
-    ids = cand.column("spectrum_id").to_pylist()
-    noise = dict(zip(sorted(keep), precursor_noise_ppm(sorted(keep), PPM_NOISE_SD)))
-    ppm = cand.column("precursor_error_ppm").to_numpy() + np.array([noise[s] for s in ids])
-    cand = cand.set_column(cand.schema.get_field_index("precursor_error_ppm"),
-                           "precursor_error_ppm", pa.array(ppm, pa.float64()))
+    cand = with_precursor_noise(table, keep)
     return cand, {s: annot[s] for s in keep}
 
 
