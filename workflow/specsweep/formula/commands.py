@@ -35,6 +35,11 @@ def register(subparsers) -> None:
                         "(by default each MS2 spectrum's pattern comes from the closest MS1 scan before it)")
     p.add_argument("--element-ratios", default="extended", choices=["extended", "common", "off"],
                    help="element-to-carbon bounds for candidate molecules (Kind & Fiehn 2007 ranges; docs/formula.md)")
+    p.add_argument("--ranker", default=None, metavar="MODEL.json",
+                   help="learned re-ranking model for each spectrum's --report-top candidates (default: the shipped "
+                        "formula/data/formula_ranker.json; retrain with python -m specsweep.formula.ranker_training)")
+    p.add_argument("--no-ranker", action="store_true",
+                   help="report candidates in fragmentation-tree posterior order (no learned re-ranking)")
     p.add_argument("--no-even-electron", action="store_true",
                    help="also allow odd-electron molecules (half-integer RDBE) for [M+H]+, [M-H]-, ... ions")
 
@@ -82,6 +87,19 @@ def _ms1_patterns(records: list[dict]) -> list:
     return [found.get((rec["source_file"], rec["index"])) for rec in records]
 
 
+def _ranker_path(args) -> str | None:
+    """The re-ranking model to use (checked here, before any spectrum), or None when off."""
+    from specsweep.formula.ranker import DEFAULT_MODEL, RankerSchemaError, load_ranker
+    if args.no_ranker:
+        return None
+    path = str(args.ranker or DEFAULT_MODEL)
+    try:
+        load_ranker(path)
+    except (OSError, RankerSchemaError) as exc:
+        raise SystemExit(f"formula: --ranker: {exc}") from None
+    return path
+
+
 def _map_spectra(jobs, n, threads: int):
     """Results of ``_one_spectrum`` in input order, with ``threads`` worker processes."""
     from specsweep.progress import progress
@@ -126,6 +144,7 @@ def run(args) -> int:
                                exact=ExactLimits(mip_nodes=opts.ilp_max_nodes))
     if args.no_recalibration:
         settings = replace(settings, recalibrate_top=0)
+    settings = replace(settings, ranker=_ranker_path(args))
     table = read_spectra(args.spectra, columns=["spectrum_id", "source_file", "index", "precursor_mz", "charge",
                                                 "ion_mode", "adduct", "mz", "intensity"])
     records = table.to_pylist()
