@@ -35,6 +35,7 @@ from specsweep.fdr.qvalues import qvalues
 from specsweep.files import read_table
 from specsweep.rescore.model import RescoreModel, default_rescorer_path
 from specsweep.rescore.stage import peak_counts, rescore_table
+from specsweep.rescore.training import PPM_NOISE_SD, precursor_noise_ppm
 from specsweep.schema import CANDIDATES
 from specsweep.spectra.parts import read_spectra
 
@@ -138,6 +139,7 @@ def with_precursor_noise(table: pa.Table, keep: set) -> pa.Table:
     return cand.set_column(cand.schema.get_field_index("precursor_error_ppm"),
                            "precursor_error_ppm", pa.array(ppm, pa.float64()))
 
+
 def evaluate(cand: pa.Table, truth: dict, n_peaks: dict, model: RescoreModel) -> tuple[dict, dict]:
     """Print ranking and calibration tables for the three regimes; return figures and curves."""
     n_spectra = len(truth)
@@ -175,8 +177,7 @@ def validation_check(args) -> None:
     """Train on the training part of dev_full (dev_500 compounds excluded), evaluate on the
     validation compounds, one spectrum each (the one with the most peaks, as dev_500 was
     chosen, or the ``--kth`` richest), with a seeded 3 ppm precursor error as in training."""
-    from specsweep.rescore.training import (PPM_NOISE_SD, key_half, known_answers,
-                                            precursor_noise_ppm, train)
+    from specsweep.rescore.training import key_half, known_answers, train
     excluded = set()
     for folder in [args.spectra, *args.also_exclude]:
         ex = read_spectra(folder, columns=["annotation_inchikey14"])
