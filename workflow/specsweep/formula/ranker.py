@@ -5,8 +5,8 @@ then ordered again by a linear score over per-candidate features (tree score and
 best, explained peaks and intensity, precursor mass error, RDBE, element counts and ratios, the
 fitted element prior, polarity). The model is a conditional logit (softmax over the candidates of
 one spectrum; McFadden 1974, as in listwise learning to rank, Cao et al., ICML 2007): P(candidate
-i is right | spectrum) = exp(w . x_i) / sum_j exp(w . x_j), with x standardised by the training
-means and scales. Later SIRIUS versions likewise combine the tree score with further evidence
+i is right | spectrum) = exp(w . u_i) / sum_j exp(w . u_j), where u holds the standardised
+features and, for a degree-2 model, all their pairwise products and squares (standardised too). Later SIRIUS versions likewise combine the tree score with further evidence
 (Dührkop et al., Nat Methods 16:299, 2019). Trained by :mod:`specsweep.formula.ranker_training`
 on dev_full spectra of both polarities without any dev_500 compound (docs/formula.md).
 
@@ -142,48 +142,74 @@ def candidate_features(formulas: np.ndarray, alphabet, total: np.ndarray, root: 
     return np.column_stack([cols[name] for name in FEATURES]) if k else np.zeros((0, len(FEATURES)))
 
 
+def expand(z: np.ndarray, degree: int) -> np.ndarray:
+    """Model columns from standardised features ``z``: themselves (degree 1), plus every product
+    z_i z_j with i <= j (degree 2: squares and pairwise interactions)."""
+    if degree == 1:
+        return z
+    if degree == 2:
+        i, j = np.triu_indices(z.shape[1])
+        return np.column_stack([z, z[:, i] * z[:, j]])
+    raise RankerSchemaError(f"formula ranker: degree {degree} not supported (1 or 2)")
+
+
+def n_columns(degree: int, n_features: int = len(FEATURES)) -> int:
+    return n_features + (n_features * (n_features + 1) // 2 if degree == 2 else 0)
+
+
 @dataclass(frozen=True)
 class FormulaRanker:
-    """Linear conditional-logit scorer: score = w . (x - mean) / scale."""
+    """Conditional-logit scorer: score = w . (u - mean2) / scale2, u = expand((x - mean) / scale)."""
 
     features: tuple[str, ...]
-    mean: np.ndarray
-    scale: np.ndarray
-    weights: np.ndarray
+    degree: int
+    mean: np.ndarray      # per feature, training mean
+    scale: np.ndarray     # per feature, training standard deviation (1 where constant)
+    mean2: np.ndarray     # per model column (expand), training mean
+    scale2: np.ndarray    # per model column, training standard deviation
+    weights: np.ndarray   # per model column
     meta: dict
 
-    def check(self, n_columns: int | None = None) -> None:
+    def check(self, n_feature_columns: int | None = None) -> None:
         if tuple(self.features) != FEATURES:
             missing = [f for f in FEATURES if f not in self.features]
             extra = [f for f in self.features if f not in FEATURES]
             raise RankerSchemaError(f"formula ranker: feature schema differs from this code's (missing {missing}, "
                                     f"unexpected {extra}, or another order); retrain it with "
                                     "`python -m specsweep.formula.ranker_training`")
-        for name in ("mean", "scale", "weights"):
-            if getattr(self, name).shape != (len(FEATURES),):
+        if self.degree not in (1, 2):
+            raise RankerSchemaError(f"formula ranker: degree {self.degree} not supported (1 or 2)")
+        sizes = {"mean": len(FEATURES), "scale": len(FEATURES), "mean2": n_columns(self.degree),
+                 "scale2": n_columns(self.degree), "weights": n_columns(self.degree)}
+        for name, size in sizes.items():
+            if getattr(self, name).shape != (size,):
                 raise RankerSchemaError(f"formula ranker: {name} has {getattr(self, name).size} values, "
-                                        f"expected {len(FEATURES)}")
-        if n_columns is not None and n_columns != len(FEATURES):
-            raise RankerSchemaError(f"formula ranker: feature table has {n_columns} columns, expected "
+                                        f"expected {size}")
+        if n_feature_columns is not None and n_feature_columns != len(FEATURES):
+            raise RankerSchemaError(f"formula ranker: feature table has {n_feature_columns} columns, expected "
                                     f"{len(FEATURES)} ({', '.join(FEATURES)})")
 
-    def scores(self, x: np.ndarray) -> np.ndarray:
-        """Log-odds score per candidate (rows of ``x``, columns :data:`FEATURES`)."""
+    def columns(self, x: np.ndarray) -> np.ndarray:
+        """Standardised model columns of feature rows ``x``."""
         x = np.asarray(x, dtype=np.float64)
         if x.ndim != 2:
             raise RankerSchemaError(f"formula ranker: feature table must be 2-D, got shape {x.shape}")
         self.check(x.shape[1])
-        return ((x - self.mean) / self.scale) @ self.weights
+        return (expand((x - self.mean) / self.scale, self.degree) - self.mean2) / self.scale2
+
+    def scores(self, x: np.ndarray) -> np.ndarray:
+        """Log-odds score per candidate (rows of ``x``, columns :data:`FEATURES`)."""
+        return self.columns(x) @ self.weights
 
     def order(self, x: np.ndarray) -> np.ndarray:
         """Candidate positions, best first (ties keep the posterior order)."""
         return np.argsort(-self.scores(x), kind="stable")
 
     def to_json(self) -> str:
-        return json.dumps({"kind": MODEL_KIND, "features": list(self.features),
-                           "mean": [float(v) for v in self.mean], "scale": [float(v) for v in self.scale],
-                           "weights": [float(v) for v in self.weights], "meta": self.meta},
-                          indent=1, sort_keys=True) + "\n"
+        return json.dumps({"kind": MODEL_KIND, "features": list(self.features), "degree": self.degree,
+                           **{name: [float(v) for v in getattr(self, name)]
+                              for name in ("mean", "scale", "mean2", "scale2", "weights")},
+                           "meta": self.meta}, sort_keys=True) + "\n"
 
     @classmethod
     def from_json(cls, text: str, source: str = "<text>") -> "FormulaRanker":
@@ -194,18 +220,35 @@ class FormulaRanker:
         if not isinstance(d, dict) or d.get("kind") != MODEL_KIND:
             raise RankerSchemaError(f"{source}: not a formula ranker file (kind {MODEL_KIND!r} expected)")
         try:
-            model = cls(tuple(d["features"]), np.asarray(d["mean"], dtype=np.float64),
-                        np.asarray(d["scale"], dtype=np.float64), np.asarray(d["weights"], dtype=np.float64),
-                        d.get("meta", {}))
+            arrays = {name: np.asarray(d[name], dtype=np.float64)
+                      for name in ("mean", "scale", "mean2", "scale2", "weights")}
+            model = cls(tuple(d["features"]), int(d["degree"]), meta=d.get("meta", {}), **arrays)
         except (KeyError, TypeError, ValueError) as exc:
             raise RankerSchemaError(f"{source}: malformed formula ranker ({exc!r})") from exc
         try:
             model.check()
         except RankerSchemaError as exc:
             raise RankerSchemaError(f"{source}: {exc}") from None
-        if not (np.all(np.isfinite(model.weights)) and np.all(model.scale > 0)):
+        if not (np.all(np.isfinite(model.weights)) and np.all(model.scale > 0) and np.all(model.scale2 > 0)):
             raise RankerSchemaError(f"{source}: non-finite weights or non-positive scales")
         return model
+
+
+def standardise(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(mean, scale) of columns; scale 1 where a column is constant."""
+    mean, scale = u.mean(axis=0), u.std(axis=0)
+    return mean, np.where(scale > 1e-12, scale, 1.0)
+
+
+def fit_ranker(x: np.ndarray, group: np.ndarray, label: np.ndarray, degree: int, l2: float,
+               meta: dict | None = None) -> FormulaRanker:
+    """A :class:`FormulaRanker` fitted on feature rows ``x`` of candidates grouped by spectrum
+    (``group`` sorted; one ``label`` 1 per group)."""
+    mean, scale = standardise(x)
+    u = expand((x - mean) / scale, degree)
+    mean2, scale2 = standardise(u)
+    w = fit_conditional_logit((u - mean2) / scale2, group, label, l2)
+    return FormulaRanker(FEATURES, degree, mean, scale, mean2, scale2, w, meta or {})
 
 
 @lru_cache(maxsize=8)

@@ -19,11 +19,11 @@ formula stage with the fixed alphabet, the ranker off and a reduced work budget
 features go into the table (one row per candidate; ``--table`` keeps it, and a later run with the
 same table path reuses it instead of recomputing).
 
-Model choice: compounds are split by SHA-1 of their key into a fit part and a validation part
-(``--validation-every``); for each L2 penalty of ``--l2`` the conditional logit is fitted on the
-fit part and its top-1 measured on the validation part (spectra whose true formula is not among
-the candidates count as misses); the penalty with the best validation top-1 (ties: the larger)
-is refitted on all training spectra and written to ``--output`` with its figures in ``meta``.
+Model choice: compounds are split by SHA-1 of their key into ``--folds`` parts; for each L2
+penalty of ``--l2`` the conditional logit is fitted on all parts but one and its top-1 measured
+on the one left out, in turn (spectra whose true formula is not among the candidates count as
+misses); the penalty with the best summed top-1 (ties: the larger) is refitted on all training
+spectra and written to ``--output`` with its figures in ``meta``.
 """
 
 from __future__ import annotations
@@ -176,21 +176,18 @@ def _arrays(table):
             np.array(table.column("inchikey14").to_pylist()))
 
 
-def is_validation(key: str, every: int) -> bool:
-    return int(hashlib.sha1(key.encode()).hexdigest(), 16) % every == 0
+def fold_of(key: str, folds: int) -> int:
+    """Cross-validation fold of a compound: SHA-1 of its key modulo ``folds``."""
+    return int(hashlib.sha1(key.encode()).hexdigest(), 16) % folds
 
 
-def fit(x, spectrum, label, l2: float):
-    """(mean, scale, weights) of a conditional logit on the spectra that hold their true formula."""
-    from specsweep.formula.ranker import fit_conditional_logit
+def fit(x, spectrum, label, degree: int, l2: float):
+    """A FormulaRanker fitted on the spectra that hold their true formula among their candidates."""
+    from specsweep.formula.ranker import fit_ranker
     has_true = np.zeros(spectrum.max() + 1 if spectrum.size else 0, dtype=bool)
     has_true[spectrum[label > 0]] = True
     keep = has_true[spectrum]
-    mean = x[keep].mean(axis=0)
-    scale = x[keep].std(axis=0)
-    scale = np.where(scale > 1e-12, scale, 1.0)
-    w = fit_conditional_logit((x[keep] - mean) / scale, spectrum[keep], label[keep], l2)
-    return mean, scale, w
+    return fit_ranker(x[keep], spectrum[keep], label[keep], degree, l2)
 
 
 def top1(scores, spectrum, label, n_spectra: int) -> tuple[int, int]:
@@ -202,23 +199,26 @@ def top1(scores, spectrum, label, n_spectra: int) -> tuple[int, int]:
     return right, n_spectra
 
 
-def choose_and_fit(table, l2_grid, every: int) -> tuple:
-    """Validation figures per L2 penalty, the chosen penalty, and the model fitted on all rows."""
-    from specsweep.formula.ranker import FEATURES, FormulaRanker
+def choose_and_fit(table, settings: list[tuple[int, float]], folds: int) -> tuple:
+    """Cross-validated top-1 per (degree, L2 penalty) (compounds split into ``folds`` by key), the
+    chosen setting (best summed top-1; ties: lower degree, then larger penalty) and the model
+    fitted with it on all rows."""
     x, spectrum, label, keys = _arrays(table)
-    val = np.array([is_validation(k, every) for k in keys], dtype=bool)
-    n_val = len(set(spectrum[val].tolist()))
+    fold = np.array([fold_of(k, folds) for k in keys])
     posterior = -table.column("candidate_rank").to_numpy().astype(np.float64)
-    base, _ = top1(posterior[val], spectrum[val], label[val], n_val)
-    figures = {"validation_spectra": n_val, "validation_top1_posterior": base, "by_l2": {}}
-    for l2 in l2_grid:
-        mean, scale, w = fit(x[~val], spectrum[~val], label[~val], l2)
-        right, _ = top1(((x[val] - mean) / scale) @ w, spectrum[val], label[val], n_val)
-        figures["by_l2"][str(l2)] = right
-        log.info("L2 %g: validation top-1 %d/%d (posterior order %d)", l2, right, n_val, base)
-    chosen = max(l2_grid, key=lambda v: (figures["by_l2"][str(v)], v))
-    mean, scale, w = fit(x, spectrum, label, chosen)
-    return FormulaRanker(FEATURES, mean, scale, w, {}), chosen, figures
+    n_all = len(set(spectrum.tolist()))
+    base, _ = top1(posterior, spectrum, label, n_all)
+    figures = {"folds": folds, "spectra": n_all, "top1_posterior": base, "top1_by_setting": {}}
+    for degree, l2 in settings:
+        right = 0
+        for k in range(folds):
+            val = fold == k
+            model = fit(x[~val], spectrum[~val], label[~val], degree, l2)
+            right += top1(model.scores(x[val]), spectrum[val], label[val], 0)[0]
+        figures["top1_by_setting"][f"degree {degree}, L2 {l2:g}"] = right
+        log.info("degree %d, L2 %g: cross-validated top-1 %d/%d (posterior order %d)", degree, l2, right, n_all, base)
+    chosen = max(settings, key=lambda s: (figures["top1_by_setting"][f"degree {s[0]}, L2 {s[1]:g}"], -s[0], s[1]))
+    return fit(x, spectrum, label, *chosen), chosen, figures
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -231,18 +231,20 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--output", required=True, help="model file to write (JSON)")
     ap.add_argument("--table", default=None, help="feature table (Parquet): reused when it exists, else written")
     ap.add_argument("--per-compound", type=int, default=1, help="training spectra per compound")
-    ap.add_argument("--max-spectra", type=int, default=3000, help="training spectra in all")
-    ap.add_argument("--max-precursor-mz", type=float, default=1000.0, help="skip heavier precursors (Th)")
+    ap.add_argument("--max-spectra", type=int, default=1000, help="training spectra in all")
+    ap.add_argument("--max-precursor-mz", type=float, default=800.0, help="skip heavier precursors (Th)")
     ap.add_argument("--ppm-noise", type=float, default=3.0, help="sd of the precursor m/z noise added (ppm)")
     ap.add_argument("--seed", type=int, default=14, help="seed of the spectrum choice and the noise")
     ap.add_argument("--report-top", type=int, default=10, help="candidates per spectrum re-ranked (and tabled)")
     ap.add_argument("--max-graph-work", type=int, default=200_000_000,
                     help="work budget per spectrum (graph work units; the stage's default is 2e9)")
     ap.add_argument("--max-candidates", type=int, default=20_000, help="work budget: candidates per spectrum")
-    ap.add_argument("--l2", type=float, nargs="+", default=[0.1, 1.0, 10.0, 100.0],
-                    help="L2 penalties tried (on standardised features)")
-    ap.add_argument("--validation-every", type=int, default=5,
-                    help="compounds whose key's SHA-1 is 0 modulo this are the validation part")
+    ap.add_argument("--l2", type=float, nargs="+", default=[3.0, 10.0, 20.0, 50.0],
+                    help="L2 penalties tried (on standardised model columns)")
+    ap.add_argument("--degrees", type=int, nargs="+", default=[1, 2], choices=[1, 2],
+                    help="model degrees tried: 1 (linear in the features) or 2 (plus pairwise products)")
+    ap.add_argument("--folds", type=int, default=5,
+                    help="cross-validation folds for the L2 choice (compounds split by SHA-1 of their key)")
     ap.add_argument("--threads", type=int, default=1, help="worker processes for the table")
     return ap
 
@@ -268,9 +270,10 @@ def main(argv=None) -> int:
                            args.table)
     leaked = set(table.column("inchikey14").to_pylist()) & excluded
     assert not leaked, f"feature table holds excluded (test) compounds: {sorted(leaked)[:5]}"
-    model, l2, figures = choose_and_fit(table, args.l2, args.validation_every)
+    model, (degree, l2), figures = choose_and_fit(table, [(d, v) for d in args.degrees for v in args.l2],
+                                                  args.folds)
     n_spectra = int((table.schema.metadata or {}).get(b"n_spectra", b"0"))
-    meta = {"l2": l2, "validation": figures, "training_spectra": n_spectra,
+    meta = {"degree": degree, "l2": l2, "cross_validation": figures, "training_spectra": n_spectra,
             "training_rows": table.num_rows,
             "spectra_with_true_candidate": int(len(set(np.asarray(table.column("spectrum"))[
                 np.asarray(table.column("is_true"))].tolist()))),
@@ -281,7 +284,7 @@ def main(argv=None) -> int:
             "alphabet": FIXED_ALPHABET}
     model = replace(model, meta=meta)
     write_text(model.to_json(), args.output)
-    log.info("L2 %g chosen; model -> %s", l2, args.output)
+    log.info("degree %d, L2 %g chosen; model -> %s", degree, l2, args.output)
     return 0
 
 
