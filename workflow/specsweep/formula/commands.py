@@ -38,9 +38,27 @@ def register(subparsers) -> None:
                         "(by default each MS2 spectrum's pattern comes from the closest MS1 scan before it)")
     p.add_argument("--element-ratios", default="extended", choices=["extended", "common", "off"],
                    help="element-to-carbon bounds for candidate molecules (Kind & Fiehn 2007 ranges; docs/formula.md)")
+    p.add_argument("--ranker", default=None, metavar="MODEL.json",
+                   help="learned re-ranking model for each spectrum's --report-top candidates (default: the shipped "
+                        "formula/data/formula_ranker.json; retrain with python -m specsweep.formula.ranker_training)")
+    p.add_argument("--no-ranker", action="store_true",
+                   help="report candidates in fragmentation-tree posterior order (no learned re-ranking)")
     p.add_argument("--no-even-electron", action="store_true",
                    help="also allow odd-electron molecules (half-integer RDBE) for [M+H]+, [M-H]-, ... ions")
     register_merge(subparsers)
+
+
+def _ranker_path(args) -> str | None:
+    """The re-ranking model to use (checked here, before any spectrum), or None when off."""
+    from specsweep.formula.ranker import DEFAULT_MODEL, RankerSchemaError, load_ranker
+    if args.no_ranker:
+        return None
+    path = str(args.ranker or DEFAULT_MODEL)
+    try:
+        load_ranker(path)
+    except (OSError, RankerSchemaError) as exc:
+        raise SystemExit(f"formula: --ranker: {exc}") from None
+    return path
 
 
 def run(args) -> int:
@@ -72,6 +90,7 @@ def run(args) -> int:
                                exact=ExactLimits(mip_nodes=opts.ilp_max_nodes))
     if args.no_recalibration:
         settings = replace(settings, recalibrate_top=0)
+    settings = replace(settings, ranker=_ranker_path(args))
     parts = spectra_parts(args.spectra)
     inputs = StageInputs(adducts=args.adducts, alphabet=alphabet, settings=settings, ms1=not args.no_ms1)
     done = run_parts(parts, inputs, args.output, trees=args.trees, processes=args.threads)
