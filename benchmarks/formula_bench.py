@@ -13,6 +13,12 @@ defaults and time limit). Also reports top-1 candidates that break the even-elec
     nice -n 10 .venv/bin/python benchmarks/formula_bench.py \
         ../shared/data/spectra/massbank_hr_pos_MH_dev_500_ppm3.mgf [--limit N] [--json out.json]
 
+Learned re-ranking (docs/formula.md, "Learned re-ranking"): every spectrum is ranked once with the
+ranker off; the ``--ranker`` model (default: the shipped one; ``--ranker none`` to skip) then
+orders the same reported candidates from the features that run computed, so posterior order,
+ranker order and the naive baseline come from the same run. ``--json`` keeps those features;
+``--from-json A.json ... --ranker MODEL`` prints the tables again from them with another model.
+
 Prints figures; asserts nothing.
 """
 
@@ -130,6 +136,43 @@ def fmt_pct(k, n):
     return f"{100.0 * k / n:.1f}% ({k}/{n})" if n else "-"
 
 
+def has_halogen(r) -> bool:
+    return any(h in _elements(r["formula"]) for h in HALOGENS)
+
+
+def ranker_rank(model, r) -> int | None:
+    """Rank of the true formula after the learned re-ranking of the spectrum's reported candidates."""
+    if not r.get("candidates"):
+        return None
+    order = model.order(np.asarray(r["features"], dtype=np.float64))
+    ranked = [r["candidates"][j] for j in order]
+    return ranked.index(r["formula"]) + 1 if r["formula"] in ranked else None
+
+
+def print_accuracy(results: list[dict], with_ranker: bool) -> None:
+    """Top-1 / top-5 by mass bin and for halogenated compounds: posterior order, ranker order
+    (when computed) and the naive baseline, all from the same results."""
+    keys = [("tree posterior", "rank")] + ([("ranker", "ranker_rank")] if with_ranker else []) + \
+        [("naive", "naive_rank")]
+
+    def cells(sel):
+        out = []
+        for _, key in keys:
+            out.append(fmt_pct(sum(r[key] == 1 for r in sel), len(sel)))
+            out.append(fmt_pct(sum(r[key] is not None and r[key] <= 5 for r in sel), len(sel)))
+        return out
+
+    head = [f"{label} {t}" for label, _ in keys for t in ("top1", "top5")]
+    print(f"{'bin':<14} {'n':>4} " + " ".join(f"{h:>20}" for h in head))
+    groups = [(name, lambda r, lo=lo, hi=hi: lo <= r["exact_mass"] < hi) for lo, hi, name in BINS]
+    groups += [("all", lambda r: True), ("no halogen", lambda r: not has_halogen(r)),
+               ("with halogens", has_halogen)]
+    for name, pred in groups:
+        sel = [r for r in results if pred(r)]
+        if sel:
+            print(f"{name:<14} {len(sel):>4} " + " ".join(f"{c:>20}" for c in cells(sel)))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("mgf")
@@ -150,9 +193,26 @@ def main():
                          "(2 ppm mass noise, 5 %% intensity noise, peaks >= 1 %% of M+0), same run")
     ap.add_argument("--compare-code", default=None, help="checkout whose code is timed on the same spectra")
     ap.add_argument("--compare-limit", type=int, default=50)
-    ap.add_argument("--json", default=None, help="write per-spectrum results here")
+    ap.add_argument("--json", default=None, help="write per-spectrum results (with re-ranking features) here")
+    ap.add_argument("--ranker", default="shipped",
+                    help="formula ranker model applied to the same run's candidates ('shipped': the default model "
+                         "file; 'none': posterior order only)")
+    ap.add_argument("--from-json", nargs="*", default=None,
+                    help="print the accuracy tables from these --json outputs (no spectra ranked; mgf ignored)")
     args = ap.parse_args()
-    settings = FormulaSettings(ilp_top=args.ilp_top, report_top=10)
+    model = None
+    if args.ranker != "none":
+        from specsweep.formula.ranker import DEFAULT_MODEL, load_ranker
+        model = load_ranker(DEFAULT_MODEL if args.ranker == "shipped" else args.ranker)
+    if args.from_json is not None:
+        results = [r for path in args.from_json for r in json.loads(Path(path).read_text())]
+        for r in results:
+            r["ranker_rank"] = ranker_rank(model, r) if model else None
+        print(f"== {len(results)} spectra from {', '.join(Path(p).name for p in args.from_json)}; ranker "
+              f"{args.ranker} ==")
+        print_accuracy(results, model is not None)
+        return
+    settings = FormulaSettings(ilp_top=args.ilp_top, report_top=10, ranker=None)
     if args.ilp_max_nodes is not None:
         from dataclasses import replace
         settings = replace(settings, exact=replace(settings.exact, mip_nodes=args.ilp_max_nodes))
@@ -222,31 +282,18 @@ def main():
             "adduct": rec.adduct, "top_adduct": rows[0]["adduct"] if rows else None, "iso_rank": iso_rank,
             "ilp_equal": sum(abs(h - e) < 1e-6 for h, e in pairs), "ilp_solved": len(pairs),
             "ilp_gap": [e - h for h, e in pairs],
+            "candidates": info.get("posterior_formulas", []),
+            "features": np.asarray(info.get("ranker_features", np.zeros((0, 0)))).round(10).tolist(),
         })
-        print(f"{i:4d} {true_text:<22} {status:<8} rank={rank} naive={n_rank} cands={n_cands} "
+        results[-1]["ranker_rank"] = ranker_rank(model, results[-1]) if model else None
+        print(f"{i:4d} {true_text:<22} {status:<8} rank={rank} ranker={results[-1]['ranker_rank']} "
+              f"naive={n_rank} cands={n_cands} "
               f"scored={info.get('n_candidates', 0) - info.get('n_pruned', 0)} {dt:.2f}s", flush=True)
 
     n = len(results)
     print(f"\n== {Path(args.mgf).name}: {n} spectra; machine {platform.machine()}, {os.cpu_count()} cores; "
           f"alphabet {args.alphabet}; ILP top {args.ilp_top} ==")
-    print(f"{'bin':<10} {'n':>4} {'top1':>18} {'top5':>18} {'naive top1':>18} {'naive top5':>18}")
-    for lo, hi, name in BINS + [(0, 1e9, "all")]:
-        sel = [r for r in results if lo <= r["exact_mass"] < hi]
-        if not sel:
-            continue
-        k = len(sel)
-        t1 = sum(r["rank"] == 1 for r in sel)
-        t5 = sum(r["rank"] is not None and r["rank"] <= 5 for r in sel)
-        n1 = sum(r["naive_rank"] == 1 for r in sel)
-        n5 = sum(r["naive_rank"] is not None and r["naive_rank"] <= 5 for r in sel)
-        print(f"{name:<10} {k:>4} {fmt_pct(t1, k):>18} {fmt_pct(t5, k):>18} {fmt_pct(n1, k):>18} {fmt_pct(n5, k):>18}")
-    def has_halogen(r):
-        return any(h in _elements(r["formula"]) for h in HALOGENS)
-
-    for label, pred in (("no halogen", lambda r: not has_halogen(r)), ("with halogens", has_halogen)):
-        sel = [r for r in results if pred(r)]
-        if sel:
-            print(f"{label:<14} n={len(sel)} top1 {fmt_pct(sum(r['rank'] == 1 for r in sel), len(sel))}")
+    print_accuracy(results, model is not None)
     for key in ("seconds", "cpu_seconds"):
         secs = np.array([r[key] for r in results])
         print(f"{key} per spectrum: mean {secs.mean():.3f}, median {np.median(secs):.3f}, "

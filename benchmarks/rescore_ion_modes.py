@@ -29,8 +29,7 @@ from rescore_bench import evaluate, with_precursor_noise  # noqa: E402
 from specsweep.files import read_table  # noqa: E402
 from specsweep.rescore.model import RescoreModel, default_rescorer_path  # noqa: E402
 from specsweep.rescore.stage import peak_counts  # noqa: E402
-from specsweep.rescore.training import (PPM_NOISE_SD, key_half, known_answers,  # noqa: E402
-                                        precursor_noise_ppm, train)
+from specsweep.rescore.training import PPM_NOISE_SD, key_half, known_answers, train  # noqa: E402
 from specsweep.schema import CANDIDATES  # noqa: E402
 from specsweep.spectra.parts import read_spectra  # noqa: E402
 

@@ -158,6 +158,54 @@ def dataset_outputs(name):
     return outputs
 
 
+wildcard_constraints:
+    job=r"\d+",
+
+
+# what every formula job of a dataset runs with (rules/formula.smk)
+FORMULA_STAGE = dict(
+    adducts=adduct_option,
+    options=dataset_stage_args("formula"),
+    extra=config["formula"]["extra"],
+    code=code_version("formula"),
+)
+
+
+def formula_stage_record(wildcards):
+    """Everything the parts' jobs run with, as one string (a parameter of the merge)."""
+    values = [v(wildcards) if callable(v) else v for v in FORMULA_STAGE.values()]
+    return " ".join(str(v) for v in values)
+
+
+def formula_jobs(dataset):
+    """The dataset's spectra parts in groups of `formula.parts_per_job` consecutive parts, one per
+    formula job; known once the ingest checkpoint has written the parts."""
+    from specsweep.contracts.spectra_folder import SpectraFolder
+    folder = checkpoints.ingest.get(dataset=dataset).output[0]
+    parts = [str(p) for p in SpectraFolder(folder).parts()]
+    size = config["formula"]["parts_per_job"]
+    return [parts[i:i + size] for i in range(0, len(parts), size)]
+
+
+def formula_job_name(number):
+    return f"{number:05d}"
+
+
+def formula_job_parts(wildcards):
+    """Spectra parts of one formula job."""
+    jobs = formula_jobs(wildcards.dataset)
+    number = int(wildcards.job)
+    if number >= len(jobs):
+        raise ValueError(f"dataset {wildcards.dataset!r} has {len(jobs)} formula jobs, not {number + 1}")
+    return jobs[number]
+
+
+def formula_job_outputs(wildcards):
+    """Formulas files of every formula job of the dataset, in part order."""
+    jobs = formula_jobs(wildcards.dataset)
+    return [LAYOUT.dataset(wildcards.dataset).formula_part(formula_job_name(i)) for i in range(len(jobs))]
+
+
 def model_file(wildcards=None):
     """The logRank model search and translate use: given, trained here, or shipped."""
     if config["model"]["path"]:

@@ -1,7 +1,8 @@
-# Spectra files of one dataset into fixed-size Parquet parts (plus rejects and a manifest).
+# Spectra files of one dataset into fixed-size Parquet parts (plus rejects and a manifest). A
+# checkpoint: the formula stage is scattered over the parts it writes (rules/formula.smk).
 
 
-rule ingest:
+checkpoint ingest:
     input:
         dataset_files,
     output:

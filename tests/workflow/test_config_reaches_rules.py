@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from specsweep.params.options import config_defaults
 from specsweep.params.stages import STAGES
 from tests.workflow.runner import DEMO_MGF, snakemake, write_demo_config
@@ -13,7 +15,7 @@ def _commands(workdir) -> dict[str, list[str]]:
     """Shell commands by rule name from a dry run."""
     out = snakemake(workdir, "--dry-run", "--printshellcmds", "--forceall").stdout
     commands: dict[str, list[str]] = {}
-    for block in out.split("\nrule ")[1:]:
+    for block in re.split(r"\n(?:rule|checkpoint) ", out)[1:]:  # ingest is a checkpoint
         name = block.split(":", 1)[0].strip()
         lines = [l.strip() for l in block.splitlines() if "python -m specsweep" in l]
         commands.setdefault(name, []).extend(lines)

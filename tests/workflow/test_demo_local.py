@@ -85,7 +85,8 @@ def test_added_dataset_runs_only_its_own_jobs(demo_local, tmp_path):
     shutil.copy(DEMO_MGF, extra)
     with open(run / "datasets.tsv", "a") as sheet:
         sheet.write(f"second\t{extra}\tpositive\t[M+H]+\n")
-    assert planned_jobs(run) == {"ingest": 1, "search": 1, "rescore": 1, "fdr": 1, "formula": 1,
+    # its formula jobs (one per spectra part) join the plan once its ingest has run
+    assert planned_jobs(run) == {"ingest": 1, "search": 1, "rescore": 1, "fdr": 1, "formula_merge": 1,
                                  "translate": 1, "report": 1, "all": 1}
 
 
@@ -94,7 +95,9 @@ def test_interrupted_run_redoes_only_unfinished_jobs(demo_local, tmp_path):
     ds = run / "results" / "datasets" / "demo"
     # a job that died: its output is gone, so it and what depends on it run again
     (ds / "formulas.parquet").unlink()
-    assert planned_jobs(run) == {"formula": 1, "translate": 1, "report": 1, "all": 1}
+    # the per-part formula files were temporary: the part's job runs again, then the merge
+    assert planned_jobs(run) == {"formula": 1, "formula_merge": 1, "translate": 1, "report": 1, "all": 1}
+    assert not list((ds / "formula_parts").glob("*.parquet"))
     # interrupt the rerun once translate has started, i.e. formula is finished and recorded:
     # the next run redoes what was unfinished and not the finished formula job
     translate_log = run / "results" / "logs" / "translate" / "demo.log"
@@ -111,7 +114,7 @@ def test_interrupted_run_redoes_only_unfinished_jobs(demo_local, tmp_path):
         proc.wait(timeout=120)
     assert (ds / "formulas.parquet").exists()
     remaining = planned_jobs(run)
-    assert "formula" not in remaining
+    assert "formula" not in remaining and "formula_merge" not in remaining
     assert remaining.get("report") == 1
     snakemake(run, "--cores", "2")
     assert planned_jobs(run) == {}

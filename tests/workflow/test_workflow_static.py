@@ -70,7 +70,8 @@ def test_test_folder_holds_the_demo_settings_and_plans_every_stage():
                           text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     planned = set(re.findall(r"^(\w+)\s+\d+$", proc.stdout.split("Job stats:", 1)[1], re.M))
-    assert planned >= {"prepare_db", "fragment", "ingest", "search", "rescore", "fdr", "formula",
+    # the formula jobs (one per spectra part) are known once ingest has run: the merge is planned
+    assert planned >= {"prepare_db", "fragment", "ingest", "search", "rescore", "fdr", "formula_merge",
                        "train_translator", "translate", "report", "all"}, proc.stdout
 
 
@@ -122,7 +123,7 @@ def test_dry_run_three_datasets(tmp_path):
     ], model=TRAIN)
     jobs = planned_jobs(tmp_path)
     assert jobs == {"prepare_db": 1, "fragment": 1, "train_model": 1, "train_translator": 1,
-                    "ingest": 3, "search": 3, "rescore": 3, "fdr": 3, "formula": 3, "translate": 3,
+                    "ingest": 3, "search": 3, "rescore": 3, "fdr": 3, "formula_merge": 3, "translate": 3,
                     "report": 1, "all": 1}
     printed = snakemake(tmp_path, "--dry-run", "--printshellcmds").stdout
     search_cmds = [l for l in printed.splitlines() if "specsweep search" in l]
@@ -164,6 +165,7 @@ def test_dataset_sheet_tolerances_reach_the_dataset_stages(tmp_path):
              f"plain\t{DEMO_MGF}\tpositive\t\t\t\n")
     write_demo_config(tmp_path, model=TRAIN)
     (tmp_path / "datasets.tsv").write_text(sheet)
+    _ingested(tmp_path, "orbi", 1)  # so that its formula job is planned
     printed = snakemake(tmp_path, "--dry-run", "--printshellcmds").stdout
     lines = printed.splitlines()
 
@@ -176,7 +178,7 @@ def test_dataset_sheet_tolerances_reach_the_dataset_stages(tmp_path):
     assert "--precursor-tol-ppm 5" in orbi and "--fragment-tol-ppm 10" in orbi
     assert "-tol-da" not in orbi
     assert "--adducts '[M-H]-' M+HCOO" in orbi
-    assert "--ppm 5" in command("formula", "orbi")
+    assert "--ppm 5" in command("formula --spectra", "orbi")
     assert "--fragment-tol-ppm 10" in command("translate", "orbi")
     plain = command("search", "plain")  # no sheet values: the config's
     assert "--precursor-tol-da 0.02" in plain and "--fragment-tol-da 0.01" in plain
@@ -207,3 +209,45 @@ def test_bad_dataset_sheet_is_refused(tmp_path, sheet, message):
     proc = snakemake(tmp_path, "--dry-run", check=False)
     assert proc.returncode != 0
     assert message in proc.stdout + proc.stderr
+
+
+def _ingested(workdir, dataset: str, n_parts: int) -> None:
+    """A dataset's spectra folder as ingest leaves it (part files by name: a dry run reads none),
+    so that the ingest checkpoint counts as done and the formula jobs are planned."""
+    spectra = workdir / "results" / "datasets" / dataset / "spectra"
+    spectra.mkdir(parents=True)
+    for i in range(n_parts):
+        (spectra / f"part-{i:05d}.parquet").touch()
+
+
+def _formula_commands(printed: str) -> tuple[list[str], list[str]]:
+    lines = [l.strip() for l in printed.splitlines()]
+    return ([l for l in lines if "specsweep formula --spectra" in l],
+            [l for l in lines if "specsweep formula-merge" in l])
+
+
+def test_formula_is_scattered_over_spectra_parts_and_merged(tmp_path):
+    """Once ingest has written a dataset's parts (here 3), the formula stage plans one job (one
+    SLURM job) per group of formula.parts_per_job consecutive parts, each given its own part
+    files, and one merge that joins their files in part order into formulas.parquet."""
+    write_demo_config(tmp_path, model=TRAIN, formula={"parts_per_job": 2})
+    _ingested(tmp_path, "demo", 3)
+    printed = snakemake(tmp_path, "--dry-run", "--printshellcmds", profile="slurm").stdout
+    stats = dict(re.findall(r"^(\w+)\s+(\d+)$", printed.split("Job stats:", 1)[1], re.M))
+    assert stats["formula"] == "2" and stats["formula_merge"] == "1" and "ingest" not in stats
+    blocks = printed.split("\nrule ")
+    assert sum(b.startswith("formula:") for b in blocks) == 2
+    parts, merges = _formula_commands(printed)
+    assert len(parts) == 2 and len(merges) == 1
+    first = next(c for c in parts if "formula_parts/part-00000.parquet" in c)
+    second = next(c for c in parts if "formula_parts/part-00001.parquet" in c)
+    assert "spectra/part-00000.parquet" in first and "spectra/part-00001.parquet" in first
+    assert "spectra/part-00002.parquet" in second and "part-00000" not in second.split("--output")[0]
+    assert "--ppm 3 " in first and "--ilp-top 3 " in first  # the config's formula knobs
+    merge = merges[0]
+    assert merge.index("formula_parts/part-00000.parquet") < merge.index("formula_parts/part-00001.parquet")
+    assert "--output results/datasets/demo/formulas.parquet" in merge
+    # one part per job (the default), with the local profile: a job per part
+    write_demo_config(tmp_path, model=TRAIN)
+    jobs = planned_jobs(tmp_path)
+    assert jobs["formula"] == 3 and jobs["formula_merge"] == 1

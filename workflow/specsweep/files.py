@@ -164,6 +164,67 @@ class AppendedParquet:
             self.tmp.unlink(missing_ok=True)
 
 
+class RegroupedParquet(AppendedParquet):
+    """Like :class:`AppendedParquet`, but rows are buffered into full row groups of
+    ``ROW_GROUP_SIZE``, whatever the sizes of the appended tables: the file has the same bytes as
+    :func:`write_table` of all appended rows at once (schema ``schema``, no extra metadata). Memory
+    holds at most one row group plus the last appended table."""
+
+    def __init__(self, path, schema: pa.Schema):
+        super().__init__(path, schema)
+        self._pending: list[pa.Table] = []
+        self._pending_rows = 0
+
+    def append(self, table: pa.Table) -> None:
+        table = table.select(self.schema.names).cast(self.schema)
+        if not table.num_rows:
+            return
+        self._pending.append(table)
+        self._pending_rows += table.num_rows
+        if self._pending_rows >= ROW_GROUP_SIZE:
+            self._write_pending(final=False)
+
+    def _write_pending(self, final: bool) -> None:
+        buffered = pa.concat_tables(self._pending).combine_chunks()
+        full = buffered.num_rows if final else buffered.num_rows - buffered.num_rows % ROW_GROUP_SIZE
+        for start in range(0, full, ROW_GROUP_SIZE):
+            group = buffered.slice(start, min(ROW_GROUP_SIZE, full - start)).combine_chunks()
+            AppendedParquet.append(self, group)
+        rest = buffered.slice(full)
+        self._pending = [rest] if rest.num_rows else []
+        self._pending_rows = rest.num_rows
+
+    def commit(self) -> Path:
+        if self._pending_rows:
+            self._write_pending(final=True)
+        return super().commit()
+
+
+class AppendedText:
+    """A text file written line by line under a temporary name; ``commit`` renames it into place,
+    ``discard`` removes it (so an interrupted writer leaves no half file)."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = _tmp_path(self.path)
+        self.fh = open(self.tmp, "w")
+
+    def write_line(self, line: str) -> None:
+        self.fh.write(line + "\n")
+
+    def commit(self) -> Path:
+        self.fh.close()
+        os.replace(self.tmp, self.path)
+        return self.path
+
+    def discard(self) -> None:
+        try:
+            self.fh.close()
+        finally:
+            self.tmp.unlink(missing_ok=True)
+
+
 # --- whole output folders -------------------------------------------------------------------------
 
 class AtomicFolder:

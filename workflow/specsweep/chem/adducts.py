@@ -123,7 +123,10 @@ ALIASES: dict[str, str] = {
     "M+Cl": "[M+Cl]-", "M+FA-H": "[M+FA-H]-", "M+HCOO": "[M+FA-H]-", "[M+HCOO]-": "[M+FA-H]-",
     "[M-H+HCOOH]-": "[M+FA-H]-", "[M+CH3COO]-": "[M+Hac-H]-", "M+CH3COO": "[M+Hac-H]-",
     "[M+Ac-H]-": "[M+Hac-H]-", "[M+OAc]-": "[M+Hac-H]-", "M-2H": "[M-2H]2-", "[M-2H]--": "[M-2H]2-",
-    "M+": "[M]+", "[M]+*": "[M]+", "M-H2O-H": "[M-H2O-H]-", "2M+H": "[2M+H]+", "2M-H": "[2M-H]-",
+    "M+": "[M]+", "[M]+*": "[M]+", "M-H2O-H": "[M-H2O-H]-",
+    # the radical cation, with its dot before or after the charge ([M]+. and [M]+• are read by the rules)
+    "[M]•+": "[M]+", "[M]*+": "[M]+", "[M].+": "[M]+", "M+.": "[M]+", "M+•": "[M]+", "M•+": "[M]+",
+    "M.+": "[M]+", "2M+H": "[2M+H]+", "2M-H": "[2M-H]-",
 }
 
 _BRACKETED = re.compile(r"^\[(?P<body>[^\]]+)\](?P<charge>\d*[+-]+\d*)?[*•.]?$")

@@ -31,9 +31,14 @@ class DatasetLayout:
     identifications = _file("fdr/identifications.parquet")
     identifications_tsv = _file("fdr/identifications.tsv")
     fdr_summary = _file("fdr/summary.json")
-    formulas = _file("formulas.parquet")                        # formula
+    formulas = _file("formulas.parquet")                        # formula_merge (of formula's parts)
+    formula_parts = _file("formula_parts")                      # formula, one file per job (temporary)
     translations = _file("translations.parquet")                # translate
     translations_rejects = _file("translations.rejects.parquet")
+
+    def formula_part(self, job: str) -> str:
+        """Formulas of the ``job``-th group of consecutive spectra parts (``formula.parts_per_job``)."""
+        return f"{self.formula_parts}/part-{job}.parquet"
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ from specsweep.formula.ilp import ExactLimits, solve_ilp
 from specsweep.formula.isotopes import IsotopeScoring, ion_pattern, pattern_score
 from specsweep.formula.peaks import PeakParams, prepare_peaks
 from specsweep.formula.priors import load_tables
+from specsweep.formula.ranker import DEFAULT_MODEL as DEFAULT_RANKER
 from specsweep.formula.rules import RuleSettings, adduct_allows_radical, plausible_mask
 from specsweep.formula.scoring import EdgeScorer, ScoringParams, formula_prior_raw, get_profile, root_scores
 
@@ -86,6 +87,8 @@ class FormulaSettings:
     exact: ExactLimits = field(default_factory=ExactLimits)  # LP iterations, B&B nodes per exact solve
     rules: RuleSettings = field(default_factory=RuleSettings)  # chemical plausibility of candidates
     isotopes: IsotopeScoring = field(default_factory=IsotopeScoring)  # MS1 pattern score, when given
+    # learned re-ranking of the report_top best (ranker.py): model file, or None for the posterior order
+    ranker: str | None = str(DEFAULT_RANKER)
 
 
 @dataclass
@@ -421,6 +424,33 @@ def _heuristic_trees(sg: SpectrumGraph, cands: list[Candidate], peaks, settings:
     return bonus
 
 
+def _ranker_features(sg: SpectrumGraph, ranked: list[Candidate], peaks, alphabet: Alphabet, precursor_mz: float,
+                     settings: FormulaSettings, negative: bool) -> np.ndarray:
+    """Re-ranking features (ranker.FEATURES) of the ``ranked`` candidates, best posterior first."""
+    from specsweep.formula.ranker import candidate_features
+    stats = [_tree_stats(sg, c, peaks.intensity, peaks.precursor_intensity, peaks.total_intensity) for c in ranked]
+    theo = np.array([c.theoretical_mz for c in ranked])
+    special = [alphabet.index(e) for e in ("P", "S", "F", "Cl", "Br", "I") if e in alphabet.elements]
+    frags = [sg.formulas[c.t_row[1:]] if c.t_row is not None else np.zeros((0, 1)) for c in ranked]
+    special_frac = [float(np.mean(np.any(f[:, special] > 0, axis=1))) if f.shape[0] and special else 0.0
+                    for f in frags]
+    return candidate_features(
+        np.array([c.formula for c in ranked]).reshape(len(ranked), -1), alphabet,
+        np.array([c.total for c in ranked]), np.array([c.root_score for c in ranked]),
+        np.array([c.tree_score for c in ranked]), (precursor_mz - theo) / theo * 1e6,
+        np.array([s[0] for s in stats]), np.array([s[1] for s in stats]), sg.peak_mz.size,
+        np.array([c.method == "ilp" for c in ranked]), np.array([c.root_prior_raw for c in ranked]),
+        np.array(special_frac), settings.params, negative)
+
+
+def _rerank(ranked: list[Candidate], features: np.ndarray, model: str) -> tuple[list[Candidate], np.ndarray]:
+    """``ranked`` in the order of the learned ranker stored at ``model``, and its scores."""
+    from specsweep.formula.ranker import load_ranker
+    scores = load_ranker(model).scores(features)
+    order = np.argsort(-scores, kind="stable")
+    return [ranked[i] for i in order], scores[order]
+
+
 def _rows(sg: SpectrumGraph, ranked: list[Candidate], peaks, alphabet: Alphabet, precursor_mz: float,
           status: str) -> list[dict]:
     """FORMULAS rows (without ``spectrum_id``) of the ``ranked`` candidates, rank 1 first."""
@@ -451,8 +481,10 @@ def identify(precursor_mz: float, mz, intensity, adducts: list[str] | None, alph
     the precursor's isotope pattern (m/z and intensities of M+0, M+1, ... in order), scored with
     :mod:`isotopes` and added to every candidate's root score. ``info``, if
     given, receives diagnostics: number of candidates, pruned candidates, work units, the best
-    formula before the exact step, exact-solve outcomes, and for each exactly solved candidate
-    its heuristic and exact tree scores."""
+    formula before the exact step, exact-solve outcomes, for each exactly solved candidate
+    its heuristic and exact tree scores, and the reported candidates in posterior order
+    (``posterior_formulas``) with their re-ranking features (``ranker_features``). With
+    ``settings.ranker`` the reported candidates are ordered by the learned ranker."""
     info = {} if info is None else info
     if isinstance(alphabet, str):
         alphabet = Alphabet.parse(alphabet)
@@ -493,7 +525,13 @@ def identify(precursor_mz: float, mz, intensity, adducts: list[str] | None, alph
     ranked = sorted(cands, key=lambda c: (-c.total, c.theoretical_mz))
 
     status = status_text(cuts)
-    return status, _rows(sg, ranked[: settings.report_top], peaks, alphabet, precursor_mz, status)
+    top = ranked[: settings.report_top]
+    features = _ranker_features(sg, top, peaks, alphabet, precursor_mz, settings, sign < 0)
+    info["posterior_formulas"] = [alphabet.format(c.formula) for c in top]
+    info["ranker_features"] = features
+    if settings.ranker:
+        top, _ = _rerank(top, features, settings.ranker)
+    return status, _rows(sg, top, peaks, alphabet, precursor_mz, status)
 
 
 def tree_json(sg: SpectrumGraph, cand: Candidate, alphabet: Alphabet) -> str:
