@@ -119,7 +119,8 @@ class FormulaStageParams(Params):
                                 "kept; status cut:candidates)", min=1)
     max_graph_work: int = param(2_000_000_000, "work budget: rows scanned + vertex pairs checked while "
                                 "building a spectrum's graphs (the rest ranked by root score; cut:graphs)", min=0)
-    ilp_max_nodes: int = param(2000, "work budget: branch-and-bound nodes per exact solve (cut:exact)", min=1)
+    ilp_max_nodes: int = param(2000, "work budget: branch-and-bound nodes per exact solve (cut:exact); 0: no "
+                               "branch and bound (LP relaxations only)", min=0)
 
 
 @dataclass(frozen=True)
