@@ -173,6 +173,10 @@ def print_accuracy(results: list[dict], with_ranker: bool) -> None:
         sel = [r for r in results if pred(r)]
         if sel:
             print(f"{name:<14} {len(sel):>4} " + " ".join(f"{c:>20}" for c in cells(sel)))
+    if with_ranker:
+        gained = sum(r["rank"] != 1 and r["ranker_rank"] == 1 for r in results)
+        lost = sum(r["rank"] == 1 and r["ranker_rank"] != 1 for r in results)
+        print(f"ranker against posterior order: top-1 wrong -> right {gained}, right -> wrong {lost}")
 
 
 def main():
