@@ -185,6 +185,9 @@ def main():
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--alphabet", default="fixed", choices=["fixed", "true"])
     ap.add_argument("--ilp-top", type=int, default=10)
+    ap.add_argument("--ilp-max-nodes", type=int, default=None,
+                    help="branch-and-bound nodes per exact solve (0: LP relaxations only; default: the command's)")
+    ap.add_argument("--max-graph-work", type=int, default=None, help="graph work budget (default: the command's)")
     ap.add_argument("--ignore-file-adduct", action="store_true",
                     help="do not name the adduct: the default set of the ion mode is tried (adduct part of the answer)")
     ap.add_argument("--no-count-priors", action="store_true",
@@ -216,6 +219,12 @@ def main():
         print_accuracy(results, model is not None)
         return
     settings = FormulaSettings(ilp_top=args.ilp_top, report_top=10, ranker=None)
+    if args.ilp_max_nodes is not None:
+        from dataclasses import replace
+        settings = replace(settings, exact=replace(settings.exact, mip_nodes=args.ilp_max_nodes))
+    if args.max_graph_work is not None:
+        from dataclasses import replace
+        settings = replace(settings, max_graph_work=args.max_graph_work)
     if args.no_count_priors:
         from dataclasses import replace
         settings = replace(settings, params=replace(settings.params, element_count_log_prob=()))

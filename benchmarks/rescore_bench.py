@@ -34,6 +34,7 @@ import pyarrow.compute as pc
 from specsweep.fdr.qvalues import qvalues
 from specsweep.files import read_table
 from specsweep.rescore.model import RescoreModel, default_rescorer_path
+from specsweep.rescore.pep import ADAPT_DEFAULT
 from specsweep.rescore.stage import peak_counts, rescore_table
 from specsweep.rescore.training import PPM_NOISE_SD, precursor_noise_ppm
 from specsweep.schema import CANDIDATES
@@ -140,13 +141,14 @@ def with_precursor_noise(table: pa.Table, keep: set) -> pa.Table:
                            "precursor_error_ppm", pa.array(ppm, pa.float64()))
 
 
-def evaluate(cand: pa.Table, truth: dict, n_peaks: dict, model: RescoreModel) -> tuple[dict, dict]:
+def evaluate(cand: pa.Table, truth: dict, n_peaks: dict, model: RescoreModel,
+             adapt: str = ADAPT_DEFAULT) -> tuple[dict, dict]:
     """Print ranking and calibration tables for the three regimes; return figures and curves."""
     n_spectra = len(truth)
     regimes = {"a": lambda s: False, "b": lambda s: True, "c": in_half}
     report, curves = {}, {}
     for name, which in regimes.items():
-        res, summary = rescore_table(remove_true(cand, truth, which), model, n_peaks)
+        res, summary = rescore_table(remove_true(cand, truth, which), model, n_peaks, adapt=adapt)
         rows, td, est, true = calibration(res, truth)
         curves[name] = (est, true)
         entry = {"pep": rows, "target_decoy": td, "summary": summary}
@@ -203,7 +205,7 @@ def validation_check(args) -> None:
                 for v in by_key.values() if len(v) >= kth}
         cand = with_precursor_noise(table, keep)
         print(f"\n# validation spectra: {len(keep)} (the richest no. {kth} of each validation compound)")
-        report, _ = evaluate(cand, {s: annot[s] for s in keep}, n_peaks, model)
+        report, _ = evaluate(cand, {s: annot[s] for s in keep}, n_peaks, model, args.adapt)
         for regime, entry in report.items():
             for row in entry["pep"]:
                 t = total.setdefault((regime, row["level"]), [0, 0, 0.0])
@@ -235,6 +237,9 @@ def main() -> None:
                     help="with --validate: one dataset per value k, each holding every validation "
                          "compound's k-th richest spectrum (most peaks first; 1 = as dev_500 was "
                          "chosen); with several, the counts are also summed")
+    ap.add_argument("--adapt", choices=("all", "absent"), default=ADAPT_DEFAULT,
+                    help="class frequencies each dataset re-estimates (rescore.pep.adapt_priors; "
+                         "default: the stage's)")
     args = ap.parse_args()
     if args.validate:
         validation_check(args)
@@ -244,10 +249,11 @@ def main() -> None:
     truth = dict(zip(spectra.column("spectrum_id").to_pylist(),
                      spectra.column("annotation_inchikey14").to_pylist()))
     cand = read_table(args.candidates, CANDIDATES)
-    report, curves = evaluate(cand, truth, peak_counts(args.spectra), model)
+    report, curves = evaluate(cand, truth, peak_counts(args.spectra), model, args.adapt)
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump({"spectra": len(truth), "model_info": model.info, "regimes": report}, fh,
+            json.dump({"spectra": len(truth), "model_info": model.info, "adapt": args.adapt,
+                       "regimes": report}, fh,
                       indent=1)
     if args.plot:
         plot(curves, args.plot)

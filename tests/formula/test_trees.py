@@ -71,7 +71,8 @@ def test_ilp_never_worse_than_heuristic(spectra):
     info: dict = {}
     identify(rec.precursor_mz, rec.mz, rec.intensity, ["[M+H]+"], "CHNOPS", FormulaSettings(ilp_top=5), info=info)
     pairs = np.array(info["ilp_pairs"])
-    assert pairs.shape == (5, 2)
+    # challengers whose cheap bound cannot beat the leader are not solved; the leader always is
+    assert 1 <= pairs.shape[0] <= 5 - info["exact_skipped_by_bound"]
     assert np.all(pairs[:, 1] >= pairs[:, 0] - 1e-9)
 
 

@@ -44,7 +44,7 @@ def test_em_recovers_the_class_frequencies_of_a_dataset(true_prior):
     train = np.array([0.4, 0.2, 0.4])
     y = rng.choice(3, size=5000, p=true_prior)
     x = rng.normal(np.array([2.0, 0.0, -2.0])[y], 1.0)
-    post, prior = adapt_priors(_posteriors(x, train), train)
+    post, prior = adapt_priors(_posteriors(x, train), train, adapt="all")
     assert prior == pytest.approx(true_prior, abs=0.03)
     # the adjusted posteriors are the exact posteriors under the estimated frequencies
     assert post == pytest.approx(_posteriors(x, prior), abs=1e-6)
@@ -52,10 +52,13 @@ def test_em_recovers_the_class_frequencies_of_a_dataset(true_prior):
 
 def test_em_keeps_training_frequencies_for_uninformative_small_data():
     train = np.array([0.5, 0.25, 0.25])
-    post, prior = adapt_priors(np.tile(train, (3, 1)), train)
-    assert prior == pytest.approx(train)
+    for adapt in ("all", "absent"):
+        post, prior = adapt_priors(np.tile(train, (3, 1)), train, adapt=adapt)
+        assert prior == pytest.approx(train)
     with pytest.raises(ValueError, match="classes"):
         adapt_priors(np.ones((2, 2)) / 2, train)
+    with pytest.raises(ValueError, match="adapt"):
+        adapt_priors(np.tile(train, (3, 1)), train, adapt="right")
 
 
 def test_em_default_is_not_pulled_along_classes_that_look_alike():
@@ -69,8 +72,31 @@ def test_em_default_is_not_pulled_along_classes_that_look_alike():
     x = rng.normal(mu[y], 1.0)
     like = np.exp(-0.5 * (x[:, None] - mu) ** 2) * train
     proba = like / like.sum(axis=1, keepdims=True)
-    post, prior = adapt_priors(proba, train)
+    post, prior = adapt_priors(proba, train, adapt="all")
     assert prior == pytest.approx(np.bincount(y) / y.size, abs=0.03)
     assert np.mean(1 - post[:, 0]) == pytest.approx(np.mean(y != 0), abs=0.01)
-    _, pulled = adapt_priors(proba, train, pseudo_count=20)
+    _, pulled = adapt_priors(proba, train, pseudo_count=20, adapt="all")
     assert pulled[2] - prior[2] > 0.05
+
+
+@pytest.mark.parametrize("absent", [0.04, 0.5, 0.95])
+def test_absent_only_adaptation_keeps_the_training_ratio(absent):
+    """adapt="absent": a dataset changes how many compounds are absent, not how often the search
+    puts the right one first: right : outranked stays at the training ratio, and the absent
+    share is found when the data follow that ratio."""
+    train = np.array([0.3, 0.2, 0.5])
+    true = np.array([0.6 * (1 - absent), 0.4 * (1 - absent), absent])
+    rng = np.random.default_rng(11)
+    y = rng.choice(3, size=6000, p=true)
+    x = rng.normal(np.array([2.0, 0.0, -2.0])[y], 1.0)
+    post, prior = adapt_priors(_posteriors(x, train), train, adapt="absent")
+    assert prior[0] / prior[1] == pytest.approx(1.5)
+    assert prior[2] == pytest.approx(absent, abs=0.03)
+    assert post == pytest.approx(_posteriors(x, prior), abs=1e-6)
+    # on data whose present classes do not follow the training ratio, the default (free)
+    # re-estimation moves that ratio and "absent" keeps it
+    y2 = rng.choice(3, size=6000, p=[0.8, 0.1, 0.1])
+    x2 = rng.normal(np.array([2.0, 0.0, -2.0])[y2], 1.0)
+    _, free = adapt_priors(_posteriors(x2, train), train)
+    _, tied = adapt_priors(_posteriors(x2, train), train, adapt="absent")
+    assert free[0] / free[1] > 4 and tied[0] / tied[1] == pytest.approx(1.5)

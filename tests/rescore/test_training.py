@@ -105,3 +105,27 @@ def test_shipped_ranker_is_the_mean_of_the_cross_fitted_rankers():
     mean_u = np.mean([s.apply(X[:, cols]) @ w for s, w in rankers], axis=0)
     diff = model.rescore(X) - mean_u
     assert np.ptp(diff) < 1e-9
+
+
+def test_pep_examples_come_from_the_richest_spectra_of_each_compound():
+    """Each compound's spectra with the most peaks make PEP examples (the ranker still learns
+    from all): of four spectra of one compound with 5, 40, 12 and 40 peaks, the richest three are
+    the two with 40 and the one with 12, and the richest one is the first with 40."""
+    from specsweep.rescore.training import (PEP_SPECTRA_PER_COMPOUND, pep_examples_crossfit,
+                                            richest_spectra)
+    table, truth = _synthetic(n_spectra=80)
+    for s in range(4):   # spectra 0-3: one compound
+        truth[f"ref:{s}"] = "KSAMECOMPOUND0"
+    peaks = {sid: 10 for sid in truth}
+    peaks.update({"ref:0": 5, "ref:1": 40, "ref:2": 12, "ref:3": 40})
+    data, _ = known_answers(table, truth, peaks)
+    code = {k: i for i, k in enumerate(["ref:0", "ref:1", "ref:2", "ref:3"])}   # first appearance
+    ids = ("ref:0", "ref:1", "ref:2", "ref:3")
+    keep3 = richest_spectra(data, 3)
+    assert [bool(keep3[code[s]]) for s in ids] == [False, True, True, True]
+    keep = richest_spectra(data)
+    assert PEP_SPECTRA_PER_COMPOUND == 1
+    assert [bool(keep[code[s]]) for s in ids] == [False, True, False, False]
+    assert keep[4:].all() and keep3[4:].all()     # one spectrum per other compound: all kept
+    _, _, spec, _, _ = pep_examples_crossfit(data, 1.0, keep=keep)
+    assert set(spec.tolist()) & set(code.values()) == {code["ref:1"]}

@@ -1,8 +1,10 @@
 """The demo workflow through a real single-node SLURM (scripts/ci-slurm-up), with the search as
-a 2-task MPI job started by srun, gives the same result files as the local run."""
+a 2-task MPI job started by srun and the formula stage as one job per spectra part (3 parts of
+20 spectra here, one part locally), gives the same result files as the local run."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -17,8 +19,9 @@ pytestmark = pytest.mark.slow
 
 PARQUET = ["candidates.parquet", "fdr/identifications.parquet", "formulas.parquet",
            "translations.parquet"]
-OTHER = ["datasets/demo/candidates.summary.json", "datasets/demo/fdr/identifications.tsv",
-         "datasets/demo/fdr/summary.json", "report.html"]
+OTHER = ["datasets/demo/fdr/identifications.tsv", "datasets/demo/fdr/summary.json", "report.html"]
+# the search summary also counts its (spectra part x shard) work units, which follow the parts
+LAYOUT_COUNTS = {"work_units"}
 
 
 def _slurm_up() -> str:
@@ -53,7 +56,7 @@ def demo_slurm(tmp_path_factory):
     print("\n" + status)
     started = status != "already up"
     workdir = tmp_path_factory.mktemp("demo_slurm")
-    write_demo_config(workdir)
+    write_demo_config(workdir, ingest={"part_size": 20})  # 3 parts: 3 formula jobs, then the merge
     t0 = time.time()
     try:
         try:
@@ -81,6 +84,12 @@ def test_slurm_run_matches_local_run(demo_local, demo_slurm):
     for name in OTHER:
         a = (demo_local / "results" / name).read_bytes()
         assert a == (demo_slurm / "results" / name).read_bytes(), f"{name} differs"
+    summaries = [json.loads((run / "candidates.summary.json").read_text()) for run in (local, slurm)]
+    assert summaries[0]["work_units"] < summaries[1]["work_units"]  # 1 part locally, 3 under SLURM
+    for summary in summaries:
+        for key in LAYOUT_COUNTS:
+            summary.pop(key)
+    assert summaries[0] == summaries[1]
 
 
 def test_search_ran_as_two_task_mpi_job_under_slurm(demo_slurm):
@@ -97,3 +106,12 @@ def test_search_ran_as_two_task_mpi_job_under_slurm(demo_slurm):
     else:  # no accounting: finished jobs stay visible to scontrol for MinJobAge
         info = subprocess.run(["scontrol", "show", "job", job_id], capture_output=True, text=True).stdout
         assert "NumTasks=2" in info, info
+
+
+def test_formula_ran_as_one_slurm_job_per_spectra_part(demo_slurm):
+    job_logs = list((demo_slurm / ".snakemake" / "slurm_logs" / "rule_formula").rglob("*.log"))
+    assert len(job_logs) == 3, job_logs
+    stage_logs = sorted((demo_slurm / "results" / "logs" / "formula" / "demo").glob("part-*.log"))
+    assert [p.name for p in stage_logs] == ["part-00000.log", "part-00001.log", "part-00002.log"]
+    assert all("in 1 parts" in p.read_text() for p in stage_logs)
+    assert list((demo_slurm / ".snakemake" / "slurm_logs" / "rule_formula_merge").rglob("*.log"))

@@ -60,14 +60,23 @@ def build_residue_table(int_masses: np.ndarray) -> np.ndarray:
 
 @nb.njit(cache=True)
 def _decompose_integer_range(int_lo, int_hi, int_masses, table, bounds, real_masses, lo, hi,
-                             min_doubled_rdbe, valence_minus_two, order, out, n_out):
+                             min_doubled_rdbe, valence_minus_two, order, out, n_out, steps, max_steps):
     """Append to ``out`` (rows of counts in the caller's element order) every decomposition of
-    each integer mass in [int_lo, int_hi] whose real mass lies in [lo, hi]; return the count."""
+    each integer mass in [int_lo, int_hi] whose real mass lies in [lo, hi]; return the count
+    (-1: ``out`` is full). Integer masses are visited from the middle of the interval outwards;
+    ``steps[0]`` counts the search steps, and once it exceeds ``max_steps`` the search stops
+    after the current integer mass and ``steps[1]`` is set to 1 (the decompositions of the
+    integer masses closest to the middle are complete)."""
     k = int_masses.shape[0]
     a0 = int_masses[0]
     c = np.zeros(k, dtype=np.int64)
     rem = np.zeros(k, dtype=np.int64)
-    for big in range(int_lo, int_hi + 1):
+    mid = (int_lo + int_hi) // 2
+    for t in range(int_hi - int_lo + 1):
+        if steps[0] > max_steps:
+            steps[1] = 1
+            break
+        big = mid + (t + 1) // 2 if t % 2 else mid - t // 2
         if big < 0:
             continue
         if k == 1:
@@ -85,6 +94,7 @@ def _decompose_integer_range(int_lo, int_hi, int_masses, table, bounds, real_mas
         c[i] = -1
         while i < k:
             c[i] += 1
+            steps[0] += 1
             m = rem[i] - c[i] * int_masses[i]
             if m < 0 or c[i] > bounds[i]:
                 i += 1
@@ -151,8 +161,18 @@ class Decomposer:
         """All formulas with mass in [lo, hi] Da and RDBE >= min_rdbe, as an (n, k) int64 array
         in the alphabet's element order, sorted by mass then counts (deterministic).
         ``max_counts`` (alphabet order) tightens the alphabet's element bounds for this call."""
+        return self.decompose_within(lo, hi, min_rdbe, max_counts)[0]
+
+    def decompose_within(self, lo: float, hi: float, min_rdbe: float = -math.inf,
+                         max_counts: np.ndarray | None = None, max_steps: int = 1 << 62
+                         ) -> tuple[np.ndarray, bool]:
+        """:meth:`decompose` within a work budget of ``max_steps`` search steps (a count, so the
+        result does not depend on the machine). Returns (formulas, cut): when the budget is
+        spent, ``cut`` is True and the formulas are those of the integer masses nearest the
+        middle of the (widened) integer interval that were finished. Integer rounding errors
+        differ between elements, so this is not the same as the smallest real mass errors."""
         if hi < 0 or hi < lo:
-            return np.zeros((0, len(self.alphabet.elements)), dtype=np.int64)
+            return np.zeros((0, len(self.alphabet.elements)), dtype=np.int64), False
         lo = max(lo, 0.0)
         int_lo = int(math.floor(lo * self.blowup * (1.0 + self._err_lo))) - 1
         int_hi = int(math.ceil(hi * self.blowup * (1.0 + self._err_hi))) + 1
@@ -163,15 +183,18 @@ class Decomposer:
         size = 256
         while True:
             out = np.zeros((size, len(self._order)), dtype=np.int64)
+            steps = np.zeros(2, dtype=np.int64)
             n = _decompose_integer_range(int_lo, int_hi, self._int_masses, self._table, bounds,
-                                         self._masses, lo, hi, min_dr, self._vm2, self._order, out, 0)
+                                         self._masses, lo, hi, min_dr, self._vm2, self._order, out, 0,
+                                         steps, int(max_steps))
             if n >= 0:
                 break
             size *= 4
         out = out[:n]
         mass = out @ self.alphabet.masses
         idx = np.lexsort(tuple(out[:, j] for j in range(out.shape[1] - 1, -1, -1)) + (mass,))
-        return out[idx]
+        self.last_steps = int(steps[0])
+        return out[idx], bool(steps[1])
 
 
 def brute_force_decompose(alphabet: Alphabet, lo: float, hi: float) -> np.ndarray:

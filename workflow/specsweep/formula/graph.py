@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import math
+
 import numba as nb
 import numpy as np
 
@@ -21,6 +23,11 @@ from specsweep.formula.alphabet import Alphabet
 from specsweep.formula.decompose import Decomposer
 from specsweep.formula.scoring import (EdgeScorer, ScoringParams, chemical_edge_kernel, formula_prior_raw,
                                        kernel_args, loss_score_kernel, vertex_scores)
+
+
+# Work units of one edge weight computed (loss score lookups, logarithms), relative to one row
+# scanned, one vertex pair checked or one edge read by the heuristic: about 200 times their cost.
+EDGE_WEIGHT_UNITS = 200
 
 
 @nb.njit(cache=True)
@@ -111,7 +118,8 @@ def _build_candidate(root, root_prior, bonus, prune_below, edge_max, formulas, p
     Before the edges are built, an upper bound of the tree score is taken: per peak, the best
     vertex score of its sub-formula rows plus ``edge_max`` (a bound of loss and chemical terms)
     plus ``bonus``, where positive. When that bound is below ``prune_below`` the graph is not built
-    (no edges). Also returns the bound and the work done (rows scanned + vertex pairs checked)."""
+    (no edges). Also returns the bound and the work done (rows scanned + vertex pairs checked +
+    ``EDGE_WEIGHT_UNITS`` per edge weight computed)."""
     n_all, k = formulas.shape
     sel = _sub_rows(root, formulas)
     n = sel.shape[0]
@@ -129,6 +137,7 @@ def _build_candidate(root, root_prior, bonus, prune_below, edge_max, formulas, p
                 n_edges += 1
     src, dst, w, loss = _root_edges(n_edges, root, root_prior, bonus, sel, formulas, mass, prior, vscore,
                                     masses, vm2, idx, pv, tab_keys, tab_scores)
+    work += n_edges * EDGE_WEIGHT_UNITS
     t = n
     for a in range(n):
         ra = sel[a]
@@ -254,6 +263,7 @@ def _build_from_dag(root, root_prior, bonus, ptr, child, child_w, child_done, fo
         work += ptr[ra + 1] - ptr[ra]
     src, dst, w, loss = _root_edges(n_edges, root, root_prior, bonus, sel, formulas, mass, prior, vscore,
                                     masses, vm2, idx, pv, tab_keys, tab_scores)
+    work += n * EDGE_WEIGHT_UNITS + n_edges  # root edges scored; DAG edges (scored once per spectrum) copied
     e = n
     for a in range(n):
         ra = sel[a]
@@ -300,7 +310,8 @@ def _candidate_bounds(roots, root_priors, bonus, edge_max, row_in_best, order, b
     ``order`` lists the rows of each peak (``block[p]:block[p + 1]``) by decreasing
     max(row_in_best, vscore + edge_max), so a peak's scan stops at the first row that cannot
     raise its best. ``packed_rows`` / ``packed_roots`` (:func:`pack_counts`), when not empty,
-    make each sub-formula test two word operations. Returns (bounds, rows visited)."""
+    make each sub-formula test two word operations. Returns (bounds, work: rows visited +
+    ``EDGE_WEIGHT_UNITS`` per root edge scored)."""
     packed = packed_rows.shape[0] > 0
     h = np.uint64(0x8080808080808080)
     k = formulas.shape[1]
@@ -329,12 +340,42 @@ def _candidate_bounds(roots, root_priors, bonus, edge_max, row_in_best, order, b
                         loss[c] = roots[r, c] - formulas[i, c]
                     w = _edge_weight(loss, root_priors[r], i, mass, prior, vscore,
                                      masses, vm2, idx, pv, tab_keys, tab_scores) + bonus
+                    visited += EDGE_WEIGHT_UNITS
                     gain = max(gain, w)
                 if gain > cur_best:
                     cur_best = gain
             ub += cur_best
         out[r] = ub
     return out, visited
+
+
+@nb.njit(cache=True)
+def _peak_in_bounds(peak_mz, tol, bonus_mass, bonus_score, loss_mu, loss_sigma2, loss_norm, const):
+    """Per peak q, an upper bound of loss score + chemical edge term of any edge into a row of q
+    from a row of a heavier peak p: the loss mass lies within mz_p - mz_q +- (tol_p + tol_q), so
+    the loss-mass density is bounded by its best value on that interval, the lookup bonus by the
+    best positive bonus of a listed loss with a mass there (else 0), and every other term by
+    ``const``. -inf for a peak without a heavier one. Peaks in increasing m/z order."""
+    n = peak_mz.shape[0]
+    out = np.full(n, -np.inf)
+    mode = math.exp(loss_mu - loss_sigma2)
+    norm = math.sqrt(loss_sigma2) * math.sqrt(2 * math.pi)
+    for q in range(n):
+        best = -np.inf
+        for p in range(q + 1, n):
+            lo = peak_mz[p] - peak_mz[q] - tol[p] - tol[q]
+            hi = peak_mz[p] - peak_mz[q] + tol[p] + tol[q]
+            m = max(min(max(mode, lo), hi), 1e-9)
+            lm = math.log(m) - loss_mu
+            size = math.log(max(math.exp(-lm * lm / (2 * loss_sigma2)) / (m * norm), 1e-12)) - loss_norm
+            bonus = 0.0
+            j = np.searchsorted(bonus_mass, lo)
+            while j < bonus_mass.shape[0] and bonus_mass[j] <= hi:
+                bonus = max(bonus, bonus_score[j])
+                j += 1
+            best = max(best, size + bonus)
+        out[q] = best + const
+    return out
 
 
 @dataclass
@@ -359,12 +400,15 @@ class CandidateGraph:
 class SpectrumGraph:
     """Per-spectrum decompositions of fragment peaks (rows sorted by peak), their vertex scores
     and formula priors. With ``roots`` (the candidates' root formulas), only rows that are a
-    sub-formula of at least one root are kept (no other row can be a vertex of any graph)."""
+    sub-formula of at least one root are kept (no other row can be a vertex of any graph). Each
+    peak's decomposition stops after ``max_decomposition_steps`` search steps (about 0.04 CPU s;
+    the integer masses nearest the peak's are kept, :meth:`Decomposer.decompose_within`)."""
 
     def __init__(self, peak_mz: np.ndarray, peak_rel: np.ndarray, ion_shift: float, alphabet: Alphabet,
                  decomposer: Decomposer, params: ScoringParams, scorer: EdgeScorer,
                  tables: dict | None = None, max_decompositions_per_peak: int = 5000,
-                 max_dag_pairs: int = 20_000_000, roots: np.ndarray | None = None):
+                 max_dag_pairs: int = 20_000_000, roots: np.ndarray | None = None,
+                 max_decomposition_steps: int = 4_000_000):
         self.alphabet = alphabet
         self.params = params
         self.scorer = scorer
@@ -379,7 +423,8 @@ class SpectrumGraph:
         for p, mz in enumerate(self.peak_mz):
             neutral = mz - ion_shift
             tol = float(params.allowed_da(mz))
-            dec = decomposer.decompose(neutral - tol, neutral + tol, min_rdbe=params.min_rdbe, max_counts=max_counts)
+            dec, _ = decomposer.decompose_within(neutral - tol, neutral + tol, min_rdbe=params.min_rdbe,
+                                                 max_counts=max_counts, max_steps=max_decomposition_steps)
             if packed_roots is not None and dec.shape[0]:
                 packed = pack_counts(dec)
                 dec = dec[sub_of_any(packed, packed_roots)] if packed is not None else dec
@@ -420,15 +465,22 @@ class SpectrumGraph:
 
     def _in_bounds(self) -> np.ndarray:
         """Per row, an upper bound of the weight of any non-root edge into it (without bonus):
-        the best over its DAG parents when the DAG is built, else vertex score + ``edge_max``."""
+        vertex score plus the bound of the loss terms between its peak and any heavier peak
+        (:func:`_peak_in_bounds`, at most ``edge_max``), and, when the DAG is built, no more than
+        the best over its DAG parents."""
         if self._in_best is None:
+            p = self.params
+            tol = np.array([float(p.allowed_da(mz)) for mz in self.peak_mz], dtype=np.float64)
+            by_peak = _peak_in_bounds(self.peak_mz, tol, *self.scorer.loss_bonus_masses(), p.loss_mu,
+                                      p.loss_sigma2, p.loss_norm, self.scorer.edge_constant_bound())
+            self._pending_work += self.peak_mz.shape[0] ** 2
+            in_best = self.vertex_score + np.minimum(self.edge_max, by_peak[self.peak_of])
             dag = self._row_dag()
-            if dag is None:
-                self._in_best = self.vertex_score + self.edge_max
-            else:
-                self._in_best = _row_best_in(*dag, self.formulas, self.peak_of, self.mass, self.prior,
-                                             self.vertex_score, *self._kernel)
-                self._pending_work += int(dag[0][-1])
+            if dag is not None:
+                in_best = np.minimum(in_best, _row_best_in(*dag, self.formulas, self.peak_of, self.mass, self.prior,
+                                                           self.vertex_score, *self._kernel))
+                self._pending_work += int(dag[0][-1]) * EDGE_WEIGHT_UNITS
+            self._in_best = in_best
         return self._in_best
 
     def bounds(self, roots: np.ndarray, root_priors: np.ndarray, vertex_bonus: float = 0.0

@@ -58,9 +58,12 @@ def _greedy(n, color, n_colors, src, dst, w, parent, parent_w, in_tree, used):
 
 @nb.njit(cache=True)
 def _insert_paths(n, color, src, dst, w, parent, parent_w, in_tree, used):
+    """Insert best paths until none gains; returns the number of passes over the edges."""
     best = np.empty(n)
     via = np.empty(n, dtype=np.int64)
+    passes = 0
     while True:
+        passes += 1
         best[:] = -np.inf
         via[:] = -1
         for e in range(src.shape[0]):
@@ -84,7 +87,7 @@ def _insert_paths(n, color, src, dst, w, parent, parent_w, in_tree, used):
                 top_gain = best[v]
                 top = v
         if top < 0:
-            break
+            return passes
         v = top
         while not in_tree[v]:
             e = via[v]
@@ -122,27 +125,38 @@ def _reattach_and_prune(n, src, dst, w, parent, parent_w, in_tree, used, color):
 
 @nb.njit(cache=True)
 def greedy_colorful_tree(n, color, n_colors, src, dst, w, paths=True):
-    """Return (parent, score): parent[v] is the tree parent of v, -1 if v is not in the tree
-    (parent[0] = -1 for the root as well); score is the sum of the tree's edge weights."""
+    """Return (parent, score, edge_visits): parent[v] is the tree parent of v, -1 if v is not in
+    the tree (parent[0] = -1 for the root as well); score is the sum of the tree's edge weights;
+    edge_visits counts the edges read by all passes (the work, in units that track CPU time)."""
     parent = np.full(n, -1, dtype=np.int64)
     parent_w = np.zeros(n)
     in_tree = np.zeros(n, dtype=np.bool_)
     used = np.zeros(n_colors, dtype=np.bool_)
     in_tree[0] = True
     used[color[0]] = True
+    visits = 0
     for _ in range(2):
         if paths:
-            _insert_paths(n, color, src, dst, w, parent, parent_w, in_tree, used)
+            visits += _insert_paths(n, color, src, dst, w, parent, parent_w, in_tree, used) * src.shape[0]
         else:
             _greedy(n, color, n_colors, src, dst, w, parent, parent_w, in_tree, used)
         _reattach_and_prune(n, src, dst, w, parent, parent_w, in_tree, used, color)
+        visits += src.shape[0] + n
     score = 0.0
     for v in range(1, n):
         if in_tree[v]:
             score += parent_w[v]
-    return parent, score
+    return parent, score, visits
+
+
+def solve_heuristic_counted(graph) -> tuple[np.ndarray, float, int]:
+    """Heuristic tree of a :class:`~specsweep.formula.graph.CandidateGraph`: (parent, score, edge
+    visits)."""
+    parent, score, visits = greedy_colorful_tree(graph.n_vertices, graph.color, graph.n_colors, graph.src,
+                                                 graph.dst, graph.w)
+    return parent, score, int(visits)
 
 
 def solve_heuristic(graph) -> tuple[np.ndarray, float]:
-    """Heuristic tree of a :class:`~specsweep.formula.graph.CandidateGraph`."""
-    return greedy_colorful_tree(graph.n_vertices, graph.color, graph.n_colors, graph.src, graph.dst, graph.w)
+    """Heuristic tree of a :class:`~specsweep.formula.graph.CandidateGraph`: (parent, score)."""
+    return solve_heuristic_counted(graph)[:2]

@@ -15,8 +15,9 @@
 Candidates are visited best root score first; one whose root score plus an upper bound of its
 tree score cannot reach the ``report_top``-th best total so far is pruned before its graph is
 built. The work per spectrum is bounded by counts, never by time, so the same input gives the
-same output on any machine: candidates (``max_candidates``), graph work (rows scanned + vertex
-pairs checked, ``max_graph_work``; the rest are ranked by root score alone) and exact-solve
+same output on any machine: precursor decomposition steps (``max_decomposition_steps``),
+candidates (``max_candidates``), graph work (rows scanned + vertex pairs checked + edges read by
+the heuristic, ``max_graph_work``; the rest are ranked by root score alone) and exact-solve
 iterations and nodes (``exact``). The status says what was cut: ``ok``, ``cut:candidates``,
 ``cut:graphs``, ``cut:exact`` (joined by ``+``), or ``no_candidates``.
 """
@@ -36,7 +37,7 @@ from specsweep.formula import recalibration
 from specsweep.formula.alphabet import Alphabet
 from specsweep.formula.decompose import Decomposer
 from specsweep.formula.graph import CandidateGraph, SpectrumGraph
-from specsweep.formula.heuristic import solve_heuristic
+from specsweep.formula.heuristic import solve_heuristic, solve_heuristic_counted
 from specsweep.formula.ilp import ExactLimits, solve_ilp
 from specsweep.formula.isotopes import IsotopeScoring, ion_pattern, pattern_score
 from specsweep.formula.peaks import PeakParams, prepare_peaks
@@ -79,7 +80,11 @@ class FormulaSettings:
     ilp_backend: str = "highs"        # highs (highspy) | pulp (PuLP with HiGHS or CBC)
     # work budget per spectrum, in counts (never in seconds: same input, same output anywhere)
     max_candidates: int = 100_000     # lightest-error candidates kept when a mass has more
-    max_graph_work: int = 2_000_000_000  # rows scanned + vertex pairs checked while building graphs
+    # search steps of the precursor decomposition (~1e-8 CPU s each; 5e8 covers every mass below
+    # 1000 Da over CHNOPSFClBrI); when spent, the integer masses nearest the measured one are kept
+    # (status cut:candidates)
+    max_decomposition_steps: int = 500_000_000
+    max_graph_work: int = 10_000_000_000  # rows scanned + pairs checked + heuristic edge reads + 200 per edge weight
     exact: ExactLimits = field(default_factory=ExactLimits)  # LP iterations, B&B nodes per exact solve
     rules: RuleSettings = field(default_factory=RuleSettings)  # chemical plausibility of candidates
     isotopes: IsotopeScoring = field(default_factory=IsotopeScoring)  # MS1 pattern score, when given
@@ -174,7 +179,11 @@ def precursor_candidates(precursor_mz: float, adducts: list[str], alphabet: Alph
         min_rdbe = params.min_rdbe
         if settings.rules.even_electron and not adduct_allows_radical(adduct.name):
             min_rdbe = max(min_rdbe, 0.0)
-        forms = _decomposer(molecule_alphabet).decompose(neutral - tol_mz, neutral + tol_mz, min_rdbe=min_rdbe)
+        forms, cut = _decomposer(molecule_alphabet).decompose_within(neutral - tol_mz, neutral + tol_mz,
+                                                                     min_rdbe=min_rdbe,
+                                                                     max_steps=settings.max_decomposition_steps)
+        if cut and cuts is not None:
+            cuts.add(CUT_CANDIDATES)
         forms = _embed(forms, molecule_alphabet, alphabet)
         forms = forms[plausible_mask(forms, alphabet, adduct.name, settings.rules)]
         if forms.shape[0] > settings.max_candidates:
@@ -287,8 +296,8 @@ def _heuristic_pass(sg, cands, todo, bonus, settings, work, cuts, info) -> int:
             break
         c = cands[i]
         g, _, units = sg.candidate(c.root, c.root_prior_raw, vertex_bonus=bonus)
-        work += units
-        parent, score = solve_heuristic(g)
+        parent, score, visits = solve_heuristic_counted(g)
+        work += units + visits
         old = c.tree_score if c.t_row is not None else -math.inf
         if score >= old:  # after a bonus increase the old tree (plus bonus) may still be better
             c.set_tree(g, parent, score, keep_graph=False)
@@ -299,18 +308,31 @@ def _heuristic_pass(sg, cands, todo, bonus, settings, work, cuts, info) -> int:
 
 
 def _exact_pass(sg, ranked, bonus, settings, cuts, info) -> None:
-    """Exact trees for the ``ilp_top`` best candidates, only where they can change the top formula.
+    """Exact trees among the ``ilp_top`` best candidates, only where they can change the top formula.
 
-    First the LP relaxation of each (cheap): an integral LP optimum is the exact tree, otherwise
-    root score + LP optimum bounds the candidate's total. Then, best bound first, branch and
-    bound for a candidate only while its bound exceeds the best total known (the leading
-    candidate's own bound included), so the top formula is the one a full exact solve of all
-    ``ilp_top`` would give; the others keep their heuristic trees (lower bounds)."""
+    A challenger (any of them but the leader) whose root score plus the cheap tree bound
+    (:meth:`SpectrumGraph.bounds`) cannot beat the leader's total is left alone. For the others
+    and the leader, the LP relaxation (cheap): an integral LP
+    optimum is the exact tree, otherwise root score + LP optimum bounds the candidate's total.
+    With ``exact.mip_nodes`` > 0, branch and bound then runs, best bound first, for a candidate
+    only while its bound exceeds the best total known (the leading candidate's own bound
+    included), so the top formula is the one a full exact solve of all ``ilp_top`` would give,
+    except for graphs above ``exact.mip_max_edges`` edges, which keep their heuristic trees
+    (lower bounds). With 0 no branch and bound runs."""
     top = ranked[: settings.ilp_top]
     if not top:
         return
+    leader = top[0]
+    rest = top[1:]
+    if rest:
+        cheap, _ = sg.bounds(np.array([c.root for c in rest]), np.array([c.root_prior_raw for c in rest]), bonus)
+        open_ = [c for c, b in zip(rest, cheap) if c.root_score + b > leader.total + 1e-9]
+    else:
+        open_ = []
+    info["exact_skipped_by_bound"] = info.get("exact_skipped_by_bound", 0) + len(rest) - len(open_)
+    todo = [leader] + open_  # the leader's LP always: its tree is the one reported first
     bounds = []
-    for c in top:
+    for c in todo:
         _ensure_graph(sg, c, bonus)
         parent, score, state, bound = solve_ilp(c.graph, backend=settings.ilp_backend, start_parent=c.parent,
                                                 limits=settings.exact, cutoff=math.inf)
@@ -323,6 +345,13 @@ def _exact_pass(sg, ranked, bonus, settings, cuts, info) -> None:
             bounds.append(-math.inf)  # settled
         else:
             bounds.append(c.root_score + bound)
+    if todo and settings.exact.mip_nodes > 0:
+        _branch_and_bound(sg, todo, bounds, settings, cuts, info)
+
+
+def _branch_and_bound(sg, top, bounds, settings, cuts, info) -> None:
+    """Branch and bound, best LP bound first, for the candidates of ``top`` whose bound exceeds
+    the best total known (see :func:`_exact_pass`)."""
     best = max(c.total for c in top)
     for j in sorted(range(len(top)), key=lambda j: (-bounds[j], j)):
         c = top[j]
@@ -334,6 +363,8 @@ def _exact_pass(sg, ranked, bonus, settings, cuts, info) -> None:
         parent, score, state, _ = solve_ilp(c.graph, backend=settings.ilp_backend, start_parent=c.parent,
                                             limits=settings.exact)
         info["exact_" + state] = info.get("exact_" + state, 0) + 1
+        if state == "too_large":
+            continue  # keeps its heuristic tree (policy: ExactLimits.mip_max_edges)
         if state == "optimal":
             info["ilp_pairs"].append((c.tree_score, score))
         else:

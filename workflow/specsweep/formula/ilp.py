@@ -164,6 +164,8 @@ def _solve_highspy(w, rows, cols, vals, upper, limits: "ExactLimits", start, cut
         bound = float("inf")
     if cutoff is not None and bound <= cutoff:
         return np.zeros(m), "bounded", bound
+    if m > limits.mip_max_edges:
+        return np.zeros(m), "too_large", bound
     h.changeColsIntegrality(m, np.arange(m, dtype=np.int32), np.full(m, 1, dtype=np.uint8))  # 1: integer
     h.setOptionValue("mip_max_nodes", int(limits.mip_nodes))
     # the heuristic tree is given as the start solution: HiGHS's own primal heuristics cost a
@@ -230,6 +232,10 @@ class ExactLimits:
     lp_iterations: int = 200_000       # simplex iterations of the LP relaxation
     mip_nodes: int = 2_000             # branch-and-bound nodes
     mip_lp_iterations: int = 2_000_000  # simplex iterations summed over the branch and bound
+    # branch and bound only for graphs of at most this many edges (after the bound reduction):
+    # its root node costs about 1 CPU ms per edge on fragmentation graphs (cut rounds), so a
+    # larger graph keeps its heuristic tree and its LP bound (state too_large)
+    mip_max_edges: int = 1_500
 
 
 def solve_ilp(graph, backend: str = "highs", start_parent: np.ndarray | None = None,
@@ -238,7 +244,9 @@ def solve_ilp(graph, backend: str = "highs", start_parent: np.ndarray | None = N
     """Exact tree of a :class:`~specsweep.formula.graph.CandidateGraph`.
 
     Returns (parent, score, state, bound). ``state`` is ``optimal``; ``bounded`` when the LP
-    relaxation shows the optimum is at most ``cutoff`` (nothing solved; empty tree); or
+    relaxation shows the optimum is at most ``cutoff`` (nothing solved; empty tree);
+    ``too_large`` when the LP optimum is fractional and the graph has more than
+    ``limits.mip_max_edges`` edges (no branch and bound; empty tree); or
     ``node_limit`` when branch and bound stopped at ``limits`` (the tree is the best valid one
     found, else empty). ``bound`` is the LP relaxation's optimum (an upper bound of the tree
     score; inf when unknown). ``start_parent`` (e.g. the heuristic tree) is given to HiGHS as a
@@ -268,6 +276,8 @@ def solve_ilp(graph, backend: str = "highs", start_parent: np.ndarray | None = N
         state = "optimal" if optimal else "node_limit"
     else:
         raise ValueError(f"unknown ILP backend {backend!r} (highs | pulp)")
+    if state in ("bounded", "too_large"):
+        return parent, 0.0, state, bound
     chosen = values > 0.5
     parent[dst[chosen]] = src[chosen]
     if not _is_tree(n, parent):

@@ -307,6 +307,7 @@ class EdgeScorer:
                 continue
             items.append((a.to_array(counts), score))
         if not items:
+            self._recombined_mass = np.zeros(0)
             return Lookup(np.zeros(0, dtype=np.int64), np.zeros(0))
         rows = np.array([r for r, _ in items])
         totals = self.loss_size(a.mass(rows)) + np.array([s for _, s in items])
@@ -322,6 +323,7 @@ class EdgeScorer:
         order = np.lexsort((-score, keys))
         keys, score = keys[order], score[order]
         first = np.concatenate(([True], keys[1:] != keys[:-1])) if keys.size else np.zeros(0, bool)
+        self._recombined_mass = a.mass(sums[keep][order][first])
         return Lookup(keys[first], score[first])
 
     def edge_upper_bound(self) -> float:
@@ -342,6 +344,35 @@ class EdgeScorer:
         others = [p.known_radical, p.radical_penalty, p.negative_rdbe_floor, p.pure_cn_loss,
                   p.phosphorus_fragment_or_loss, p.alkali_loss]
         return (best - p.common_loss_norm - p.radical_norm + max(0.0, p.strange_element_loss)
+                + sum(max(0.0, x) for x in others) + max(0.0, -p.chem_edge_norm))
+
+    def loss_bonus_masses(self) -> tuple[np.ndarray, np.ndarray]:
+        """(mass, bonus) of every loss formula whose lookup bonus is positive (listed, recombined
+        or implausible-list entries over this alphabet), sorted by mass. Any other loss gets a
+        bonus of at most 0."""
+        from specsweep.chem.formulas import parse_formula
+        a = self.alphabet
+        masses, scores = [], []
+        for name in ("common_losses", "implausible_losses"):
+            entries = self.tables[name]
+            for text, score in (entries.items() if isinstance(entries, dict) else []):
+                counts = parse_formula(text)
+                if score > 0 and all(el in a.elements for el in counts):
+                    masses.append(float(a.mass(a.to_array(counts)[None])[0]))
+                    scores.append(float(score))
+        keep = self._recombined.scores > 0
+        masses = np.concatenate([np.array(masses, dtype=np.float64), self._recombined_mass[keep]])
+        scores = np.concatenate([np.array(scores, dtype=np.float64), self._recombined.scores[keep]])
+        order = np.lexsort((scores, masses))
+        return masses[order], scores[order]
+
+    def edge_constant_bound(self) -> float:
+        """Upper bound of every term of loss score + chemical edge term except the loss-mass
+        density and the lookup bonus (positive parts of the rest, as in :meth:`edge_upper_bound`)."""
+        p = self.params
+        others = [p.known_radical, p.radical_penalty, p.negative_rdbe_floor, p.pure_cn_loss,
+                  p.phosphorus_fragment_or_loss, p.alkali_loss]
+        return (-p.common_loss_norm - p.radical_norm + max(0.0, p.strange_element_loss)
                 + sum(max(0.0, x) for x in others) + max(0.0, -p.chem_edge_norm))
 
     def loss_scores(self, losses: np.ndarray) -> np.ndarray:

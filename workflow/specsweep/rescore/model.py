@@ -26,12 +26,15 @@ from specsweep.rescore.linear import multinomial_proba, segment_softmax
 FORMAT = "specsweep-rescorer-1"
 PEP_BASE = ("rescore", "rescore_prob", "rescore_logit", "rescore_gap", "score",
             "explained_intensity", "log_matched", "matched_fraction", "delta_best",
-            "log_candidates", "log_isomers", "mass_kda", "log_peaks")
+            "log_candidates", "log_isomers", "mass_kda", "log_peaks",
+            # the top hit's own precursor error and isomer competition: a close analogue of an
+            # absent compound often has another formula (a larger error) or isomers that score alike
+            "abs_ppm", "delta_isomer", "has_isomer", "gap_next")
 # derived for the top hit only (not list features): log of the spectrum's peak count
 TOP_ONLY = ("rescore", "rescore_prob", "rescore_logit", "rescore_gap", "log_peaks")
 # products of pairs of these (``a*b``, squares included) let the linear model bend
 PEP_PAIRED = ("rescore_logit", "rescore_gap", "score", "explained_intensity", "log_matched",
-              "delta_best", "log_candidates", "log_isomers", "log_peaks")
+              "delta_best", "log_candidates", "log_isomers", "log_peaks", "abs_ppm")
 PEP_FEATURES = PEP_BASE + tuple(f"{a}*{b}" for i, a in enumerate(PEP_PAIRED)
                                 for b in PEP_PAIRED[i:])
 

@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 from specsweep.files import read_table, write_json, write_table
 from specsweep.rescore.features import FEATURES, formula_rank_inv, list_features, within_depth
 from specsweep.rescore.model import RescoreModel, top_features
-from specsweep.rescore.pep import CLASSES, adapt_priors, pep_from_proba, pep_qvalues
+from specsweep.rescore.pep import ADAPT_DEFAULT, CLASSES, adapt_priors, pep_from_proba, pep_qvalues
 from specsweep.schema import CANDIDATES, FORMULAS, RESCORED, SPECTRA
 
 log = logging.getLogger("specsweep.rescore")
@@ -50,10 +50,12 @@ def peak_counts(spectra_dir) -> dict[str, int]:
 
 
 def rescore_table(table: pa.Table, model: RescoreModel, n_peaks: dict[str, int] | None,
-                  formulas: pa.Table | None = None) -> tuple[pa.Table, dict]:
+                  formulas: pa.Table | None = None,
+                  adapt: str = ADAPT_DEFAULT) -> tuple[pa.Table, dict]:
     """Re-ranked RESCORED table and the dataset's PEP summary for a CANDIDATES table.
 
-    Rows beyond the model's list depth (by search score) are left out and counted."""
+    Rows beyond the model's list depth (by search score) are left out and counted. ``adapt``:
+    which class frequencies the dataset re-estimates (:func:`~specsweep.rescore.pep.adapt_priors`)."""
     n_in = table.num_rows
     if n_in:
         table = table.filter(pa.array(within_depth(
@@ -83,7 +85,8 @@ def rescore_table(table: pa.Table, model: RescoreModel, n_peaks: dict[str, int] 
     top, P = top_features(X, lists, u, model.pep.features)
     is_target_top = ~col["is_decoy"].astype(bool)[order[top]]
     t_rows = top[is_target_top]
-    proba, prior = adapt_priors(model.top_proba(P[is_target_top]), model.train_prior)
+    proba, prior = adapt_priors(model.top_proba(P[is_target_top]), model.train_prior,
+                               adapt=adapt)
     pep = pep_from_proba(proba, col["n_matched_peaks"][order[t_rows]])
     q = pep_qvalues(pep)
     pep_col = np.full(u.size, np.nan)
