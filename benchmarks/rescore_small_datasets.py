@@ -2,10 +2,12 @@
 
 The PEP's class frequencies (right / outranked / absent) are re-estimated per dataset by EM over
 its top hits. A dataset of a few dozen spectra gives a noisy estimate; the workflow's
-repository-wide rescoring (``fdr.global``) pools datasets. This benchmark splits a known-answer
-candidate file into datasets of N spectra (by a hash of the spectrum id), rescores each alone,
-and sums accepted and wrong hits over the datasets at PEP q 1 / 5 / 10 / 20 %, beside the same
-spectra rescored as one dataset. Regimes as in rescore_bench.py ((a) all true compounds present,
+repository-wide FDR (``fdr.global``) pools the datasets' class evidence and re-estimates the
+frequencies once. This benchmark splits a known-answer candidate file into datasets of N
+spectra (by a hash of the spectrum id), rescores each alone, and sums accepted and wrong hits
+over the datasets at PEP q 1 / 5 / 10 / 20 % (each dataset's own PEP q-values), and the same
+datasets pooled as the repository-wide FDR pools them (one q-value list over all), beside the
+same spectra rescored as one dataset. Regimes as in rescore_bench.py ((a) all true compounds present,
 (c) half removed). Nothing is asserted.
 
   nice -n 10 .venv/bin/python benchmarks/rescore_small_datasets.py --candidates CAND.parquet \\
@@ -21,12 +23,14 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from rescore_bench import LEVELS, calibration, in_half, remove_true  # noqa: E402
 
 from specsweep.files import read_table  # noqa: E402
 from specsweep.rescore.model import RescoreModel, default_rescorer_path  # noqa: E402
+from specsweep.rescore.pep import CLASSES, pep_qvalues, peps_from_evidence  # noqa: E402
 from specsweep.rescore.stage import peak_counts, rescore_table  # noqa: E402
 from specsweep.schema import CANDIDATES  # noqa: E402
 from specsweep.spectra.parts import read_spectra  # noqa: E402
@@ -38,19 +42,36 @@ def split(ids, size: int) -> list[set]:
     return [set(ordered[i:i + size]) for i in range(0, len(ordered), size)]
 
 
-def summed(cand: pa.Table, truth: dict, n_peaks: dict, model, groups) -> list[list]:
-    """[accepted, wrong, expected wrong] per level, summed over the datasets."""
+def summed(cand: pa.Table, truth: dict, n_peaks: dict, model, groups) -> tuple[list, list]:
+    """[accepted, wrong, expected wrong] per level, summed over the datasets each rescored
+    alone; and the same for the datasets pooled (PEPs from their class evidence, one EM)."""
     tot = [[0, 0, 0.0] for _ in LEVELS]
     ids = cand.column("spectrum_id").to_pylist()
+    parts = []
     for g in groups:
         sub = cand.filter(pa.array([s in g for s in ids]))
         res, _ = rescore_table(sub, model, n_peaks)
+        parts.append(res)
         rows, _, _, _ = calibration(res, truth)
         for t, r in zip(tot, rows):
             t[0] += r["accepted"]
             t[1] += r["false"]
             t[2] += r["estimate"] * r["accepted"] if r["accepted"] else 0.0
-    return tot
+    pooled = pa.concat_tables(parts)
+    top = np.flatnonzero(pc.is_valid(pooled.column("pep")).to_numpy(zero_copy_only=False))
+    ev = np.column_stack([pooled.column(f"evidence_{c}").to_numpy(zero_copy_only=False)[top]
+                          for c in CLASSES])
+    pep = pooled.column("pep").to_numpy(zero_copy_only=False).copy()
+    pep[top], _ = peps_from_evidence(ev, pooled.column("n_matched_peaks").to_numpy()[top])
+    q = np.full(pep.size, np.nan)
+    q[top] = pep_qvalues(pep[top])
+    pooled = pooled.set_column(pooled.schema.get_field_index("pep"), "pep", pa.array(pep))
+    pooled = pooled.set_column(pooled.schema.get_field_index("pep_q_value"), "pep_q_value",
+                               pa.array(q))
+    rows, _, _, _ = calibration(pooled, truth)
+    pool = [[r["accepted"], r["false"], r["estimate"] * r["accepted"] if r["accepted"] else 0.0]
+            for r in rows]
+    return tot, pool
 
 
 def main() -> None:
@@ -69,17 +90,21 @@ def main() -> None:
     n_peaks = peak_counts(args.spectra)
     cand = read_table(args.candidates, CANDIDATES)
     ids = sorted(set(cand.column("spectrum_id").to_pylist()))
-    print("| regime | spectra per dataset | datasets | " + " | ".join(
+    print("| regime | spectra per dataset | datasets | class frequencies | " + " | ".join(
         f"PEP q {lv:.0%}: accepted / wrong / true ÷ estimate" for lv in LEVELS) + " |")
-    print("|---|---:|---:|" + "---|" * len(LEVELS))
+    print("|---|---:|---:|---|" + "---|" * len(LEVELS))
     for regime, which in (("a", lambda s: False), ("c", in_half)):
         reg = remove_true(cand, truth, which)
         for size in [len(ids), *args.sizes]:
             groups = split(ids, size)
-            tot = summed(reg, truth, n_peaks, model, groups)
-            cells = [f"{n} / {f} / " + (f"{f / e:.2f}" if e > 0 else "-") for n, f, e in tot]
-            print(f"| ({regime}) | {size if size < len(ids) else f'all ({size})'} | {len(groups)} | "
-                  + " | ".join(cells) + " |", flush=True)
+            apart, pooled = summed(reg, truth, n_peaks, model, groups)
+            label = size if size < len(ids) else f"all ({size})"
+            for how, tot in (("per dataset", apart), ("pooled", pooled)):
+                if how == "pooled" and len(groups) == 1:
+                    continue
+                cells = [f"{n} / {f} / " + (f"{f / e:.2f}" if e > 0 else "-") for n, f, e in tot]
+                print(f"| ({regime}) | {label} | {len(groups)} | {how} | " + " | ".join(cells)
+                      + " |", flush=True)
 
 
 if __name__ == "__main__":

@@ -43,3 +43,22 @@ def test_residue_table_smallest_representable():
     table = build_residue_table(np.array([3, 5, 7], dtype=np.int64))
     assert table[:, 2].tolist() == [0, 7, 5]
     assert table[:, 1].tolist() == [0, 10, 5]
+
+
+def test_step_budget_is_a_deterministic_subset():
+    # a 700 Da mass over the fixed alphabet has ~10^5 decompositions within 10 ppm
+    alphabet = Alphabet.parse("CHNOPSFClBrI")
+    dec = Decomposer(alphabet)
+    mass = formula_mass(parse_formula("C41H72NO9P"))  # a phospholipid, 753.49 Da
+    lo, hi = mass * (1 - 1e-5), mass * (1 + 1e-5)
+    full, cut = dec.decompose_within(lo, hi, min_rdbe=0.0)
+    assert not cut and np.array_equal(full, dec.decompose(lo, hi, min_rdbe=0.0))
+    part, cut = dec.decompose_within(lo, hi, min_rdbe=0.0, max_steps=2_000_000)
+    assert cut and 0 < part.shape[0] < full.shape[0]
+    keys = {tuple(r) for r in full}
+    assert all(tuple(r) in keys for r in part)
+    # the cut is a count: the same call gives the same formulas
+    again, cut2 = dec.decompose_within(lo, hi, min_rdbe=0.0, max_steps=2_000_000)
+    assert cut2 and np.array_equal(part, again)
+    masses = alphabet.mass(part)
+    assert np.all((masses >= lo) & (masses <= hi))

@@ -33,9 +33,13 @@ def test_dag_graphs_equal_pairwise_graphs_and_bounds_hold(demo_mgf):
         pairwise._dag = False  # as when the DAG would be too large
         roots, priors = np.array([c.root for c in cands]), np.array([c.root_prior_raw for c in cands])
         bounds, _ = with_dag.bounds(roots, priors)  # best edge into each row from the DAG
-        loose, _ = pairwise.bounds(roots, priors)   # vertex score + edge_max for non-root edges
+        loose, _ = pairwise.bounds(roots, priors)   # vertex score + loss bound per peak pair
         assert np.all(bounds <= loose + 1e-9) and np.any(bounds < loose - 1.0)
-        for c, bound in zip(cands, bounds):
+        # the per-peak-pair loss bound is tighter than vertex score + edge_max for some rows
+        in_pair = pairwise._in_bounds()
+        assert np.all(in_pair <= pairwise.vertex_score + pairwise.edge_max + 1e-9)
+        assert np.any(in_pair < pairwise.vertex_score + pairwise.edge_max - 1.0)
+        for c, bound, loose_bound in zip(cands, bounds, loose):
             g1, _, _ = with_dag.candidate(c.root, c.root_prior_raw, vertex_bonus=1.0)
             g2, _, _ = pairwise.candidate(c.root, c.root_prior_raw, vertex_bonus=1.0)
             assert np.array_equal(g1.src, g2.src) and np.array_equal(g1.dst, g2.dst)
@@ -46,4 +50,5 @@ def test_dag_graphs_equal_pairwise_graphs_and_bounds_hold(demo_mgf):
             assert np.all(extra <= with_dag.edge_max + 1e-9)
             _, exact, state, lp = solve_ilp(g0)
             assert state == "optimal" and solve_heuristic(g0)[1] <= exact + 1e-9 <= bound + 1e-9
+            assert exact <= loose_bound + 1e-9
             assert lp >= exact - 1e-9

@@ -58,3 +58,25 @@ def test_ilp_is_exact_and_heuristic_is_bounded(seed):
     assert solve_ilp(g, cutoff=bound + 1e-6)[2] in ("bounded", "optimal")
     _, c_score, c_status, _ = solve_ilp(g, cutoff=score - 1.0)
     assert c_status == "optimal" and c_score == pytest.approx(score, abs=1e-9)
+
+
+def test_heuristic_counts_its_edge_reads_and_large_graphs_skip_branch_and_bound():
+    from specsweep.formula.heuristic import solve_heuristic_counted
+    from specsweep.formula.ilp import ExactLimits
+    states = set()
+    for seed in range(40):
+        g = random_graph(seed, n=14, n_colors=6)
+        parent, score, visits = solve_heuristic_counted(g)
+        # at least two insertion passes and two re-attachment passes over all edges
+        assert visits >= 4 * g.src.size and score == solve_heuristic(g)[1]
+        p2, _, v2 = solve_heuristic_counted(g)
+        assert v2 == visits and np.array_equal(p2, parent)
+        _, exact, state, lp = solve_ilp(g)
+        assert state == "optimal"
+        p0, small, state0, lp0 = solve_ilp(g, limits=ExactLimits(mip_max_edges=0))
+        states.add(state0)
+        if state0 == "too_large":  # fractional LP: no branch and bound, empty tree, the LP bound
+            assert small == 0.0 and np.all(p0 < 0) and lp0 >= exact - 1e-9
+        else:  # integral LP: the exact tree without branching
+            assert state0 == "optimal" and abs(small - exact) < 1e-9
+    assert "optimal" in states

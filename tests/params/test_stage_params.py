@@ -62,8 +62,9 @@ def test_every_cli_default_equals_the_schema_default_for_its_key():
 
 def test_every_numeric_schema_key_drives_a_stage_option():
     """A number in the config is a named knob of some stage (not text in `extra`), except the
-    job resources Snakemake itself uses."""
-    resources = {"database.threads", "search.tasks", "translate.threads", "formula.threads"}
+    job resources Snakemake itself uses (threads, MPI tasks, spectra parts per formula job)."""
+    resources = {"database.threads", "search.tasks", "translate.threads", "formula.threads",
+                 "formula.parts_per_job"}
     keys = set().union(*(config_defaults(cls) for cls in STAGES.values()))
     numeric = {k for k, spec in _schema_leaves(SCHEMA["properties"])
                if spec.get("type") in ("number", "integer") or spec.get("type") == ["number", "null"]}

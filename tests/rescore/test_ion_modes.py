@@ -135,3 +135,41 @@ def test_shipped_negative_rescorer_never_saw_a_dev500_compound(shared_data):
     info = RescoreModel.load(default_rescorer_path("negative")).info
     assert info["excluded"] == {"compounds": len(keys), "sha256_16": exclusion_digest(keys)}
     assert info["trained_on"]["dropped_excluded"] > 0
+
+
+def test_repository_wide_fdr_pools_the_class_frequencies(mixed, tmp_path):
+    """Two datasets rescored apart (each with its own class frequencies) and merged by the
+    repository-wide FDR get the PEPs of both rescored as one dataset: the frequencies are
+    re-estimated once, per ion mode, from each top target's stored class evidence. Dataset A
+    holds every true structure, dataset B none (removed from its candidates), so apart their
+    frequencies differ."""
+    from specsweep.cli import main
+    from specsweep.files import write_table
+    from specsweep.schema import IDENTIFICATIONS
+    from specsweep.spectra.parts import read_spectra
+    cand = read_table(mixed / "cand.parquet", CANDIDATES)
+    sp = read_spectra(mixed / "spectra", columns=["spectrum_id", "annotation_inchikey14"])
+    truth = dict(zip(sp.column("spectrum_id").to_pylist(), sp.column("annotation_inchikey14").to_pylist()))
+    ids = cand.column("spectrum_id").to_pylist()
+    keys = cand.column("inchikey14").to_pylist()
+    half = set(list(dict.fromkeys(ids))[::2])        # both halves hold both ion modes
+    in_a = [s in half for s in ids]
+    in_b = [s not in half and k != truth[s] for s, k in zip(ids, keys)]
+    for name, keep in (("A", in_a), ("B", in_b), ("whole", [a or b for a, b in zip(in_a, in_b)])):
+        write_table(cand.filter(pa.array(keep)), tmp_path / f"{name}.parquet", CANDIDATES)
+        assert main(["rescore", "--candidates", str(tmp_path / f"{name}.parquet"), "--spectra",
+                     str(mixed / "spectra"), "--output", str(tmp_path / f"{name}_r.parquet")]) == 0
+    def peps(path):
+        t = read_table(path, RESCORED)
+        return {s: p for s, p in zip(t.column("spectrum_id").to_pylist(), t.column("pep").to_pylist())
+                if p is not None}
+    want = peps(tmp_path / "whole_r.parquet")
+    apart = {**peps(tmp_path / "A_r.parquet"), **peps(tmp_path / "B_r.parquet")}
+    assert max(abs(apart[s] - want[s]) for s in want) > 0.01     # apart, the PEPs differ
+    assert main(["fdr", "--candidates", str(tmp_path / "A_r.parquet"), str(tmp_path / "B_r.parquet"),
+                 "--spectra", str(mixed / "spectra"), str(mixed / "spectra"),
+                 "--dataset-names", "A", "B", "--output-dir", str(tmp_path / "global")]) == 0
+    ident = read_table(tmp_path / "global" / "identifications.parquet", IDENTIFICATIONS).to_pylist()
+    pooled = {r["spectrum_id"].split("/", 1)[1]: r["pep"] for r in ident if r["pep"] is not None}
+    assert len(pooled) > 20
+    assert all(abs(pooled[s] - want[s]) < 1e-4 for s in pooled)

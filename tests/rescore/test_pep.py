@@ -100,3 +100,26 @@ def test_absent_only_adaptation_keeps_the_training_ratio(absent):
     _, free = adapt_priors(_posteriors(x2, train), train)
     _, tied = adapt_priors(_posteriors(x2, train), train, adapt="absent")
     assert free[0] / free[1] > 4 and tied[0] / tied[1] == pytest.approx(1.5)
+
+
+def test_class_evidence_gives_the_same_peps_whatever_the_training_frequencies():
+    """Posteriors at the training frequencies, turned into class evidence, give the PEPs of EM on
+    the posteriors themselves; evidence of two datasets put together gives the PEPs of the two
+    as one dataset (how the repository-wide FDR pools them)."""
+    from specsweep.rescore.pep import class_evidence, peps_from_evidence
+    rng = np.random.default_rng(5)
+    train = np.array([0.37, 0.14, 0.49])
+    y = rng.choice(3, size=800, p=[0.5, 0.2, 0.3])
+    x = rng.normal(np.array([2.0, 0.0, -2.0])[y], 1.0)
+    proba = _posteriors(x, train)
+    matched = np.where(np.arange(800) % 50 == 0, 0, 3)
+    post, prior = adapt_priors(proba, train)
+    ev = class_evidence(proba, train)
+    assert ev.sum(axis=1) == pytest.approx(np.ones(800))
+    pep, prior_ev = peps_from_evidence(ev, matched)
+    assert prior_ev == pytest.approx(prior, abs=1e-5)
+    assert pep == pytest.approx(pep_from_proba(post, matched), abs=1e-5)
+    assert (pep[matched == 0] == 1).all()
+    # a dataset apart gets other PEPs than within the pool
+    part, _ = peps_from_evidence(ev[:100], matched[:100])
+    assert np.max(np.abs(part - pep[:100])) > 1e-3

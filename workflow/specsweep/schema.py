@@ -140,6 +140,11 @@ RESCORED = _schema(
                              "structure (first InChIKey block); rank-1 targets only, else null"),
        ("pep_q_value", pa.float64(), "mean PEP of the top targets with PEP <= this one's; "
                                      "rank-1 targets only, else null")]
+    + [(f"evidence_{c}", pa.float64(),
+        f"class evidence of this top target for '{c}': P({c} | features) at the model's training "
+        "class frequencies divided by that frequency, the three normalised to sum 1 (times a "
+        "dataset's class frequencies they give its PEP; lets several datasets be pooled); "
+        "rank-1 targets only, else null") for c in ("right", "outranked", "absent")]
     + [(name, pa.float64(), doc) for name, doc in RESCORE_FEATURES
        if name not in CANDIDATES.names], "rescored")   # score, explained_intensity: as above
 

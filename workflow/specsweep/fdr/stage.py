@@ -126,12 +126,31 @@ def load_inputs(candidates: list[Path], spectra: list[Path], names: list[str] | 
 
 
 def _merged_pep_q(table: pa.Table) -> pa.Table:
-    """pep_q_value over the top targets of every merged dataset (running mean of sorted PEPs)."""
-    from specsweep.rescore.pep import pep_qvalues
+    """PEPs and pep_q_value over the top targets of every merged dataset: the class frequencies
+    re-estimated once on all of them (per ion mode, as the rescore stage does per dataset), from
+    each top target's class evidence, so that small datasets share one estimate; then q-values
+    as the running mean of the sorted PEPs."""
+    from specsweep.chem.adducts import resolve_adduct
+    from specsweep.rescore.pep import CLASSES, peps_from_evidence, pep_qvalues
     pep = table.column("pep").to_numpy(zero_copy_only=False).astype(np.float64)
     has = ~np.isnan(pep)
+    rows = np.flatnonzero(has)
+    evidence = np.column_stack([table.column(f"evidence_{c}").to_numpy(zero_copy_only=False)
+                                .astype(np.float64)[rows] for c in CLASSES])
+    matched = table.column("n_matched_peaks").to_numpy(zero_copy_only=False)[rows]
+    modes = {a: (resolve_adduct(a).ion_mode if resolve_adduct(a) else "positive")
+             for a in set(table.column("adduct").to_pylist())}
+    mode = np.array([modes[a] for a in table.column("adduct").take(pa.array(rows)).to_pylist()],
+                    dtype=object)
+    for m in sorted(set(mode.tolist())):
+        sel = mode == m
+        pep[rows[sel]], prior = peps_from_evidence(evidence[sel], matched[sel])
+        log.info("pooled class frequencies, %s mode, %d top targets: %s", m, int(sel.sum()),
+                 dict(zip(CLASSES, np.round(prior, 4).tolist())))
     q = np.full(pep.shape, np.nan)
     q[has] = pep_qvalues(pep[has])
+    table = table.set_column(table.schema.get_field_index("pep"), "pep",
+                             pa.array(pep, pa.float64(), mask=~has))
     return table.set_column(table.schema.get_field_index("pep_q_value"), "pep_q_value",
                             pa.array(q, pa.float64(), mask=~has))
 

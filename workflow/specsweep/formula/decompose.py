@@ -168,8 +168,9 @@ class Decomposer:
                          ) -> tuple[np.ndarray, bool]:
         """:meth:`decompose` within a work budget of ``max_steps`` search steps (a count, so the
         result does not depend on the machine). Returns (formulas, cut): when the budget is
-        spent, ``cut`` is True and the formulas are those of the integer masses closest to the
-        middle of [lo, hi] that were finished (the smallest mass errors first)."""
+        spent, ``cut`` is True and the formulas are those of the integer masses nearest the
+        middle of the (widened) integer interval that were finished. Integer rounding errors
+        differ between elements, so this is not the same as the smallest real mass errors."""
         if hi < 0 or hi < lo:
             return np.zeros((0, len(self.alphabet.elements)), dtype=np.int64), False
         lo = max(lo, 0.0)

@@ -402,8 +402,7 @@ class SpectrumGraph:
     and formula priors. With ``roots`` (the candidates' root formulas), only rows that are a
     sub-formula of at least one root are kept (no other row can be a vertex of any graph). Each
     peak's decomposition stops after ``max_decomposition_steps`` search steps (about 0.04 CPU s;
-    the integer masses nearest the peak are kept, as the ``max_decompositions_per_peak`` rows
-    with the smallest mass error would be)."""
+    the integer masses nearest the peak's are kept, :meth:`Decomposer.decompose_within`)."""
 
     def __init__(self, peak_mz: np.ndarray, peak_rel: np.ndarray, ion_shift: float, alphabet: Alphabet,
                  decomposer: Decomposer, params: ScoringParams, scorer: EdgeScorer,

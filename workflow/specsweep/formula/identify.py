@@ -82,6 +82,7 @@ class FormulaSettings:
     max_candidates: int = 100_000     # lightest-error candidates kept when a mass has more
     # search steps of the precursor decomposition (~1e-8 CPU s each; 5e8 covers every mass below
     # 1000 Da over CHNOPSFClBrI); when spent, the integer masses nearest the measured one are kept
+    # (status cut:candidates)
     max_decomposition_steps: int = 500_000_000
     max_graph_work: int = 10_000_000_000  # rows scanned + pairs checked + heuristic edge reads + 200 per edge weight
     exact: ExactLimits = field(default_factory=ExactLimits)  # LP iterations, B&B nodes per exact solve

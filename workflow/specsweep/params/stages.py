@@ -117,8 +117,9 @@ class FormulaStageParams(Params):
     # work budget per spectrum: counts, not time, so results do not depend on machine load
     max_candidates: int = param(100_000, "work budget: candidate formulas per spectrum (smallest mass error "
                                 "kept; status cut:candidates)", min=1)
-    max_graph_work: int = param(2_000_000_000, "work budget: rows scanned + vertex pairs checked while "
-                                "building a spectrum's graphs (the rest ranked by root score; cut:graphs)", min=0)
+    max_graph_work: int = param(10_000_000_000, "work budget: rows scanned + vertex pairs checked + edges "
+                                "read by the heuristic + 200 per edge weight computed, for a spectrum's graphs "
+                                "(the rest ranked by root score; cut:graphs)", min=0)
     ilp_max_nodes: int = param(2000, "work budget: branch-and-bound nodes per exact solve (cut:exact); 0: no "
                                "branch and bound (LP relaxations only)", min=0)
 

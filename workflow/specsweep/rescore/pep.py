@@ -83,6 +83,24 @@ def adapt_priors(proba: np.ndarray, train_prior: np.ndarray,
     return w / w.sum(axis=1, keepdims=True), prior
 
 
+def class_evidence(proba: np.ndarray, train_prior: np.ndarray) -> np.ndarray:
+    """Posteriors at the training frequencies divided by those frequencies, normalised per row:
+    the class likelihoods up to a factor, free of the frequencies the model was trained at."""
+    e = np.asarray(proba, np.float64) / np.asarray(train_prior, np.float64)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def peps_from_evidence(evidence: np.ndarray, n_matched: np.ndarray,
+                       adapt: str = ADAPT_DEFAULT) -> tuple[np.ndarray, np.ndarray]:
+    """PEPs of top hits from their :func:`class_evidence`, the class frequencies re-estimated on
+    exactly these hits (any mix of datasets scored by models of the same classes). Returns
+    (PEPs, estimated frequencies)."""
+    evidence = np.asarray(evidence, np.float64)
+    flat = np.full(evidence.shape[1], 1.0 / evidence.shape[1])
+    post, prior = adapt_priors(evidence, flat, adapt=adapt)
+    return pep_from_proba(post, n_matched), prior
+
+
 def pep_from_proba(proba: np.ndarray, n_matched: np.ndarray) -> np.ndarray:
     """PEP = 1 - P(right); exactly 1 for hits that explain no peak."""
     pep = 1.0 - np.asarray(proba, np.float64)[:, 0]

@@ -22,7 +22,8 @@ import pyarrow.compute as pc
 from specsweep.files import read_table, write_json, write_table
 from specsweep.rescore.features import FEATURES, formula_rank_inv, list_features, within_depth
 from specsweep.rescore.model import RescoreModel, top_features
-from specsweep.rescore.pep import ADAPT_DEFAULT, CLASSES, adapt_priors, pep_from_proba, pep_qvalues
+from specsweep.rescore.pep import (ADAPT_DEFAULT, CLASSES, adapt_priors, class_evidence,
+                                   pep_from_proba, pep_qvalues)
 from specsweep.schema import CANDIDATES, FORMULAS, RESCORED, SPECTRA
 
 log = logging.getLogger("specsweep.rescore")
@@ -85,8 +86,9 @@ def rescore_table(table: pa.Table, model: RescoreModel, n_peaks: dict[str, int] 
     top, P = top_features(X, lists, u, model.pep.features)
     is_target_top = ~col["is_decoy"].astype(bool)[order[top]]
     t_rows = top[is_target_top]
-    proba, prior = adapt_priors(model.top_proba(P[is_target_top]), model.train_prior,
-                               adapt=adapt)
+    raw = model.top_proba(P[is_target_top])
+    proba, prior = adapt_priors(raw, model.train_prior, adapt=adapt)
+    evidence = class_evidence(raw, model.train_prior)
     pep = pep_from_proba(proba, col["n_matched_peaks"][order[t_rows]])
     q = pep_qvalues(pep)
     pep_col = np.full(u.size, np.nan)
@@ -99,6 +101,10 @@ def rescore_table(table: pa.Table, model: RescoreModel, n_peaks: dict[str, int] 
     cols["rescore"] = pa.array(u, pa.float64())
     cols["pep"] = pa.array(pep_col, pa.float64(), mask=np.isnan(pep_col))
     cols["pep_q_value"] = pa.array(q_col, pa.float64(), mask=np.isnan(q_col))
+    for k, name in enumerate(CLASSES):
+        ev = np.full(u.size, np.nan)
+        ev[t_rows] = evidence[:, k]
+        cols[f"evidence_{name}"] = pa.array(ev, pa.float64(), mask=np.isnan(ev))
     for j, name in enumerate(FEATURES):
         if name not in CANDIDATES.names:
             cols[name] = pa.array(X[:, j], pa.float64(), mask=np.isnan(X[:, j]))  # null: missing
