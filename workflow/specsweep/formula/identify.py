@@ -278,6 +278,13 @@ def _heuristic_pass(sg, cands, todo, bonus, settings, work, cuts, info) -> int:
     first = bonus == 0.0
     kth = _KthBest(settings.report_top if first else 0)
     if first and todo:
+        # the bounds scan the rows once per candidate at most: only as many candidates (best root
+        # score first) as half the remaining budget allows get one; the rest keep their root score
+        affordable = max(1, (settings.max_graph_work - work) // (2 * max(1, sg.formulas.shape[0])))
+        if len(todo) > affordable:
+            cuts.add(CUT_GRAPHS)
+            info["n_unbounded"] = len(todo) - affordable
+            todo = todo[:affordable]
         roots = np.array([cands[i].root for i in todo])
         priors = np.array([cands[i].root_prior_raw for i in todo])
         bounds, spent = sg.bounds(roots, priors, bonus)
