@@ -178,16 +178,24 @@ def _packed_sub(packed, b, a):
 
 
 @nb.njit(cache=True)
-def sub_of_any(rows, roots):
-    """Mask of packed ``rows`` that are sub-formulas of at least one of the packed ``roots``."""
+def sub_of_any(rows, roots, max_checks=1 << 62):
+    """Mask of packed ``rows`` that are sub-formulas of at least one of the packed ``roots``, and
+    the row-root checks done. Once more than ``max_checks`` were done, the remaining rows are
+    kept unchecked (True): a row that is a sub-formula of no root is never a vertex, so keeping
+    it costs time only."""
     out = np.zeros(rows.shape[0], dtype=np.bool_)
     h = np.uint64(0x8080808080808080)
+    checks = 0
     for i in range(rows.shape[0]):
+        if checks > max_checks:
+            out[i] = True
+            continue
         for r in range(roots.shape[0]):
+            checks += 1
             if ((((roots[r, 0] | h) - rows[i, 0]) & h) == h and (((roots[r, 1] | h) - rows[i, 1]) & h) == h):
                 out[i] = True
                 break
-    return out
+    return out, checks
 
 
 @nb.njit(cache=True, inline="always")
@@ -402,13 +410,15 @@ class SpectrumGraph:
     and formula priors. With ``roots`` (the candidates' root formulas), only rows that are a
     sub-formula of at least one root are kept (no other row can be a vertex of any graph). Each
     peak's decomposition stops after ``max_decomposition_steps`` search steps (about 0.04 CPU s;
-    the integer masses nearest the peak's are kept, :meth:`Decomposer.decompose_within`)."""
+    the integer masses nearest the peak's are kept, :meth:`Decomposer.decompose_within`). The
+    sub-formula filter does at most ``max_filter_checks`` row-root checks per spectrum (~1 CPU s;
+    only spectra with ~10^5 candidates reach it); rows after that are kept unfiltered."""
 
     def __init__(self, peak_mz: np.ndarray, peak_rel: np.ndarray, ion_shift: float, alphabet: Alphabet,
                  decomposer: Decomposer, params: ScoringParams, scorer: EdgeScorer,
                  tables: dict | None = None, max_decompositions_per_peak: int = 5000,
                  max_dag_pairs: int = 20_000_000, roots: np.ndarray | None = None,
-                 max_decomposition_steps: int = 4_000_000):
+                 max_decomposition_steps: int = 4_000_000, max_filter_checks: int = 1_000_000_000):
         self.alphabet = alphabet
         self.params = params
         self.scorer = scorer
@@ -420,6 +430,7 @@ class SpectrumGraph:
         # a row that is a sub-formula of no candidate root can never be a vertex: not kept
         packed_roots = pack_counts(roots) if roots is not None and len(roots) else None
         max_counts = np.asarray(roots).max(axis=0) if roots is not None and len(roots) else None
+        filter_checks = max_filter_checks  # row-root sub-formula checks for the whole spectrum
         for p, mz in enumerate(self.peak_mz):
             neutral = mz - ion_shift
             tol = float(params.allowed_da(mz))
@@ -427,7 +438,10 @@ class SpectrumGraph:
                                                  max_counts=max_counts, max_steps=max_decomposition_steps)
             if packed_roots is not None and dec.shape[0]:
                 packed = pack_counts(dec)
-                dec = dec[sub_of_any(packed, packed_roots)] if packed is not None else dec
+                if packed is not None:
+                    keep, done = sub_of_any(packed, packed_roots, max(filter_checks, 0))
+                    filter_checks -= done
+                    dec = dec[keep]
             if dec.shape[0] > max_decompositions_per_peak:
                 err = np.abs(alphabet.mass(dec) - neutral)
                 dec = dec[np.sort(np.argsort(err, kind="stable")[:max_decompositions_per_peak])]

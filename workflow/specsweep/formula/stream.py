@@ -103,9 +103,12 @@ def _windowed(jobs, window: int, stop: threading.Event, free: threading.Semaphor
         yield job
 
 
-def map_spectra(jobs, processes: int, window: int = 0, chunksize: int = 4):
+def map_spectra(jobs, processes: int, window: int = 0, chunksize: int = 1):
     """Results of :func:`one_spectrum` over ``jobs``, in input order, with ``processes`` worker
-    processes; at most ``window`` jobs (default 64 per process) are read ahead of the results."""
+    processes; at most ``window`` jobs (default 64 per process) are read ahead of the results.
+    Spectra are dealt one at a time (``chunksize`` 1): their cost is heavy-tailed (on the first 40
+    spectra of dev_500_ppm3, two took 71 % of the CPU time), and a worker that draws a slow one
+    should not hold its neighbours too."""
     if processes <= 1:
         yield from map(one_spectrum, jobs)
         return
