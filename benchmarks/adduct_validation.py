@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from adduct_bench import true_ranks  # noqa: E402
-from negative_model_tune import blocks, key_of, n_peaks  # noqa: E402
+from negative_model_tune import split_by_compound  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("SPECSWEEP_SHARED", REPO.parent / "shared")) / "data" / "spectra"
@@ -44,26 +44,10 @@ VARIANTS = {  # name -> search options with the adduct hidden
 
 
 def make_split(mode: str, max_val: int) -> tuple[Path, Path]:
-    import hashlib
     work = WORK / mode
     work.mkdir(parents=True, exist_ok=True)
-    train, val = work / "train.mgf", work / "val.mgf"
-    if train.exists() and val.exists():
-        return train, val
-    held = {key_of(b) for name in HELD for b in blocks(SHARED / name)}
-    best: dict[str, str] = {}
-    with open(train, "w") as out:
-        for b in blocks(SHARED / FULL[mode]):
-            k = key_of(b)
-            if not k or k in held:
-                continue
-            if int(hashlib.sha256(k.encode()).hexdigest(), 16) % 2 == 0:
-                out.write(b)
-            elif k not in best or n_peaks(b) > n_peaks(best[k]):
-                best[k] = b
-    keys = sorted(best, key=lambda k: hashlib.sha256(f"val:{k}".encode()).hexdigest())[:max_val]
-    val.write_text("".join(best[k] for k in sorted(keys)))
-    return train, val
+    return split_by_compound(SHARED / FULL[mode], [SHARED / name for name in HELD],
+                             work / "train.mgf", work / "val.mgf", max_val)
 
 
 def run(cmd: list[str]) -> None:

@@ -59,24 +59,37 @@ def n_peaks(block: str) -> int:
     return sum(1 for line in block.splitlines() if line[:1].isdigit())
 
 
-def make_split() -> tuple[Path, Path]:
-    train, val = WORK / "train.mgf", WORK / "val.mgf"
+def split_by_compound(full: Path, held: list[Path], train: Path, val: Path,
+                      max_val: int | None = None) -> tuple[Path, Path]:
+    """Write the spectra of ``full`` whose compound (first InChIKey block) is in none of ``held``
+    into a training file (half of the compounds, by key hash: all their spectra) and a validation
+    file (the other half: the richest spectrum of each, at most ``max_val`` compounds chosen by
+    another key hash). Kept when both files exist."""
     if train.exists() and val.exists():
         return train, val
-    held = {key_of(b) for name in ("massbank_hr_neg_MmH_dev_500.mgf", "massbank_hr_pos_MH_dev_500.mgf")
-            for b in blocks(SHARED / name)}
+    held_keys = {key_of(b) for path in held for b in blocks(path)}
     best: dict[str, str] = {}
     with open(train, "w") as out:
-        for b in blocks(SHARED / "massbank_hr_neg_MmH_dev_full.mgf.gz"):
+        for b in blocks(full):
             k = key_of(b)
-            if not k or k in held:
+            if not k or k in held_keys:
                 continue
             if int(hashlib.sha256(k.encode()).hexdigest(), 16) % 2 == 0:
                 out.write(b)
             elif k not in best or n_peaks(b) > n_peaks(best[k]):
                 best[k] = b
-    val.write_text("".join(best[k] for k in sorted(best)))
+    keys = sorted(best)
+    if max_val is not None:
+        keys = sorted(sorted(best, key=lambda k: hashlib.sha256(f"val:{k}".encode()).hexdigest())[:max_val])
+    val.write_text("".join(best[k] for k in keys))
     return train, val
+
+
+def make_split() -> tuple[Path, Path]:
+    return split_by_compound(SHARED / "massbank_hr_neg_MmH_dev_full.mgf.gz",
+                             [SHARED / "massbank_hr_neg_MmH_dev_500.mgf",
+                              SHARED / "massbank_hr_pos_MH_dev_500.mgf"],
+                             WORK / "train.mgf", WORK / "val.mgf")
 
 
 def main() -> None:
