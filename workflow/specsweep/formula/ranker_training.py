@@ -38,6 +38,8 @@ from pathlib import Path
 
 import numpy as np
 
+from specsweep.params.stages import FormulaStageParams
+
 log = logging.getLogger("specsweep.formula.ranker_training")
 
 FIXED_ALPHABET = "CHNOPSFClBrI"
@@ -237,7 +239,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--seed", type=int, default=14, help="seed of the spectrum choice and the noise")
     ap.add_argument("--report-top", type=int, default=10, help="candidates per spectrum re-ranked (and tabled)")
     ap.add_argument("--max-graph-work", type=int, default=200_000_000,
-                    help="work budget per spectrum (graph work units; the stage's default is 2e9)")
+                    help="work budget per spectrum (graph work units; smaller than the stage's "
+                         f"default, {FormulaStageParams().max_graph_work:.0e}, to keep training cheap)")
     ap.add_argument("--max-candidates", type=int, default=20_000, help="work budget: candidates per spectrum")
     ap.add_argument("--l2", type=float, nargs="+", default=[3.0, 10.0, 20.0, 50.0],
                     help="L2 penalties tried (on standardised model columns)")
