@@ -138,7 +138,7 @@ def _merged_pep_q(table: pa.Table) -> pa.Table:
     evidence = np.column_stack([table.column(f"evidence_{c}").to_numpy(zero_copy_only=False)
                                 .astype(np.float64)[rows] for c in CLASSES])
     matched = table.column("n_matched_peaks").to_numpy(zero_copy_only=False)[rows]
-    modes = {a: (resolve_adduct(a).ion_mode if resolve_adduct(a) else "positive")
+    modes = {a: getattr(resolve_adduct(a), "ion_mode", "positive")
              for a in set(table.column("adduct").to_pylist())}
     mode = np.array([modes[a] for a in table.column("adduct").take(pa.array(rows)).to_pylist()],
                     dtype=object)

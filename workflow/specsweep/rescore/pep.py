@@ -11,7 +11,7 @@ frequencies are re-estimated on each dataset by expectation-maximisation over it
 keeping the model's class-conditional evidence fixed (Saerens, Latinne & Decaestecker, *Neural
 Comput* 2002, "Adjusting the outputs of a classifier to new a priori probabilities"): the
 maximum-likelihood frequencies, without pseudo-counts by default (:data:`PRIOR_PSEUDO_COUNT`).
-By default only the share of "absent" is re-estimated (:data:`ADAPT_DEFAULT`).
+All three are re-estimated by default (:data:`ADAPT_DEFAULT`, with why "absent only" is not).
 
 A hit that explains no peak has no evidence: its PEP is 1, whatever the model says.
 
