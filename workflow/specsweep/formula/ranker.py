@@ -17,7 +17,6 @@ is refused (:class:`RankerSchemaError`), so a model never scores columns it was 
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -260,27 +259,10 @@ def load_ranker(path: str | Path = DEFAULT_MODEL) -> FormulaRanker:
     return FormulaRanker.from_json(p.read_text(), str(p))
 
 
-def fit_conditional_logit(x: np.ndarray, group: np.ndarray, label: np.ndarray, l2: float,
-                          iterations: int = 50) -> np.ndarray:
+def fit_conditional_logit(x: np.ndarray, group: np.ndarray, label: np.ndarray, l2: float) -> np.ndarray:
     """Weights of a conditional logit (softmax within each ``group``; one ``label`` 1 per group)
-    with L2 penalty ``l2`` x |w|^2 / 2 on standardised columns, by Newton's method (the objective
-    is convex; deterministic). ``group`` must be sorted."""
-    n, d = x.shape
-    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
-    seg = np.repeat(np.arange(starts.size), np.diff(np.r_[starts, n]))
-    w = np.zeros(d)
-    prev = math.inf
-    for _ in range(iterations):
-        s = x @ w
-        s = s - np.maximum.reduceat(s, starts)[seg]
-        e = np.exp(s)
-        p = e / np.add.reduceat(e, starts)[seg]
-        loss = -np.sum(label * np.log(np.maximum(p, 1e-300))) + 0.5 * l2 * w @ w
-        grad = -(x.T @ label) + x.T @ p + l2 * w
-        xbar = np.add.reduceat(x * p[:, None], starts)  # per-group expectation of x
-        hess = (x * p[:, None]).T @ x - xbar.T @ xbar + l2 * np.eye(d)
-        w = w - np.linalg.solve(hess, grad)
-        if prev - loss < 1e-9 * max(1.0, abs(loss)):
-            break
-        prev = loss
-    return w
+    with L2 penalty ``l2`` x |w|^2 / 2 on standardised columns: the rescoring ranker's fit
+    (:func:`specsweep.rescore.linear.fit_conditional_logit`, Newton's method, deterministic)
+    with every spectrum weighted alike. ``group`` must be sorted."""
+    from specsweep.rescore.linear import fit_conditional_logit as fit
+    return fit(x, group, np.asarray(label) > 0, None, l2)
