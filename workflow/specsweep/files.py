@@ -126,7 +126,27 @@ def rejects_table(rows: list[dict]) -> pa.Table:
     return pa.table(cols, schema=REJECTS)
 
 
-class AppendedParquet:
+class _StagedFile:
+    """A file written under a temporary name (``self.tmp``); ``commit`` closes it and renames it
+    into place (``self.path``), ``discard`` closes and removes it, so an interrupted writer
+    leaves no half file. Subclasses say how to close."""
+
+    def _close(self) -> None:
+        raise NotImplementedError
+
+    def commit(self) -> Path:
+        self._close()
+        os.replace(self.tmp, self.path)
+        return self.path
+
+    def discard(self) -> None:
+        try:
+            self._close()
+        finally:
+            self.tmp.unlink(missing_ok=True)
+
+
+class AppendedParquet(_StagedFile):
     """A zstd Parquet file written in batches under a temporary name; ``commit`` renames it into
     place, ``discard`` removes it. Same options as :func:`write_table`, so one
     batch gives the same bytes as writing that table at once."""
@@ -150,18 +170,13 @@ class AppendedParquet:
             self.writer.write_table(table, row_group_size=ROW_GROUP_SIZE)
             self.rows += table.num_rows
 
+    def _close(self) -> None:
+        self.writer.close()
+
     def commit(self) -> Path:
         if not self.rows:  # an empty file still carries the schema, as write_table makes it
             self.writer.write_table(self.schema.empty_table())
-        self.writer.close()
-        os.replace(self.tmp, self.path)
-        return self.path
-
-    def discard(self) -> None:
-        try:
-            self.writer.close()
-        finally:
-            self.tmp.unlink(missing_ok=True)
+        return super().commit()
 
 
 class RegroupedParquet(AppendedParquet):
@@ -200,7 +215,7 @@ class RegroupedParquet(AppendedParquet):
         return super().commit()
 
 
-class AppendedText:
+class AppendedText(_StagedFile):
     """A text file written line by line under a temporary name; ``commit`` renames it into place,
     ``discard`` removes it (so an interrupted writer leaves no half file)."""
 
@@ -213,16 +228,8 @@ class AppendedText:
     def write_line(self, line: str) -> None:
         self.fh.write(line + "\n")
 
-    def commit(self) -> Path:
+    def _close(self) -> None:
         self.fh.close()
-        os.replace(self.tmp, self.path)
-        return self.path
-
-    def discard(self) -> None:
-        try:
-            self.fh.close()
-        finally:
-            self.tmp.unlink(missing_ok=True)
 
 
 # --- whole output folders -------------------------------------------------------------------------
