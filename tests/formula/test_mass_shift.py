@@ -70,3 +70,20 @@ def test_bounds_hold_for_shifted_trees(spectra):
             assert state == "optimal" and score <= ub + 1e-6
         assert ub >= ub0 - 1e-9
     assert shifted > 0
+
+
+def test_shift_gains_kernel_matches_the_vectorised_score():
+    from specsweep.formula.scoring import fragment_mass_score, get_profile, shift_gains
+    rng = np.random.default_rng(7)
+    theo = np.sort(rng.uniform(60, 600, 40))[::-1]
+    peak = np.repeat(np.arange(10), 4)
+    measured = theo[::4][peak] * (1 + rng.normal(0, 6, 40)[peak] * 1e-6)  # one m/z per peak
+    vscore = rng.normal(0, 2, 40)
+    grid = np.array([0.0, -5.0, 3.0, 8.0])
+    for p in (get_profile("qtof"), replace(get_profile("qtof"), fragment_offset_weight=0.3, fragment_offset_sd_ppm=6.0)):
+        got = shift_gains(np.arange(40), measured[::4].copy(), peak, theo, vscore, np.zeros(40, dtype=bool), grid,
+                          p.fragment_sd_ppm, p.fragment_sd_abs_da, p.fragment_offset_weight, p.fragment_offset_sd_ppm)
+        for k, d in enumerate(grid):
+            v = vscore + fragment_mass_score(measured * (1 - d * 1e-6), theo, p) - fragment_mass_score(measured, theo, p)
+            expected = sum(max(0.0, v[peak == q].max()) for q in range(10))
+            assert abs(got[k] - expected) < 1e-9

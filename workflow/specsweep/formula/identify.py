@@ -296,36 +296,46 @@ def _shift_cost(shift: float, settings: FormulaSettings) -> float:
 
 def shift_gain_bound(sg: SpectrumGraph, settings: FormulaSettings) -> np.ndarray | None:
     """Per decomposition row, the most its vertex score can rise under any allowed shift
-    (>= 0; the error moved towards 0 by up to ``max_shift_ppm``); None when shifts are off."""
+    (>= 0; the error moved towards 0 by up to ``max_shift_ppm``); None when shifts are off.
+    Computed once per spectrum graph."""
     if settings.max_shift_ppm <= 0:
         return None
+    cached = getattr(sg, "_shift_gain", None)
+    if cached is not None and cached[0] == settings.max_shift_ppm:
+        return cached[1]
     from specsweep.formula.scoring import fragment_mass_score
     measured = sg.peak_mz[sg.peak_of]
     ppm = (measured - sg.theoretical_mz) / measured * 1e6
     best = np.clip(ppm, -settings.max_shift_ppm, settings.max_shift_ppm)
     gain = (fragment_mass_score(measured * (1 - best * 1e-6), sg.theoretical_mz, sg.params)
             - fragment_mass_score(measured, sg.theoretical_mz, sg.params))
-    return np.maximum(gain, 0.0) + 1e-9
+    gain = np.maximum(gain, 0.0) + 1e-9
+    sg._shift_gain = (settings.max_shift_ppm, gain)
+    return gain
+
+
+def _shift_skip(sg: SpectrumGraph, settings: FormulaSettings) -> np.ndarray:
+    """Rows whose vertex score stays <= 0 under every shift (they add 0 to every shift's gain)."""
+    cached = getattr(sg, "_shift_skip", None)
+    if cached is None:
+        cached = sg._shift_skip = sg.vertex_score + shift_gain_bound(sg, settings) <= 0.0
+    return cached
 
 
 def _choose_shift(sg: SpectrumGraph, g: CandidateGraph, settings: FormulaSettings) -> tuple[float, float]:
     """The candidate's fragment mass shift (ppm) and its cost. For each grid shift, the gain is the
     sum over peaks of the change of max(0, best vertex score) among the candidate's vertices of
-    that peak (a peak another vertex already explains well, or that stays noise, gains nothing), less the shift's cost
-    (:func:`_shift_cost`); the best shift when its gain is positive, else none (0, 0)."""
-    from specsweep.formula.scoring import fragment_mass_score
+    that peak (a peak another vertex already explains well, or that stays noise, gains nothing),
+    less the shift's cost (:func:`_shift_cost`); the best shift when its gain is positive, else none (0, 0)."""
+    from specsweep.formula.scoring import shift_gains
     rows = g.row[1:]
     if rows.size == 0:
         return 0.0, 0.0
+    skip = _shift_skip(sg, settings)
     grid = np.concatenate(([0.0], _shift_grid(settings)))
-    measured = sg.peak_mz[sg.peak_of[rows]]
-    theo = sg.theoretical_mz[rows]
-    score = fragment_mass_score(measured[:, None] * (1 - grid[None, :] * 1e-6), theo[:, None], sg.params)
-    # vertex scores under each shift; a peak counts only while its best vertex score is positive
-    score = np.maximum(sg.vertex_score[rows, None] + score - score[:, :1], 0.0)
-    peaks = sg.peak_of[rows]  # vertices come grouped by peak (heavier peaks first)
-    starts = np.nonzero(np.concatenate(([True], peaks[1:] != peaks[:-1])))[0]
-    best = np.maximum.reduceat(score, starts, axis=0).sum(axis=0)
+    p = sg.params
+    best = shift_gains(rows, sg.peak_mz, sg.peak_of, sg.theoretical_mz, sg.vertex_score, skip, grid,
+                       p.fragment_sd_ppm, p.fragment_sd_abs_da, p.fragment_offset_weight, p.fragment_offset_sd_ppm)
     gain = best[1:] - best[0] - settings.shift_charge - 0.5 * (grid[1:] / settings.shift_sd_ppm) ** 2
     k = int(np.argmax(gain))
     if gain[k] <= 0.0:

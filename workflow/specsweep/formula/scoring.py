@@ -168,6 +168,45 @@ def fragment_mass_score(measured, theoretical, params: ScoringParams) -> np.ndar
     return np.logaddexp(math.log1p(-w) + core, math.log(w) + wide)
 
 
+@nb.njit(cache=True)
+def _fragment_mass_score_one(measured, theoretical, sd_ppm, sd_abs, weight, wide_sd_ppm):
+    """:func:`fragment_mass_score` of one peak (compiled; the same formula)."""
+    err = abs(measured - theoretical)
+    core = _log_erfc(err / (math.sqrt(2.0) * max(sd_ppm * 1e-6 * theoretical, sd_abs)))
+    if weight <= 0.0:
+        return core
+    wide = _log_erfc(err / (math.sqrt(2.0) * max(wide_sd_ppm * 1e-6 * theoretical, sd_abs)))
+    a, b = math.log1p(-weight) + core, math.log(weight) + wide
+    hi = max(a, b)
+    return hi + math.log(math.exp(a - hi) + math.exp(b - hi))
+
+
+@nb.njit(cache=True)
+def shift_gains(rows, peak_mz, peak_of, theoretical, vscore, skip, grid, sd_ppm, sd_abs, weight, wide_sd_ppm):
+    """For each shift of ``grid`` (ppm; measured m/z taken as m/z x (1 - shift 1e-6)), the sum over
+    peaks of max(0, best vertex score among ``rows`` of the peak under that shift), ``rows``
+    grouped by peak; the vertex score under a shift is ``vscore`` plus the change of its fragment
+    mass score. Rows with ``skip`` set are left out (their score stays <= 0 under any shift)."""
+    out = np.zeros(grid.shape[0])
+    best = np.zeros(grid.shape[0])
+    last = -1
+    for r in rows:
+        if skip[r]:
+            continue
+        if peak_of[r] != last:
+            out += best
+            best[:] = 0.0
+            last = peak_of[r]
+        measured = peak_mz[peak_of[r]]
+        s0 = _fragment_mass_score_one(measured, theoretical[r], sd_ppm, sd_abs, weight, wide_sd_ppm)
+        for k in range(grid.shape[0]):
+            v = vscore[r] + _fragment_mass_score_one(measured * (1.0 - grid[k] * 1e-6), theoretical[r], sd_ppm,
+                                                     sd_abs, weight, wide_sd_ppm) - s0
+            if v > best[k]:
+                best[k] = v
+    return out + best
+
+
 def _log_partial_pareto(x, a: float, b: float, k: float) -> np.ndarray:
     x = np.asarray(x, dtype=np.float64)
     c = 1.0 / ((b - a) * k / b + 1.0)
