@@ -194,6 +194,9 @@ def main():
                     help="no prior on the number of P, S, F, Cl, Br, I atoms (presence log odds only)")
     ap.add_argument("--no-element-priors", action="store_true",
                     help="SIRIUS's constant ln(0.25) per hetero element instead of the fitted element log odds")
+    ap.add_argument("--root-prior", default=None, choices=["sirius", "learned", "both"],
+                    help="root (precursor formula) prior (default: the command's; docs/formula.md, 'Root prior')")
+    ap.add_argument("--root-prior-weight", type=float, default=None, help="weight of the learned root prior")
     ap.add_argument("--simulate-isotopes", action="store_true",
                     help="also rank each spectrum with an MS1 isotope pattern simulated from its true formula "
                          "(2 ppm mass noise, 5 %% intensity noise, peaks >= 1 %% of M+0), same run")
@@ -231,6 +234,12 @@ def main():
     if args.no_element_priors:
         from dataclasses import replace
         settings = replace(settings, params=replace(settings.params, element_log_odds=()))
+
+    if args.root_prior is not None or args.root_prior_weight is not None:
+        from dataclasses import replace
+        settings = replace(settings, params=replace(settings.params, **{
+            k: v for k, v in (("root_prior", args.root_prior), ("root_prior_weight", args.root_prior_weight))
+            if v is not None}))
 
     # compile once outside the timings
     warm = next(iter(read_mgf(args.mgf)))

@@ -133,3 +133,25 @@ def test_formula_command_refuses_a_ranker_of_another_schema_before_any_spectrum(
     with pytest.raises(SystemExit, match="--ranker: .*reordered.json: .*feature schema differs"):
         args.func(args)
     assert not (tmp_path / "f.parquet").exists()
+
+
+def test_training_choice_per_file_keeps_the_smaller_file(tmp_path, demo_mgf):
+    """With a cap per file, each training file contributes its own seeded share; excluded
+    compounds never do."""
+    from specsweep.formula.ranker_training import compound_key, select_spectra
+    recs = [r for r in read_mgf(demo_mgf) if r.inchikey and r.formula]
+    big, small = tmp_path / "big.mgf", tmp_path / "small.mgf"
+    text = demo_mgf.read_text()
+    big.write_text(text)
+    blocks = text.split("END IONS")
+    small.write_text("END IONS".join(blocks[:3]) + "END IONS\n")
+    small_keys = {compound_key(r.inchikey) for r in read_mgf(small) if r.inchikey}
+    excluded = {compound_key(recs[-1].inchikey)}
+    pooled = select_spectra([big, small], excluded, 1, 2, 2000.0, 14)
+    assert len(pooled) == 2
+    split = select_spectra([big, small], excluded, 1, None, 2000.0, 14, per_file=2)
+    assert len(split) == 4
+    assert {compound_key(r.inchikey) for r in split[2:]} <= small_keys
+    assert not {compound_key(r.inchikey) for r in split} & excluded
+    assert [r.title for r in split] == [r.title for r in select_spectra([big, small], excluded, 1, None, 2000.0, 14,
+                                                                          per_file=2)]

@@ -52,7 +52,7 @@ def test_fitted_element_log_odds_replace_the_constant_per_element():
     from specsweep.formula.scoring import get_profile
     alphabet = Alphabet.parse("CHNOPSFClBrI")
     rows = np.array([alphabet.to_array(parse_formula(f)) for f in ("C10H10O2", "C10H9BrO2", "C10H9ClO2")])
-    fitted = get_profile("qtof")
+    fitted = get_profile("qtof", root_prior="sirius")  # the element terms belong to SIRIUS's root prior
     odds = dict(fitted.element_log_odds)
     assert set(odds) == {"P", "S", "F", "Cl", "Br", "I"} and odds["Br"] < odds["Cl"] < 0
     plain = replace(fitted, element_log_odds=())
@@ -70,7 +70,7 @@ def test_fitted_atom_count_prior():
     alphabet = Alphabet.parse("CHNOPSFClBrI")
     texts = ("C10H10O2", "C10H9FO2", "C10H7F3O2", "C10H6F4O2", "C10H13O4P", "C10H14O6P2", "C10H7Cl3O2", "C10H2Cl8O2")
     rows = np.array([alphabet.to_array(parse_formula(f)) for f in texts])
-    fitted = get_profile("qtof")
+    fitted = get_profile("qtof", root_prior="sirius")
     counts = dict(fitted.element_count_log_prob)
     assert set(counts) == {"P", "S", "F", "Cl", "Br", "I"} and all(len(v) == 8 for v in counts.values())
     theo = np.full(rows.shape[0], 100.0)

@@ -24,6 +24,9 @@ def register(subparsers) -> None:
                    help="scoring profile (mass accuracy, tree size; SIRIUS 3.1.3 values)")
     p.add_argument("--priors", default="fitted", choices=["fitted", "sirius"],
                    help="prior tables: fitted from our training spectra on top of SIRIUS 3.1.3, or SIRIUS 3.1.3 only")
+    p.add_argument("--root-prior", default=None, choices=["sirius", "learned", "both"],
+                   help="precursor formula prior: SIRIUS 3's with element priors, the learned one (docs/formula.md, "
+                        "'Root prior'), or their sum; default: learned with --priors fitted, sirius with --priors sirius")
     p.add_argument("--adducts", nargs="*", default=None,
                    help="adducts to try (e.g. [M+H]+ [M+Na]+); default: the spectrum's own, else the default set of "
                         "its ion mode (docs/adducts.md), each with its prior; the adduct is part of the answer")
@@ -81,7 +84,7 @@ def run(args) -> int:
         raise SystemExit("formula: --threads must be at least 1")
     opts = from_args(FormulaStageParams, args)
     alphabet = Alphabet.parse(args.elements)
-    params = get_profile(args.profile, priors=args.priors, allowed_ppm=opts.ppm)
+    params = get_profile(args.profile, priors=args.priors, allowed_ppm=opts.ppm, root_prior=args.root_prior)
     rules = RuleSettings(even_electron=not args.no_even_electron, element_ratios=args.element_ratios != "off",
                          ratio_range="extended" if args.element_ratios == "off" else args.element_ratios)
     settings = FormulaSettings(alphabet=str(alphabet), priors=args.priors, params=params, ilp_top=opts.ilp_top,

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from specsweep.formula.priors import DATA
+from specsweep.rescore.linear import column_scale
 
 DEFAULT_MODEL = DATA / "formula_ranker.json"
 MODEL_KIND = "specsweep-formula-ranker"
@@ -233,19 +234,13 @@ class FormulaRanker:
         return model
 
 
-def standardise(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(mean, scale) of columns; scale 1 where a column is constant."""
-    mean, scale = u.mean(axis=0), u.std(axis=0)
-    return mean, np.where(scale > 1e-12, scale, 1.0)
-
-
 def fit_ranker(x: np.ndarray, group: np.ndarray, label: np.ndarray, degree: int, l2: float,
                meta: dict | None = None) -> FormulaRanker:
     """A :class:`FormulaRanker` fitted on feature rows ``x`` of candidates grouped by spectrum
     (``group`` sorted; one ``label`` 1 per group)."""
-    mean, scale = standardise(x)
+    mean, scale = column_scale(x)
     u = expand((x - mean) / scale, degree)
-    mean2, scale2 = standardise(u)
+    mean2, scale2 = column_scale(u)
     w = fit_conditional_logit((u - mean2) / scale2, group, label, l2)
     return FormulaRanker(FEATURES, degree, mean, scale, mean2, scale2, w, meta or {})
 

@@ -60,8 +60,15 @@ def excluded_keys(paths) -> set[str]:
 
 
 def select_spectra(train_paths, excluded: set[str], per_compound: int, max_spectra: int | None,
-                   max_precursor_mz: float, seed: int) -> list:
-    """Training records (RawSpectrum), compounds in ``excluded`` left out, seeded choice."""
+                   max_precursor_mz: float, seed: int, per_file: int | None = None) -> list:
+    """Training records (RawSpectrum), compounds in ``excluded`` left out, seeded choice. With
+    ``per_file``, each file is chosen from on its own (at most ``per_file`` spectra each, seed and
+    file position seeding the choice), so that a smaller file (e.g. negative mode) is not crowded out."""
+    if per_file is not None:
+        chosen = []
+        for n, path in enumerate(train_paths):
+            chosen.extend(select_spectra([path], excluded, per_compound, per_file, max_precursor_mz, seed + 1000 * n))
+        return chosen[:max_spectra] if max_spectra is not None else chosen
     from specsweep.spectra.mgf_reader import read_mgf
     by_key: dict[str, list] = {}
     for path in train_paths:
@@ -234,6 +241,9 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--table", default=None, help="feature table (Parquet): reused when it exists, else written")
     ap.add_argument("--per-compound", type=int, default=1, help="training spectra per compound")
     ap.add_argument("--max-spectra", type=int, default=1000, help="training spectra in all")
+    ap.add_argument("--max-spectra-per-file", type=int, default=None,
+                    help="choose from each --train file on its own, at most this many spectra each "
+                         "(default: one seeded choice over all files together)")
     ap.add_argument("--max-precursor-mz", type=float, default=800.0, help="skip heavier precursors (Th)")
     ap.add_argument("--ppm-noise", type=float, default=3.0, help="sd of the precursor m/z noise added (ppm)")
     ap.add_argument("--seed", type=int, default=14, help="seed of the spectrum choice and the noise")
@@ -264,7 +274,7 @@ def main(argv=None) -> int:
         log.info("reusing feature table %s (%d rows)", args.table, table.num_rows)
     else:
         records = select_spectra(args.train, excluded, args.per_compound, args.max_spectra, args.max_precursor_mz,
-                                 args.seed)
+                                 args.seed, args.max_spectra_per_file)
         log.info("%d training spectra of %d compounds (%d excluded compounds)", len(records),
                  len({compound_key(r.inchikey) for r in records}), len(excluded))
         settings = FormulaSettings(alphabet=FIXED_ALPHABET, report_top=args.report_top, ranker=None,
@@ -281,7 +291,8 @@ def main(argv=None) -> int:
             "spectra_with_true_candidate": int(len(set(np.asarray(table.column("spectrum"))[
                 np.asarray(table.column("is_true"))].tolist()))),
             "train_files": [Path(p).name for p in args.train], "excluded_files": [Path(p).name for p in args.exclude],
-            "per_compound": args.per_compound, "max_precursor_mz": args.max_precursor_mz,
+            "per_compound": args.per_compound, "max_spectra_per_file": args.max_spectra_per_file,
+            "max_precursor_mz": args.max_precursor_mz,
             "ppm_noise": args.ppm_noise, "seed": args.seed, "report_top": args.report_top,
             "max_graph_work": args.max_graph_work, "max_candidates": args.max_candidates,
             "alphabet": FIXED_ALPHABET}

@@ -75,6 +75,11 @@ class ScoringParams:
     # per-element ln P(atoms = k | present), k = 1 ... len - 1 and the last for more (fitted); empty: none
     element_count_log_prob: tuple = ()
     phosphorus_root: float = LN(0.05)
+    # which root prior: "sirius" (formula_prior + element terms + phosphorus_root above), "learned"
+    # (root_prior.py: a conditional logit fitted on training compounds against their same-mass
+    # competitors, times root_prior_weight) or "both" (their sum)
+    root_prior: str = "sirius"
+    root_prior_weight: float = 1.0
     radical_root: float = LN(0.01)
     prior_min_mass: float = 100.0
     prior_floor: float = -10.0
@@ -130,6 +135,9 @@ def get_profile(name: str, priors: str = "fitted", mass_sd_factor: float = 2.0, 
             counts = fitted.get("count_log_prob", {})
             base = replace(base, element_log_odds=tuple(sorted(fitted["log_odds"].items())),
                            element_count_log_prob=tuple(sorted((el, tuple(v)) for el, v in counts.items())))
+        from specsweep.formula.root_prior import DEFAULT_MODEL as ROOT_PRIOR
+        if ROOT_PRIOR.exists():  # chosen on the validation splits (docs/formula.md, "Root prior")
+            base = replace(base, root_prior="learned")
     elif priors != "sirius":
         raise ValueError(f"unknown priors {priors!r} (fitted | sirius)")
     return replace(base, **{k: v for k, v in overrides.items() if v is not None})
@@ -200,7 +208,21 @@ def root_scores(formulas: np.ndarray, alphabet: Alphabet, measured_mz: float, th
     """Root prior + precursor mass likelihood for each candidate precursor (neutral) formula."""
     formulas = np.asarray(formulas, dtype=np.int64)
     score = mass_deviation_score(measured_mz, theoretical_mz, params.root_sd_ppm, params.root_sd_abs_da)
-    score = score + formula_prior(formulas, alphabet, params)
+    if params.root_prior not in ("sirius", "learned", "both"):
+        raise ValueError(f"unknown root prior {params.root_prior!r} (sirius | learned | both)")
+    if params.root_prior in ("sirius", "both"):
+        score = score + sirius_root_prior(formulas, alphabet, params)
+    if params.root_prior in ("learned", "both"):
+        from specsweep.formula.root_prior import load_root_prior
+        score = score + params.root_prior_weight * load_root_prior().score(formulas, alphabet)
+    score += np.where(alphabet.doubled_rdbe(formulas) % 2 != 0, params.radical_root, 0.0)
+    return score
+
+
+def sirius_root_prior(formulas: np.ndarray, alphabet: Alphabet, params: ScoringParams) -> np.ndarray:
+    """SIRIUS 3's formula prior plus a presence (and atom count) term per hetero element and the
+    phosphorus-without-oxygen penalty."""
+    score = formula_prior(formulas, alphabet, params)
     odds = dict(params.element_log_odds)
     by_count = dict(params.element_count_log_prob)
     for i, el in enumerate(alphabet.elements):
@@ -213,7 +235,6 @@ def root_scores(formulas: np.ndarray, alphabet: Alphabet, measured_mz: float, th
     p = _count(formulas, alphabet, "P")
     os_ = _count(formulas, alphabet, "O") + _count(formulas, alphabet, "S")
     score += np.where((p > 0) & (os_ < 2 * p), params.phosphorus_root, 0.0)
-    score += np.where(alphabet.doubled_rdbe(formulas) % 2 != 0, params.radical_root, 0.0)
     return score
 
 

@@ -7,13 +7,21 @@
 - Multinomial logistic regression, the PEP model: P(class k | x) = softmax_k(W_k . [1, x]).
 
 Both maximise the weighted log-likelihood minus ``l2/2 * |w|^2`` (no penalty on intercepts);
-features are standardised by the caller. Newton steps with step halving until the gradient is
+features are standardised by the caller (``column_scale``). Newton steps with step halving until the gradient is
 below ``tol``; the same data give the same weights bit for bit.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+
+def column_scale(X: np.ndarray, weight: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(mean, scale) of the columns of ``X`` (weighted when ``weight`` is given) for standardising:
+    the scale is the standard deviation, 1 where a column is constant."""
+    mean = np.average(X, axis=0, weights=weight)
+    scale = np.sqrt(np.average((X - mean) ** 2, axis=0, weights=weight))
+    return mean, np.where(scale > 1e-12, scale, 1.0)
 
 
 def _newton(objective, w0: np.ndarray, max_iter: int = 100, tol: float = 1e-8) -> np.ndarray:

@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 
 from specsweep.rescore.features import FEATURES, GAP_CAP, LIST_DEPTH, group_starts
-from specsweep.rescore.linear import multinomial_proba, segment_softmax
+from specsweep.rescore.linear import column_scale, multinomial_proba, segment_softmax
 
 FORMAT = "specsweep-rescorer-1"
 PEP_BASE = ("rescore", "rescore_prob", "rescore_logit", "rescore_gap", "score",
@@ -55,10 +55,7 @@ class Standardiser:
 
     @classmethod
     def fit(cls, features, X: np.ndarray, weight: np.ndarray | None = None) -> "Standardiser":
-        w = np.ones(X.shape[0]) if weight is None else weight
-        mean = np.average(X, axis=0, weights=w)
-        scale = np.sqrt(np.average((X - mean) ** 2, axis=0, weights=w))
-        return cls(tuple(features), mean, np.where(scale > 1e-12, scale, 1.0))
+        return cls(tuple(features), *column_scale(X, weight))
 
     def apply(self, X: np.ndarray) -> np.ndarray:
         Z = (X - self.mean) / self.scale
