@@ -43,7 +43,7 @@ from specsweep.formula.isotopes import IsotopeScoring, ion_pattern, pattern_scor
 from specsweep.formula.peaks import PeakParams, prepare_peaks
 from specsweep.formula.priors import load_tables
 from specsweep.formula.ranker import DEFAULT_MODEL as DEFAULT_RANKER
-from specsweep.formula.rules import RuleSettings, adduct_allows_radical, plausible_mask
+from specsweep.formula.rules import RuleSettings, adduct_allows_radical, decomposition_rules, plausible_mask
 from specsweep.formula.scoring import EdgeScorer, ScoringParams, formula_prior_raw, get_profile, root_scores
 
 def adduct_atoms(name: str) -> tuple[dict[str, int], int]:
@@ -185,9 +185,9 @@ def precursor_candidates(precursor_mz: float, adducts: list[str], alphabet: Alph
         min_rdbe = params.min_rdbe
         if settings.rules.even_electron and not adduct_allows_radical(adduct.name):
             min_rdbe = max(min_rdbe, 0.0)
-        forms, cut = _decomposer(molecule_alphabet).decompose_within(neutral - tol_mz, neutral + tol_mz,
-                                                                     min_rdbe=min_rdbe,
-                                                                     max_steps=settings.max_decomposition_steps)
+        forms, cut = _decomposer(molecule_alphabet).decompose_within(
+            neutral - tol_mz, neutral + tol_mz, min_rdbe=min_rdbe, max_steps=settings.max_decomposition_steps,
+            rules=decomposition_rules(molecule_alphabet, adduct.name, settings.rules))
         if cut and cuts is not None:
             cuts.add(CUT_CANDIDATES)
         forms = _embed(forms, molecule_alphabet, alphabet)
