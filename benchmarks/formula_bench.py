@@ -208,6 +208,8 @@ def main():
                          "the precursor is left as recorded)")
     ap.add_argument("--shift-charge", type=float, default=None,
                     help="cost of a per-candidate fragment mass shift (ln prior odds; default: the stage's)")
+    ap.add_argument("--max-shift-ppm", type=float, default=None,
+                    help="largest per-candidate fragment mass shift, ppm (0: none; default: the stage's)")
     ap.add_argument("--compare-code", default=None, help="checkout whose code is timed on the same spectra")
     ap.add_argument("--compare-limit", type=int, default=50)
     ap.add_argument("--json", default=None, help="write per-spectrum results (with re-ranking features) here")
@@ -239,6 +241,9 @@ def main():
     if args.shift_charge is not None:
         from dataclasses import replace
         settings = replace(settings, shift_charge=args.shift_charge)
+    if args.max_shift_ppm is not None:
+        from dataclasses import replace
+        settings = replace(settings, max_shift_ppm=args.max_shift_ppm)
     if args.no_count_priors:
         from dataclasses import replace
         settings = replace(settings, params=replace(settings.params, element_count_log_prob=()))
