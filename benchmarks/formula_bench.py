@@ -19,6 +19,9 @@ orders the same reported candidates from the features that run computed, so post
 ranker order and the naive baseline come from the same run. ``--json`` keeps those features;
 ``--from-json A.json ... --ranker MODEL`` prints the tables again from them with another model.
 
+``--shift-fragments-ppm 7`` moves every fragment m/z by +7 ppm (QTOF-type systematic error) to
+measure robustness to it (docs/formula.md, "Systematic fragment mass offsets").
+
 Prints figures; asserts nothing.
 """
 
@@ -200,6 +203,13 @@ def main():
     ap.add_argument("--simulate-isotopes", action="store_true",
                     help="also rank each spectrum with an MS1 isotope pattern simulated from its true formula "
                          "(2 ppm mass noise, 5 %% intensity noise, peaks >= 1 %% of M+0), same run")
+    ap.add_argument("--shift-fragments-ppm", type=float, default=0.0,
+                    help="multiply every fragment m/z by 1 + X 1e-6 (a systematic fragment mass error, ppm; "
+                         "the precursor is left as recorded)")
+    ap.add_argument("--shift-charge", type=float, default=None,
+                    help="cost of a per-candidate fragment mass shift (ln prior odds; default: the stage's)")
+    ap.add_argument("--max-shift-ppm", type=float, default=None,
+                    help="largest per-candidate fragment mass shift, ppm (0: none; default: the stage's)")
     ap.add_argument("--compare-code", default=None, help="checkout whose code is timed on the same spectra")
     ap.add_argument("--compare-limit", type=int, default=50)
     ap.add_argument("--json", default=None, help="write per-spectrum results (with re-ranking features) here")
@@ -228,6 +238,12 @@ def main():
     if args.max_graph_work is not None:
         from dataclasses import replace
         settings = replace(settings, max_graph_work=args.max_graph_work)
+    if args.shift_charge is not None:
+        from dataclasses import replace
+        settings = replace(settings, shift_charge=args.shift_charge)
+    if args.max_shift_ppm is not None:
+        from dataclasses import replace
+        settings = replace(settings, max_shift_ppm=args.max_shift_ppm)
     if args.no_count_priors:
         from dataclasses import replace
         settings = replace(settings, params=replace(settings.params, element_count_log_prob=()))
@@ -266,7 +282,8 @@ def main():
         info: dict = {}
         t0, c0 = time.perf_counter(), time.process_time()
         named = None if args.ignore_file_adduct else [rec.adduct or "[M+H]+"]
-        status, rows = identify(rec.precursor_mz, rec.mz, rec.intensity, named, alphabet, settings,
+        frag_mz = np.asarray(rec.mz, dtype=np.float64) * (1.0 + args.shift_fragments_ppm * 1e-6)
+        status, rows = identify(rec.precursor_mz, frag_mz, rec.intensity, named, alphabet, settings,
                                 ion_mode=rec.ion_mode or "positive", info=info)
         dt, cpu = time.perf_counter() - t0, time.process_time() - c0
         formulas = [r["formula"] for r in rows]
@@ -279,7 +296,7 @@ def main():
                 ion[el] = ion.get(el, 0) + n
             try:
                 ms1 = simulate_pattern(ion, 1 if adduct.charge > 0 else -1, np.random.default_rng(20261202 + i))
-                _, iso_rows = identify(rec.precursor_mz, rec.mz, rec.intensity, named, alphabet, settings,
+                _, iso_rows = identify(rec.precursor_mz, frag_mz, rec.intensity, named, alphabet, settings,
                                        ion_mode=rec.ion_mode or "positive", ms1=ms1)
                 iso_formulas = [r["formula"] for r in iso_rows]
                 iso_rank = iso_formulas.index(true_text) + 1 if true_text in iso_formulas else None

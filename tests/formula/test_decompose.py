@@ -6,6 +6,7 @@ import pytest
 from specsweep.chem.formulas import formula_mass, parse_formula
 from specsweep.formula.alphabet import Alphabet
 from specsweep.formula.decompose import Decomposer, brute_force_decompose, build_residue_table
+from specsweep.formula.rules import RuleSettings, decomposition_rules, plausible_mask
 
 
 @pytest.mark.parametrize("alphabet_text, formula, ppm", [
@@ -62,3 +63,25 @@ def test_step_budget_is_a_deterministic_subset():
     assert cut2 and np.array_equal(part, again)
     masses = alphabet.mass(part)
     assert np.all((masses >= lo) & (masses <= hi))
+
+
+@pytest.mark.parametrize("formula, adduct, rules", [
+    ("C41H78NO8P", "[M-H]-", RuleSettings()),                       # a phosphatidylethanolamine, 743.55 Da
+    ("C8HF15O2", "[M-H]-", RuleSettings()),                         # PFOA: halogens count with hydrogen
+    ("C9H22O4P2S4", "[M+H]+", RuleSettings()),                      # ethion: the P, S, N combination rules
+    ("C18H21NO3", "[M]+", RuleSettings(ratio_range="common")),      # codeine, radical ion allowed
+    ("C12H9Cl2NO3", "[M+H]+", RuleSettings(element_ratios=False)),  # RDBE only
+])
+def test_rules_inside_the_decomposition_keep_the_same_formulas(formula, adduct, rules):
+    alphabet = Alphabet.parse("CHNOPSFClBrI")
+    mass = formula_mass(parse_formula(formula))
+    lo, hi = mass * (1 - 5e-6), mass * (1 + 5e-6)
+    d = Decomposer(alphabet)
+    every = d.decompose(lo, hi, min_rdbe=-0.5)
+    steps_every = d.last_steps
+    kept = every[plausible_mask(every, alphabet, adduct, rules)]
+    ruled, cut = d.decompose_within(lo, hi, min_rdbe=-0.5, rules=decomposition_rules(alphabet, adduct, rules))
+    assert not cut and kept.shape[0] < every.shape[0]
+    np.testing.assert_array_equal(ruled, kept)
+    assert any(np.array_equal(row, alphabet.to_array(parse_formula(formula))) for row in ruled)
+    assert d.last_steps < steps_every  # partial formulas that cannot pass were not extended

@@ -42,7 +42,7 @@ def test_hand_checked_tree(spectra, title):
     status, rows = identify(rec.precursor_mz, rec.mz, rec.intensity, ["[M+H]+"], "CHNOPS", FormulaSettings(ranker=None))
     assert status == "ok"
     assert rows[0]["formula"] == formula
-    assert rows[0]["method"] == "ilp"
+    assert rows[0]["method"] in ("ilp", "heuristic")  # heuristic: no challenger can overtake it
     assert [r["rank"] for r in rows] == list(range(1, len(rows) + 1))
     assert all(a["score"] >= b["score"] for a, b in zip(rows, rows[1:]))
     tree = json.loads(rows[0]["tree_json"])

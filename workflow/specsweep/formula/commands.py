@@ -35,7 +35,7 @@ def register(subparsers) -> None:
                    help="worker processes (spectra are dealt out among them; the output does not depend on it)")
     p.add_argument("--ilp-backend", default="highs", choices=["highs", "pulp"],
                    help="HiGHS through highspy, or PuLP (HiGHS or CBC)")
-    p.add_argument("--no-recalibration", action="store_true", help="skip hypothesis-driven recalibration")
+    p.add_argument("--no-recalibration", action="store_true", help="skip hypothesis-driven recalibration and the per-candidate fragment mass shift")
     p.add_argument("--no-ms1", action="store_true",
                    help="do not read precursor isotope patterns from the MS1 scans of mzML/mzXML source files "
                         "(by default each MS2 spectrum's pattern comes from the closest MS1 scan before it)")
@@ -92,7 +92,7 @@ def run(args) -> int:
                                max_candidates=opts.max_candidates, max_graph_work=opts.max_graph_work,
                                exact=ExactLimits(mip_nodes=opts.ilp_max_nodes))
     if args.no_recalibration:
-        settings = replace(settings, recalibrate_top=0)
+        settings = replace(settings, recalibrate_top=0, max_shift_ppm=0.0)
     settings = replace(settings, ranker=_ranker_path(args))
     parts = spectra_parts(args.spectra)
     inputs = StageInputs(adducts=args.adducts, alphabet=alphabet, settings=settings, ms1=not args.no_ms1)

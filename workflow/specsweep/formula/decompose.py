@@ -13,16 +13,23 @@ element, so the integer interval is widened by them and every hit is checked wit
 from __future__ import annotations
 
 import math
+from collections import namedtuple
 
 import numba as nb
 import numpy as np
 
 from specsweep.formula.alphabet import Alphabet
+from specsweep.formula.rules import DecompositionRules
 
 # Integer units per Da. 5963.337687 makes the integer rounding errors of C, H, N, O, P, S small
 # (the value SIRIUS uses for its decomposer); any positive value gives correct results.
 DEFAULT_BLOWUP = 5963.337687
 _INF = np.iinfo(np.int64).max // 4
+
+# rules in the kernel's element order (lightest first); see Decomposer._kernel_rules
+KernelRules = namedtuple("KernelRules", [
+    "prune", "even_parity", "element_ratios", "carbon", "ratio_max", "with_hydrogen", "inv_ratio",
+    "h_per_carbon_min", "combo_idx", "combo_below", "combo_above", "combo_low", "best_gain"])
 
 
 @nb.njit(cache=True)
@@ -132,6 +139,209 @@ def _emit(c, real_masses, lo, hi, min_doubled_rdbe, valence_minus_two, order, ou
     return n_out + 1
 
 
+@nb.njit(cache=True)
+def _decompose_with_rules(int_lo, int_hi, int_masses, table, bounds, real_masses, lo, hi,
+                          min_doubled_rdbe, valence_minus_two, order, out, n_out, steps, max_steps, rules):
+    """:func:`_decompose_integer_range`, keeping only the formulas that pass ``rules``
+    (:func:`_rules_ok`); ``out`` grows as needed. Returns (out, count).
+
+    With ``rules.prune`` (internal order H = 0, C = 1), a partial formula (counts of elements
+    i..k-1, integer mass ``m`` left for elements 0..i-1) is not extended when no completion can
+    pass the rules: its doubled RDBE plus the best RDBE gain per mass among elements 0..i-1
+    times ``m`` is below the minimum; or some element exceeds its maximum per carbon with all of
+    ``m`` in carbon; or an element combination rule fails once all its elements are placed. Each
+    test only gets worse with more of element i, so it caps the count of element i where the
+    search enters level i (:func:`_level_cap`; the steps themselves cost what they cost without
+    rules). The carbon loop runs only over the counts that can pass the RDBE, H/C and
+    element-per-carbon bounds (:func:`_carbon_range`)."""
+    k = int_masses.shape[0]
+    a0 = int_masses[0]
+    c = np.zeros(k, dtype=np.int64)
+    rem = np.zeros(k, dtype=np.int64)
+    ub = bounds.copy()
+    prune = rules.prune
+    inv_ratio = rules.inv_ratio
+    vm2 = valence_minus_two
+    min_dr = min_doubled_rdbe - 1e-6
+    dr_above = np.zeros(k)    # 2 + sum over j > i of c[j] * vm2[j]
+    need_above = np.zeros(k)  # carbons needed by the per-carbon bounds of elements j > i
+    hyd_above = np.zeros(k)   # halogens among elements j > i (count with hydrogen)
+    mid = (int_lo + int_hi) // 2
+    for t in range(int_hi - int_lo + 1):
+        if steps[0] > max_steps:
+            steps[1] = 1
+            break
+        big = mid + (t + 1) // 2 if t % 2 else mid - t // 2
+        if big < 0:
+            continue
+        if k == 1:
+            if big % a0 == 0 and big // a0 <= bounds[0]:
+                c[0] = big // a0
+                out, n_out = _emit_checked(c, real_masses, lo, hi, min_doubled_rdbe, valence_minus_two,
+                                           order, out, n_out, rules)
+            continue
+        if big < table[big % a0, k - 1]:
+            continue
+        i = k - 1
+        rem[i] = big
+        c[i] = -1
+        dr_above[i] = 2.0
+        need_above[i] = 0.0
+        hyd_above[i] = 0.0
+        if prune and i >= 2:
+            ub[i] = min(bounds[i], _level_cap(c, i, big, int_masses, vm2, dr_above[i], need_above[i], min_dr, rules))
+        while i < k:
+            c[i] += 1
+            steps[0] += 1
+            m = rem[i] - c[i] * int_masses[i]
+            if m < 0 or c[i] > ub[i]:
+                i += 1
+                continue
+            if m < table[m % a0, i - 1]:
+                continue  # the rest cannot be written with elements 0..i-1
+            if i == 1:
+                c0 = m // a0
+                if c0 <= bounds[0]:
+                    c[0] = c0
+                    out, n_out = _emit_checked(c, real_masses, lo, hi, min_doubled_rdbe, valence_minus_two,
+                                               order, out, n_out, rules)
+                continue
+            i -= 1
+            rem[i] = m
+            c[i] = -1
+            if not prune:
+                continue
+            dr_above[i] = dr_above[i + 1] + c[i + 1] * vm2[i + 1]
+            need_above[i] = max(need_above[i + 1], c[i + 1] * inv_ratio[i + 1])
+            hyd_above[i] = hyd_above[i + 1] + c[i + 1] * rules.with_hydrogen[i + 1]
+            if i >= 2:
+                ub[i] = min(bounds[i], _level_cap(c, i, m, int_masses, vm2, dr_above[i], need_above[i], min_dr,
+                                                  rules))
+            else:
+                c_lo, c_hi = _carbon_range(m, int_masses, vm2, dr_above[1], need_above[1], hyd_above[1],
+                                           min_doubled_rdbe, rules)
+                c[1] = c_lo - 1
+                ub[1] = min(bounds[1], c_hi)
+    return out, n_out
+
+
+@nb.njit(cache=True, inline="always")
+def _level_cap(c, i, rest, int_masses, vm2, dr, need, min_dr, rules):
+    """Largest count x of element i (i >= 2; internal order H = 0, C = 1) for which a completion
+    of ``c[i+1:]``, x and elements 0..i-1 (integer mass ``rest`` left for x and them) may pass
+    the rules; ``dr``: doubled RDBE of ``c[i+1:]`` plus 2, ``need``: carbons their per-carbon
+    bounds need. Rounded up, so never too small (see :func:`_decompose_with_rules`)."""
+    cap = float(1 << 60)
+    mi = float(int_masses[i])
+    # RDBE: dr + x * vm2_i + (rest - x * mi) * best_gain >= min_dr, when decreasing in x
+    g = rules.best_gain[i]
+    slope = mi * g - vm2[i]
+    if slope > 0:
+        cap = min(cap, (dr + rest * g - min_dr) / slope)
+    if rules.element_ratios:
+        mc = float(int_masses[1])
+        # carbons (all of the rest at most) >= max(1, need, x / ratio_i)
+        cap = min(cap, (rest - max(1.0, need) * mc) / mi)
+        cap = min(cap, (rest / mc) / (rules.inv_ratio[i] + mi / mc))
+        for n in range(rules.combo_low.shape[0]):
+            if rules.combo_low[n] != i:
+                continue  # decided where its lightest element is placed (its others are then known)
+            others_above = True
+            others_within = True
+            lim_i = 0
+            for q in range(rules.combo_idx.shape[1]):
+                j = rules.combo_idx[n, q]
+                if j == i:
+                    lim_i = rules.combo_below[n, q]
+                elif j >= 0:
+                    others_above = others_above and c[j] > rules.combo_above[n]
+                    others_within = others_within and c[j] < rules.combo_below[n, q]
+            if others_above:  # the rule applies from x > above on and fails where x breaks it too
+                fail_from = rules.combo_above[n] + 1 if not others_within else max(rules.combo_above[n] + 1, lim_i)
+                cap = min(cap, float(fail_from - 1))
+    if cap < -1.0:
+        return -1
+    return int(math.floor(cap + 1e-6))
+
+
+@nb.njit(cache=True, inline="always")
+def _carbon_range(m, int_masses, vm2, dr, need, hyd, min_dr, rules):
+    """Carbon counts (internal index 1; hydrogen, index 0, fills the rest of the integer mass
+    ``m``) that can pass the RDBE and element-ratio rules given the other elements (their
+    doubled RDBE ``dr``, carbons ``need``-ed by their per-carbon bounds, halogens ``hyd``);
+    slightly wide, never narrow (every formula emitted is checked by :func:`_rules_ok`)."""
+    mh, mc = float(int_masses[0]), float(int_masses[1])
+    h_all = m / mh  # hydrogens if there were no carbon
+    lo = 0.0
+    # dr + vm2_C * C + vm2_H * (m - C * mc) / mh >= min_dr
+    gain = vm2[1] - vm2[0] * mc / mh
+    if gain > 0 and min_dr > -(1 << 39):
+        lo = max(lo, (min_dr - dr - vm2[0] * h_all) / gain)
+    hi = m / mc
+    if rules.element_ratios:
+        lo = max(lo, 1.0, need)
+        # H <= ratio_max_H * C
+        lo = max(lo, m / (mh * rules.ratio_max[0] + mc))
+        # H + halogens >= h_min * C
+        hi = min(hi, (h_all + hyd) / (rules.h_per_carbon_min + mc / mh))
+    c_lo = max(0, int(math.floor(lo - 1e-6)))
+    c_hi = int(math.ceil(hi + 1e-6))
+    return c_lo, c_hi
+
+
+@nb.njit(cache=True, inline="always")
+def _rules_ok(c, dr, rules):
+    """Every rule of :func:`specsweep.formula.rules.plausible_mask` (internal order; ``dr``: the
+    doubled RDBE, its lower bound is checked by the caller)."""
+    if rules.even_parity and dr % 2 != 0:
+        return False
+    if not rules.element_ratios:
+        return True
+    carbons = float(c[rules.carbon]) if rules.carbon >= 0 else 0.0
+    if carbons < 1:
+        return False
+    h = 0
+    for j in range(c.shape[0]):
+        h += c[j] * rules.with_hydrogen[j]
+    if not h >= rules.h_per_carbon_min * carbons:
+        return False
+    for j in range(c.shape[0]):
+        if not c[j] <= rules.ratio_max[j] * carbons + 1e-9:
+            return False
+    for n in range(rules.combo_low.shape[0]):
+        applies = True
+        within = True
+        for q in range(rules.combo_idx.shape[1]):
+            j = rules.combo_idx[n, q]
+            if j >= 0:
+                applies = applies and c[j] > rules.combo_above[n]
+                within = within and c[j] < rules.combo_below[n, q]
+        if applies and not within:
+            return False
+    return True
+
+
+@nb.njit(cache=True)
+def _emit_checked(c, real_masses, lo, hi, min_doubled_rdbe, valence_minus_two, order, out, n_out, rules):
+    """:func:`_emit` for formulas that pass ``rules``; grows ``out``. Returns (out, count)."""
+    mass = 0.0
+    dr = 2
+    for j in range(c.shape[0]):
+        mass += c[j] * real_masses[j]
+        dr += c[j] * valence_minus_two[j]
+    if mass < lo or mass > hi or dr < min_doubled_rdbe:
+        return out, n_out
+    if not _rules_ok(c, dr, rules):
+        return out, n_out
+    if n_out >= out.shape[0]:  # full: twice the rows (no second search)
+        grown = np.zeros((2 * out.shape[0], out.shape[1]), dtype=out.dtype)
+        grown[:n_out] = out[:n_out]
+        out = grown
+    for j in range(c.shape[0]):
+        out[n_out, order[j]] = c[j]
+    return out, n_out + 1
+
+
 class Decomposer:
     """Decompose masses over one alphabet; the residue table is built once.
 
@@ -163,27 +373,68 @@ class Decomposer:
         ``max_counts`` (alphabet order) tightens the alphabet's element bounds for this call."""
         return self.decompose_within(lo, hi, min_rdbe, max_counts)[0]
 
+    def _kernel_rules(self, rules: DecompositionRules) -> KernelRules:
+        """``rules`` in internal order. Pruning needs hydrogen and carbon as the two lightest
+        elements (internal 0 and 1); without them the rules are only checked on emitted formulas."""
+        k = len(self._order)
+        els = [self.alphabet.elements[j] for j in self._order]
+        vm2 = self._vm2.astype(np.float64)
+        gain = np.zeros(k)  # best doubled-RDBE gain per integer mass among elements 0..i-1
+        for i in range(1, k):
+            gain[i] = max(0.0, float(np.max(vm2[:i] / self._int_masses[:i])))
+        n = len(rules.combinations)
+        idx = np.full((n, 4), -1, dtype=np.int64)
+        below = np.zeros((n, 4), dtype=np.int64)
+        above = np.zeros(n, dtype=np.int64)
+        low = np.zeros(n, dtype=np.int64)
+        inverse = np.argsort(self._order)  # alphabet index -> internal index
+        for q, (elements, ab, lims) in enumerate(rules.combinations):
+            for p, (j, lim) in enumerate(zip(elements, lims)):
+                idx[q, p], below[q, p] = inverse[j], lim
+            above[q] = ab
+            low[q] = min(inverse[j] for j in elements)
+        ratio = np.asarray(rules.ratio_max, dtype=np.float64)[self._order]
+        return KernelRules(
+            prune=els[:2] == ["H", "C"], even_parity=rules.even_parity, element_ratios=rules.element_ratios,
+            carbon=els.index("C") if "C" in els else -1, ratio_max=ratio,
+            with_hydrogen=np.asarray(rules.with_hydrogen, dtype=np.int64)[self._order],
+            inv_ratio=np.where(np.isfinite(ratio), 1.0 / ratio, 0.0), h_per_carbon_min=float(rules.h_per_carbon_min),
+            combo_idx=idx, combo_below=below, combo_above=above, combo_low=low, best_gain=gain)
+
     def decompose_within(self, lo: float, hi: float, min_rdbe: float = -math.inf,
-                         max_counts: np.ndarray | None = None, max_steps: int = 1 << 62
-                         ) -> tuple[np.ndarray, bool]:
+                         max_counts: np.ndarray | None = None, max_steps: int = 1 << 62,
+                         rules: DecompositionRules | None = None) -> tuple[np.ndarray, bool]:
         """:meth:`decompose` within a work budget of ``max_steps`` search steps (a count, so the
         result does not depend on the machine). Returns (formulas, cut): when the budget is
         spent, ``cut`` is True and the formulas are those of the integer masses nearest the
         middle of the (widened) integer interval that were finished. Integer rounding errors
-        differ between elements, so this is not the same as the smallest real mass errors."""
+        differ between elements, so this is not the same as the smallest real mass errors.
+
+        ``rules`` (:func:`specsweep.formula.rules.decomposition_rules`): only formulas that pass
+        them are returned (the same rows as filtering with :func:`~specsweep.formula.rules.
+        plausible_mask` afterwards), and partial formulas that cannot pass them are not
+        extended, which saves most of the search for heavy masses over many elements."""
         if hi < 0 or hi < lo:
             return np.zeros((0, len(self.alphabet.elements)), dtype=np.int64), False
         lo = max(lo, 0.0)
         int_lo = int(math.floor(lo * self.blowup * (1.0 + self._err_lo))) - 1
         int_hi = int(math.ceil(hi * self.blowup * (1.0 + self._err_hi))) + 1
         min_dr = -(1 << 40) if math.isinf(min_rdbe) else int(math.ceil(2 * min_rdbe - 1e-9))
+        if rules is not None:
+            min_dr = max(min_dr, rules.min_doubled_rdbe)
         bounds = self._bounds
         if max_counts is not None:
             bounds = np.minimum(bounds, np.asarray(max_counts, dtype=np.int64)[self._order])
+        steps = np.zeros(2, dtype=np.int64)
+        if rules is not None:
+            out = np.zeros((4096, len(self._order)), dtype=np.int64)
+            out, n = _decompose_with_rules(int_lo, int_hi, self._int_masses, self._table, bounds, self._masses,
+                                           lo, hi, min_dr, self._vm2, self._order, out, 0, steps, int(max_steps),
+                                           self._kernel_rules(rules))
         size = 256
-        while True:
+        while rules is None:
             out = np.zeros((size, len(self._order)), dtype=np.int64)
-            steps = np.zeros(2, dtype=np.int64)
+            steps[:] = 0
             n = _decompose_integer_range(int_lo, int_hi, self._int_masses, self._table, bounds,
                                          self._masses, lo, hi, min_dr, self._vm2, self._order, out, 0,
                                          steps, int(max_steps))

@@ -45,8 +45,9 @@ def _key14(rec) -> str | None:
     return rec.inchikey[:14] if rec.inchikey else None
 
 
-def collect(records, params: ScoringParams, peak_params: PeakParams = PeakParams()) -> dict:
-    """Tree statistics over annotated [M+H]+ records (true formula only)."""
+def collect(records, params: ScoringParams, peak_params: PeakParams = PeakParams(), sign: int = 1) -> dict:
+    """Tree statistics over annotated [M+H]+ (``sign`` 1) or [M-H]- (``sign`` -1) records (true
+    formula only; vertex formulas are neutral equivalents, ion m/z = mass + sign x proton)."""
     losses = defaultdict(lambda: [0.0, 0])   # formula -> [weight, count]
     fragments = defaultdict(float)
     ppm_err, da_err, noise = [], [], []
@@ -66,13 +67,13 @@ def collect(records, params: ScoringParams, peak_params: PeakParams = PeakParams
         peaks = prepare_peaks(rec.mz, rec.intensity, rec.precursor_mz, tol, peak_params)
         if peaks.mz.size == 0:
             continue
-        sg = SpectrumGraph(peaks.mz, peaks.rel_intensity, PROTON, alphabet, _decomposer(alphabet), params,
+        sg = SpectrumGraph(peaks.mz, peaks.rel_intensity, sign * PROTON, alphabet, _decomposer(alphabet), params,
                            _edge_scorer(alphabet, params, "sirius"), tables)
         explainable = np.zeros(peaks.mz.size, dtype=bool)
         sub = np.all(sg.formulas <= root, axis=1)
         explainable[sg.peak_of[sub]] = True
         noise.extend(peaks.rel_intensity[~explainable].tolist())
-        g = sg.candidate(root, float(formula_prior_raw(root[None], alphabet, params)[0]))
+        g, _, _ = sg.candidate(root, float(formula_prior_raw(root[None], alphabet, params)[0]))
         parent, _ = solve_heuristic(g)
         verts = np.nonzero(parent >= 0)[0]
         if verts.size == 0:
@@ -160,6 +161,8 @@ def main(argv=None) -> int:
     ap.add_argument("--exclude", nargs="*", default=[], help="MGF files whose compounds are left out (test sets)")
     ap.add_argument("--per-compound", type=int, default=2, help="at most this many spectra per compound")
     ap.add_argument("--output", required=True)
+    ap.add_argument("--adduct", default="[M+H]+", choices=["[M+H]+", "[M-H]-"],
+                    help="fit from records of this ion type only")
     args = ap.parse_args(argv)
     excluded = {_key14(r) for path in args.exclude for r in read_mgf(path)}
     seen: dict[str, int] = defaultdict(int)
@@ -167,14 +170,14 @@ def main(argv=None) -> int:
     def records():
         for rec in read_mgf(args.train):
             key = _key14(rec)
-            if not rec.formula or key is None or key in excluded or (rec.adduct or "[M+H]+") != "[M+H]+":
+            if not rec.formula or key is None or key in excluded or (rec.adduct or args.adduct) != args.adduct:
                 continue
             if seen[key] >= args.per_compound:
                 continue
             seen[key] += 1
             yield rec
 
-    stats = collect(records(), ScoringParams())  # SIRIUS 3.1.3 scalars for the trees
+    stats = collect(records(), ScoringParams(), sign=1 if args.adduct.endswith("+") else -1)  # SIRIUS 3.1.3 scalars
     fitted = fit(stats, json.loads(SIRIUS_TABLES.read_text()))
     fitted["source"] = (f"fitted by specsweep.formula.fit_priors from {args.train} "
                         f"({stats['n_trees']} trees, {len(seen)} compounds; compounds of "

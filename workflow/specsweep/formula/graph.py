@@ -497,16 +497,20 @@ class SpectrumGraph:
             self._in_best = in_best
         return self._in_best
 
-    def bounds(self, roots: np.ndarray, root_priors: np.ndarray, vertex_bonus: float = 0.0
-               ) -> tuple[np.ndarray, int]:
+    def bounds(self, roots: np.ndarray, root_priors: np.ndarray, vertex_bonus: float = 0.0,
+               vertex_gain: np.ndarray | None = None) -> tuple[np.ndarray, int]:
         """Upper bound of the tree score of each candidate root (rows of count vectors; their
         formula prior terms ``root_priors``), and the work spent: rows visited (at most one scan
         of the decomposition rows per root), plus, once per spectrum, the row DAG and the best
-        edge into every row."""
+        edge into every row. ``vertex_gain`` (per row, >= 0): the most a row's vertex score can
+        rise (a candidate's mass recalibration); the bounds then hold for the raised scores."""
         roots = np.ascontiguousarray(np.atleast_2d(roots), dtype=np.int64)
         root_priors = np.ascontiguousarray(root_priors, dtype=np.float64)
         in_best = self._in_bounds()
-        key = np.maximum(in_best, self.vertex_score + self.edge_max)
+        vscore = self.vertex_score
+        if vertex_gain is not None:  # every edge weight into a row holds its vertex score once
+            in_best, vscore = in_best + vertex_gain, vscore + vertex_gain
+        key = np.maximum(in_best, vscore + self.edge_max)
         order = np.lexsort((np.arange(key.size), -key, self.peak_of))
         block = np.searchsorted(self.peak_of, np.arange(self.peak_mz.shape[0] + 1))
         packed_rows, packed_roots = pack_counts(self.formulas), pack_counts(roots)
@@ -514,7 +518,7 @@ class SpectrumGraph:
             packed_rows = packed_roots = np.zeros((0, 2), dtype=np.uint64)
         out, visited = _candidate_bounds(roots, root_priors, float(vertex_bonus), self.edge_max, in_best, order,
                                          block, self.formulas, packed_rows, packed_roots, self.mass, self.prior,
-                                         self.vertex_score, *self._kernel)
+                                         vscore, *self._kernel)
         work, self._pending_work = int(visited) + self._pending_work, 0
         return out, work
 

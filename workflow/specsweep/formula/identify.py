@@ -43,7 +43,7 @@ from specsweep.formula.isotopes import IsotopeScoring, ion_pattern, pattern_scor
 from specsweep.formula.peaks import PeakParams, prepare_peaks
 from specsweep.formula.priors import load_tables
 from specsweep.formula.ranker import DEFAULT_MODEL as DEFAULT_RANKER
-from specsweep.formula.rules import RuleSettings, adduct_allows_radical, plausible_mask
+from specsweep.formula.rules import RuleSettings, adduct_allows_radical, decomposition_rules, plausible_mask
 from specsweep.formula.scoring import EdgeScorer, ScoringParams, formula_prior_raw, get_profile, root_scores
 
 def adduct_atoms(name: str) -> tuple[dict[str, int], int]:
@@ -90,6 +90,10 @@ class FormulaSettings:
     isotopes: IsotopeScoring = field(default_factory=IsotopeScoring)  # MS1 pattern score, when given
     # learned re-ranking of the report_top best (ranker.py): model file, or None for the posterior order
     ranker: str | None = str(DEFAULT_RANKER)
+    max_shift_ppm: float = 10.0
+    shift_sd_ppm: float = 4.8
+    shift_charge: float = 2.85
+    shift_step_ppm: float = 1.0
 
 
 @dataclass
@@ -106,6 +110,8 @@ class Candidate:
     method: str = ""
     recal: tuple[float, float] | None = None
     bonus: float = 0.0
+    shift: float = 0.0
+    shift_cost: float = 0.0
     # compact tree (kept for every candidate): decomposition row, peak and parent position of each
     # tree vertex (position 0 = root, row -1) and the weight of the edge into it
     t_row: np.ndarray | None = None
@@ -179,9 +185,9 @@ def precursor_candidates(precursor_mz: float, adducts: list[str], alphabet: Alph
         min_rdbe = params.min_rdbe
         if settings.rules.even_electron and not adduct_allows_radical(adduct.name):
             min_rdbe = max(min_rdbe, 0.0)
-        forms, cut = _decomposer(molecule_alphabet).decompose_within(neutral - tol_mz, neutral + tol_mz,
-                                                                     min_rdbe=min_rdbe,
-                                                                     max_steps=settings.max_decomposition_steps)
+        forms, cut = _decomposer(molecule_alphabet).decompose_within(
+            neutral - tol_mz, neutral + tol_mz, min_rdbe=min_rdbe, max_steps=settings.max_decomposition_steps,
+            rules=decomposition_rules(molecule_alphabet, adduct.name, settings.rules))
         if cut and cuts is not None:
             cuts.add(CUT_CANDIDATES)
         forms = _embed(forms, molecule_alphabet, alphabet)
@@ -225,6 +231,7 @@ def _ensure_graph(sg, c, bonus) -> None:
     """Give candidate ``c`` its full graph (built with the current vertex bonus) and heuristic tree."""
     if c.graph is None or c.bonus != bonus:
         g, _, _ = sg.candidate(c.root, c.root_prior_raw, vertex_bonus=bonus)
+        g = _shifted_graph(sg, g, c.shift)
         c.set_tree(g, *solve_heuristic(g), keep_graph=True)
         c.bonus = bonus
 
@@ -252,7 +259,7 @@ class _KthBest:
 def _recalibrated_graph(sg: SpectrumGraph, cand: Candidate, settings: FormulaSettings):
     """Graph with mass-deviation terms recomputed from a Theil-Sen recalibration of the
     candidate's own tree, or None when the fit is not accepted."""
-    from specsweep.formula.scoring import mass_deviation_score
+    from specsweep.formula.scoring import fragment_mass_score
     g = cand.graph
     in_tree = np.nonzero(cand.parent >= 0)[0]
     rows = g.row[in_tree]
@@ -263,10 +270,86 @@ def _recalibrated_graph(sg: SpectrumGraph, cand: Candidate, settings: FormulaSet
     p = settings.params
     rows_all = g.row[g.dst]
     measured = sg.peak_mz[sg.peak_of[rows_all]]
-    old = mass_deviation_score(measured, sg.theoretical_mz[rows_all], p.fragment_sd_ppm, p.fragment_sd_abs_da)
-    new = mass_deviation_score(a * measured + b, sg.theoretical_mz[rows_all], p.fragment_sd_ppm, p.fragment_sd_abs_da)
+    old = fragment_mass_score(measured, sg.theoretical_mz[rows_all], p)
+    new = fragment_mass_score(a * measured + b, sg.theoretical_mz[rows_all], p)
     return CandidateGraph(root=g.root, row=g.row, color=g.color, n_colors=g.n_colors, src=g.src, dst=g.dst,
                           w=g.w + (new - old)), (a, b)
+
+
+def _shift_adjustment(sg: SpectrumGraph, rows: np.ndarray, shift: float, params) -> np.ndarray:
+    """Change of the fragment mass score of ``rows`` when measured m/z are taken as m/z x (1 - shift ppm)."""
+    from specsweep.formula.scoring import fragment_mass_score
+    measured = sg.peak_mz[sg.peak_of[rows]]
+    theo = sg.theoretical_mz[rows]
+    return fragment_mass_score(measured * (1 - shift * 1e-6), theo, params) - fragment_mass_score(measured, theo, params)
+
+
+def _shift_grid(settings: FormulaSettings) -> np.ndarray:
+    d = settings.max_shift_ppm
+    grid = np.arange(-d, d + 1e-9, settings.shift_step_ppm)
+    return grid[grid != 0.0]
+
+
+def _shift_cost(shift: float, settings: FormulaSettings) -> float:
+    return settings.shift_charge + 0.5 * (shift / settings.shift_sd_ppm) ** 2
+
+
+def shift_gain_bound(sg: SpectrumGraph, settings: FormulaSettings) -> np.ndarray | None:
+    """Per decomposition row, the most its vertex score can rise under any allowed shift
+    (>= 0; the error moved towards 0 by up to ``max_shift_ppm``); None when shifts are off.
+    Computed once per spectrum graph."""
+    if settings.max_shift_ppm <= 0:
+        return None
+    cached = getattr(sg, "_shift_gain", None)
+    if cached is not None and cached[0] == settings.max_shift_ppm:
+        return cached[1]
+    from specsweep.formula.scoring import fragment_mass_score
+    measured = sg.peak_mz[sg.peak_of]
+    ppm = (measured - sg.theoretical_mz) / measured * 1e6
+    best = np.clip(ppm, -settings.max_shift_ppm, settings.max_shift_ppm)
+    gain = (fragment_mass_score(measured * (1 - best * 1e-6), sg.theoretical_mz, sg.params)
+            - fragment_mass_score(measured, sg.theoretical_mz, sg.params))
+    gain = np.maximum(gain, 0.0) + 1e-9
+    sg._shift_gain = (settings.max_shift_ppm, gain)
+    return gain
+
+
+def _shift_skip(sg: SpectrumGraph, settings: FormulaSettings) -> np.ndarray:
+    """Rows whose vertex score stays <= 0 under every shift (they add 0 to every shift's gain)."""
+    cached = getattr(sg, "_shift_skip", None)
+    if cached is None:
+        cached = sg._shift_skip = sg.vertex_score + shift_gain_bound(sg, settings) <= 0.0
+    return cached
+
+
+def _choose_shift(sg: SpectrumGraph, g: CandidateGraph, settings: FormulaSettings) -> tuple[float, float]:
+    """The candidate's fragment mass shift (ppm) and its cost. For each grid shift, the gain is the
+    sum over peaks of the change of max(0, best vertex score) among the candidate's vertices of
+    that peak (a peak another vertex already explains well, or that stays noise, gains nothing),
+    less the shift's cost (:func:`_shift_cost`); the best shift when its gain is positive, else none (0, 0)."""
+    from specsweep.formula.scoring import shift_gains
+    rows = g.row[1:]
+    if rows.size == 0:
+        return 0.0, 0.0
+    skip = _shift_skip(sg, settings)
+    grid = np.concatenate(([0.0], _shift_grid(settings)))
+    p = sg.params
+    best = shift_gains(rows, sg.peak_mz, sg.peak_of, sg.theoretical_mz, sg.vertex_score, skip, grid,
+                       p.fragment_sd_ppm, p.fragment_sd_abs_da, p.fragment_offset_weight, p.fragment_offset_sd_ppm)
+    gain = best[1:] - best[0] - settings.shift_charge - 0.5 * (grid[1:] / settings.shift_sd_ppm) ** 2
+    k = int(np.argmax(gain))
+    if gain[k] <= 0.0:
+        return 0.0, 0.0
+    return float(grid[k + 1]), _shift_cost(float(grid[k + 1]), settings)
+
+
+def _shifted_graph(sg: SpectrumGraph, g: CandidateGraph, shift: float) -> CandidateGraph:
+    if shift == 0.0 or g.row.size <= 1:
+        return g
+    full = np.zeros(sg.formulas.shape[0])
+    full[g.row[1:]] = _shift_adjustment(sg, g.row[1:], shift, sg.params)
+    return CandidateGraph(root=g.root, row=g.row, color=g.color, n_colors=g.n_colors, src=g.src, dst=g.dst,
+                          w=g.w + full[g.row[g.dst]])
 
 
 def _heuristic_pass(sg, cands, todo, bonus, settings, work, cuts, info) -> int:
@@ -287,7 +370,7 @@ def _heuristic_pass(sg, cands, todo, bonus, settings, work, cuts, info) -> int:
             todo = todo[:affordable]
         roots = np.array([cands[i].root for i in todo])
         priors = np.array([cands[i].root_prior_raw for i in todo])
-        bounds, spent = sg.bounds(roots, priors, bonus)
+        bounds, spent = sg.bounds(roots, priors, bonus, shift_gain_bound(sg, settings))
         optimistic = np.array([cands[i].root_score for i in todo]) + bounds
         # charged as a full scan of the rows per candidate (what the scan may visit at most), which
         # keeps spectra with tens of thousands of candidates within a few CPU seconds
@@ -303,6 +386,12 @@ def _heuristic_pass(sg, cands, todo, bonus, settings, work, cuts, info) -> int:
             break
         c = cands[i]
         g, _, units = sg.candidate(c.root, c.root_prior_raw, vertex_bonus=bonus)
+        if settings.max_shift_ppm > 0:
+            if first:
+                c.root_score += c.shift_cost  # undo an earlier charge (never twice)
+                c.shift, c.shift_cost = _choose_shift(sg, g, settings)
+                c.root_score -= c.shift_cost
+            g = _shifted_graph(sg, g, c.shift)
         parent, score, visits = solve_heuristic_counted(g)
         work += units + visits
         old = c.tree_score if c.t_row is not None else -math.inf
@@ -332,7 +421,8 @@ def _exact_pass(sg, ranked, bonus, settings, cuts, info) -> None:
     leader = top[0]
     rest = top[1:]
     if rest:
-        cheap, _ = sg.bounds(np.array([c.root for c in rest]), np.array([c.root_prior_raw for c in rest]), bonus)
+        cheap, _ = sg.bounds(np.array([c.root for c in rest]), np.array([c.root_prior_raw for c in rest]), bonus,
+                             shift_gain_bound(sg, settings))
         open_ = [c for c, b in zip(rest, cheap) if c.root_score + b > leader.total + 1e-9]
     else:
         open_ = []
@@ -520,7 +610,7 @@ def identify(precursor_mz: float, mz, intensity, adducts: list[str] | None, alph
 
     ranked = sorted(cands, key=lambda c: (-c.total, c.theoretical_mz))
     for c in ranked[: settings.recalibrate_top]:
-        if c.t_row is None:
+        if c.t_row is None or c.shift != 0.0:
             continue
         _ensure_graph(sg, c, bonus)
         g2, ab = _recalibrated_graph(sg, c, settings)

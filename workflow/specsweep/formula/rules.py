@@ -116,3 +116,41 @@ def plausible_mask(formulas: np.ndarray, alphabet: Alphabet, adduct_name: str,
     if settings.element_ratios:
         ok &= element_ratio_mask(formulas, alphabet, settings.ratio_range)
     return ok
+
+
+@dataclass(frozen=True)
+class DecompositionRules:
+    """The enabled rules as arrays in an alphabet's element order, for the precursor decomposition
+    (:meth:`specsweep.formula.decompose.Decomposer.decompose_within` applies them to every
+    formula it emits and uses them to prune partial formulas that no completion can satisfy)."""
+    min_doubled_rdbe: int          # -(1 << 40): no bound
+    even_parity: bool              # doubled RDBE must be even
+    element_ratios: bool
+    ratio_max: np.ndarray          # per element: maximum count per carbon (inf: none)
+    with_hydrogen: np.ndarray      # 1 for H and the halogens (counted for the minimum H/C)
+    h_per_carbon_min: float
+    combinations: tuple[tuple[tuple[int, ...], int, tuple[int, ...]], ...]  # (element indices, above, below)
+
+
+def decomposition_rules(alphabet: Alphabet, adduct_name: str,
+                        settings: RuleSettings = RuleSettings()) -> DecompositionRules:
+    """:func:`plausible_mask` of the enabled rules for this adduct, as :class:`DecompositionRules`."""
+    els = alphabet.elements
+    ratio = np.full(len(els), np.inf)
+    hyd = np.zeros(len(els), dtype=np.int64)
+    combos = []
+    if settings.element_ratios:
+        for el, bound in RANGES[settings.ratio_range].items():
+            if el in els:
+                ratio[alphabet.index(el)] = bound
+        for el in ("H",) + HALOGENS:
+            if el in els:
+                hyd[alphabet.index(el)] = 1
+        for elements, above, below in ELEMENT_COMBINATIONS:
+            if all(el in els for el in elements):  # an absent element (count 0) never exceeds above >= 0
+                combos.append((tuple(alphabet.index(el) for el in elements), above, below))
+    min_dr, parity = -(1 << 40), False
+    if settings.even_electron:
+        min_dr, parity = (-1, False) if adduct_allows_radical(adduct_name) else (0, True)
+    return DecompositionRules(min_dr, parity, settings.element_ratios, ratio, hyd,
+                              H_PER_CARBON_MIN[settings.ratio_range], tuple(combos))

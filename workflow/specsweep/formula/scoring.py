@@ -36,6 +36,11 @@ class ScoringParams:
     allowed_abs_da: float = 0.002       # ... but at least this many Da
     fragment_sd_ppm: float = 10.0       # sd of fragment mass errors (normal model)
     fragment_sd_abs_da: float = 0.002
+    # wide component of the fragment mass error (spectra whose fragments are systematically off):
+    # weight and sd (ppm, at least fragment_sd_abs_da) of a second zero-mean normal mixed with the
+    # one above; weight 0: the normal model alone (SIRIUS 3)
+    fragment_offset_weight: float = 0.0
+    fragment_offset_sd_ppm: float = 10.0
     root_sd_ppm: float = 5.0            # sd of the precursor mass error
     root_sd_abs_da: float = 0.0005
     # noise intensity Pareto model (relative intensities)
@@ -159,6 +164,57 @@ def mass_deviation_score(measured, theoretical, sd_ppm: float, sd_abs: float) ->
     return _log_erfc(np.abs(np.asarray(measured) - theoretical) / (math.sqrt(2.0) * sd))
 
 
+def fragment_mass_score(measured, theoretical, params: ScoringParams) -> np.ndarray:
+    """ln P(|error| >= observed) of a fragment peak under the mixture of a normal core (sd
+    ``fragment_sd_*``) and, with weight ``fragment_offset_weight``, a wide normal (sd
+    ``fragment_offset_sd_ppm``, at least ``fragment_sd_abs_da``): 0 at no error, never above."""
+    core = mass_deviation_score(measured, theoretical, params.fragment_sd_ppm, params.fragment_sd_abs_da)
+    w = params.fragment_offset_weight
+    if w <= 0.0:
+        return core
+    wide = mass_deviation_score(measured, theoretical, params.fragment_offset_sd_ppm, params.fragment_sd_abs_da)
+    return np.logaddexp(math.log1p(-w) + core, math.log(w) + wide)
+
+
+@nb.njit(cache=True)
+def _fragment_mass_score_one(measured, theoretical, sd_ppm, sd_abs, weight, wide_sd_ppm):
+    """:func:`fragment_mass_score` of one peak (compiled; the same formula)."""
+    err = abs(measured - theoretical)
+    core = _log_erfc(err / (math.sqrt(2.0) * max(sd_ppm * 1e-6 * theoretical, sd_abs)))
+    if weight <= 0.0:
+        return core
+    wide = _log_erfc(err / (math.sqrt(2.0) * max(wide_sd_ppm * 1e-6 * theoretical, sd_abs)))
+    a, b = math.log1p(-weight) + core, math.log(weight) + wide
+    hi = max(a, b)
+    return hi + math.log(math.exp(a - hi) + math.exp(b - hi))
+
+
+@nb.njit(cache=True)
+def shift_gains(rows, peak_mz, peak_of, theoretical, vscore, skip, grid, sd_ppm, sd_abs, weight, wide_sd_ppm):
+    """For each shift of ``grid`` (ppm; measured m/z taken as m/z x (1 - shift 1e-6)), the sum over
+    peaks of max(0, best vertex score among ``rows`` of the peak under that shift), ``rows``
+    grouped by peak; the vertex score under a shift is ``vscore`` plus the change of its fragment
+    mass score. Rows with ``skip`` set are left out (their score stays <= 0 under any shift)."""
+    out = np.zeros(grid.shape[0])
+    best = np.zeros(grid.shape[0])
+    last = -1
+    for r in rows:
+        if skip[r]:
+            continue
+        if peak_of[r] != last:
+            out += best
+            best[:] = 0.0
+            last = peak_of[r]
+        measured = peak_mz[peak_of[r]]
+        s0 = _fragment_mass_score_one(measured, theoretical[r], sd_ppm, sd_abs, weight, wide_sd_ppm)
+        for k in range(grid.shape[0]):
+            v = vscore[r] + _fragment_mass_score_one(measured * (1.0 - grid[k] * 1e-6), theoretical[r], sd_ppm,
+                                                     sd_abs, weight, wide_sd_ppm) - s0
+            if v > best[k]:
+                best[k] = v
+    return out + best
+
+
 def _log_partial_pareto(x, a: float, b: float, k: float) -> np.ndarray:
     x = np.asarray(x, dtype=np.float64)
     c = 1.0 / ((b - a) * k / b + 1.0)
@@ -245,7 +301,7 @@ def vertex_scores(formulas: np.ndarray, peak_mz: np.ndarray, peak_rel_intensity:
     mass deviation, peak-is-not-noise, tree size, fragment size, common fragment, small
     hetero-element fragment, phosphorus without oxygen. Arrays are per decomposition."""
     formulas = np.asarray(formulas, dtype=np.int64)
-    s = mass_deviation_score(peak_mz, theoretical_mz, params.fragment_sd_ppm, params.fragment_sd_abs_da)
+    s = fragment_mass_score(peak_mz, theoretical_mz, params)
     rel = np.asarray(peak_rel_intensity, dtype=np.float64)
     s = s + np.where(rel > params.noise_xmin,
                      params.noise_k * np.log(np.maximum(rel, params.noise_xmin) / params.noise_xmin), 0.0)
