@@ -1,4 +1,4 @@
-"""Per-candidate fragment mass shift (identify._choose_shift): real MassBank spectra whose fragment
+"""Per-candidate fragment mass shift (formula.mass_shift.choose_shift): real MassBank spectra whose fragment
 m/z are moved by +7 ppm (QTOF-type systematic error) keep their true formula on top, and the
 pruning bounds stay upper bounds of the shifted tree scores."""
 
@@ -10,6 +10,7 @@ import pytest
 from specsweep.chem.formulas import format_formula, parse_formula
 from specsweep.chem.masses import PROTON
 from specsweep.formula import identify as ident
+from specsweep.formula import mass_shift
 from specsweep.formula.alphabet import Alphabet
 from specsweep.formula.graph import SpectrumGraph
 from specsweep.formula.heuristic import solve_heuristic
@@ -56,17 +57,17 @@ def test_bounds_hold_for_shifted_trees(spectra):
                           settings.peaks)
     sg = SpectrumGraph(peaks.mz * (1 + 7e-6), peaks.rel_intensity, PROTON, alphabet, ident._decomposer(alphabet),
                        params, ident._edge_scorer(alphabet, params), load_tables(), roots=np.array([c.root for c in cands]))
-    gain = ident.shift_gain_bound(sg, settings)
+    gain = mass_shift.shift_gain_bound(sg, settings)
     bounds, _ = sg.bounds(np.array([c.root for c in cands]), np.array([c.root_prior_raw for c in cands]), 0.0, gain)
     plain, _ = sg.bounds(np.array([c.root for c in cands]), np.array([c.root_prior_raw for c in cands]), 0.0)
     shifted = 0
     for c, ub, ub0 in zip(cands, bounds, plain):
         g, _, _ = sg.candidate(c.root, c.root_prior_raw)
-        shift, cost = ident._choose_shift(sg, g, settings)
+        shift, cost = mass_shift.choose_shift(sg, g, settings)
         shifted += shift != 0.0
         # the bound holds for every shift: the best tree (exact) of the graph under the largest move
         for d in (shift, settings.max_shift_ppm, -settings.max_shift_ppm):
-            _, score, state, _ = solve_ilp(ident._shifted_graph(sg, g, d))
+            _, score, state, _ = solve_ilp(mass_shift.shifted_graph(sg, g, d))
             assert state == "optimal" and score <= ub + 1e-6
         assert ub >= ub0 - 1e-9
     assert shifted > 0
