@@ -86,11 +86,9 @@ def training_lists(formulas: dict[str, str], alphabet: Alphabet, competitors: in
 
 
 def fit(x: np.ndarray, group: np.ndarray, label: np.ndarray, l2: float) -> RootPrior:
-    from specsweep.rescore.linear import fit_conditional_logit
+    from specsweep.rescore.linear import column_scale, fit_conditional_logit
 
-    mean = x.mean(axis=0)
-    scale = x.std(axis=0)
-    scale = np.where(scale > 1e-12, scale, 1.0)
+    mean, scale = column_scale(x)
     w = fit_conditional_logit((x - mean) / scale, group, label, l2=l2)
     offset = float((((x[label] - mean) / scale) @ w).mean())
     return RootPrior(w, mean, scale, offset)
