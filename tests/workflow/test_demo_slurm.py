@@ -61,7 +61,11 @@ def demo_slurm(tmp_path_factory):
     try:
         try:
             # no GPU on the CI node: the translate job runs on CPU (gpu=0), the rest as profiled
+            # status polls every 2 s instead of the profile's 10 (a demo job takes seconds, so the
+            # default polling would be most of the run's time)
             snakemake(workdir, *profile_resources_without_gpu(), "--slurm-keep-successful-logs",
+                      "--seconds-between-status-checks", "2",
+                      "--slurm-init-seconds-before-status-checks", "2",
                       profile="slurm", timeout=1500)
         finally:
             _cancel_jobs_of(workdir)
