@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import numpy as np
@@ -42,10 +42,11 @@ from specsweep.formula.ilp import ExactLimits, solve_ilp
 from specsweep.formula.mass_shift import choose_shift, shift_gain_bound, shifted_graph
 from specsweep.formula.isotopes import IsotopeScoring, ion_pattern, pattern_score
 from specsweep.formula.peaks import PeakParams, prepare_peaks
-from specsweep.formula.priors import load_tables
+from specsweep.formula.priors import FITTED_PRIORS, fitted_priors_path, load_tables
 from specsweep.formula.ranker import DEFAULT_MODEL as DEFAULT_RANKER
 from specsweep.formula.rules import RuleSettings, adduct_allows_radical, decomposition_rules, plausible_mask
-from specsweep.formula.scoring import EdgeScorer, ScoringParams, formula_prior_raw, get_profile, root_scores
+from specsweep.formula.scoring import (EdgeScorer, ScoringParams, fitted_overrides, formula_prior_raw, get_profile,
+                                       root_scores)
 
 def adduct_atoms(name: str) -> tuple[dict[str, int], int]:
     """(atoms added to the neutral molecule to get the root's vertex formula, charge sign) of an
@@ -146,9 +147,25 @@ def _decomposer(alphabet: Alphabet) -> Decomposer:
     return Decomposer(alphabet)
 
 
+def _tables(priors: str = "fitted", negative: bool = False) -> dict:
+    """Prior tables: SIRIUS 3.1.3's, overlaid with those fitted for the ion mode (``priors="fitted"``)."""
+    return load_tables(str(fitted_priors_path(negative)), fitted=priors == "fitted")
+
+
 @lru_cache(maxsize=32)
-def _edge_scorer(alphabet: Alphabet, params: ScoringParams, priors: str = "fitted") -> EdgeScorer:
-    return EdgeScorer(alphabet, params, load_tables(fitted=priors == "fitted"))
+def _edge_scorer(alphabet: Alphabet, params: ScoringParams, priors: str = "fitted",
+                 negative: bool = False) -> EdgeScorer:
+    return EdgeScorer(alphabet, params, _tables(priors, negative))
+
+
+def settings_for_ion_mode(settings: FormulaSettings, negative: bool) -> FormulaSettings:
+    """``settings`` whose fitted scalars (loss mass, noise, fragment mass sd; ``scoring.fitted_overrides``)
+    are those of the ion mode's fitted tables: with ``priors="fitted"`` and a bundled negative-mode
+    file, a negative-mode spectrum gets them from that file; otherwise ``settings`` unchanged."""
+    path = fitted_priors_path(negative)
+    if settings.priors != "fitted" or path == FITTED_PRIORS:
+        return settings
+    return replace(settings, params=replace(settings.params, **fitted_overrides(load_tables(str(path)))))
 
 
 def _embed(forms: np.ndarray, source: Alphabet, target: Alphabet) -> np.ndarray:
@@ -512,6 +529,10 @@ def identify(precursor_mz: float, mz, intensity, adducts: list[str] | None, alph
     if isinstance(alphabet, str):
         alphabet = Alphabet.parse(alphabet)
     adducts, priors = _tried_adducts(adducts, ion_mode)
+    negative = bool(adducts) and get_adduct(adducts[0]).charge < 0
+    settings = settings_for_ion_mode(settings, negative)
+    if settings.priors == "fitted":
+        info["fitted_tables"] = fitted_priors_path(negative).name
     molecule_alphabet = alphabet
     extra = sorted({e for a in adducts for e, n in adduct_atoms(a)[0].items() if n > 0})
     alphabet = alphabet.with_elements(extra)
@@ -527,9 +548,9 @@ def identify(precursor_mz: float, mz, intensity, adducts: list[str] | None, alph
     if ms1 is not None and len(ms1[0]):
         _add_isotope_scores(cands, alphabet, ms1, sign, settings.isotopes)
     peaks = prepare_peaks(mz, intensity, precursor_mz, float(params.allowed_da(precursor_mz)), settings.peaks)
-    scorer = _edge_scorer(alphabet, params, settings.priors)
+    scorer = _edge_scorer(alphabet, params, settings.priors, negative)
     sg = SpectrumGraph(peaks.mz, peaks.rel_intensity, sign * PROTON, alphabet, _decomposer(alphabet), params,
-                       scorer, load_tables(fitted=settings.priors == "fitted"),
+                       scorer, _tables(settings.priors, negative),
                        roots=np.array([c.root for c in cands]))
     bonus = _heuristic_trees(sg, cands, peaks, settings, cuts, info)
 

@@ -4,7 +4,8 @@ The bundled ``data/sirius313_tables.json`` holds the lists and log-scores of SIR
 (Böcker & Dührkop 2016; values read from the SIRIUS source at release 3.1.3 and collected in
 ../shared/reference/sirius-tables/). ``data/fitted_priors.json``, when present, holds tables we
 fitted ourselves from fragmentation trees of our training spectra (see ``fit_priors``); its
-entries replace the SIRIUS ones of the same kind.
+entries replace the SIRIUS ones of the same kind. ``data/fitted_priors_negative.json`` holds the same
+tables fitted from negative-mode trees and replaces the first for negative-mode spectra.
 
 Formulas become count vectors over the alphabet of a spectrum and then int64 keys
 (:func:`specsweep.formula.alphabet.formula_keys`); lookups are binary searches in sorted keys.
@@ -26,8 +27,16 @@ from specsweep.formula.alphabet import Alphabet, formula_keys
 DATA = Path(__file__).resolve().parent / "data"
 SIRIUS_TABLES = DATA / "sirius313_tables.json"
 FITTED_PRIORS = DATA / "fitted_priors.json"
+# the same tables fitted from [M-H]- trees (``fit_priors --adduct [M-H]-``), for negative-mode spectra
+FITTED_PRIORS_NEGATIVE = DATA / "fitted_priors_negative.json"
 # fitted common losses / fragments update the SIRIUS lists (True) or replace them (False)
 MERGE_FITTED_LISTS = True
+
+
+def fitted_priors_path(negative: bool = False) -> Path:
+    """The fitted tables of an ion mode: negative-mode spectra get ``FITTED_PRIORS_NEGATIVE`` when it
+    is bundled, everything else (and negative mode without it) ``FITTED_PRIORS``."""
+    return FITTED_PRIORS_NEGATIVE if negative and FITTED_PRIORS_NEGATIVE.exists() else FITTED_PRIORS
 
 
 @lru_cache(maxsize=8)
