@@ -61,3 +61,19 @@ def test_a_stage_hashes_every_module_it_imports():
     assert not any(n.startswith("translate/") or n.startswith("formula/") for n in names)
     translate = {p.as_posix() for p in stage_sources("translate")}
     assert any(p.endswith("search/kernels.py") for p in translate)   # translate scores with the search kernel
+
+
+def test_a_stage_hash_covers_the_bundled_models_it_names(monkeypatch):
+    from pathlib import Path
+
+    from specsweep import codeversion
+    formula = {p.name for p in codeversion.stage_data("formula")}
+    assert {"formula_ranker.json", "fitted_priors.json", "fitted_priors_negative.json", "root_prior.json"} <= formula
+    assert {p.name for p in codeversion.stage_data("rescore")} == {"rescore_model.json", "rescore_model_negative.json"}
+    assert codeversion.stage_data("ingest") == []
+    before, ingest = codeversion.code_version("formula"), codeversion.code_version("ingest")
+    ranker = next(p for p in codeversion.stage_data("formula") if p.name == "formula_ranker.json")
+    real = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: b"retrained" if self == ranker else real(self))
+    assert codeversion.code_version("formula") != before      # a retrained model reruns the stage
+    assert codeversion.code_version("ingest") == ingest                  # and nothing else

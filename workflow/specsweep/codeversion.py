@@ -1,7 +1,8 @@
 """Which source files a stage runs, read from the imports; and the package import graph.
 
 The workflow hashes a stage's sources into each rule's ``code`` parameter, so that an edit of
-any module the stage imports (directly or not) reruns it and nothing else. The list is derived
+any module the stage imports (directly or not), or of a bundled model or table one of them names,
+reruns it and nothing else. The list is derived
 here from the code itself (every import statement, including those inside functions) starting
 at the module that registers the stage's subcommand, so it cannot drift from what runs.
 Standard library only (rules/common.smk imports it).
@@ -88,10 +89,30 @@ def stage_sources(stage: str) -> list[Path]:
     return closure(start)
 
 
+@lru_cache(maxsize=None)
+def named_data_files(path: Path) -> frozenset[Path]:
+    """Bundled data files (models, fitted tables) that module ``path`` names: every string
+    constant that is the name of a file in the ``data/`` folder of the module's package or of
+    the top package (``DATA / "formula_ranker.json"``)."""
+    folders = [path.parent / "data", PACKAGE_DIR / "data"]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and "/" not in node.value \
+                and node.value.endswith((".json", ".parquet", ".npz", ".pt")):
+            found.update(d / node.value for d in folders if (d / node.value).is_file())
+    return frozenset(found)
+
+
+def stage_data(stage: str) -> list[Path]:
+    """Bundled data files the sources of ``stage`` name (a retrained shipped model reruns the stage)."""
+    return sorted(set().union(*(named_data_files(f) for f in stage_sources(stage))))
+
+
 def code_version(stage: str) -> str:
-    """Hash of the sources of ``stage`` (names and contents), 16 hex digits."""
+    """Hash of the sources of ``stage`` and of the bundled data files they name (names and
+    contents), 16 hex digits."""
     digest = hashlib.sha256()
-    for f in stage_sources(stage):
+    for f in stage_sources(stage) + stage_data(stage):
         digest.update(f.relative_to(PACKAGE_DIR).as_posix().encode())
         digest.update(f.read_bytes())
     return digest.hexdigest()[:16]
