@@ -91,16 +91,12 @@ def stage_sources(stage: str) -> list[Path]:
 
 @lru_cache(maxsize=None)
 def named_data_files(path: Path) -> frozenset[Path]:
-    """Bundled data files (models, fitted tables) that module ``path`` names: every string
-    constant that is the name of a file in the ``data/`` folder of the module's package or of
-    the top package (``DATA / "formula_ranker.json"``)."""
-    folders = [path.parent / "data", PACKAGE_DIR / "data"]
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and "/" not in node.value \
-                and node.value.endswith((".json", ".parquet", ".npz", ".pt")):
-            found.update(d / node.value for d in folders if (d / node.value).is_file())
-    return frozenset(found)
+    """Bundled data files (models, fitted tables) that module ``path`` names: the files of the
+    ``data/`` folder of the module's package or of the top package whose name stands quoted in
+    its source (``DATA / "formula_ranker.json"``)."""
+    text = path.read_text()
+    files = [f for d in (path.parent / "data", PACKAGE_DIR / "data") if d.is_dir() for f in d.iterdir()]
+    return frozenset(f for f in files if f'"{f.name}"' in text or f"'{f.name}'" in text)
 
 
 def stage_data(stage: str) -> list[Path]:

@@ -28,6 +28,7 @@ import json
 import math
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -147,22 +148,21 @@ def _decomposer(alphabet: Alphabet) -> Decomposer:
     return Decomposer(alphabet)
 
 
-def _tables(priors: str = "fitted", negative: bool = False) -> dict:
-    """Prior tables: SIRIUS 3.1.3's, overlaid with those fitted for the ion mode (``priors="fitted"``)."""
-    return load_tables(str(fitted_priors_path(negative)), fitted=priors == "fitted")
-
-
 @lru_cache(maxsize=32)
 def _edge_scorer(alphabet: Alphabet, params: ScoringParams, priors: str = "fitted",
-                 negative: bool = False) -> EdgeScorer:
-    return EdgeScorer(alphabet, params, _tables(priors, negative))
+                 fitted_path: str | None = None) -> EdgeScorer:
+    """Loss scorer over SIRIUS 3.1.3's tables, overlaid (``priors="fitted"``) with the fitted ones
+    at ``fitted_path`` (default: the positive-mode file)."""
+    return EdgeScorer(alphabet, params, load_tables(fitted_path, fitted=priors == "fitted"))
 
 
-def settings_for_ion_mode(settings: FormulaSettings, negative: bool) -> FormulaSettings:
+def settings_for_ion_mode(settings: FormulaSettings, negative: bool,
+                          fitted_path: Path | None = None) -> FormulaSettings:
     """``settings`` whose fitted scalars (loss mass, noise, fragment mass sd; ``scoring.fitted_overrides``)
-    are those of the ion mode's fitted tables: with ``priors="fitted"`` and a bundled negative-mode
+    are those of the ion mode's fitted tables (``fitted_path``, default
+    ``priors.fitted_priors_path(negative)``): with ``priors="fitted"`` and a bundled negative-mode
     file, a negative-mode spectrum gets them from that file; otherwise ``settings`` unchanged."""
-    path = fitted_priors_path(negative)
+    path = fitted_path or fitted_priors_path(negative)
     if settings.priors != "fitted" or path == FITTED_PRIORS:
         return settings
     return replace(settings, params=replace(settings.params, **fitted_overrides(load_tables(str(path)))))
@@ -529,10 +529,11 @@ def identify(precursor_mz: float, mz, intensity, adducts: list[str] | None, alph
     if isinstance(alphabet, str):
         alphabet = Alphabet.parse(alphabet)
     adducts, priors = _tried_adducts(adducts, ion_mode)
-    negative = bool(adducts) and get_adduct(adducts[0]).charge < 0
-    settings = settings_for_ion_mode(settings, negative)
+    negative = bool(adducts) and adduct_atoms(adducts[0])[1] < 0
+    tables_path = fitted_priors_path(negative)
+    settings = settings_for_ion_mode(settings, negative, tables_path)
     if settings.priors == "fitted":
-        info["fitted_tables"] = fitted_priors_path(negative).name
+        info["fitted_tables"] = tables_path.name
     molecule_alphabet = alphabet
     extra = sorted({e for a in adducts for e, n in adduct_atoms(a)[0].items() if n > 0})
     alphabet = alphabet.with_elements(extra)
@@ -548,9 +549,9 @@ def identify(precursor_mz: float, mz, intensity, adducts: list[str] | None, alph
     if ms1 is not None and len(ms1[0]):
         _add_isotope_scores(cands, alphabet, ms1, sign, settings.isotopes)
     peaks = prepare_peaks(mz, intensity, precursor_mz, float(params.allowed_da(precursor_mz)), settings.peaks)
-    scorer = _edge_scorer(alphabet, params, settings.priors, negative)
+    scorer = _edge_scorer(alphabet, params, settings.priors, str(tables_path))
     sg = SpectrumGraph(peaks.mz, peaks.rel_intensity, sign * PROTON, alphabet, _decomposer(alphabet), params,
-                       scorer, _tables(settings.priors, negative),
+                       scorer, scorer.tables,
                        roots=np.array([c.root for c in cands]))
     bonus = _heuristic_trees(sg, cands, peaks, settings, cuts, info)
 

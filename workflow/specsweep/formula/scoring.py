@@ -21,7 +21,7 @@ import numba as nb
 import numpy as np
 
 from specsweep.formula.alphabet import Alphabet, formula_keys
-from specsweep.formula.priors import DATA, Lookup, fitted_priors_path, load_tables
+from specsweep.formula.priors import DATA, Lookup, load_tables
 
 LN = math.log
 ELEMENT_PRIORS = DATA / "element_priors.json"  # fitted by specsweep.formula.fit_element_priors
@@ -127,16 +127,15 @@ def fitted_overrides(tables: dict, mass_sd_factor: float = 2.0) -> dict:
     return out
 
 
-def get_profile(name: str, priors: str = "fitted", mass_sd_factor: float = 2.0, negative: bool = False,
-                **overrides) -> ScoringParams:
-    """Profile parameters; with ``priors="fitted"`` the fitted scalars (of the ion mode's tables,
-    ``priors.fitted_priors_path``) replace the SIRIUS ones (when a fitted table is bundled).
-    Explicit ``overrides`` (not None) win."""
+def get_profile(name: str, priors: str = "fitted", mass_sd_factor: float = 2.0, **overrides) -> ScoringParams:
+    """Profile parameters; with ``priors="fitted"`` the fitted scalars replace the SIRIUS ones
+    (when a fitted table is bundled; negative-mode spectra swap them for those of their own
+    tables, ``identify.settings_for_ion_mode``). Explicit ``overrides`` (not None) win."""
     if name not in PROFILES:
         raise ValueError(f"unknown scoring profile {name!r}; known: {', '.join(PROFILES)}")
     base = PROFILES[name]
     if priors == "fitted":
-        base = replace(base, **fitted_overrides(load_tables(str(fitted_priors_path(negative))), mass_sd_factor))
+        base = replace(base, **fitted_overrides(load_tables(), mass_sd_factor))
         if ELEMENT_PRIORS.exists():
             fitted = json.loads(ELEMENT_PRIORS.read_text())
             counts = fitted.get("count_log_prob", {})
