@@ -34,7 +34,8 @@ import pyarrow.compute as pc
 from specsweep.fdr.qvalues import qvalues
 from specsweep.files import read_table
 from specsweep.rescore.model import RescoreModel, default_rescorer_path
-from specsweep.rescore.pep import ADAPT_DEFAULT
+from specsweep.rescore.pep import ADAPT_DEFAULT, CLASSES
+from specsweep.rescore.uncertainty import wrong_count_interval
 from specsweep.rescore.stage import peak_counts, rescore_table
 from specsweep.rescore.training import PPM_NOISE_SD, precursor_noise_ppm
 from specsweep.schema import CANDIDATES
@@ -88,15 +89,18 @@ def calibration(res: pa.Table, truth: dict) -> tuple[list, list, np.ndarray, np.
     pep = top.column("pep").to_numpy()
     q = top.column("pep_q_value").to_numpy()
     zero = top.column("n_matched_peaks").to_numpy() == 0
+    evidence = np.column_stack([top.column(f"evidence_{c}").to_numpy() for c in CLASSES])
     rows = []
     for lv in LEVELS:
         acc = q <= lv
         n = int(acc.sum())
         est = float(pep[acc].mean()) if n else float("nan")
         fdp = float(wrong[acc].mean()) if n else float("nan")
+        low, high = wrong_count_interval(evidence, top.column("n_matched_peaks").to_numpy(), acc)
         rows.append({"level": lv, "accepted": n, "false": int(wrong[acc].sum()), "true_fdp": fdp,
                      "estimate": est, "ratio": fdp / est if n and est > 0 else float("nan"),
-                     "zero_match": int((acc & zero).sum())})
+                     "zero_match": int((acc & zero).sum()), "wrong_interval_90": [low, high],
+                     "in_interval": bool(low <= wrong[acc].sum() <= high)})
     order = np.argsort(pep, kind="stable")
     k = np.arange(1, pep.size + 1)
     curve_est, curve_true = np.cumsum(pep[order]) / k, np.cumsum(wrong[order]) / k
@@ -162,11 +166,13 @@ def evaluate(cand: pa.Table, truth: dict, n_peaks: dict, model: RescoreModel,
             print("ranking (targets, ties at average rank): search score top-1/3/10 "
                   + " / ".join(fmt(r['score'][k]) for k in ('top1', 'top3', 'top10'))
                   + "; rescored " + " / ".join(fmt(r['rescore'][k]) for k in ('top1', 'top3', 'top10')))
-        print("| PEP q level | accepted | false | true FDP | estimate (mean PEP) | true / estimate "
-              "| zero-match accepted | target-decoy q: accepted | false | true FDP |")
-        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        print("| PEP q level | accepted | false | 90 % interval of false | true FDP | estimate (mean PEP) "
+              "| true / estimate | zero-match accepted | target-decoy q: accepted | false | true FDP |")
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for p, t in zip(rows, td):
-            print(f"| {fmt(p['level'])} | {p['accepted']} | {p['false']} | {fmt(p['true_fdp'])} | "
+            lo, hi = p["wrong_interval_90"]
+            print(f"| {fmt(p['level'])} | {p['accepted']} | {p['false']} | {lo}-{hi}"
+                  f"{'' if p['in_interval'] else ' (outside)'} | {fmt(p['true_fdp'])} | "
                   f"{fmt(p['estimate'])} | {fmt(p['ratio'], False)} | {p['zero_match']} | "
                   f"{t['accepted']} | {t['false']} | {fmt(t['true_fdp'])} |")
         if name == "a":

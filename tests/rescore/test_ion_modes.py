@@ -89,6 +89,13 @@ def test_each_ion_mode_is_rescored_with_its_own_model(mixed):
                                pep_qvalues(pep))
     assert summary["spectra_with_targets"] == int(top.sum())
     assert summary["pep_q_levels"]["0.05"] == int(np.sum(pep_qvalues(pep) <= 0.05))
+    # the fdr summary's count of wrong hits comes with an interval around its estimate
+    from specsweep.fdr.accounting import pep_summary
+    levels = pep_summary(res, [0.05, 0.2])["levels"]
+    assert levels["20%"]["accepted"] == int(np.sum(pep_qvalues(pep) <= 0.2)) > 0
+    for c in levels.values():
+        low, high = c["wrong_interval_90"]
+        assert 0 <= low <= c["expected_wrong"] <= high <= c["accepted"]
 
 
 def test_same_uses_one_model_for_both_ion_modes(mixed):

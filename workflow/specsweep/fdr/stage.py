@@ -18,8 +18,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from specsweep.fdr.accounting import (MEANINGS, accepted, compounds_summary, level_counts,
-                                      level_name, pep_summary, spectra_summary)
+from specsweep.fdr.accounting import (MEANINGS, accepted, compounds_summary, ion_mode_of_rows,
+                                      level_counts, level_name, pep_summary, spectra_summary)
 from specsweep.fdr.balance import check_candidates_balance, check_db_manifest
 from specsweep.fdr.competition import best_by_side, picked_compounds, spectrum_winners
 from specsweep.fdr.qvalues import decoy_free_mask, qvalues
@@ -130,7 +130,6 @@ def _merged_pep_q(table: pa.Table) -> pa.Table:
     re-estimated once on all of them (per ion mode, as the rescore stage does per dataset), from
     each top target's class evidence, so that small datasets share one estimate; then q-values
     as the running mean of the sorted PEPs."""
-    from specsweep.chem.adducts import resolve_adduct
     from specsweep.rescore.pep import CLASSES, peps_from_evidence, pep_qvalues
     pep = table.column("pep").to_numpy(zero_copy_only=False).astype(np.float64)
     has = ~np.isnan(pep)
@@ -138,10 +137,7 @@ def _merged_pep_q(table: pa.Table) -> pa.Table:
     evidence = np.column_stack([table.column(f"evidence_{c}").to_numpy(zero_copy_only=False)
                                 .astype(np.float64)[rows] for c in CLASSES])
     matched = table.column("n_matched_peaks").to_numpy(zero_copy_only=False)[rows]
-    modes = {a: getattr(resolve_adduct(a), "ion_mode", "positive")
-             for a in set(table.column("adduct").to_pylist())}
-    mode = np.array([modes[a] for a in table.column("adduct").take(pa.array(rows)).to_pylist()],
-                    dtype=object)
+    mode = ion_mode_of_rows(table.take(pa.array(rows)))
     for m in sorted(set(mode.tolist())):
         sel = mode == m
         pep[rows[sel]], prior = peps_from_evidence(evidence[sel], matched[sel])

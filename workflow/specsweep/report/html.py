@@ -133,6 +133,11 @@ def identified_rows(summary: dict) -> list[list]:
         for level, c in m.get("levels", {}).items():
             what = "compounds" if name == "compound_q_value" else "spectra"
             n = c["unique_compounds"] if name == "compound_q_value" else c["accepted"]
+            key = next((k for k in c if k.startswith("wrong_interval_")), None)
+            if key and "expected_wrong" in c and n:   # wrong_interval_90: the central 90 %
+                low, high = c[key]
+                n = (f"{n} (expected wrong {c['expected_wrong']:g}, "
+                     f"{key.rsplit('_', 1)[1]} % interval {low}-{high})")
             rows.append([f"  {what} accepted at {name} <= {level}", n])
     return rows
 
