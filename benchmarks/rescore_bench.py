@@ -155,12 +155,14 @@ def evaluate(cand: pa.Table, truth: dict, n_peaks: dict, model: RescoreModel,
         res, summary = rescore_table(remove_true(cand, truth, which), model, n_peaks, adapt=adapt)
         rows, td, est, true = calibration(res, truth)
         curves[name] = (est, true)
-        entry = {"pep": rows, "target_decoy": td, "summary": summary}
+        entry = {"pep": rows, "target_decoy": td, "summary": summary,
+                 "top_hits_right": float(1.0 - true[-1]) if true.size else float("nan")}
         if name == "a":
             entry["ranking"] = ranking(res, truth)
         report[name] = entry
         print(f"\n## regime ({name}): {summary['spectra_with_targets']} spectra with targets; "
-              f"estimated class frequencies {summary['class_frequency_estimated']}")
+              f"estimated class frequencies {summary['class_frequency_estimated']}; top hits "
+              f"right: {entry['top_hits_right']:.4f}")
         if name == "a":
             r = entry["ranking"]
             print("ranking (targets, ties at average rank): search score top-1/3/10 "

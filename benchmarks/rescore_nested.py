@@ -101,7 +101,9 @@ def main() -> None:
                 if r["accepted"] >= 20:
                     t[3] += 1
                     t[4] += int(r["in_interval"])
-            print(f"({regime}) right est. {est['right']:.3f}: " + "  ".join(cells))
+            entry["regimes"][regime]["top_hits_right"] = report[regime]["top_hits_right"]
+            print(f"({regime}) right est. {est['right']:.3f}, true {report[regime]['top_hits_right']:.3f}: "
+                  + "  ".join(cells))
         per_fold.append(entry)
     print(f"\n# summed over the folds: accepted / wrong / expected / true / estimate; cells with >= 20 "
           f"accepted whose wrong count fell in the 90 % interval")
