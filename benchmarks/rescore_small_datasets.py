@@ -44,8 +44,11 @@ def split(ids, size: int) -> list[set]:
 
 def summed(cand: pa.Table, truth: dict, n_peaks: dict, model, groups) -> tuple[list, list]:
     """[accepted, wrong, expected wrong] per level, summed over the datasets each rescored
-    alone; and the same for the datasets pooled (PEPs from their class evidence, one EM)."""
+    alone; the same for the datasets pooled (PEPs from their class evidence, one EM); and
+    [held, cells]: dataset x level cells with accepted hits whose wrong count fell in the 90 %
+    interval (rescore.uncertainty)."""
     tot = [[0, 0, 0.0] for _ in LEVELS]
+    held = [0, 0]   # dataset x level cells with accepted hits whose wrong count was in the interval
     ids = cand.column("spectrum_id").to_pylist()
     parts = []
     for g in groups:
@@ -54,6 +57,9 @@ def summed(cand: pa.Table, truth: dict, n_peaks: dict, model, groups) -> tuple[l
         parts.append(res)
         rows, _, _, _ = calibration(res, truth)
         for t, r in zip(tot, rows):
+            if r["accepted"]:
+                held[0] += int(r["in_interval"])
+                held[1] += 1
             t[0] += r["accepted"]
             t[1] += r["false"]
             t[2] += r["estimate"] * r["accepted"] if r["accepted"] else 0.0
@@ -65,13 +71,14 @@ def summed(cand: pa.Table, truth: dict, n_peaks: dict, model, groups) -> tuple[l
     pep[top], _ = peps_from_evidence(ev, pooled.column("n_matched_peaks").to_numpy()[top])
     q = np.full(pep.size, np.nan)
     q[top] = pep_qvalues(pep[top])
-    pooled = pooled.set_column(pooled.schema.get_field_index("pep"), "pep", pa.array(pep))
+    pooled = pooled.set_column(pooled.schema.get_field_index("pep"), "pep",
+                               pa.array(pep, mask=np.isnan(pep)))
     pooled = pooled.set_column(pooled.schema.get_field_index("pep_q_value"), "pep_q_value",
-                               pa.array(q))
+                               pa.array(q, mask=np.isnan(q)))
     rows, _, _, _ = calibration(pooled, truth)
     pool = [[r["accepted"], r["false"], r["estimate"] * r["accepted"] if r["accepted"] else 0.0]
             for r in rows]
-    return tot, pool
+    return tot, pool, held
 
 
 def main() -> None:
@@ -91,20 +98,22 @@ def main() -> None:
     cand = read_table(args.candidates, CANDIDATES)
     ids = sorted(set(cand.column("spectrum_id").to_pylist()))
     print("| regime | spectra per dataset | datasets | class frequencies | " + " | ".join(
-        f"PEP q {lv:.0%}: accepted / wrong / true ÷ estimate" for lv in LEVELS) + " |")
-    print("|---|---:|---:|---|" + "---|" * len(LEVELS))
+        f"PEP q {lv:.0%}: accepted / wrong / true ÷ estimate" for lv in LEVELS)
+        + " | 90 % interval held (cells) |")
+    print("|---|---:|---:|---|" + "---|" * len(LEVELS) + "---|")
     for regime, which in (("a", lambda s: False), ("c", in_half)):
         reg = remove_true(cand, truth, which)
         for size in [len(ids), *args.sizes]:
             groups = split(ids, size)
-            apart, pooled = summed(reg, truth, n_peaks, model, groups)
+            apart, pooled, held = summed(reg, truth, n_peaks, model, groups)
             label = size if size < len(ids) else f"all ({size})"
             for how, tot in (("per dataset", apart), ("pooled", pooled)):
                 if how == "pooled" and len(groups) == 1:
                     continue
                 cells = [f"{n} / {f} / " + (f"{f / e:.2f}" if e > 0 else "-") for n, f, e in tot]
+                hold = f"{held[0]} / {held[1]}" if how == "per dataset" else "-"
                 print(f"| ({regime}) | {label} | {len(groups)} | {how} | " + " | ".join(cells)
-                      + " |", flush=True)
+                      + f" | {hold} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -59,6 +59,8 @@ def test_same_input_same_interval_and_the_edges():
     assert wrong_count_interval(ev, np.where(only_empty, 0, 1), only_empty) == (7, 7)
     with pytest.raises(ValueError, match="coverage"):
         wrong_count_interval(ev, matched, acc, coverage=1.5)
+    with pytest.raises(ValueError, match="finite"):
+        wrong_count_interval(np.vstack([ev[:-1], [np.nan, 0.5, 0.5]]), matched, acc)
     with pytest.raises(ValueError, match="one bool per row"):
         wrong_count_interval(ev, matched, acc[:10])
 

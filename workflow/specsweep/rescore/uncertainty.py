@@ -41,10 +41,14 @@ def frequency_draws(evidence: np.ndarray, draws: int, rng: np.random.Generator) 
     _, prior = adapt_priors(evidence, np.full(k, 1.0 / k))
     if evidence.shape[0] < 2:
         return np.repeat(prior[None, :], draws, axis=0)
-    mix = evidence @ prior
+    mix = np.maximum(evidence @ prior, 1e-300)
     d = (evidence[:, :-1] - evidence[:, -1:]) / mix[:, None]   # score of the K-1 free frequencies
-    cov = np.linalg.pinv(d.T @ d)
-    vals, vecs = np.linalg.eigh((cov + cov.T) / 2)
+    d = np.where(np.isfinite(d), d, 0.0)
+    try:
+        cov = np.linalg.pinv(d.T @ d)
+        vals, vecs = np.linalg.eigh((cov + cov.T) / 2)
+    except np.linalg.LinAlgError:   # no usable curvature: the estimate without its spread
+        return np.repeat(prior[None, :], draws, axis=0)
     root = vecs * np.sqrt(np.clip(vals, 0.0, None))
     free = prior[:-1] + rng.standard_normal((draws, k - 1)) @ root.T
     out = np.column_stack([free, 1.0 - free.sum(axis=1)])
@@ -66,6 +70,8 @@ def wrong_count_interval(evidence: np.ndarray, n_matched: np.ndarray, accepted: 
     accepted = np.asarray(accepted, bool)
     if evidence.ndim != 2 or accepted.shape != (evidence.shape[0],):
         raise ValueError("evidence must be (n, K) and accepted one bool per row")
+    if not np.isfinite(evidence).all():
+        raise ValueError("evidence must be finite (rows of top hits only)")
     if not 0.0 < coverage < 1.0:
         raise ValueError(f"coverage must be in (0, 1), not {coverage}")
     if not accepted.any():
