@@ -183,21 +183,32 @@ def evaluate(cand: pa.Table, truth: dict, n_peaks: dict, model: RescoreModel,
     return report, curves
 
 
+def known_answer_set(candidates, spectra, exclude_folders):
+    """dev_full-like known answers for the benchmarks that train: every compound annotated in
+    ``exclude_folders`` dropped (``training.known_answers``), seeded precursor noise as in
+    training. Returns (data, counts, annotation by spectrum id, peak counts, candidates table,
+    excluded keys)."""
+    from specsweep.rescore.training import known_answers
+    excluded: set = set()
+    for folder in exclude_folders:
+        ex = read_spectra(folder, columns=["annotation_inchikey14"])
+        excluded |= {k for k in ex.column("annotation_inchikey14").to_pylist() if k}
+    full = read_spectra(spectra, columns=["spectrum_id", "annotation_inchikey14"])
+    annot = dict(zip(full.column("spectrum_id").to_pylist(),
+                     full.column("annotation_inchikey14").to_pylist()))
+    n_peaks = peak_counts(spectra)
+    table = read_table(candidates, CANDIDATES)
+    data, counts = known_answers(table, annot, n_peaks, excluded, ppm_noise_sd=PPM_NOISE_SD)
+    return data, counts, annot, n_peaks, table, excluded
+
+
 def validation_check(args) -> None:
     """Train on the training part of dev_full (dev_500 compounds excluded), evaluate on the
     validation compounds, one spectrum each (the one with the most peaks, as dev_500 was
     chosen, or the ``--kth`` richest), with a seeded 3 ppm precursor error as in training."""
-    from specsweep.rescore.training import key_half, known_answers, train
-    excluded = set()
-    for folder in [args.spectra, *args.also_exclude]:
-        ex = read_spectra(folder, columns=["annotation_inchikey14"])
-        excluded |= {k for k in ex.column("annotation_inchikey14").to_pylist() if k}
-    full = read_spectra(args.validate[1], columns=["spectrum_id", "annotation_inchikey14", "mz"])
-    annot = dict(zip(full.column("spectrum_id").to_pylist(),
-                     full.column("annotation_inchikey14").to_pylist()))
-    n_peaks = peak_counts(args.validate[1])
-    table = read_table(args.validate[0], CANDIDATES)
-    data, counts = known_answers(table, annot, n_peaks, excluded, ppm_noise_sd=PPM_NOISE_SD)
+    from specsweep.rescore.training import key_half, train
+    data, counts, annot, n_peaks, table, excluded = known_answer_set(
+        args.validate[0], args.validate[1], [args.spectra, *args.also_exclude])
     validation = np.array([key_half(k) for k in data.true_key], bool)
     model = train(data, validation, {"trained_on": counts}, refit_on_all=False)
     print("validation check: model trained on", int((~validation).sum()), "spectra; settings",

@@ -21,17 +21,12 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from rescore_bench import evaluate, with_precursor_noise  # noqa: E402
+from rescore_bench import evaluate, known_answer_set, with_precursor_noise  # noqa: E402
 
-from specsweep.files import read_table  # noqa: E402
 from specsweep.rescore.model import RescoreModel, default_rescorer_path  # noqa: E402
-from specsweep.rescore.stage import peak_counts  # noqa: E402
-from specsweep.rescore.training import PPM_NOISE_SD, key_half, known_answers, train  # noqa: E402
-from specsweep.schema import CANDIDATES  # noqa: E402
-from specsweep.spectra.parts import read_spectra  # noqa: E402
+from specsweep.rescore.training import key_half, train  # noqa: E402
 
 
 def validation_candidates(table, annot, n_peaks, excluded):
@@ -53,14 +48,8 @@ def main() -> None:
     ap.add_argument("--exclude", required=True, help="ingest folder of both dev_500 files")
     ap.add_argument("--other-model", default=None, help="default: the shipped positive rescorer")
     args = ap.parse_args()
-    ex = read_spectra(args.exclude, columns=["annotation_inchikey14"])
-    excluded = {k for k in ex.column("annotation_inchikey14").to_pylist() if k}
-    full = read_spectra(args.spectra, columns=["spectrum_id", "annotation_inchikey14"])
-    annot = dict(zip(full.column("spectrum_id").to_pylist(),
-                     full.column("annotation_inchikey14").to_pylist()))
-    n_peaks = peak_counts(args.spectra)
-    table = read_table(args.candidates, CANDIDATES)
-    data, counts = known_answers(table, annot, n_peaks, excluded, ppm_noise_sd=PPM_NOISE_SD)
+    data, counts, annot, n_peaks, table, excluded = known_answer_set(
+        args.candidates, args.spectra, [args.exclude])
     validation = np.array([key_half(k) for k in data.true_key], bool)
     own = train(data, validation, {"trained_on": counts}, refit_on_all=False)
     other_path = args.other_model or default_rescorer_path("positive")

@@ -26,13 +26,8 @@ import json
 
 import numpy as np
 
-from rescore_bench import LEVELS, evaluate, with_precursor_noise
-from specsweep.files import read_table
-from specsweep.rescore.stage import peak_counts
-from specsweep.rescore.training import (PPM_NOISE_SD, key_half, known_answers, richest_spectra,
-                                        train)
-from specsweep.schema import CANDIDATES
-from specsweep.spectra.parts import read_spectra
+from rescore_bench import LEVELS, evaluate, known_answer_set, with_precursor_noise
+from specsweep.rescore.training import key_half, train
 
 FOLDS = 5
 
@@ -49,16 +44,8 @@ def main() -> None:
                     help="ingest folders whose compounds are left out entirely (both dev_500 files)")
     ap.add_argument("--json", default=None, help="write the per-fold figures here")
     args = ap.parse_args()
-    excluded: set = set()
-    for folder in args.exclude:
-        t = read_spectra(folder, columns=["annotation_inchikey14"])
-        excluded |= {k for k in t.column("annotation_inchikey14").to_pylist() if k}
-    full = read_spectra(args.spectra, columns=["spectrum_id", "annotation_inchikey14"])
-    annot = dict(zip(full.column("spectrum_id").to_pylist(),
-                     full.column("annotation_inchikey14").to_pylist()))
-    n_peaks = peak_counts(args.spectra)
-    table = read_table(args.candidates, CANDIDATES)
-    data, counts = known_answers(table, annot, n_peaks, excluded, ppm_noise_sd=PPM_NOISE_SD)
+    data, counts, annot, n_peaks, table, excluded = known_answer_set(args.candidates, args.spectra,
+                                                                     args.exclude)
     fold = np.array([outer_fold(k) for k in data.true_key])
     by_key: dict = {}
     for sid, key in annot.items():
