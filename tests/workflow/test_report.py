@@ -179,3 +179,20 @@ def test_histogram_winners_follow_the_fdr_tie_rule():
             dict(spectrum_id="b", rank=1, is_decoy=True, score=2.0)]
     score, decoy = spectrum_winner_scores(pa.Table.from_pylist(rows), "score")
     assert sorted(zip(score.tolist(), decoy.tolist())) == [(4.0, False), (5.0, True)]
+
+
+def test_pep_levels_show_their_expected_wrong_count_and_interval():
+    from specsweep.report.html import identified_rows
+    summary = {"acceptance": {"measure": "pep_q_value", "level_name": "5%"},
+               "spectra_accounting": {"identified": 231, "identified_compounds": 229,
+                                      "target_won": 400, "decoy_won": 91},
+               "measures": {"q_value": {"levels": {"5%": {"accepted": 12, "unique_compounds": 12}}},
+                            "pep_q_value": {"levels": {
+                                "5%": {"accepted": 231, "unique_compounds": 229,
+                                       "expected_wrong": 11.5, "wrong_interval_90": [6, 17]},
+                                "1%": {"accepted": 0, "unique_compounds": 0,
+                                       "expected_wrong": 0.0, "wrong_interval_90": [0, 0]}}}}}
+    rows = dict((k.strip(), v) for k, v in identified_rows(summary))
+    assert rows["spectra accepted at pep_q_value <= 5%"] == "231 (expected wrong 11.5, 90 % interval 6-17)"
+    assert rows["spectra accepted at pep_q_value <= 1%"] == 0
+    assert rows["spectra accepted at q_value <= 5%"] == 12   # no interval for the decoy measure
