@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 from specsweep.rescore.pep import adapt_priors, pep_qvalues
-from specsweep.rescore.uncertainty import frequency_draws, wrong_count_interval
+from specsweep.rescore import uncertainty
+from specsweep.rescore.uncertainty import fit_frequencies, wrong_count_interval, wrong_count_intervals
 
 CENTRES = np.array([2.0, 0.0, -2.0])   # right, outranked, absent: unit Gaussians on a line
 
@@ -71,8 +72,27 @@ def test_frequency_draws_centre_on_the_em_estimate_and_shrink_with_more_hits():
     for n in (200, 3200):
         _, ev = _dataset(rng, n, [0.6, 0.3, 0.1])
         _, em = adapt_priors(ev, np.full(3, 1 / 3))
-        draws = frequency_draws(ev, 2000, np.random.default_rng(1))
+        draws = fit_frequencies(ev).draws(2000, np.random.default_rng(1))
         assert np.allclose(draws.sum(axis=1), 1.0) and (draws > 0).all()
         assert draws.mean(axis=0) == pytest.approx(em, abs=0.02)
         spreads.append(draws[:, 0].std())
     assert spreads[1] < spreads[0] / 2.5   # about 1 / sqrt(16) = 1/4 of the spread
+
+
+def test_large_sets_use_the_delta_method_and_agree_with_the_draws(monkeypatch):
+    rng = np.random.default_rng(4)
+    y, ev = _dataset(rng, 3000, [0.6, 0.3, 0.1])
+    post, _ = adapt_priors(ev, np.full(3, 1 / 3))
+    q = pep_qvalues(1 - post[:, 0])
+    masks = {"5%": q <= 0.05, "20%": q <= 0.20, "all": np.ones(y.size, bool)}
+    matched = np.ones(y.size)
+    drawn = wrong_count_intervals(ev, matched, masks)
+    monkeypatch.setattr(uncertainty, "EXACT_DRAWS_UP_TO", 10)
+    delta = wrong_count_intervals(ev, matched, masks)
+    for name in masks:
+        (a, b), (c, d) = drawn[name], delta[name]
+        width = b - a
+        assert abs(a - c) <= 0.15 * width + 2 and abs(b - d) <= 0.15 * width + 2, (name, drawn, delta)
+    # one mask at a time gives what the batch gives
+    assert wrong_count_interval(ev, matched, masks["20%"]) == wrong_count_intervals(
+        ev, matched, {"x": masks["20%"]})["x"]

@@ -116,7 +116,7 @@ def pep_summary(rescored, levels) -> dict:
     for that number (:mod:`specsweep.rescore.uncertainty`)."""
     import pyarrow.compute as pc
     from specsweep.rescore.pep import CLASSES
-    from specsweep.rescore.uncertainty import COVERAGE, wrong_count_interval
+    from specsweep.rescore.uncertainty import COVERAGE, wrong_count_intervals
     top = rescored.filter(pc.is_valid(rescored.column("pep")))
     pep = top.column("pep").to_numpy()
     q = top.column("pep_q_value").to_numpy()
@@ -128,10 +128,11 @@ def pep_summary(rescored, levels) -> dict:
     matched = top.column("n_matched_peaks").to_numpy(zero_copy_only=False)
     groups = ion_mode_of_rows(top) if top.num_rows else None
     interval_name = f"wrong_interval_{round(COVERAGE * 100)}"
+    intervals = wrong_count_intervals(evidence, matched, masks, groups) if evidence is not None \
+        else {name: (0, 0) for name in masks}
     for name, m in masks.items():
         counts[name]["expected_wrong"] = round(float(pep[m].sum()), 2)
-        counts[name][interval_name] = list(wrong_count_interval(evidence, matched, m, groups)) \
-            if evidence is not None else [0, 0]
+        counts[name][interval_name] = list(intervals[name])
     return {"meaning": MEANINGS["pep_q_value"], "column": "pep_q_value",
             "over": "top target of every spectrum after rescoring (decoy winners included)",
             "top_targets": int(pep.size), "expected_right": round(float(np.sum(1 - pep)), 2),

@@ -4,103 +4,153 @@ The expected number of wrong hits in an accepted set is the sum of their PEPs. T
 scatters around it for two reasons: each hit is right or wrong by chance (a Poisson-binomial
 count), and the PEPs rest on class frequencies that EM estimated from the same, finite dataset
 (:func:`specsweep.rescore.pep.adapt_priors`). On a few hundred spectra the second is as large as
-the first: on dev_full training compounds (nested out-of-fold, datasets of ~500 richest spectra)
-EM's share of right top hits was off by up to 0.04, which moved the wrong count at PEP q 5 % by a
-third (benchmarks/RESULTS.md, "rescore", "How far the count of wrong hits can be from its
-estimate").
+the first: on dev_full training compounds (nested cross-validation, datasets of ~500 richest
+spectra) EM's share of right top hits was off by up to 0.07, which moved the wrong count at PEP
+q 5 % by half (benchmarks/RESULTS.md, "rescore", "How far the count of wrong hits can be from
+its estimate").
 
-:func:`wrong_count_interval` draws class frequencies from the normal approximation of their
-maximum-likelihood estimate (covariance: inverse observed information of the mixture
-likelihood, per group of hits that share one estimate, e.g. an ion mode), recomputes the
-accepted hits' PEPs under each draw, and draws each hit right or wrong; the interval is the
-central ``coverage`` share of the wrong counts. The accepted set itself is held fixed. Seeded:
-the same input gives the same interval. Model error (class evidence learnt on other spectra)
-is not in it.
+:func:`wrong_count_intervals` takes the class frequencies' maximum-likelihood estimate and its
+covariance (inverse observed information of the mixture likelihood) once per group of hits that
+share one estimate (an ion mode), then for each accepted set:
+
+- up to :data:`EXACT_DRAWS_UP_TO` accepted hits: draws frequencies from the normal
+  approximation (clipped to the simplex), recomputes the accepted hits' PEPs under each draw and
+  draws each hit right or wrong; the interval is the central ``coverage`` share of the counts;
+- above: the delta method (the sum of PEPs is smooth in the frequencies, whose error shrinks as
+  1/sqrt(hits)) plus the Poisson-binomial variance, as a normal interval. Cost O(hits), so a
+  repository-wide run of millions of spectra pays seconds, not minutes.
+
+The accepted set itself is held fixed. Seeded: the same input gives the same interval. The
+model's own error (class evidence learnt on other spectra) is not in it.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 
 from specsweep.rescore.pep import adapt_priors
 
 COVERAGE = 0.90
-DRAWS = 400
+DRAWS = 1000
 SEED = 20261203
-# above this many accepted hits the right/wrong draws are replaced by their normal approximation
-# (mean sum p, variance sum p(1-p)): exact draws would cost draws x hits random numbers
 EXACT_DRAWS_UP_TO = 20_000
 
 
-def frequency_draws(evidence: np.ndarray, draws: int, rng: np.random.Generator) -> np.ndarray:
-    """(draws, K) class frequencies around the EM estimate of ``evidence`` (rows: class
-    likelihoods up to a factor, :func:`~specsweep.rescore.pep.class_evidence`), from the normal
-    approximation with the inverse observed information; clipped to the simplex."""
+@dataclass(frozen=True)
+class FrequencyFit:
+    """EM estimate of a group's class frequencies (K,) and the covariance (K-1, K-1) of its
+    first K-1 entries (the last is one minus their sum)."""
+    prior: np.ndarray
+    cov: np.ndarray
+
+    def draws(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """(n, K) frequencies from the normal approximation, clipped to the simplex."""
+        vals, vecs = np.linalg.eigh((self.cov + self.cov.T) / 2)
+        root = vecs * np.sqrt(np.clip(vals, 0.0, None))
+        free = self.prior[:-1] + rng.standard_normal((n, self.prior.size - 1)) @ root.T
+        out = np.clip(np.column_stack([free, 1.0 - free.sum(axis=1)]), 1e-9, None)
+        return out / out.sum(axis=1, keepdims=True)
+
+
+def fit_frequencies(evidence: np.ndarray) -> FrequencyFit:
+    """EM estimate of the class frequencies of ``evidence`` (rows: class likelihoods up to a
+    factor, :func:`~specsweep.rescore.pep.class_evidence`) and its covariance."""
     evidence = np.asarray(evidence, np.float64)
     k = evidence.shape[1]
     _, prior = adapt_priors(evidence, np.full(k, 1.0 / k))
+    no_spread = FrequencyFit(prior, np.zeros((k - 1, k - 1)))
     if evidence.shape[0] < 2:
-        return np.repeat(prior[None, :], draws, axis=0)
+        return no_spread
     mix = np.maximum(evidence @ prior, 1e-300)
     d = (evidence[:, :-1] - evidence[:, -1:]) / mix[:, None]   # score of the K-1 free frequencies
     d = np.where(np.isfinite(d), d, 0.0)
     try:
-        cov = np.linalg.pinv(d.T @ d)
-        vals, vecs = np.linalg.eigh((cov + cov.T) / 2)
+        return FrequencyFit(prior, np.linalg.pinv(d.T @ d))
     except np.linalg.LinAlgError:   # no usable curvature: the estimate without its spread
-        return np.repeat(prior[None, :], draws, axis=0)
-    root = vecs * np.sqrt(np.clip(vals, 0.0, None))
-    free = prior[:-1] + rng.standard_normal((draws, k - 1)) @ root.T
-    out = np.column_stack([free, 1.0 - free.sum(axis=1)])
-    out = np.clip(out, 1e-9, None)
-    return out / out.sum(axis=1, keepdims=True)
+        return no_spread
+
+
+def _peps(ev: np.ndarray, freq: np.ndarray) -> np.ndarray:
+    w = ev * freq
+    return 1.0 - w[:, 0] / w.sum(axis=1)
+
+
+def _delta_moments(ev: np.ndarray, fit: FrequencyFit) -> tuple[float, float]:
+    """Mean and variance of the wrong count of hits with evidence ``ev``: sum of PEPs at the
+    estimate, its variance through the frequencies (delta method) plus the hits' own."""
+    f = fit.prior
+    s = ev @ f
+    pep = 1.0 - ev[:, 0] * f[0] / s
+    # d(pep_i)/d(f_k) = (e_i0 f_0 e_ik - [k == 0] e_i0 s_i) / s_i^2, then the free parameters
+    # (f_K-1 = 1 - the others): d/d(theta_k) = d/d(f_k) - d/d(f_K-1)
+    g = (ev[:, 0] * f[0] / s ** 2) @ ev
+    g[0] -= np.sum(ev[:, 0] / s)
+    grad = g[:-1] - g[-1]
+    return float(pep.sum()), float(grad @ fit.cov @ grad + pep @ (1.0 - pep))
+
+
+def wrong_count_intervals(evidence: np.ndarray, n_matched: np.ndarray, accepted: dict,
+                          groups: np.ndarray | None = None, coverage: float = COVERAGE,
+                          draws: int = DRAWS, seed: int = SEED) -> dict:
+    """{name: (low, high)}: central ``coverage`` interval of the number of wrong hits among the
+    hits of each mask in ``accepted`` ({name: bool per row}).
+
+    ``evidence``: (n, K) class evidence of every top hit of the dataset (the rows EM saw, not
+    only the accepted ones), first class "right"; ``n_matched``: hits without a matched peak
+    have PEP 1 and are always counted wrong; ``groups``: one label per row, the hits of one
+    label share one frequency estimate (default: all one)."""
+    evidence = np.asarray(evidence, np.float64)
+    if evidence.ndim != 2 or not np.isfinite(evidence).all():
+        raise ValueError("evidence must be a finite (n, K) array (rows of top hits only)")
+    masks = {name: np.asarray(m, bool) for name, m in accepted.items()}
+    if any(m.shape != (evidence.shape[0],) for m in masks.values()):
+        raise ValueError("each accepted mask needs one bool per row of evidence")
+    if not 0.0 < coverage < 1.0:
+        raise ValueError(f"coverage must be in (0, 1), not {coverage}")
+    groups = np.zeros(evidence.shape[0], np.int64) if groups is None else np.asarray(groups)
+    no_peak = np.asarray(n_matched) <= 0
+    labels = sorted(set(groups.tolist()))
+    fits = {g: fit_frequencies(evidence[groups == g]) for g in labels} if masks else {}
+    tail = (1.0 - coverage) / 2.0
+    z = NormalDist().inv_cdf(1.0 - tail)
+    out = {}
+    for i, (name, mask) in enumerate(masks.items()):
+        n_acc = int(mask.sum())
+        fixed = int((mask & no_peak).sum())
+        if n_acc == fixed:
+            out[name] = (fixed, fixed)
+            continue
+        rng = np.random.default_rng([seed, i])
+        if n_acc > EXACT_DRAWS_UP_TO:
+            mean = var = 0.0
+            for g in labels:
+                rows = mask & ~no_peak & (groups == g)
+                if rows.any():
+                    m, v = _delta_moments(evidence[rows], fits[g])
+                    mean, var = mean + m, var + v
+            sd = np.sqrt(var)
+            low, high = max(0, int(np.floor(mean - z * sd))), min(n_acc, int(np.ceil(mean + z * sd)))
+            out[name] = (low + fixed, min(n_acc, high + fixed))
+            continue
+        counts = np.full(draws, float(fixed))
+        for g in labels:
+            rows = mask & ~no_peak & (groups == g)
+            if not rows.any():
+                continue
+            ev = evidence[rows]
+            for b, freq in enumerate(fits[g].draws(draws, rng)):
+                counts[b] += np.count_nonzero(rng.random(ev.shape[0]) < _peps(ev, freq))
+        low, high = np.quantile(counts, [tail, 1.0 - tail], method="inverted_cdf")
+        out[name] = (int(low), int(high))
+    return out
 
 
 def wrong_count_interval(evidence: np.ndarray, n_matched: np.ndarray, accepted: np.ndarray,
                          groups: np.ndarray | None = None, coverage: float = COVERAGE,
                          draws: int = DRAWS, seed: int = SEED) -> tuple[int, int]:
-    """Central ``coverage`` interval (low, high) of the number of wrong hits among the
-    ``accepted`` ones (bool per row).
-
-    ``evidence``: (n, K) class evidence of every top hit of the dataset (the rows EM saw, not only
-    the accepted ones), first class "right"; ``n_matched``: hits without a matched peak have
-    PEP 1 and are always counted wrong; ``groups``: one label per row, hits of one label share
-    one frequency estimate (default: all one)."""
-    evidence = np.asarray(evidence, np.float64)
-    accepted = np.asarray(accepted, bool)
-    if evidence.ndim != 2 or accepted.shape != (evidence.shape[0],):
-        raise ValueError("evidence must be (n, K) and accepted one bool per row")
-    if not np.isfinite(evidence).all():
-        raise ValueError("evidence must be finite (rows of top hits only)")
-    if not 0.0 < coverage < 1.0:
-        raise ValueError(f"coverage must be in (0, 1), not {coverage}")
-    if not accepted.any():
-        return 0, 0
-    groups = np.zeros(evidence.shape[0], np.int64) if groups is None else np.asarray(groups)
-    no_peak = np.asarray(n_matched) <= 0
-    rng = np.random.default_rng(seed)
-    mean = np.zeros(draws)
-    var = np.zeros(draws)
-    exact = np.zeros(draws)
-    n_acc = int(accepted.sum())
-    for g in sorted(set(groups.tolist())):
-        rows = groups == g
-        acc = rows & accepted & ~no_peak
-        if not acc.any():
-            continue
-        freq = frequency_draws(evidence[rows], draws, rng)
-        ev = evidence[acc]
-        for b in range(draws):
-            w = ev * freq[b]
-            pep = 1.0 - w[:, 0] / w.sum(axis=1)
-            if n_acc <= EXACT_DRAWS_UP_TO:
-                exact[b] += np.count_nonzero(rng.random(pep.size) < pep)
-            else:
-                mean[b] += pep.sum()
-                var[b] += float(pep @ (1.0 - pep))
-    if n_acc > EXACT_DRAWS_UP_TO:
-        exact = np.round(mean + np.sqrt(var) * rng.standard_normal(draws))
-    counts = exact + int((accepted & no_peak).sum())
-    tail = (1.0 - coverage) / 2.0
-    low, high = np.quantile(counts, [tail, 1.0 - tail], method="inverted_cdf")
-    return int(low), int(high)
+    """:func:`wrong_count_intervals` of one accepted mask."""
+    return wrong_count_intervals(evidence, n_matched, {"accepted": accepted}, groups, coverage,
+                                 draws, seed)["accepted"]
