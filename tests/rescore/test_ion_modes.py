@@ -96,6 +96,9 @@ def test_each_ion_mode_is_rescored_with_its_own_model(mixed):
     for c in levels.values():
         low, high = c["wrong_interval_90"]
         assert 0 <= low <= c["expected_wrong"] <= high <= c["accepted"]
+    # the rescore stage's own summary carries the same numbers at its levels
+    assert summary["pep_q_wrong"]["0.05"] == {"expected": levels["5%"]["expected_wrong"],
+                                              "interval_90": levels["5%"]["wrong_interval_90"]}
 
 
 def test_same_uses_one_model_for_both_ion_modes(mixed):

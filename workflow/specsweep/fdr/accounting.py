@@ -101,38 +101,22 @@ def compounds_summary(picked_score, picked_decoy_won, picked_q, picked_keys, lev
             "decoy_won": int(picked_decoy_won.sum()), "levels": level_counts(masks, picked_keys)}
 
 
-def ion_mode_of_rows(table) -> np.ndarray:
-    """Ion mode ("positive"/"negative") of each row, from its adduct column: the hits of one ion
-    mode share one estimate of the class frequencies (rescore stage and merged datasets)."""
-    from specsweep.chem.adducts import resolve_adduct
-    adducts = table.column("adduct").to_pylist()
-    modes = {a: getattr(resolve_adduct(a), "ion_mode", "positive") for a in set(adducts)}
-    return np.array([modes[a] for a in adducts], dtype=object)
-
-
 def pep_summary(rescored, levels) -> dict:
     """Spectra whose top target (after rescoring) passes each PEP q-value level, whether or not
     it also won the target-decoy competition; the expected number of wrong ones, and an interval
     for that number (:mod:`specsweep.rescore.uncertainty`)."""
     import pyarrow.compute as pc
-    from specsweep.rescore.pep import CLASSES
-    from specsweep.rescore.uncertainty import COVERAGE, wrong_count_intervals
+    from specsweep.rescore.uncertainty import COVERAGE, top_target_wrong_counts
     top = rescored.filter(pc.is_valid(rescored.column("pep")))
     pep = top.column("pep").to_numpy()
     q = top.column("pep_q_value").to_numpy()
     keys = np.asarray(top.column("inchikey14").to_pylist(), dtype=object)
     masks = {level_name(lv): (q <= lv if lv > 0 else pep <= 0) for lv in levels}
     counts = level_counts(masks, keys)
-    evidence = np.column_stack([top.column(f"evidence_{c}").to_numpy(zero_copy_only=False)
-                                .astype(np.float64) for c in CLASSES]) if top.num_rows else None
-    matched = top.column("n_matched_peaks").to_numpy(zero_copy_only=False)
-    groups = ion_mode_of_rows(top) if top.num_rows else None
     interval_name = f"wrong_interval_{round(COVERAGE * 100)}"
-    intervals = wrong_count_intervals(evidence, matched, masks, groups) if evidence is not None \
-        else {name: (0, 0) for name in masks}
-    for name, m in masks.items():
-        counts[name]["expected_wrong"] = round(float(pep[m].sum()), 2)
-        counts[name][interval_name] = list(intervals[name])
+    for name, (expected, interval) in top_target_wrong_counts(top, masks).items():
+        counts[name]["expected_wrong"] = expected
+        counts[name][interval_name] = list(interval)
     return {"meaning": MEANINGS["pep_q_value"], "column": "pep_q_value",
             "over": "top target of every spectrum after rescoring (decoy winners included)",
             "top_targets": int(pep.size), "expected_right": round(float(np.sum(1 - pep)), 2),

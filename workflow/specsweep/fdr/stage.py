@@ -18,8 +18,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from specsweep.fdr.accounting import (MEANINGS, accepted, compounds_summary, ion_mode_of_rows,
-                                      level_counts, level_name, pep_summary, spectra_summary)
+from specsweep.fdr.accounting import (MEANINGS, accepted, compounds_summary, level_counts,
+                                      level_name, pep_summary, spectra_summary)
 from specsweep.fdr.balance import check_candidates_balance, check_db_manifest
 from specsweep.fdr.competition import best_by_side, picked_compounds, spectrum_winners
 from specsweep.fdr.qvalues import decoy_free_mask, qvalues
@@ -131,6 +131,7 @@ def _merged_pep_q(table: pa.Table) -> pa.Table:
     each top target's class evidence, so that small datasets share one estimate; then q-values
     as the running mean of the sorted PEPs."""
     from specsweep.rescore.pep import CLASSES, peps_from_evidence, pep_qvalues
+    from specsweep.rescore.uncertainty import ion_mode_of_rows
     pep = table.column("pep").to_numpy(zero_copy_only=False).astype(np.float64)
     has = ~np.isnan(pep)
     rows = np.flatnonzero(has)

@@ -25,6 +25,7 @@ from specsweep.rescore.model import RescoreModel, top_features
 from specsweep.rescore.pep import (ADAPT_DEFAULT, CLASSES, adapt_priors, class_evidence,
                                    pep_from_proba, pep_qvalues)
 from specsweep.schema import CANDIDATES, FORMULAS, RESCORED, SPECTRA
+from specsweep.rescore.uncertainty import COVERAGE, top_target_wrong_counts
 
 log = logging.getLogger("specsweep.rescore")
 
@@ -187,6 +188,11 @@ def run_rescore(candidates, spectra, output, model_path=None, formulas=None,
     search_check = {m: check_search(searched, model.info, str(paths[m]), model.list_depth,
                                     allow_other_search) for m, model in models.items()}
     result, summary = rescore_by_ion_mode(table, models, n_peaks, ion_mode, f_table)
+    top = result.filter(pc.is_valid(result.column("pep")))
+    q = top.column("pep_q_value").to_numpy(zero_copy_only=False)
+    wrong = top_target_wrong_counts(top, {f"{lv:g}": q <= lv for lv in DEFAULT_LEVELS})
+    summary["pep_q_wrong"] = {name: {"expected": e, f"interval_{round(COVERAGE * 100)}": list(iv)}
+                              for name, (e, iv) in wrong.items()}
     output = Path(output)
     summary = {"candidates": str(candidates),
                "model": {m: str(paths[m]) for m in models},
@@ -198,7 +204,8 @@ def run_rescore(candidates, spectra, output, model_path=None, formulas=None,
     write_json(summary, Path(summary_path) if summary_path
                else output.with_name(output.name.removesuffix(".parquet") + ".summary.json"))
     log.info("%d rows re-ranked (models by ion mode: %s); %d top targets; estimated right %.1f; "
-             "PEP q <= 1/5/10 %%: %s", result.num_rows, summary["model"],
-             summary["spectra_with_targets"], summary["expected_right_top_hits"],
-             list(summary["pep_q_levels"].values()))
+             "accepted at PEP q %s: %s (expected wrong, %d %% interval: %s)", result.num_rows,
+             summary["model"], summary["spectra_with_targets"], summary["expected_right_top_hits"],
+             "/".join(summary["pep_q_levels"]), list(summary["pep_q_levels"].values()),
+             round(COVERAGE * 100), [f"{e:g} ({iv[0]}-{iv[1]})" for e, iv in wrong.values()])
     return summary

@@ -117,13 +117,15 @@ def wrong_count_intervals(evidence: np.ndarray, n_matched: np.ndarray, accepted:
     tail = (1.0 - coverage) / 2.0
     z = NormalDist().inv_cdf(1.0 - tail)
     out = {}
-    for i, (name, mask) in enumerate(masks.items()):
+    for name, mask in masks.items():
         n_acc = int(mask.sum())
         fixed = int((mask & no_peak).sum())
         if n_acc == fixed:
             out[name] = (fixed, fixed)
             continue
-        rng = np.random.default_rng([seed, i])
+        # seeded by the set's size, not its position: the same set gets the same interval in
+        # every summary that lists it
+        rng = np.random.default_rng([seed, n_acc])
         if n_acc > EXACT_DRAWS_UP_TO:
             mean = var = 0.0
             for g in labels:
@@ -154,3 +156,29 @@ def wrong_count_interval(evidence: np.ndarray, n_matched: np.ndarray, accepted: 
     """:func:`wrong_count_intervals` of one accepted mask."""
     return wrong_count_intervals(evidence, n_matched, {"accepted": accepted}, groups, coverage,
                                  draws, seed)["accepted"]
+
+
+def ion_mode_of_rows(table) -> np.ndarray:
+    """Ion mode ("positive"/"negative") of each row of a candidates table, from its adduct: the
+    hits of one ion mode share one estimate of the class frequencies (rescore stage and merged
+    datasets alike)."""
+    from specsweep.chem.adducts import resolve_adduct
+    adducts = table.column("adduct").to_pylist()
+    modes = {a: getattr(resolve_adduct(a), "ion_mode", "positive") for a in set(adducts)}
+    return np.array([modes[a] for a in adducts], dtype=object)
+
+
+def top_target_wrong_counts(top, masks: dict) -> dict:
+    """{name: (expected wrong, (low, high))} for masks over ``top``, the top-target rows of a
+    RESCORED table (those with a PEP): the sum of the masked PEPs and
+    :func:`wrong_count_intervals` of the same hits, class frequencies per ion mode."""
+    from specsweep.rescore.pep import CLASSES
+    if top.num_rows == 0:
+        return {name: (0.0, (0, 0)) for name in masks}
+    pep = top.column("pep").to_numpy(zero_copy_only=False).astype(np.float64)
+    evidence = np.column_stack([top.column(f"evidence_{c}").to_numpy(zero_copy_only=False)
+                                .astype(np.float64) for c in CLASSES])
+    intervals = wrong_count_intervals(evidence, top.column("n_matched_peaks").to_numpy(
+        zero_copy_only=False), masks, ion_mode_of_rows(top))
+    return {name: (round(float(pep[np.asarray(m, bool)].sum()), 2), intervals[name])
+            for name, m in masks.items()}
