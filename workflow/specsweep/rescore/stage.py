@@ -24,8 +24,8 @@ from specsweep.rescore.features import FEATURES, formula_rank_inv, list_features
 from specsweep.rescore.model import RescoreModel, top_features
 from specsweep.rescore.pep import (ADAPT_DEFAULT, CLASSES, adapt_priors, class_evidence,
                                    pep_from_proba, pep_qvalues)
-from specsweep.schema import CANDIDATES, FORMULAS, RESCORED, SPECTRA
 from specsweep.rescore.uncertainty import COVERAGE, top_target_wrong_counts
+from specsweep.schema import CANDIDATES, FORMULAS, RESCORED, SPECTRA
 
 log = logging.getLogger("specsweep.rescore")
 
