@@ -66,84 +66,15 @@ def build_residue_table(int_masses: np.ndarray) -> np.ndarray:
 
 
 @nb.njit(cache=True)
-def _decompose_integer_range(int_lo, int_hi, int_masses, table, bounds, real_masses, lo, hi,
-                             min_doubled_rdbe, valence_minus_two, order, out, n_out, steps, max_steps):
-    """Append to ``out`` (rows of counts in the caller's element order) every decomposition of
-    each integer mass in [int_lo, int_hi] whose real mass lies in [lo, hi]; return the count
-    (-1: ``out`` is full). Integer masses are visited from the middle of the interval outwards;
-    ``steps[0]`` counts the search steps, and once it exceeds ``max_steps`` the search stops
-    after the current integer mass and ``steps[1]`` is set to 1 (the decompositions of the
-    integer masses closest to the middle are complete)."""
-    k = int_masses.shape[0]
-    a0 = int_masses[0]
-    c = np.zeros(k, dtype=np.int64)
-    rem = np.zeros(k, dtype=np.int64)
-    mid = (int_lo + int_hi) // 2
-    for t in range(int_hi - int_lo + 1):
-        if steps[0] > max_steps:
-            steps[1] = 1
-            break
-        big = mid + (t + 1) // 2 if t % 2 else mid - t // 2
-        if big < 0:
-            continue
-        if k == 1:
-            if big % a0 == 0 and big // a0 <= bounds[0]:
-                c[0] = big // a0
-                n_out = _emit(c, real_masses, lo, hi, min_doubled_rdbe, valence_minus_two,
-                              order, out, n_out)
-                if n_out < 0:
-                    return -1
-            continue
-        if big < table[big % a0, k - 1]:
-            continue
-        i = k - 1
-        rem[i] = big
-        c[i] = -1
-        while i < k:
-            c[i] += 1
-            steps[0] += 1
-            m = rem[i] - c[i] * int_masses[i]
-            if m < 0 or c[i] > bounds[i]:
-                i += 1
-                continue
-            if m < table[m % a0, i - 1]:
-                continue  # the rest cannot be written with elements 0..i-1
-            if i == 1:
-                c0 = m // a0
-                if c0 <= bounds[0]:
-                    c[0] = c0
-                    n_out = _emit(c, real_masses, lo, hi, min_doubled_rdbe, valence_minus_two,
-                                  order, out, n_out)
-                    if n_out < 0:
-                        return -1
-                continue
-            i -= 1
-            rem[i] = m
-            c[i] = -1
-    return n_out
-
-
-@nb.njit(cache=True)
-def _emit(c, real_masses, lo, hi, min_doubled_rdbe, valence_minus_two, order, out, n_out):
-    mass = 0.0
-    dr = 2
-    for j in range(c.shape[0]):
-        mass += c[j] * real_masses[j]
-        dr += c[j] * valence_minus_two[j]
-    if mass < lo or mass > hi or dr < min_doubled_rdbe:
-        return n_out
-    if n_out >= out.shape[0]:
-        return -1  # buffer full: caller grows it and repeats
-    for j in range(c.shape[0]):
-        out[n_out, order[j]] = c[j]
-    return n_out + 1
-
-
-@nb.njit(cache=True)
 def _decompose_with_rules(int_lo, int_hi, int_masses, table, bounds, real_masses, lo, hi,
                           min_doubled_rdbe, valence_minus_two, order, out, n_out, steps, max_steps, rules):
-    """:func:`_decompose_integer_range`, keeping only the formulas that pass ``rules``
-    (:func:`_rules_ok`); ``out`` grows as needed. Returns (out, count).
+    """Append to ``out`` (rows of counts in the caller's element order) every decomposition of
+    each integer mass in [int_lo, int_hi] whose real mass lies in [lo, hi] and that passes
+    ``rules`` (:func:`_rules_ok`; :meth:`Decomposer.no_rules` passes everything); ``out`` grows
+    as needed. Returns (out, count). Integer masses are visited from the middle of the interval
+    outwards; ``steps[0]`` counts the search steps, and once it exceeds ``max_steps`` the search
+    stops after the current integer mass and ``steps[1]`` is set to 1 (the decompositions of the
+    integer masses closest to the middle are complete).
 
     With ``rules.prune`` (internal order H = 0, C = 1), a partial formula (counts of elements
     i..k-1, integer mass ``m`` left for elements 0..i-1) is not extended when no completion can
@@ -323,7 +254,9 @@ def _rules_ok(c, dr, rules):
 
 @nb.njit(cache=True)
 def _emit_checked(c, real_masses, lo, hi, min_doubled_rdbe, valence_minus_two, order, out, n_out, rules):
-    """:func:`_emit` for formulas that pass ``rules``; grows ``out``. Returns (out, count)."""
+    """Append the formula ``c`` (internal order) to ``out`` in the caller's element order when its
+    mass lies in [lo, hi], its doubled RDBE reaches the minimum and it passes ``rules``; grows
+    ``out`` (twice the rows) when full. Returns (out, count)."""
     mass = 0.0
     dr = 2
     for j in range(c.shape[0]):
@@ -365,6 +298,17 @@ class Decomposer:
         self._err_hi = max(0.0, float(rel_err.max()))
         self.blowup = blowup
         self._table = build_residue_table(self._int_masses)
+        self._no_rules = self.no_rules(len(self._order))
+
+    @staticmethod
+    def no_rules(k: int) -> KernelRules:
+        """Kernel rules that keep every formula and prune nothing (plain decomposition)."""
+        none = np.zeros((0, 4), dtype=np.int64)
+        return KernelRules(prune=False, even_parity=False, element_ratios=False, carbon=-1,
+                           ratio_max=np.full(k, np.inf), with_hydrogen=np.zeros(k, dtype=np.int64),
+                           inv_ratio=np.zeros(k), h_per_carbon_min=0.0, combo_idx=none, combo_below=none,
+                           combo_above=np.zeros(0, dtype=np.int64), combo_low=np.zeros(0, dtype=np.int64),
+                           best_gain=np.zeros(k))
 
     def decompose(self, lo: float, hi: float, min_rdbe: float = -math.inf,
                   max_counts: np.ndarray | None = None) -> np.ndarray:
@@ -426,21 +370,10 @@ class Decomposer:
         if max_counts is not None:
             bounds = np.minimum(bounds, np.asarray(max_counts, dtype=np.int64)[self._order])
         steps = np.zeros(2, dtype=np.int64)
-        if rules is not None:
-            out = np.zeros((4096, len(self._order)), dtype=np.int64)
-            out, n = _decompose_with_rules(int_lo, int_hi, self._int_masses, self._table, bounds, self._masses,
-                                           lo, hi, min_dr, self._vm2, self._order, out, 0, steps, int(max_steps),
-                                           self._kernel_rules(rules))
-        size = 256
-        while rules is None:
-            out = np.zeros((size, len(self._order)), dtype=np.int64)
-            steps[:] = 0
-            n = _decompose_integer_range(int_lo, int_hi, self._int_masses, self._table, bounds,
-                                         self._masses, lo, hi, min_dr, self._vm2, self._order, out, 0,
-                                         steps, int(max_steps))
-            if n >= 0:
-                break
-            size *= 4
+        out = np.zeros((4096 if rules is not None else 256, len(self._order)), dtype=np.int64)
+        out, n = _decompose_with_rules(int_lo, int_hi, self._int_masses, self._table, bounds, self._masses,
+                                       lo, hi, min_dr, self._vm2, self._order, out, 0, steps, int(max_steps),
+                                       self._kernel_rules(rules) if rules is not None else self._no_rules)
         out = out[:n]
         mass = out @ self.alphabet.masses
         idx = np.lexsort(tuple(out[:, j] for j in range(out.shape[1] - 1, -1, -1)) + (mass,))
