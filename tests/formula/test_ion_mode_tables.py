@@ -37,6 +37,11 @@ def test_negative_mode_scalars_come_from_the_negative_tables():
     assert neg.params.loss_mu == pytest.approx(negative["loss_mass"]["mu"])
     assert neg.params.fragment_sd_ppm != base.params.fragment_sd_ppm
     assert ident.settings_for_ion_mode(base, negative=False) is base
+    # a scalar the caller set is kept; the others still swap
+    mine = ident.FormulaSettings(params=ident.get_profile("qtof", fragment_sd_ppm=7.0))
+    neg_mine = ident.settings_for_ion_mode(mine, negative=True)
+    assert neg_mine.params.fragment_sd_ppm == 7.0
+    assert neg_mine.params.loss_mu == pytest.approx(negative["loss_mass"]["mu"])
     # the SIRIUS-only scoring has no fitted tables to swap
     sirius = ident.FormulaSettings(priors="sirius", params=ident.get_profile("qtof", priors="sirius"))
     assert ident.settings_for_ion_mode(sirius, negative=True) is sirius

@@ -161,11 +161,16 @@ def settings_for_ion_mode(settings: FormulaSettings, negative: bool,
     """``settings`` whose fitted scalars (loss mass, noise, fragment mass sd; ``scoring.fitted_overrides``)
     are those of the ion mode's fitted tables (``fitted_path``, default
     ``priors.fitted_priors_path(negative)``): with ``priors="fitted"`` and a bundled negative-mode
-    file, a negative-mode spectrum gets them from that file; otherwise ``settings`` unchanged."""
+    file, a negative-mode spectrum gets them from that file; otherwise ``settings`` unchanged.
+    Only scalars still at the positive-mode fitted value are swapped: one the caller set
+    (``get_profile(..., fragment_sd_ppm=...)``) is kept."""
     path = fitted_path or fitted_priors_path(negative)
     if settings.priors != "fitted" or path == FITTED_PRIORS:
         return settings
-    return replace(settings, params=replace(settings.params, **fitted_overrides(load_tables(str(path)))))
+    default = fitted_overrides(load_tables(str(FITTED_PRIORS)))
+    swap = {k: v for k, v in fitted_overrides(load_tables(str(path))).items()
+            if k in default and getattr(settings.params, k) == default[k]}
+    return replace(settings, params=replace(settings.params, **swap)) if swap else settings
 
 
 def _embed(forms: np.ndarray, source: Alphabet, target: Alphabet) -> np.ndarray:
