@@ -275,10 +275,12 @@ def main() -> None:
                        "regimes": report}, fh,
                       indent=1)
     if args.plot:
-        plot(curves, args.plot)
+        plot(curves, args.plot, report)
 
 
-def plot(curves: dict, path: str) -> None:
+def plot(curves: dict, path: str, report: dict | None = None) -> None:
+    """Estimated vs true FDP of the accepted sets per regime; with ``report``, each level's 90 %
+    interval of the wrong count (as a share of the accepted) as an error bar."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -291,6 +293,15 @@ def plot(curves: dict, path: str) -> None:
         ax.fill_between([0, 1], [0, 1 / 1.5], [0, 1.5], color="0.9", label="x0.67..x1.5")
         for lv in LEVELS:
             ax.axvline(lv, color="0.7", lw=0.5)
+        rows = [r for r in (report or {}).get(name, {}).get("pep", []) if r["accepted"]]
+        if rows:
+            x = np.array([r["estimate"] for r in rows])
+            y = np.array([r["true_fdp"] for r in rows])
+            lo = np.array([r["wrong_interval_90"][0] / r["accepted"] for r in rows])
+            hi = np.array([r["wrong_interval_90"][1] / r["accepted"] for r in rows])
+            ax.vlines(x, lo, hi, color="C3", lw=2.5, alpha=0.5,
+                      label="90 % interval of the wrong share (PEP q levels)")
+            ax.plot(x, y, "o", ms=3, color="C3", label="true FDP at the levels")
         ax.set_xlim(0, 0.3)
         ax.set_ylim(0, 1.0)
         ax.set_title(titles[name])
