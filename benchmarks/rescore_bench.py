@@ -34,8 +34,8 @@ import pyarrow.compute as pc
 from specsweep.fdr.qvalues import qvalues
 from specsweep.files import read_table
 from specsweep.rescore.model import RescoreModel, default_rescorer_path
-from specsweep.rescore.pep import ADAPT_DEFAULT, CLASSES
-from specsweep.rescore.uncertainty import wrong_count_interval
+from specsweep.rescore.pep import ADAPT_DEFAULT
+from specsweep.rescore.uncertainty import top_target_wrong_counts
 from specsweep.rescore.stage import peak_counts, rescore_table
 from specsweep.rescore.training import PPM_NOISE_SD, precursor_noise_ppm
 from specsweep.schema import CANDIDATES
@@ -89,14 +89,14 @@ def calibration(res: pa.Table, truth: dict) -> tuple[list, list, np.ndarray, np.
     pep = top.column("pep").to_numpy()
     q = top.column("pep_q_value").to_numpy()
     zero = top.column("n_matched_peaks").to_numpy() == 0
-    evidence = np.column_stack([top.column(f"evidence_{c}").to_numpy() for c in CLASSES])
+    intervals = top_target_wrong_counts(top, {lv: q <= lv for lv in LEVELS})   # one EM fit for all
     rows = []
     for lv in LEVELS:
         acc = q <= lv
         n = int(acc.sum())
         est = float(pep[acc].mean()) if n else float("nan")
         fdp = float(wrong[acc].mean()) if n else float("nan")
-        low, high = wrong_count_interval(evidence, top.column("n_matched_peaks").to_numpy(), acc)
+        low, high = intervals[lv][1]
         rows.append({"level": lv, "accepted": n, "false": int(wrong[acc].sum()), "true_fdp": fdp,
                      "estimate": est, "ratio": fdp / est if n and est > 0 else float("nan"),
                      "zero_match": int((acc & zero).sum()), "wrong_interval_90": [low, high],

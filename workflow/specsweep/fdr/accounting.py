@@ -106,14 +106,14 @@ def pep_summary(rescored, levels) -> dict:
     it also won the target-decoy competition; the expected number of wrong ones, and an interval
     for that number (:mod:`specsweep.rescore.uncertainty`)."""
     import pyarrow.compute as pc
-    from specsweep.rescore.uncertainty import COVERAGE, top_target_wrong_counts
+    from specsweep.rescore.uncertainty import COVERAGE, INTERVAL_KEY, top_target_wrong_counts
     top = rescored.filter(pc.is_valid(rescored.column("pep")))
     pep = top.column("pep").to_numpy()
     q = top.column("pep_q_value").to_numpy()
     keys = np.asarray(top.column("inchikey14").to_pylist(), dtype=object)
     masks = {level_name(lv): (q <= lv if lv > 0 else pep <= 0) for lv in levels}
     counts = level_counts(masks, keys)
-    interval_name = f"wrong_interval_{round(COVERAGE * 100)}"
+    interval_name = f"wrong_{INTERVAL_KEY}"
     for name, (expected, interval) in top_target_wrong_counts(top, masks).items():
         counts[name]["expected_wrong"] = expected
         counts[name][interval_name] = list(interval)

@@ -24,7 +24,7 @@ from specsweep.rescore.features import FEATURES, formula_rank_inv, list_features
 from specsweep.rescore.model import RescoreModel, top_features
 from specsweep.rescore.pep import (ADAPT_DEFAULT, CLASSES, adapt_priors, class_evidence,
                                    pep_from_proba, pep_qvalues)
-from specsweep.rescore.uncertainty import COVERAGE, top_target_wrong_counts
+from specsweep.rescore.uncertainty import COVERAGE, INTERVAL_KEY, top_target_wrong_counts
 from specsweep.schema import CANDIDATES, FORMULAS, RESCORED, SPECTRA
 
 log = logging.getLogger("specsweep.rescore")
@@ -191,7 +191,7 @@ def run_rescore(candidates, spectra, output, model_path=None, formulas=None,
     top = result.filter(pc.is_valid(result.column("pep")))
     q = top.column("pep_q_value").to_numpy(zero_copy_only=False)
     wrong = top_target_wrong_counts(top, {f"{lv:g}": q <= lv for lv in DEFAULT_LEVELS})
-    summary["pep_q_wrong"] = {name: {"expected": e, f"interval_{round(COVERAGE * 100)}": list(iv)}
+    summary["pep_q_wrong"] = {name: {"expected": e, INTERVAL_KEY: list(iv)}
                               for name, (e, iv) in wrong.items()}
     output = Path(output)
     summary = {"candidates": str(candidates),

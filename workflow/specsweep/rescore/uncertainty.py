@@ -31,9 +31,10 @@ from statistics import NormalDist
 
 import numpy as np
 
-from specsweep.rescore.pep import adapt_priors
+from specsweep.rescore.pep import CLASSES, adapt_priors
 
 COVERAGE = 0.90
+INTERVAL_KEY = f"interval_{round(COVERAGE * 100)}"   # summaries' name of the interval ("interval_90")
 DRAWS = 1000
 SEED = 20261203
 EXACT_DRAWS_UP_TO = 20_000
@@ -172,7 +173,6 @@ def top_target_wrong_counts(top, masks: dict) -> dict:
     """{name: (expected wrong, (low, high))} for masks over ``top``, the top-target rows of a
     RESCORED table (those with a PEP): the sum of the masked PEPs and
     :func:`wrong_count_intervals` of the same hits, class frequencies per ion mode."""
-    from specsweep.rescore.pep import CLASSES
     if top.num_rows == 0:
         return {name: (0.0, (0, 0)) for name in masks}
     pep = top.column("pep").to_numpy(zero_copy_only=False).astype(np.float64)
