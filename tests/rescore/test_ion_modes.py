@@ -183,3 +183,26 @@ def test_repository_wide_fdr_pools_the_class_frequencies(mixed, tmp_path):
     pooled = {r["spectrum_id"].split("/", 1)[1]: r["pep"] for r in ident if r["pep"] is not None}
     assert len(pooled) > 20
     assert all(abs(pooled[s] - want[s]) < 1e-4 for s in pooled)
+
+
+def test_datasets_rescored_with_different_pep_maps_are_not_pooled(mixed, tmp_path, caplog):
+    """The repository-wide FDR pools PEPs only of datasets rescored with one model: a file
+    whose stored PEP map differs for an ion mode is refused with both paths named."""
+    import pyarrow.parquet as pq
+    from specsweep.cli import main
+    from specsweep.rescore.recalibration import METADATA_KEY, from_metadata, to_metadata
+    out = tmp_path / "r.parquet"
+    assert main(["rescore", "--candidates", str(mixed / "cand.parquet"),
+                 "--spectra", str(mixed / "spectra"), "--output", str(out)]) == 0
+    t = pq.read_table(out)
+    maps = from_metadata(t.schema)
+    assert set(maps) == {"positive", "negative"} and all(m is not None for m in maps.values())
+    other = {**maps, "positive": maps["negative"]}
+    pq.write_table(t.replace_schema_metadata({**t.schema.metadata, **to_metadata(other)}),
+                   tmp_path / "other.parquet")
+    assert pq.read_schema(tmp_path / "other.parquet").metadata[METADATA_KEY] != t.schema.metadata[METADATA_KEY]
+    assert main(["fdr", "--candidates", str(out), str(tmp_path / "other.parquet"),
+                 "--spectra", str(mixed / "spectra"), str(mixed / "spectra"),
+                 "--dataset-names", "A", "B", "--output-dir", str(tmp_path / "global")]) != 0
+    assert "different positive-mode models" in caplog.text and "other.parquet" in caplog.text
+    assert not (tmp_path / "global" / "identifications.parquet").exists()

@@ -2,6 +2,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from specsweep.rescore.model import RescoreModel
 from specsweep.rescore.training import check_disjoint, known_answers, train
 from specsweep.schema import CANDIDATES
 
@@ -42,7 +43,7 @@ def test_excluded_compounds_never_reach_training():
         check_disjoint(["K0000000000001", "K0000000000003"], {"K0000000000003"})
 
 
-def test_training_is_deterministic_and_learns_the_evidence():
+def test_training_is_deterministic_and_learns_the_evidence(tmp_path):
     table, truth = _synthetic()
     data, _ = known_answers(table, truth, {s: 10 for s in truth})
     validation = np.arange(data.true_key.size) % 5 == 0
@@ -52,6 +53,12 @@ def test_training_is_deterministic_and_learns_the_evidence():
     w = dict(zip(a.ranker.features, a.ranker_w))
     assert w["explained_intensity"] > 0   # the right structure explains more intensity
     assert a.train_prior.sum() == pytest.approx(1.0)
+    # the PEP map was fitted on cross-fitted simulated datasets and is stored with the model
+    assert a.recalibration is not None and a.info["pep_recalibration_hits"] > 100
+    a.save(tmp_path / "m.json")
+    loaded = RescoreModel.load(tmp_path / "m.json")
+    x = np.linspace(0.01, 0.99, 20)
+    assert np.array_equal(loaded.recalibration.apply(x, 0.4), a.recalibration.apply(x, 0.4))
 
 
 def test_train_rescorer_refuses_an_exclusion_list_without_compounds(tmp_path, caplog):

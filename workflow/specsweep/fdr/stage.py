@@ -119,18 +119,42 @@ def load_inputs(candidates: list[Path], spectra: list[Path], names: list[str] | 
         for key in ("read", "skipped_ms1", "written", "rejected"):
             if key in d_counts:
                 counts[key] = counts.get(key, 0) + int(d_counts[key])
-    table = pa.concat_tables(tables)
+    metadata = _merged_recalibrations(tables, candidates) if rescored else None
+    table = pa.concat_tables([t.replace_schema_metadata(None) for t in tables])
+    if metadata:
+        table = table.replace_schema_metadata(metadata)
     if names and rescored:
         table = _merged_pep_q(table)
     return table, rescored, ids, reasons, counts, pa.concat_tables(keys)
 
 
+def _merged_recalibrations(tables, paths) -> dict:
+    """File metadata naming the PEP map per ion mode that every rescored table shares; an error
+    when two tables were rescored with different maps for one ion mode (their PEPs could not be
+    pooled)."""
+    from specsweep.rescore.recalibration import from_metadata, to_metadata
+    maps, raw = {}, {}
+    for t, path in zip(tables, paths):
+        for mode, recal in from_metadata(t.schema).items():
+            text = None if recal is None else recal.to_json()
+            if mode in raw and raw[mode][0] != text:
+                raise ValueError(f"{path} and {raw[mode][1]} were rescored with different "
+                                 f"{mode}-mode models (PEP recalibration differs); rescore all "
+                                 "datasets of a run with one model before merging them")
+            raw[mode] = (text, path)
+            maps[mode] = recal
+    return to_metadata(maps) if maps else {}
+
+
 def _merged_pep_q(table: pa.Table) -> pa.Table:
     """PEPs and pep_q_value over the top targets of every merged dataset: the class frequencies
     re-estimated once on all of them (per ion mode, as the rescore stage does per dataset), from
-    each top target's class evidence, so that small datasets share one estimate; then q-values
-    as the running mean of the sorted PEPs."""
+    each top target's class evidence, so that small datasets share one estimate, and mapped by
+    the ion mode's PEP recalibration with that estimate; then q-values as the running mean of
+    the sorted PEPs."""
     from specsweep.rescore.pep import CLASSES, peps_from_evidence, pep_qvalues
+    from specsweep.rescore.recalibration import from_metadata
+    maps = from_metadata(table.schema)
     from specsweep.rescore.uncertainty import ion_mode_of_rows
     pep = table.column("pep").to_numpy(zero_copy_only=False).astype(np.float64)
     has = ~np.isnan(pep)
@@ -142,6 +166,8 @@ def _merged_pep_q(table: pa.Table) -> pa.Table:
     for m in sorted(set(mode.tolist())):
         sel = mode == m
         pep[rows[sel]], prior = peps_from_evidence(evidence[sel], matched[sel])
+        if maps.get(m) is not None:
+            pep[rows[sel]] = maps[m].apply(pep[rows[sel]], prior[-1])
         log.info("pooled class frequencies, %s mode, %d top targets: %s", m, int(sel.sum()),
                  dict(zip(CLASSES, np.round(prior, 4).tolist())))
     q = np.full(pep.shape, np.nan)

@@ -3,7 +3,9 @@
 Ranker: conditional logit over standardised :data:`~specsweep.rescore.features.FEATURES`
 (those listed in ``ranker.features``); its linear score ``rescore`` orders each list.
 PEP model: multinomial logistic regression over :data:`PEP_FEATURES` of a list's top target,
-classes :data:`~specsweep.rescore.pep.CLASSES`, fitted at the frequencies ``pep.train_prior``.
+classes :data:`~specsweep.rescore.pep.CLASSES`, fitted at the frequencies ``pep.train_prior``;
+``pep_recalibration`` (optional; :mod:`specsweep.rescore.recalibration`) maps the resulting PEP
+and the dataset's estimated absent share to the PEP reported.
 
 A feature table given to :meth:`RescoreModel.check_table` must hold every feature column the
 model was trained with, as float64, under the same names; anything else is refused with the
@@ -22,6 +24,7 @@ import pyarrow as pa
 
 from specsweep.rescore.features import FEATURES, GAP_CAP, LIST_DEPTH, group_starts
 from specsweep.rescore.linear import column_scale, multinomial_proba, segment_softmax
+from specsweep.rescore.recalibration import Recalibration
 
 FORMAT = "specsweep-rescorer-1"
 PEP_BASE = ("rescore", "rescore_prob", "rescore_logit", "rescore_gap", "score",
@@ -79,6 +82,7 @@ class RescoreModel:
     train_prior: np.ndarray
     info: dict = field(default_factory=dict)
     list_depth: int = LIST_DEPTH
+    recalibration: Recalibration | None = None   # PEP map by the dataset's absent share
 
     # --- file ------------------------------------------------------------------------------
     def to_json(self) -> dict:
@@ -86,7 +90,9 @@ class RescoreModel:
                 "ranker": {**self.ranker.to_json(), "weights": self.ranker_w.tolist()},
                 "pep": {**self.pep.to_json(), "coef": self.pep_W.tolist(),
                         "train_prior": self.train_prior.tolist()},
-                "list_depth": self.list_depth, "info": self.info}
+                "list_depth": self.list_depth, "info": self.info,
+                "pep_recalibration": (self.recalibration.to_json()
+                                      if self.recalibration is not None else None)}
 
     def save(self, path) -> None:
         from specsweep.files import write_json
@@ -110,7 +116,9 @@ class RescoreModel:
         return cls(Standardiser.from_json(d["ranker"]), np.asarray(d["ranker"]["weights"], float),
                    Standardiser.from_json(d["pep"]), np.asarray(d["pep"]["coef"], float),
                    np.asarray(d["pep"]["train_prior"], float), d.get("info", {}),
-                   int(d["list_depth"]))
+                   int(d["list_depth"]),
+                   Recalibration.from_json(d["pep_recalibration"])
+                   if d.get("pep_recalibration") else None)
 
     # --- schema ----------------------------------------------------------------------------
     def check_table(self, table: pa.Table, name: str = "feature table") -> np.ndarray:

@@ -24,7 +24,9 @@ from specsweep.rescore.features import FEATURES, formula_rank_inv, list_features
 from specsweep.rescore.model import RescoreModel, top_features
 from specsweep.rescore.pep import (ADAPT_DEFAULT, CLASSES, adapt_priors, class_evidence,
                                    pep_from_proba, pep_qvalues)
-from specsweep.rescore.uncertainty import COVERAGE, INTERVAL_KEY, top_target_wrong_counts
+from specsweep.rescore.recalibration import from_metadata, to_metadata
+from specsweep.rescore.uncertainty import (COVERAGE, INTERVAL_KEY, ion_mode_of_rows,
+                                           top_target_wrong_counts)
 from specsweep.schema import CANDIDATES, FORMULAS, RESCORED, SPECTRA
 
 log = logging.getLogger("specsweep.rescore")
@@ -91,6 +93,8 @@ def rescore_table(table: pa.Table, model: RescoreModel, n_peaks: dict[str, int] 
     proba, prior = adapt_priors(raw, model.train_prior, adapt=adapt)
     evidence = class_evidence(raw, model.train_prior)
     pep = pep_from_proba(proba, col["n_matched_peaks"][order[t_rows]])
+    if model.recalibration is not None:
+        pep = model.recalibration.apply(pep, prior[-1])
     q = pep_qvalues(pep)
     pep_col = np.full(u.size, np.nan)
     q_col = np.full(u.size, np.nan)
@@ -109,7 +113,9 @@ def rescore_table(table: pa.Table, model: RescoreModel, n_peaks: dict[str, int] 
     for j, name in enumerate(FEATURES):
         if name not in CANDIDATES.names:
             cols[name] = pa.array(X[:, j], pa.float64(), mask=np.isnan(X[:, j]))  # null: missing
-    result = pa.table([cols[n] for n in RESCORED.names], schema=RESCORED)
+    modes = sorted(set(ion_mode_of_rows(table).tolist())) if table.num_rows else []
+    result = pa.table([cols[n] for n in RESCORED.names], schema=RESCORED).replace_schema_metadata(
+        to_metadata({m: model.recalibration for m in modes}))
     summary = {
         "spectra_with_targets": int(t_rows.size),
         "rows_beyond_list_depth": n_in - table.num_rows,
@@ -117,6 +123,7 @@ def rescore_table(table: pa.Table, model: RescoreModel, n_peaks: dict[str, int] 
         "class_frequency_training": dict(zip(CLASSES, np.round(model.train_prior, 4).tolist())),
         "class_frequency_estimated": dict(zip(CLASSES, np.round(prior, 4).tolist())),
         "expected_right_top_hits": round(float(np.sum(1.0 - pep)), 2),
+        "pep_recalibrated": model.recalibration is not None,
         "pep_q_levels": {f"{lv:g}": int(np.sum(q <= lv)) for lv in DEFAULT_LEVELS},
         "zero_match_top_hits": int(np.sum(col["n_matched_peaks"][order[t_rows]] == 0)),
     }
@@ -146,7 +153,9 @@ def rescore_by_ion_mode(table: pa.Table, models: dict[str, RescoreModel],
         by_mode[m] = summ
     if len(parts) == 1:
         return parts[0], {**by_mode[present[0]], "by_ion_mode": by_mode}
-    result = pa.concat_tables(parts)
+    maps = {m: r for part in parts for m, r in from_metadata(part.schema).items()}
+    result = pa.concat_tables([p.replace_schema_metadata(None) for p in parts])
+    result = result.replace_schema_metadata(to_metadata(maps))
     first = {s: i for i, s in enumerate(dict.fromkeys(ids))}
     code = np.fromiter((first[s] for s in result.column("spectrum_id").to_pylist()), np.int64)
     result = result.take(pa.array(np.argsort(code, kind="stable")))
@@ -200,7 +209,7 @@ def run_rescore(candidates, spectra, output, model_path=None, formulas=None,
                               for m, model in models.items()},
                "search_check": search_check,
                "rows": result.num_rows, **summary}
-    write_table(result, output, RESCORED)
+    write_table(result, output, RESCORED, metadata=dict(result.schema.metadata or {}))
     write_json(summary, Path(summary_path) if summary_path
                else output.with_name(output.name.removesuffix(".parquet") + ".summary.json"))
     log.info("%d rows re-ranked (models by ion mode: %s); %d top targets; estimated right %.1f; "

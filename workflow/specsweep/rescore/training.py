@@ -16,7 +16,9 @@ three classes), then both models are refitted on training + validation.
 PEP training data: every spectrum appears twice, once as searched (classes ``right`` or
 ``outranked``; ``absent`` when the right structure was not among its candidates) and once with
 the right structure's rows removed and the features recomputed (``absent``), so the model sees
-what a top hit looks like when the compound is not in the database.
+what a top hit looks like when the compound is not in the database. The PEP recalibration
+(:mod:`specsweep.rescore.recalibration`) is then fitted on cross-fitted simulated datasets
+(:func:`recalibration_examples`).
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ import numpy as np
 from specsweep.rescore.features import FEATURES, LIST_DEPTH, list_features, within_depth
 from specsweep.rescore.linear import fit_conditional_logit, fit_multinomial, multinomial_proba
 from specsweep.rescore.model import PEP_FEATURES, RescoreModel, Standardiser, top_features
-from specsweep.rescore.pep import CLASSES
+from specsweep.rescore.pep import CLASSES, adapt_priors, pep_from_proba
+from specsweep.rescore.recalibration import ABSENT_FRACTIONS, Recalibration
 
 log = logging.getLogger("specsweep.rescore")
 
@@ -277,12 +280,57 @@ def train(data: KnownAnswers, validation: np.ndarray, info: dict,
     P, y, spec, _, rankers = pep_examples_crossfit(data, l2_rank, keep=richest)
     w = average_ranker(rankers, std)
     p_std, W, prior = fit_pep(P, y, compound_weights(data, spec), l2_pep)
+    recal_pep, recal_absent, recal_wrong = recalibration_examples(data, richest, l2_rank, l2_pep)
+    recalibration = Recalibration.fit(recal_pep, recal_absent, recal_wrong)
     info = {**info, "ranker_l2": l2_rank, "pep_l2": l2_pep,
+            "pep_recalibration_hits": int(recal_pep.size),
             "pep_spectra_per_compound": PEP_SPECTRA_PER_COMPOUND,
             "validation": {"ranker_top1_by_l2": {str(k): round(v, 4) for k, v in grid.items()},
                            "search_score_top1": round(base, 4),
                            "pep_logloss_by_l2": {str(k): round(v, 4) for k, v in pep_grid.items()}}}
-    return RescoreModel(std, w, p_std, W, prior, info)
+    return RescoreModel(std, w, p_std, W, prior, info, recalibration=recalibration)
+
+
+def recalibration_examples(data: KnownAnswers, richest: np.ndarray, l2_rank: float, l2_pep: float,
+                           folds: int = CROSS_FIT_FOLDS):
+    """Top hits of simulated datasets for fitting :class:`Recalibration`: per fold of compounds
+    (hash of the key), ranker and PEP model are fitted on the other folds with the chosen
+    settings; the fold's richest spectra form one dataset per share in ``ABSENT_FRACTIONS``
+    (that share of its spectra with the right structure removed, chosen by a seeded draw), whose
+    class frequencies EM re-estimates as the rescore stage does. Returns (PEP, the dataset's
+    estimated absent share, wrong) per hit."""
+    fold_of_key = {k: int(hashlib.sha256(f"recalibration:{k}".encode()).hexdigest()[:8], 16) % folds
+                   for k in set(data.true_key.tolist())}
+    fold = np.array([fold_of_key[k] for k in data.true_key], np.int64)
+    peps, absent, wrong = [], [], []
+    matched_col = PEP_FEATURES.index("log_matched")
+    for f in range(folds):
+        rest = data.take(np.flatnonzero(fold[data.spec] != f))
+        held = data.take(np.flatnonzero((fold[data.spec] == f) & richest[data.spec]))
+        if not held.spec.size or not rest.spec.size:
+            continue
+        P, y, spec, _, rankers = pep_examples_crossfit(rest, l2_rank, keep=richest)
+        if np.unique(y).size < 2:
+            continue
+        std0 = rankers[0][0]
+        w = average_ranker(rankers, std0)
+        p_std, W, prior = fit_pep(P, y, compound_weights(rest, spec), l2_pep)
+        model = RescoreModel(std0, w, p_std, W, prior)
+        Pv, yv, specv, removed = pep_examples(held, std0, w)
+        raw = model.top_proba(Pv)
+        matched = np.expm1(Pv[:, matched_col])
+        draw = np.random.default_rng([20261203, f]).random(data.true_key.size)
+        for share in ABSENT_FRACTIONS:
+            sel = removed == (draw[specv] < share)
+            if not sel.any():
+                continue
+            proba, est = adapt_priors(raw[sel], prior)
+            peps.append(pep_from_proba(proba, matched[sel]))
+            absent.append(np.full(int(sel.sum()), est[-1]))
+            wrong.append(yv[sel] != 0)
+    if not peps:
+        return np.zeros(0), np.zeros(0), np.zeros(0, bool)
+    return np.concatenate(peps), np.concatenate(absent), np.concatenate(wrong)
 
 
 def precursor_noise_ppm(spectrum_ids, sd: float) -> np.ndarray:

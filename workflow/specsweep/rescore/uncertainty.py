@@ -74,35 +74,44 @@ def fit_frequencies(evidence: np.ndarray) -> FrequencyFit:
         return no_spread
 
 
-def _peps(ev: np.ndarray, freq: np.ndarray) -> np.ndarray:
+def _peps(ev: np.ndarray, freq: np.ndarray, recal=None) -> np.ndarray:
     w = ev * freq
-    return 1.0 - w[:, 0] / w.sum(axis=1)
+    pep = 1.0 - w[:, 0] / w.sum(axis=1)
+    return pep if recal is None else recal.apply(pep, freq[-1])
 
 
-def _delta_moments(ev: np.ndarray, fit: FrequencyFit) -> tuple[float, float]:
+def _free_to_freq(theta: np.ndarray) -> np.ndarray:
+    return np.append(theta, 1.0 - theta.sum())
+
+
+def _delta_moments(ev: np.ndarray, fit: FrequencyFit, recal=None) -> tuple[float, float]:
     """Mean and variance of the wrong count of hits with evidence ``ev``: sum of PEPs at the
-    estimate, its variance through the frequencies (delta method) plus the hits' own."""
-    f = fit.prior
-    s = ev @ f
-    pep = 1.0 - ev[:, 0] * f[0] / s
-    # d(pep_i)/d(f_k) = (e_i0 f_0 e_ik - [k == 0] e_i0 s_i) / s_i^2, then the free parameters
-    # (f_K-1 = 1 - the others): d/d(theta_k) = d/d(f_k) - d/d(f_K-1)
-    g = (ev[:, 0] * f[0] / s ** 2) @ ev
-    g[0] -= np.sum(ev[:, 0] / s)
-    grad = g[:-1] - g[-1]
+    estimate, its variance through the frequencies (delta method, central differences in the
+    K-1 free frequencies) plus the hits' own."""
+    pep = _peps(ev, fit.prior, recal)
+    theta = fit.prior[:-1]
+    h = 1e-6
+    grad = np.empty(theta.size)
+    for k in range(theta.size):
+        step = np.zeros(theta.size)
+        step[k] = h
+        grad[k] = (_peps(ev, _free_to_freq(theta + step), recal).sum()
+                   - _peps(ev, _free_to_freq(theta - step), recal).sum()) / (2 * h)
     return float(pep.sum()), float(grad @ fit.cov @ grad + pep @ (1.0 - pep))
 
 
 def wrong_count_intervals(evidence: np.ndarray, n_matched: np.ndarray, accepted: dict,
                           groups: np.ndarray | None = None, coverage: float = COVERAGE,
-                          draws: int = DRAWS, seed: int = SEED) -> dict:
+                          draws: int = DRAWS, seed: int = SEED, recalibrations=None) -> dict:
     """{name: (low, high)}: central ``coverage`` interval of the number of wrong hits among the
     hits of each mask in ``accepted`` ({name: bool per row}).
 
     ``evidence``: (n, K) class evidence of every top hit of the dataset (the rows EM saw, not
     only the accepted ones), first class "right"; ``n_matched``: hits without a matched peak
     have PEP 1 and are always counted wrong; ``groups``: one label per row, the hits of one
-    label share one frequency estimate (default: all one)."""
+    label share one frequency estimate (default: all one); ``recalibrations``: {label:
+    :class:`~specsweep.rescore.recalibration.Recalibration` or None}, the PEP map of each
+    label's hits, applied with each drawn absent share."""
     evidence = np.asarray(evidence, np.float64)
     if evidence.ndim != 2 or not np.isfinite(evidence).all():
         raise ValueError("evidence must be a finite (n, K) array (rows of top hits only)")
@@ -115,6 +124,7 @@ def wrong_count_intervals(evidence: np.ndarray, n_matched: np.ndarray, accepted:
     no_peak = np.asarray(n_matched) <= 0
     labels = sorted(set(groups.tolist()))
     fits = {g: fit_frequencies(evidence[groups == g]) for g in labels} if masks else {}
+    recal = dict(recalibrations or {})
     tail = (1.0 - coverage) / 2.0
     z = NormalDist().inv_cdf(1.0 - tail)
     out = {}
@@ -132,7 +142,7 @@ def wrong_count_intervals(evidence: np.ndarray, n_matched: np.ndarray, accepted:
             for g in labels:
                 rows = mask & ~no_peak & (groups == g)
                 if rows.any():
-                    m, v = _delta_moments(evidence[rows], fits[g])
+                    m, v = _delta_moments(evidence[rows], fits[g], recal.get(g))
                     mean, var = mean + m, var + v
             sd = np.sqrt(var)
             low, high = max(0, int(np.floor(mean - z * sd))), min(n_acc, int(np.ceil(mean + z * sd)))
@@ -145,7 +155,7 @@ def wrong_count_intervals(evidence: np.ndarray, n_matched: np.ndarray, accepted:
                 continue
             ev = evidence[rows]
             for b, freq in enumerate(fits[g].draws(draws, rng)):
-                counts[b] += np.count_nonzero(rng.random(ev.shape[0]) < _peps(ev, freq))
+                counts[b] += np.count_nonzero(rng.random(ev.shape[0]) < _peps(ev, freq, recal.get(g)))
         low, high = np.quantile(counts, [tail, 1.0 - tail], method="inverted_cdf")
         out[name] = (int(low), int(high))
     return out
@@ -153,10 +163,11 @@ def wrong_count_intervals(evidence: np.ndarray, n_matched: np.ndarray, accepted:
 
 def wrong_count_interval(evidence: np.ndarray, n_matched: np.ndarray, accepted: np.ndarray,
                          groups: np.ndarray | None = None, coverage: float = COVERAGE,
-                         draws: int = DRAWS, seed: int = SEED) -> tuple[int, int]:
+                         draws: int = DRAWS, seed: int = SEED,
+                         recalibrations=None) -> tuple[int, int]:
     """:func:`wrong_count_intervals` of one accepted mask."""
     return wrong_count_intervals(evidence, n_matched, {"accepted": accepted}, groups, coverage,
-                                 draws, seed)["accepted"]
+                                 draws, seed, recalibrations)["accepted"]
 
 
 def ion_mode_of_rows(table) -> np.ndarray:
@@ -172,13 +183,17 @@ def ion_mode_of_rows(table) -> np.ndarray:
 def top_target_wrong_counts(top, masks: dict) -> dict:
     """{name: (expected wrong, (low, high))} for masks over ``top``, the top-target rows of a
     RESCORED table (those with a PEP): the sum of the masked PEPs and
-    :func:`wrong_count_intervals` of the same hits, class frequencies per ion mode."""
+    :func:`wrong_count_intervals` of the same hits, class frequencies per ion mode, each ion
+    mode's PEP map as the table's metadata names it
+    (:func:`~specsweep.rescore.recalibration.from_metadata`)."""
+    from specsweep.rescore.recalibration import from_metadata
     if top.num_rows == 0:
         return {name: (0.0, (0, 0)) for name in masks}
     pep = top.column("pep").to_numpy(zero_copy_only=False).astype(np.float64)
     evidence = np.column_stack([top.column(f"evidence_{c}").to_numpy(zero_copy_only=False)
                                 .astype(np.float64) for c in CLASSES])
     intervals = wrong_count_intervals(evidence, top.column("n_matched_peaks").to_numpy(
-        zero_copy_only=False), masks, ion_mode_of_rows(top))
+        zero_copy_only=False), masks, ion_mode_of_rows(top),
+        recalibrations=from_metadata(top.schema))
     return {name: (round(float(pep[np.asarray(m, bool)].sum()), 2), intervals[name])
             for name, m in masks.items()}
