@@ -21,16 +21,14 @@ import hashlib
 import sys
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from rescore_bench import LEVELS, calibration, in_half, remove_true  # noqa: E402
 
 from specsweep.files import read_table  # noqa: E402
+from specsweep.fdr.stage import pool_pep_q  # noqa: E402
 from specsweep.rescore.model import RescoreModel, default_rescorer_path  # noqa: E402
-from specsweep.rescore.pep import CLASSES, pep_qvalues, peps_from_evidence  # noqa: E402
 from specsweep.rescore.stage import peak_counts, rescore_table  # noqa: E402
 from specsweep.schema import CANDIDATES  # noqa: E402
 from specsweep.spectra.parts import read_spectra  # noqa: E402
@@ -63,18 +61,8 @@ def summed(cand: pa.Table, truth: dict, n_peaks: dict, model, groups) -> tuple[l
             t[0] += r["accepted"]
             t[1] += r["false"]
             t[2] += r["estimate"] * r["accepted"] if r["accepted"] else 0.0
-    pooled = pa.concat_tables(parts)
-    top = np.flatnonzero(pc.is_valid(pooled.column("pep")).to_numpy(zero_copy_only=False))
-    ev = np.column_stack([pooled.column(f"evidence_{c}").to_numpy(zero_copy_only=False)[top]
-                          for c in CLASSES])
-    pep = pooled.column("pep").to_numpy(zero_copy_only=False).copy()
-    pep[top], _ = peps_from_evidence(ev, pooled.column("n_matched_peaks").to_numpy()[top])
-    q = np.full(pep.size, np.nan)
-    q[top] = pep_qvalues(pep[top])
-    pooled = pooled.set_column(pooled.schema.get_field_index("pep"), "pep",
-                               pa.array(pep, mask=np.isnan(pep)))
-    pooled = pooled.set_column(pooled.schema.get_field_index("pep_q_value"), "pep_q_value",
-                               pa.array(q, mask=np.isnan(q)))
+    pooled = pool_pep_q(pa.concat_tables([p.replace_schema_metadata(None) for p in parts])
+                        .replace_schema_metadata(parts[0].schema.metadata))
     rows, _, _, _ = calibration(pooled, truth)
     pool = [[r["accepted"], r["false"], r["estimate"] * r["accepted"] if r["accepted"] else 0.0]
             for r in rows]

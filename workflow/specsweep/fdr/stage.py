@@ -124,7 +124,7 @@ def load_inputs(candidates: list[Path], spectra: list[Path], names: list[str] | 
     if metadata:
         table = table.replace_schema_metadata(metadata)
     if names and rescored:
-        table = _merged_pep_q(table)
+        table = pool_pep_q(table)
     return table, rescored, ids, reasons, counts, pa.concat_tables(keys)
 
 
@@ -146,7 +146,7 @@ def _merged_recalibrations(tables, paths) -> dict:
     return to_metadata(maps) if maps else {}
 
 
-def _merged_pep_q(table: pa.Table) -> pa.Table:
+def pool_pep_q(table: pa.Table) -> pa.Table:
     """PEPs and pep_q_value over the top targets of every merged dataset: the class frequencies
     re-estimated once on all of them (per ion mode, as the rescore stage does per dataset), from
     each top target's class evidence, so that small datasets share one estimate, and mapped by
