@@ -24,8 +24,11 @@ the class frequencies estimated on the dataset. Nothing is asserted.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
+import io
 import json
+from dataclasses import replace
 
 import numpy as np
 import pyarrow as pa
@@ -269,6 +272,18 @@ def main() -> None:
                      spectra.column("annotation_inchikey14").to_pylist()))
     cand = read_table(args.candidates, CANDIDATES)
     report, curves = evaluate(cand, truth, peak_counts(args.spectra), model, args.adapt)
+    if model.recalibration is not None:   # the previous implementation, same run: no PEP map
+        with contextlib.redirect_stdout(io.StringIO()):
+            plain, _ = evaluate(cand, truth, peak_counts(args.spectra),
+                                replace(model, recalibration=None), args.adapt)
+        print("\n## the same model without its PEP map (rescore.recalibration): accepted / wrong / "
+              "true ÷ estimate at PEP q " + " / ".join(f"{100 * lv:g} %" for lv in LEVELS))
+        for regime in "abc":
+            print(f"({regime}) with map: " + "  ".join(
+                f"{r['accepted']}/{r['false']}/{fmt(r['ratio'], False)}" for r in report[regime]["pep"])
+                + "   without: " + "  ".join(
+                f"{r['accepted']}/{r['false']}/{fmt(r['ratio'], False)}" for r in plain[regime]["pep"]))
+        report["without_pep_map"] = {k: v["pep"] for k, v in plain.items()}
     if args.json:
         with open(args.json, "w") as fh:
             json.dump({"spectra": len(truth), "model_info": model.info, "adapt": args.adapt,

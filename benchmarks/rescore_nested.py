@@ -10,7 +10,9 @@ training, in the three regimes of ``rescore_bench.py`` ((a) every compound in th
 none, (c) half). Printed per fold and level: accepted hits, wrong ones, the estimate (sum of
 PEPs), the 90 % interval of the wrong count (``specsweep.rescore.uncertainty``) and whether the
 true count fell in it; then the counts summed over the folds, and how often the interval held.
-Nothing is asserted.
+The same sums are printed for each model without its PEP map
+(``specsweep.rescore.recalibration``), as the plain implementation in the same run. Nothing is
+asserted.
 
   nice -n 10 .venv/bin/python benchmarks/rescore_nested.py --candidates DEVFULL_CAND.parquet \\
       --spectra DEVFULL_FOLDER --exclude DEV500_FOLDER DEV500NEG_FOLDER [--json out.json]
@@ -23,6 +25,7 @@ import contextlib
 import hashlib
 import io
 import json
+from dataclasses import replace
 
 import numpy as np
 
@@ -54,7 +57,7 @@ def main() -> None:
     richest = {key: sorted(v, key=lambda s: (-n_peaks.get(s, 0), s))[0] for key, v in by_key.items()}
     print(f"{counts['compounds']} compounds, {counts['used']} spectra ({counts['dropped_excluded']} "
           f"spectra of excluded compounds dropped); {FOLDS} outer folds by key hash")
-    per_fold, total = [], {}
+    per_fold, total, total_plain = [], {}, {}
     for f in range(FOLDS):
         train_rows = np.flatnonzero(fold[data.spec] != f)
         part = data.take(train_rows)
@@ -63,8 +66,16 @@ def main() -> None:
                           {"trained_on": {"outer_fold_left_out": f}})
         keep = {richest[k] for k in set(data.true_key[fold == f].tolist())}
         truth = {s: annot[s] for s in keep}
+        cand = with_precursor_noise(table, keep)
         with contextlib.redirect_stdout(io.StringIO()):
-            report, _ = evaluate(with_precursor_noise(table, keep), truth, n_peaks, model)
+            report, _ = evaluate(cand, truth, n_peaks, model)
+            plain, _ = evaluate(cand, truth, n_peaks, replace(model, recalibration=None))
+        for regime in "abc":   # the same model without its PEP map, summed apart
+            for r in plain[regime]["pep"]:
+                t = total_plain.setdefault((regime, r["level"]), [0, 0, 0.0])
+                t[0] += r["accepted"]
+                t[1] += r["false"]
+                t[2] += r["estimate"] * r["accepted"] if r["accepted"] else 0.0
         n_train = len(set(part.true_key[np.unique(part.spec)].tolist()))
         print(f"\n# fold {f}: {len(keep)} spectra, model trained on {n_train} compounds (l2 ranker "
               f"{model.info['ranker_l2']:g}, PEP {model.info['pep_l2']:g}); accepted / wrong / "
@@ -99,6 +110,11 @@ def main() -> None:
             f"{100 * lv:g}%: {n} / {w} / {e:.1f} / " + (f"{w / e:.2f}" if e > 0 else "-")
             + (f" [{held}/{cells} held]" if cells else "")
             for (r, lv), (n, w, e, cells, held) in total.items() if r == regime))
+    print("without the PEP map (rescore.recalibration), same models otherwise:")
+    for regime in "abc":
+        print(f"({regime}) " + "  ".join(
+            f"{100 * lv:g}%: {n} / {w} / {e:.1f} / " + (f"{w / e:.2f}" if e > 0 else "-")
+            for (r, lv), (n, w, e) in total_plain.items() if r == regime))
     cells = sum(v[3] for v in total.values())
     held = sum(v[4] for v in total.values())
     print(f"interval held in {held} of {cells} cells with >= 20 accepted hits")

@@ -9,6 +9,7 @@ import random
 import shutil
 import signal
 import time
+from pathlib import Path
 
 import pytest
 
@@ -18,10 +19,12 @@ from tests.faults.conftest import FRAGMENT_ARGS, folder_digest, run_cli, start_c
 SEED = int(os.environ.get("SPECSWEEP_FAULT_SEED", "15"))
 
 
-def kill_while_writing(argv, parent, temp_glob, rng, most_s=0.5) -> None:
+def kill_while_writing(argv, parent, temp_glob, rng, most_s=0.5, final=None) -> None:
     """Start the CLI, wait until its temporary output appears in ``parent`` (work has begun), wait
     a random time up to ``most_s``, then SIGKILL its process group. A run that finishes first
-    is redone (its output removed) with half the wait, so the test always sees a kill."""
+    is redone (its output removed) with half the wait, so the test always sees a kill; so is a
+    run killed after it put ``final`` (a path that did not exist before) in place, between the
+    rename and its exit (on a loaded machine)."""
     for _attempt in range(5):
         proc = start_cli(argv)
         deadline = time.monotonic() + 300
@@ -35,8 +38,11 @@ def kill_while_writing(argv, parent, temp_glob, rng, most_s=0.5) -> None:
             os.killpg(proc.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-        if proc.wait() == -signal.SIGKILL:
+        killed = proc.wait() == -signal.SIGKILL
+        if killed and not (final is not None and Path(final).exists()):
             return
+        if final is not None and Path(final).exists():
+            shutil.rmtree(final)
         most_s /= 2
     pytest.fail(f"specsweep {argv[0]} always finished before the kill")
 
@@ -49,7 +55,7 @@ def test_fragment_killed_then_rerun(tmp_path, small_molecules, small_db):
     rng = random.Random(SEED)
     db = tmp_path / "db"
     argv = ["fragment", "--molecules", small_molecules, "--output-dir", db, *FRAGMENT_ARGS]
-    kill_while_writing(argv, tmp_path, ".db.*.tmp", rng)
+    kill_while_writing(argv, tmp_path, ".db.*.tmp", rng, final=db)
     assert not db.exists()                 # nothing under the final name
     assert _leftovers(tmp_path, "db")      # the temporary folder it was writing
     run_cli(argv)
@@ -76,7 +82,7 @@ def test_ingest_killed_then_rerun(tmp_path, demo_mgf):
     argv = lambda out: ["ingest", "--input", demo_mgf, "--output-dir", out, "--part-size", "1"]  # noqa: E731
     run_cli(argv(tmp_path / "reference"))
     out = tmp_path / "spectra"
-    kill_while_writing(argv(out), tmp_path, ".spectra.*.tmp", rng, most_s=0.3)
+    kill_while_writing(argv(out), tmp_path, ".spectra.*.tmp", rng, most_s=0.3, final=out)
     assert not out.exists()
     run_cli(argv(out))
     assert folder_digest(out) == folder_digest(tmp_path / "reference")
