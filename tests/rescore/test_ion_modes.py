@@ -91,7 +91,10 @@ def test_each_ion_mode_is_rescored_with_its_own_model(mixed):
     assert summary["pep_q_levels"]["0.05"] == int(np.sum(pep_qvalues(pep) <= 0.05))
     # the fdr summary's count of wrong hits comes with an interval around its estimate
     from specsweep.fdr.accounting import pep_summary
-    levels = pep_summary(res, [0.05, 0.2])["levels"]
+    measure = pep_summary(res, [0.05, 0.2])
+    # both ion modes' PEPs went through their model's map, and the summary says so
+    assert measure["pep_recalibrated"] == {"positive": True, "negative": True}
+    levels = measure["levels"]
     assert levels["20%"]["accepted"] == int(np.sum(pep_qvalues(pep) <= 0.2)) > 0
     for c in levels.values():
         low, high = c["wrong_interval_90"]

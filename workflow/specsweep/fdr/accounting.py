@@ -106,6 +106,7 @@ def pep_summary(rescored, levels) -> dict:
     it also won the target-decoy competition; the expected number of wrong ones, and an interval
     for that number (:mod:`specsweep.rescore.uncertainty`)."""
     import pyarrow.compute as pc
+    from specsweep.rescore.recalibration import from_metadata
     from specsweep.rescore.uncertainty import COVERAGE, INTERVAL_KEY, top_target_wrong_counts
     top = rescored.filter(pc.is_valid(rescored.column("pep")))
     pep = top.column("pep").to_numpy()
@@ -120,6 +121,8 @@ def pep_summary(rescored, levels) -> dict:
     return {"meaning": MEANINGS["pep_q_value"], "column": "pep_q_value",
             "over": "top target of every spectrum after rescoring (decoy winners included)",
             "top_targets": int(pep.size), "expected_right": round(float(np.sum(1 - pep)), 2),
+            # per ion mode: were the PEPs mapped by the dataset's absent share (rescore.recalibration)
+            "pep_recalibrated": {m: r is not None for m, r in from_metadata(rescored.schema).items()},
             interval_name: (f"central {COVERAGE:.0%} of the number of wrong hits among the "
                             "accepted, with the class frequencies' estimation error and "
                             "each hit's chance (not the model's own error)"),
