@@ -154,8 +154,8 @@ def pool_pep_q(table: pa.Table) -> pa.Table:
     the sorted PEPs."""
     from specsweep.rescore.pep import CLASSES, peps_from_evidence, pep_qvalues
     from specsweep.rescore.recalibration import from_metadata
-    maps = from_metadata(table.schema)
     from specsweep.rescore.uncertainty import ion_mode_of_rows
+    maps = from_metadata(table.schema)
     pep = table.column("pep").to_numpy(zero_copy_only=False).astype(np.float64)
     has = ~np.isnan(pep)
     rows = np.flatnonzero(has)
