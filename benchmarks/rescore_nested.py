@@ -39,6 +39,23 @@ def outer_fold(key: str) -> int:
     return int(hashlib.sha256(f"nested:{key}".encode()).hexdigest()[:8], 16) % FOLDS
 
 
+def add_up(total: dict, report: dict) -> None:
+    """Sum accepted / wrong / expected wrong per (regime, level) of an ``evaluate`` report."""
+    for regime in "abc":
+        for r in report[regime]["pep"]:
+            t = total.setdefault((regime, r["level"]), [0, 0, 0.0])
+            t[0] += r["accepted"]
+            t[1] += r["false"]
+            t[2] += r["estimate"] * r["accepted"] if r["accepted"] else 0.0
+
+
+def print_sums(total: dict) -> None:
+    for regime in "abc":
+        print(f"({regime}) " + "  ".join(
+            f"{100 * lv:g}%: {n} / {w} / {e:.1f} / " + (f"{w / e:.2f}" if e > 0 else "-")
+            for (r, lv), (n, w, e) in total.items() if r == regime))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--candidates", required=True, help="dev_full candidates (search with a large --top-k)")
@@ -46,7 +63,17 @@ def main() -> None:
     ap.add_argument("--exclude", nargs="*", default=[],
                     help="ingest folders whose compounds are left out entirely (both dev_500 files)")
     ap.add_argument("--json", default=None, help="write the per-fold figures here")
+    ap.add_argument("--other-database", nargs=2, metavar=("CANDIDATES", "SPECTRA"), default=None,
+                    help="the same compounds' spectra searched against another (larger) database: "
+                         "each outer fold is also rescored from these candidates (same models)")
+    ap.add_argument("--map-from-other", action="store_true",
+                    help="with --other-database: the PEP map also learns from the training folds' "
+                         "spectra against that database (train(other_databases=...))")
     args = ap.parse_args()
+    if args.other_database:
+        o_data, _, o_annot, o_peaks, o_table, _ = known_answer_set(*args.other_database, args.exclude)
+        o_fold = np.array([outer_fold(k) for k in o_data.true_key])
+        total_other, total_other_plain = {}, {}
     data, counts, annot, n_peaks, table, excluded = known_answer_set(args.candidates, args.spectra,
                                                                      args.exclude)
     fold = np.array([outer_fold(k) for k in data.true_key])
@@ -61,21 +88,27 @@ def main() -> None:
     for f in range(FOLDS):
         train_rows = np.flatnonzero(fold[data.spec] != f)
         part = data.take(train_rows)
+        extra = [o_data.take(np.flatnonzero(o_fold[o_data.spec] != f))] \
+            if args.other_database and args.map_from_other else []
         with contextlib.redirect_stdout(io.StringIO()):
             model = train(part, np.array([key_half(k) for k in part.true_key], bool),
-                          {"trained_on": {"outer_fold_left_out": f}})
+                          {"trained_on": {"outer_fold_left_out": f}}, other_databases=extra)
         keep = {richest[k] for k in set(data.true_key[fold == f].tolist())}
         truth = {s: annot[s] for s in keep}
         cand = with_precursor_noise(table, keep)
         with contextlib.redirect_stdout(io.StringIO()):
             report, _ = evaluate(cand, truth, n_peaks, model)
             plain, _ = evaluate(cand, truth, n_peaks, replace(model, recalibration=None))
-        for regime in "abc":   # the same model without its PEP map, summed apart
-            for r in plain[regime]["pep"]:
-                t = total_plain.setdefault((regime, r["level"]), [0, 0, 0.0])
-                t[0] += r["accepted"]
-                t[1] += r["false"]
-                t[2] += r["estimate"] * r["accepted"] if r["accepted"] else 0.0
+        add_up(total_plain, plain)   # the same model without its PEP map, summed apart
+        if args.other_database:      # the fold's compounds against the other database
+            keys = set(data.true_key[fold == f].tolist())
+            o_keep = {s for s, k in o_annot.items() if k in keys}
+            o_cand = with_precursor_noise(o_table, o_keep)
+            o_truth = {s: o_annot[s] for s in o_keep}
+            with contextlib.redirect_stdout(io.StringIO()):
+                add_up(total_other, evaluate(o_cand, o_truth, o_peaks, model)[0])
+                add_up(total_other_plain, evaluate(o_cand, o_truth, o_peaks,
+                                                   replace(model, recalibration=None))[0])
         n_train = len(set(part.true_key[np.unique(part.spec)].tolist()))
         print(f"\n# fold {f}: {len(keep)} spectra, model trained on {n_train} compounds (l2 ranker "
               f"{model.info['ranker_l2']:g}, PEP {model.info['pep_l2']:g}); accepted / wrong / "
@@ -111,10 +144,12 @@ def main() -> None:
             + (f" [{held}/{cells} held]" if cells else "")
             for (r, lv), (n, w, e, cells, held) in total.items() if r == regime))
     print("without the PEP map (rescore.recalibration), same models otherwise:")
-    for regime in "abc":
-        print(f"({regime}) " + "  ".join(
-            f"{100 * lv:g}%: {n} / {w} / {e:.1f} / " + (f"{w / e:.2f}" if e > 0 else "-")
-            for (r, lv), (n, w, e) in total_plain.items() if r == regime))
+    print_sums(total_plain)
+    if args.other_database:
+        print(f"against the other database ({args.other_database[0]}), same models:")
+        print_sums(total_other)
+        print("  and without the PEP map:")
+        print_sums(total_other_plain)
     cells = sum(v[3] for v in total.values())
     held = sum(v[4] for v in total.values())
     print(f"interval held in {held} of {cells} cells with >= 20 accepted hits")

@@ -21,6 +21,8 @@ Subcommands (each prints what it did; nothing is asserted):
       target rows per spectrum in both searches: same molecules, scores, ranks?
   check-masses --tsv CUT.tsv --prepared CUT_MOLECULES.parquet --moses MOSES.npz
       MOSES molecules whose mass prepare-db changed (those could leave or enter a window)
+  richest-mgf --input DEV_FULL.mgf.gz --out RICHEST.mgf
+      the spectrum with the most peaks of each compound (as dev_500 was chosen)
 
 Windows: neutral mass of each spectrum for the adduct it names (the search's default, which
 the rescore benchmarks use), +- (margin) Da.
@@ -144,6 +146,27 @@ def cmd_check_masses(args) -> None:
           f"standardisation: {changed}")
 
 
+def cmd_richest_mgf(args) -> None:
+    """The spectrum with the most peaks of each compound (INCHIKEY first block; ties: the smaller
+    TITLE), as dev_500 was chosen, written as MGF in TITLE order."""
+    opener = gzip.open if str(args.input).endswith(".gz") else open
+    with opener(args.input, "rt") as fh:
+        blocks = fh.read().split("BEGIN IONS\n")[1:]
+    best: dict = {}
+    for b in blocks:
+        body = b.split("END IONS")[0]
+        lines = body.splitlines()
+        head = dict(line.split("=", 1) for line in lines if "=" in line and not line[0].isdigit())
+        peaks = sum(1 for line in lines if line and line[0].isdigit())
+        key, title = head.get("INCHIKEY", "")[:14], head.get("TITLE", "")
+        if key and (key not in best or (-peaks, title) < (-best[key][0], best[key][1])):
+            best[key] = (peaks, title, body)
+    with open(args.out, "w") as out:
+        for _, title, body in sorted(best.values(), key=lambda v: v[1]):
+            out.write("BEGIN IONS\n" + body + "END IONS\n")
+    print(f"{len(blocks)} spectra, {len(best)} compounds -> {args.out}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -165,8 +188,11 @@ def main() -> None:
     k.add_argument("--tsv", required=True)
     k.add_argument("--prepared", required=True)
     k.add_argument("--moses", required=True)
+    r = sub.add_parser("richest-mgf")
+    r.add_argument("--input", required=True, help="MGF (.gz allowed) with INCHIKEY and TITLE")
+    r.add_argument("--out", required=True)
     args = ap.parse_args()
-    {"moses-masses": cmd_moses_masses, "window-parquet": cmd_window_parquet,
+    {"moses-masses": cmd_moses_masses, "richest-mgf": cmd_richest_mgf, "window-parquet": cmd_window_parquet,
      "window-tsv": cmd_window_tsv, "compare": cmd_compare,
      "check-masses": cmd_check_masses}[args.cmd](args)
 

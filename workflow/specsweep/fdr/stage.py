@@ -153,7 +153,7 @@ def pool_pep_q(table: pa.Table) -> pa.Table:
     the ion mode's PEP recalibration with that estimate; then q-values as the running mean of
     the sorted PEPs."""
     from specsweep.rescore.pep import CLASSES, peps_from_evidence, pep_qvalues
-    from specsweep.rescore.recalibration import from_metadata
+    from specsweep.rescore.recalibration import from_metadata, mix_share
     from specsweep.rescore.uncertainty import ion_mode_of_rows
     maps = from_metadata(table.schema)
     pep = table.column("pep").to_numpy(zero_copy_only=False).astype(np.float64)
@@ -167,7 +167,7 @@ def pool_pep_q(table: pa.Table) -> pa.Table:
         sel = mode == m
         pep[rows[sel]], prior = peps_from_evidence(evidence[sel], matched[sel])
         if maps.get(m) is not None:
-            pep[rows[sel]] = maps[m].apply(pep[rows[sel]], prior[-1])
+            pep[rows[sel]] = maps[m].apply(pep[rows[sel]], mix_share(prior))
         log.info("pooled class frequencies, %s mode, %d top targets: %s", m, int(sel.sum()),
                  dict(zip(CLASSES, np.round(prior, 4).tolist())))
     q = np.full(pep.shape, np.nan)

@@ -39,6 +39,12 @@ def register(subparsers) -> None:
                    help="spectra (ingest folders, parts or MGF/mzML files) whose compounds must "
                         "never be trained on, e.g. the evaluation set")
     t.add_argument("--output", required=True, help="rescoring model JSON")
+    t.add_argument("--map-candidates", nargs="+", default=[],
+                   help="optional: candidates of annotated spectra searched against another "
+                        "(larger) database; the PEP map (docs/fdr.md) also learns from them, so "
+                        "that it holds for databases of that size too (ranker and PEP model do not)")
+    t.add_argument("--map-spectra", nargs="+", default=[],
+                   help="the annotated spectra of --map-candidates (ingest folders or parts)")
 
 
 def _run(args) -> int:
@@ -76,7 +82,14 @@ def _train(args) -> int:
         raise ValueError(f"{args.exclude_spectra}: no annotated compound to exclude; give the "
                          "evaluation spectra (with reference structures)")
     data, validation, info = training_set(args.candidates, args.spectra, excluded)
-    model = train(data, validation, info)
+    others = []
+    if args.map_candidates or args.map_spectra:
+        if not (args.map_candidates and args.map_spectra):
+            raise ValueError("--map-candidates and --map-spectra go together")
+        other, _, other_info = training_set(args.map_candidates, args.map_spectra, excluded)
+        others.append(other)
+        info["pep_map_also_from"] = {k: other_info[k] for k in ("trained_on", "search")}
+    model = train(data, validation, info, other_databases=others)
     model.save(Path(args.output))
     log.info("rescoring model written to %s (%s)", args.output,
              {k: model.info[k] for k in ("trained_on", "excluded", "ranker_l2", "pep_l2")})

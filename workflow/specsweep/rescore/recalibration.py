@@ -33,6 +33,12 @@ PEP_FLOOR = 1e-5
 METADATA_KEY = b"specsweep.pep_recalibration"   # Parquet key of the maps used, by ion mode
 
 
+def mix_share(frequencies) -> float:
+    """The dataset's share the map reads, from its estimated class frequencies (right,
+    outranked, absent): the absent share."""
+    return float(np.asarray(frequencies, np.float64)[-1])
+
+
 def _logit(pep: np.ndarray) -> np.ndarray:
     p = np.clip(np.asarray(pep, np.float64), PEP_FLOOR, 1.0 - PEP_FLOOR)
     return np.log(p / (1.0 - p))

@@ -24,7 +24,7 @@ from specsweep.rescore.features import FEATURES, formula_rank_inv, list_features
 from specsweep.rescore.model import RescoreModel, top_features
 from specsweep.rescore.pep import (ADAPT_DEFAULT, CLASSES, adapt_priors, class_evidence,
                                    pep_from_proba, pep_qvalues)
-from specsweep.rescore.recalibration import from_metadata, to_metadata
+from specsweep.rescore.recalibration import from_metadata, mix_share, to_metadata
 from specsweep.rescore.uncertainty import (COVERAGE, INTERVAL_KEY, ion_mode_of_rows,
                                            top_target_wrong_counts)
 from specsweep.schema import CANDIDATES, FORMULAS, RESCORED, SPECTRA
@@ -94,7 +94,7 @@ def rescore_table(table: pa.Table, model: RescoreModel, n_peaks: dict[str, int] 
     evidence = class_evidence(raw, model.train_prior)
     pep = pep_from_proba(proba, col["n_matched_peaks"][order[t_rows]])
     if model.recalibration is not None:
-        pep = model.recalibration.apply(pep, prior[-1])
+        pep = model.recalibration.apply(pep, mix_share(prior))
     q = pep_qvalues(pep)
     pep_col = np.full(u.size, np.nan)
     q_col = np.full(u.size, np.nan)

@@ -34,7 +34,7 @@ from specsweep.rescore.features import FEATURES, LIST_DEPTH, list_features, with
 from specsweep.rescore.linear import fit_conditional_logit, fit_multinomial, multinomial_proba
 from specsweep.rescore.model import PEP_FEATURES, RescoreModel, Standardiser, top_features
 from specsweep.rescore.pep import CLASSES, adapt_priors, pep_from_proba
-from specsweep.rescore.recalibration import ABSENT_FRACTIONS, Recalibration
+from specsweep.rescore.recalibration import ABSENT_FRACTIONS, Recalibration, mix_share
 
 log = logging.getLogger("specsweep.rescore")
 
@@ -243,7 +243,7 @@ def log_loss(W, std, P, y, weight) -> float:
 
 
 def train(data: KnownAnswers, validation: np.ndarray, info: dict,
-          refit_on_all: bool = True) -> RescoreModel:
+          refit_on_all: bool = True, other_databases=()) -> RescoreModel:
     """Choose l2 on the validation spectra (bool per spectrum code), refit on all (or, with
     ``refit_on_all=False``, on the training part only, to check the model on validation), return
     the model. ``info`` is stored in the model file."""
@@ -281,7 +281,8 @@ def train(data: KnownAnswers, validation: np.ndarray, info: dict,
     P, y, spec, _, rankers = pep_examples_crossfit(data, l2_rank, keep=richest)
     w = average_ranker(rankers, std)
     p_std, W, prior = fit_pep(P, y, compound_weights(data, spec), l2_pep)
-    recal_pep, recal_absent, recal_wrong = recalibration_examples(data, richest, l2_rank, l2_pep)
+    recal_pep, recal_absent, recal_wrong = recalibration_examples(
+        data, richest, l2_rank, l2_pep, other_databases=other_databases)
     recalibration = Recalibration.fit(recal_pep, recal_absent, recal_wrong)
     info = {**info, "ranker_l2": l2_rank, "pep_l2": l2_pep,
             "pep_recalibration_hits": int(recal_pep.size),
@@ -292,23 +293,30 @@ def train(data: KnownAnswers, validation: np.ndarray, info: dict,
     return RescoreModel(std, w, p_std, W, prior, info, recalibration=recalibration)
 
 
+def _map_fold(key: str, folds: int) -> int:
+    return int(hashlib.sha256(f"recalibration:{key}".encode()).hexdigest()[:8], 16) % folds
+
+
 def recalibration_examples(data: KnownAnswers, richest: np.ndarray, l2_rank: float, l2_pep: float,
-                           folds: int = CROSS_FIT_FOLDS):
+                           folds: int = CROSS_FIT_FOLDS, other_databases=()):
     """Top hits of simulated datasets for fitting :class:`Recalibration`: per fold of compounds
     (hash of the key), ranker and PEP model are fitted on the other folds with the chosen
     settings; the fold's richest spectra form one dataset per share in ``ABSENT_FRACTIONS``
     (that share of its spectra with the right structure removed, chosen by a seeded draw), whose
-    class frequencies EM re-estimates as the rescore stage does. Returns (PEP, the dataset's
-    estimated absent share, wrong) per hit."""
-    fold_of_key = {k: int(hashlib.sha256(f"recalibration:{k}".encode()).hexdigest()[:8], 16) % folds
-                   for k in set(data.true_key.tolist())}
-    fold = np.array([fold_of_key[k] for k in data.true_key], np.int64)
+    class frequencies EM re-estimates as the rescore stage does. ``other_databases``: known
+    answers of the same kind of spectra searched against other databases (their richest
+    spectra of the fold's compounds make further datasets, scored by the same fold models).
+    Returns (PEP, the dataset's mix share, wrong) per hit."""
+    fold = np.array([_map_fold(k, folds) for k in data.true_key], np.int64)
+    others = [(o, np.array([_map_fold(k, folds) for k in o.true_key], np.int64), richest_spectra(o))
+              for o in other_databases]
     peps, absent, wrong = [], [], []
     matched_col = PEP_FEATURES.index("log_matched")
     for f in range(folds):
         rest = data.take(np.flatnonzero(fold[data.spec] != f))
-        held = data.take(np.flatnonzero((fold[data.spec] == f) & richest[data.spec]))
-        if not held.spec.size or not rest.spec.size:
+        held = [data.take(np.flatnonzero((fold[data.spec] == f) & richest[data.spec]))] + [
+            o.take(np.flatnonzero((o_fold[o.spec] == f) & o_rich[o.spec])) for o, o_fold, o_rich in others]
+        if not rest.spec.size:
             continue
         P, y, spec, _, rankers = pep_examples_crossfit(rest, l2_rank, keep=richest)
         if np.unique(y).size < 2:
@@ -317,18 +325,21 @@ def recalibration_examples(data: KnownAnswers, richest: np.ndarray, l2_rank: flo
         w = average_ranker(rankers, std0)
         p_std, W, prior = fit_pep(P, y, compound_weights(rest, spec), l2_pep)
         model = RescoreModel(std0, w, p_std, W, prior)
-        Pv, yv, specv, removed = pep_examples(held, std0, w)
-        raw = model.top_proba(Pv)
-        matched = np.expm1(Pv[:, matched_col])
-        draw = np.random.default_rng([RECALIBRATION_SEED, f]).random(data.true_key.size)
-        for share in ABSENT_FRACTIONS:
-            sel = removed == (draw[specv] < share)
-            if not sel.any():
+        for h, part in enumerate(held):
+            if not part.spec.size:
                 continue
-            proba, est = adapt_priors(raw[sel], prior)
-            peps.append(pep_from_proba(proba, matched[sel]))
-            absent.append(np.full(int(sel.sum()), est[-1]))
-            wrong.append(yv[sel] != 0)
+            Pv, yv, specv, removed = pep_examples(part, std0, w)
+            raw = model.top_proba(Pv)
+            matched = np.expm1(Pv[:, matched_col])
+            draw = np.random.default_rng([RECALIBRATION_SEED, f, h]).random(part.true_key.size)
+            for share in ABSENT_FRACTIONS:
+                sel = removed == (draw[specv] < share)
+                if not sel.any():
+                    continue
+                proba, est = adapt_priors(raw[sel], prior)
+                peps.append(pep_from_proba(proba, matched[sel]))
+                absent.append(np.full(int(sel.sum()), mix_share(est)))
+                wrong.append(yv[sel] != 0)
     if not peps:
         return np.zeros(0), np.zeros(0), np.zeros(0, bool)
     return np.concatenate(peps), np.concatenate(absent), np.concatenate(wrong)

@@ -32,6 +32,7 @@ from statistics import NormalDist
 import numpy as np
 
 from specsweep.rescore.pep import CLASSES, adapt_priors
+from specsweep.rescore.recalibration import mix_share
 
 COVERAGE = 0.90
 INTERVAL_KEY = f"interval_{round(COVERAGE * 100)}"   # summaries' name of the interval ("interval_90")
@@ -77,7 +78,7 @@ def fit_frequencies(evidence: np.ndarray) -> FrequencyFit:
 def _peps(ev: np.ndarray, freq: np.ndarray, recal=None) -> np.ndarray:
     w = ev * freq
     pep = 1.0 - w[:, 0] / w.sum(axis=1)
-    return pep if recal is None else recal.apply(pep, freq[-1])
+    return pep if recal is None else recal.apply(pep, mix_share(freq))
 
 
 def _free_to_freq(theta: np.ndarray) -> np.ndarray:
