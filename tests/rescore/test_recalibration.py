@@ -79,6 +79,9 @@ def test_shipped_maps_trust_a_confident_hit_more_when_every_compound_is_present(
         low, high = model.recalibration.apply(np.array([0.05]), 0.0)[0], \
             model.recalibration.apply(np.array([0.05]), 0.9)[0]
         assert low < 0.05 < high, (mode, low, high)
+    # the positive map also learnt against the ~2M database (train-rescorer --map-candidates)
+    info = RescoreModel.load(default_rescorer_path("positive")).info
+    assert info["pep_map_also_from"]["trained_on"]["compounds"] > 2000
 
 
 def _shift(c):

@@ -136,3 +136,18 @@ def test_pep_examples_come_from_the_richest_spectra_of_each_compound():
     assert keep[4:].all() and keep3[4:].all()     # one spectrum per other compound: all kept
     _, _, spec, _, _ = pep_examples_crossfit(data, 1.0, keep=keep)
     assert set(spec.tolist()) & set(code.values()) == {code["ref:1"]}
+
+
+def test_the_pep_map_also_learns_from_another_database():
+    """Spectra of the same compounds searched against another database add simulated datasets
+    to the map's training (scored by the same fold models); ranker and PEP model are unchanged."""
+    table, truth = _synthetic()
+    data, _ = known_answers(table, truth, {s: 10 for s in truth})
+    other_table, _ = _synthetic(seed=5)   # same spectrum ids and compounds, other candidate lists
+    other, _ = known_answers(other_table, truth, {s: 10 for s in truth})
+    validation = np.arange(data.true_key.size) % 5 == 0
+    alone = train(data, validation, {})
+    both = train(data, validation, {}, other_databases=[other])
+    assert both.info["pep_recalibration_hits"] > alone.info["pep_recalibration_hits"]
+    assert np.array_equal(both.ranker_w, alone.ranker_w) and np.array_equal(both.pep_W, alone.pep_W)
+    assert both.recalibration.to_json() != alone.recalibration.to_json()
