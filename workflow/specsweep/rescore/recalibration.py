@@ -12,7 +12,11 @@ logit(PEP) (hinges at :data:`KNOTS`), the same basis times the dataset's estimat
 (EM's third class frequency), and that share. It is fitted at training time on datasets
 simulated from compounds the fitted models did not see (cross-fitting), with the right
 structure removed for a share :data:`ABSENT_FRACTIONS` of their spectra, so it learns how the
-PEP should move with the mix. Hits without a matched peak keep PEP 1.
+PEP should move with the mix; and, when given, on the same compounds searched against a larger
+database (``train-rescorer --map-candidates``): there a missing compound's top hit passes for an
+outranked one more often, EM reads a lower absent share, and a map learnt against the small
+database alone was optimistic (benchmarks/RESULTS.md, "The map learns against a larger database
+too"). Hits without a matched peak keep PEP 1.
 """
 
 from __future__ import annotations
