@@ -29,6 +29,7 @@ from rescore_bench import LEVELS, calibration, in_half, remove_true  # noqa: E40
 from specsweep.files import read_table  # noqa: E402
 from specsweep.fdr.stage import pool_pep_q  # noqa: E402
 from specsweep.rescore.model import RescoreModel, default_rescorer_path  # noqa: E402
+from specsweep.rescore.recalibration import concat_rescored  # noqa: E402
 from specsweep.rescore.stage import peak_counts, rescore_table  # noqa: E402
 from specsweep.schema import CANDIDATES  # noqa: E402
 from specsweep.spectra.parts import read_spectra  # noqa: E402
@@ -61,8 +62,7 @@ def summed(cand: pa.Table, truth: dict, n_peaks: dict, model, groups) -> tuple[l
             t[0] += r["accepted"]
             t[1] += r["false"]
             t[2] += r["estimate"] * r["accepted"] if r["accepted"] else 0.0
-    pooled = pool_pep_q(pa.concat_tables([p.replace_schema_metadata(None) for p in parts])
-                        .replace_schema_metadata(parts[0].schema.metadata))
+    pooled = pool_pep_q(concat_rescored(parts))
     rows, _, _, _ = calibration(pooled, truth)
     pool = [[r["accepted"], r["false"], r["estimate"] * r["accepted"] if r["accepted"] else 0.0]
             for r in rows]

@@ -119,31 +119,14 @@ def load_inputs(candidates: list[Path], spectra: list[Path], names: list[str] | 
         for key in ("read", "skipped_ms1", "written", "rejected"):
             if key in d_counts:
                 counts[key] = counts.get(key, 0) + int(d_counts[key])
-    metadata = _merged_recalibrations(tables, candidates) if rescored else None
-    table = pa.concat_tables([t.replace_schema_metadata(None) for t in tables])
-    if metadata:
-        table = table.replace_schema_metadata(metadata)
+    if rescored:
+        from specsweep.rescore.recalibration import concat_rescored
+        table = concat_rescored(tables, candidates)
+    else:
+        table = pa.concat_tables(tables)
     if names and rescored:
         table = pool_pep_q(table)
     return table, rescored, ids, reasons, counts, pa.concat_tables(keys)
-
-
-def _merged_recalibrations(tables, paths) -> dict:
-    """File metadata naming the PEP map per ion mode that every rescored table shares; an error
-    when two tables were rescored with different maps for one ion mode (their PEPs could not be
-    pooled)."""
-    from specsweep.rescore.recalibration import from_metadata, to_metadata
-    maps, raw = {}, {}
-    for t, path in zip(tables, paths):
-        for mode, recal in from_metadata(t.schema).items():
-            text = None if recal is None else recal.to_json()
-            if mode in raw and raw[mode][0] != text:
-                raise ValueError(f"{path} and {raw[mode][1]} were rescored with different "
-                                 f"{mode}-mode models (PEP recalibration differs); rescore all "
-                                 "datasets of a run with one model before merging them")
-            raw[mode] = (text, path)
-            maps[mode] = recal
-    return to_metadata(maps) if maps else {}
 
 
 def pool_pep_q(table: pa.Table) -> pa.Table:

@@ -102,6 +102,26 @@ def to_metadata(maps: dict) -> dict:
                                       for m, r in sorted(maps.items())}, sort_keys=True)}
 
 
+def concat_rescored(tables, names=None):
+    """RESCORED tables as one, the metadata naming each ion mode's map; an error when two
+    tables were rescored with different maps for one ion mode (their PEPs cannot be pooled).
+    ``names``: what to call the tables in that error (default: their positions)."""
+    import pyarrow as pa
+    names = [str(n) for n in names] if names is not None else [f"table {i}" for i in range(len(tables))]
+    maps, seen = {}, {}
+    for t, name in zip(tables, names):
+        for mode, recal in from_metadata(t.schema).items():
+            text = None if recal is None else recal.to_json()
+            if mode in seen and seen[mode][0] != text:
+                raise ValueError(f"{name} and {seen[mode][1]} were rescored with different "
+                                 f"{mode}-mode models (PEP recalibration differs); rescore all "
+                                 "datasets of a run with one model before merging them")
+            seen[mode] = (text, name)
+            maps[mode] = recal
+    table = pa.concat_tables([t.replace_schema_metadata(None) for t in tables])
+    return table.replace_schema_metadata(to_metadata(maps)) if maps else table
+
+
 def from_metadata(schema) -> dict:
     """{ion mode: Recalibration or None} from a RESCORED table's schema ({} when absent)."""
     raw = (schema.metadata or {}).get(METADATA_KEY)

@@ -24,8 +24,8 @@ from specsweep.rescore.features import FEATURES, formula_rank_inv, list_features
 from specsweep.rescore.model import RescoreModel, top_features
 from specsweep.rescore.pep import (ADAPT_DEFAULT, CLASSES, adapt_priors, class_evidence,
                                    pep_from_proba, pep_qvalues)
-from specsweep.rescore.recalibration import from_metadata, mix_share, to_metadata
-from specsweep.rescore.uncertainty import (COVERAGE, INTERVAL_KEY, ion_mode_of_rows,
+from specsweep.rescore.recalibration import concat_rescored, mix_share, to_metadata
+from specsweep.rescore.uncertainty import (COVERAGE, INTERVAL_KEY, ion_modes_of,
                                            top_target_wrong_counts)
 from specsweep.schema import CANDIDATES, FORMULAS, RESCORED, SPECTRA
 
@@ -113,7 +113,7 @@ def rescore_table(table: pa.Table, model: RescoreModel, n_peaks: dict[str, int] 
     for j, name in enumerate(FEATURES):
         if name not in CANDIDATES.names:
             cols[name] = pa.array(X[:, j], pa.float64(), mask=np.isnan(X[:, j]))  # null: missing
-    modes = sorted(set(ion_mode_of_rows(table).tolist())) if table.num_rows else []
+    modes = ion_modes_of(table)
     result = pa.table([cols[n] for n in RESCORED.names], schema=RESCORED).replace_schema_metadata(
         to_metadata({m: model.recalibration for m in modes}))
     summary = {
@@ -153,9 +153,7 @@ def rescore_by_ion_mode(table: pa.Table, models: dict[str, RescoreModel],
         by_mode[m] = summ
     if len(parts) == 1:
         return parts[0], {**by_mode[present[0]], "by_ion_mode": by_mode}
-    maps = {m: r for part in parts for m, r in from_metadata(part.schema).items()}
-    result = pa.concat_tables([p.replace_schema_metadata(None) for p in parts])
-    result = result.replace_schema_metadata(to_metadata(maps))
+    result = concat_rescored(parts)
     first = {s: i for i, s in enumerate(dict.fromkeys(ids))}
     code = np.fromiter((first[s] for s in result.column("spectrum_id").to_pylist()), np.int64)
     result = result.take(pa.array(np.argsort(code, kind="stable")))

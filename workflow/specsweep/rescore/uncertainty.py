@@ -171,14 +171,25 @@ def wrong_count_interval(evidence: np.ndarray, n_matched: np.ndarray, accepted: 
                                  draws, seed, recalibrations)["accepted"]
 
 
+def _mode_of_adduct(adducts) -> dict:
+    from specsweep.chem.adducts import resolve_adduct
+    return {a: getattr(resolve_adduct(a), "ion_mode", "positive") for a in set(adducts)}
+
+
 def ion_mode_of_rows(table) -> np.ndarray:
     """Ion mode ("positive"/"negative") of each row of a candidates table, from its adduct: the
     hits of one ion mode share one estimate of the class frequencies (rescore stage and merged
     datasets alike)."""
-    from specsweep.chem.adducts import resolve_adduct
     adducts = table.column("adduct").to_pylist()
-    modes = {a: getattr(resolve_adduct(a), "ion_mode", "positive") for a in set(adducts)}
+    modes = _mode_of_adduct(adducts)
     return np.array([modes[a] for a in adducts], dtype=object)
+
+
+def ion_modes_of(table) -> list[str]:
+    """The ion modes present in a candidates table (sorted), from its distinct adducts only."""
+    import pyarrow.compute as pc
+    return sorted(set(_mode_of_adduct(pc.unique(table.column("adduct")).to_pylist()).values())) \
+        if table.num_rows else []
 
 
 def top_target_wrong_counts(top, masks: dict) -> dict:
