@@ -208,6 +208,8 @@ def main():
     ap.add_argument("--ilp-max-nodes", type=int, default=None,
                     help="branch-and-bound nodes per exact solve (0: LP relaxations only; default: the command's)")
     ap.add_argument("--max-graph-work", type=int, default=None, help="graph work budget (default: the command's)")
+    ap.add_argument("--preselect", type=int, nargs=2, default=None, metavar=("BY_ROOT", "BY_BOUND"),
+                    help="candidates kept by root score, and of those given a tree (default: the command's; 0 0: all)")
     ap.add_argument("--ignore-file-adduct", action="store_true",
                     help="do not name the adduct: the default set of the ion mode is tried (adduct part of the answer)")
     ap.add_argument("--no-count-priors", action="store_true",
@@ -255,6 +257,9 @@ def main():
     if args.max_graph_work is not None:
         from dataclasses import replace
         settings = replace(settings, max_graph_work=args.max_graph_work)
+    if args.preselect is not None:
+        from dataclasses import replace
+        settings = replace(settings, preselect_by_root=args.preselect[0], preselect_by_bound=args.preselect[1])
     if args.shift_charge is not None:
         from dataclasses import replace
         settings = replace(settings, shift_charge=args.shift_charge)

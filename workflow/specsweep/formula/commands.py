@@ -90,6 +90,7 @@ def run(args) -> int:
     settings = FormulaSettings(alphabet=str(alphabet), priors=args.priors, params=params, ilp_top=opts.ilp_top,
                                report_top=opts.report_top, ilp_backend=args.ilp_backend, rules=rules,
                                max_candidates=opts.max_candidates, max_graph_work=opts.max_graph_work,
+                               preselect_by_root=opts.preselect_by_root, preselect_by_bound=opts.preselect_by_bound,
                                exact=ExactLimits(mip_nodes=opts.ilp_max_nodes))
     if args.no_recalibration:
         settings = replace(settings, recalibrate_top=0, max_shift_ppm=0.0)

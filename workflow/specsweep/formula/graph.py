@@ -236,73 +236,69 @@ def _row_children(formulas, packed, peak_of, max_pairs):
 
 
 @nb.njit(cache=True)
-def _dag_weight(t, ra, rb, child_w, child_done, loss, formulas, mass, prior, vscore,
-                masses, vm2, idx, pv, tab_keys, tab_scores):
-    """Weight (without tree-size bonus) of DAG entry ``t``, the edge row ``ra`` -> row ``rb``:
-    computed on first use into ``child_w`` (``loss`` is scratch), then read from there."""
-    if not child_done[t]:
-        for c in range(formulas.shape[1]):
-            loss[c] = formulas[ra, c] - formulas[rb, c]
-        child_w[t] = _edge_weight(loss, prior[ra], rb, mass, prior, vscore,
-                                  masses, vm2, idx, pv, tab_keys, tab_scores)
-        child_done[t] = True
-    return child_w[t]
-
-
-@nb.njit(cache=True)
-def _build_from_dag(root, root_prior, bonus, ptr, child, child_w, child_done, formulas, peak_of, mass, prior,
-                    vscore, masses, vm2, idx, pv, tab_keys, tab_scores):
-    """As :func:`_build_candidate`, but non-root edges come from the spectrum's row DAG; their
-    weights do not depend on the candidate and are computed once (``child_w``, ``child_done``
-    are filled on first use and shared by all candidates)."""
+def _dag_weights(ptr, child, formulas, mass, prior, vscore, masses, vm2, idx, pv, tab_keys, tab_scores):
+    """Weight (without tree-size bonus) of every DAG entry, the edge row a -> row ``child[t]``:
+    loss score + chemical-prior edge term + vertex score of the child. None of it depends on the
+    candidate, so it is computed once per spectrum."""
     n_all, k = formulas.shape
-    sel = _sub_rows(root, formulas)
-    n = sel.shape[0]
-    vid = np.full(n_all, -1, dtype=np.int64)
-    for b in range(n):
-        vid[sel[b]] = b + 1  # vertex number (0 is the root)
-    work = n_all
-    n_edges = n
-    for a in range(n):
-        ra = sel[a]
-        for t in range(ptr[ra], ptr[ra + 1]):
-            if vid[child[t]] >= 0:
-                n_edges += 1
-        work += ptr[ra + 1] - ptr[ra]
-    src, dst, w, loss = _root_edges(n_edges, root, root_prior, bonus, sel, formulas, mass, prior, vscore,
-                                    masses, vm2, idx, pv, tab_keys, tab_scores)
-    work += n * EDGE_WEIGHT_UNITS + n_edges  # root edges scored; DAG edges (scored once per spectrum) copied
-    e = n
-    for a in range(n):
-        ra = sel[a]
-        for t in range(ptr[ra], ptr[ra + 1]):
-            rb = child[t]
-            if vid[rb] < 0:
-                continue
-            src[e] = a + 1
-            dst[e] = vid[rb]
-            w[e] = _dag_weight(t, ra, rb, child_w, child_done, loss, formulas, mass, prior, vscore,
-                               masses, vm2, idx, pv, tab_keys, tab_scores) + bonus
-            e += 1
-    return sel, src, dst, w, work
-
-
-@nb.njit(cache=True)
-def _row_best_in(ptr, child, child_w, child_done, formulas, peak_of, mass, prior, vscore, masses, vm2, idx, pv,
-                 tab_keys, tab_scores):
-    """Best weight (without tree-size bonus) of any edge from a row of the DAG into each row, over
-    all its DAG parents whatever the candidate (-inf for a row without one). Fills ``child_w`` for
-    every DAG entry, so candidate graphs built later reuse them."""
-    n_all, k = formulas.shape
-    best = np.full(n_all, -np.inf)
+    child_w = np.empty(child.shape[0])
     loss = np.empty(k, dtype=np.int64)
     for a in range(n_all):
         for t in range(ptr[a], ptr[a + 1]):
             b = child[t]
-            wt = _dag_weight(t, a, b, child_w, child_done, loss, formulas, mass, prior, vscore,
-                             masses, vm2, idx, pv, tab_keys, tab_scores)
-            if wt > best[b]:
-                best[b] = wt
+            for c in range(k):
+                loss[c] = formulas[a, c] - formulas[b, c]
+            child_w[t] = _edge_weight(loss, prior[a], b, mass, prior, vscore,
+                                      masses, vm2, idx, pv, tab_keys, tab_scores)
+    return child_w
+
+
+@nb.njit(cache=True)
+def _copy_dag_edges(sel, n_all, ptr, child, child_w, bonus, src, dst, w, first):
+    """Fill ``src``, ``dst``, ``w`` from position ``first`` with the DAG entries below the
+    vertices ``sel`` (vertex v = sel[v - 1]; every DAG child of a sub-formula of the root is one
+    too, so each entry is an edge). A plain copy: weights come from :func:`_dag_weights`."""
+    vid = np.full(n_all, -1, dtype=np.int64)
+    for b in range(sel.shape[0]):
+        vid[sel[b]] = b + 1
+    e = first
+    for a in range(sel.shape[0]):
+        ra = sel[a]
+        for t in range(ptr[ra], ptr[ra + 1]):
+            src[e] = a + 1
+            dst[e] = vid[child[t]]
+            w[e] = child_w[t] + bonus
+            e += 1
+    return e
+
+
+@nb.njit(cache=True)
+def _build_from_dag(root, root_prior, bonus, ptr, child, child_w, formulas, mass, prior, vscore,
+                    masses, vm2, idx, pv, tab_keys, tab_scores):
+    """As :func:`_build_candidate`, but non-root edges are copied from the spectrum's row DAG with
+    their weights (:func:`_dag_weights`); only the root's edges are scored here."""
+    n_all = formulas.shape[0]
+    sel = _sub_rows(root, formulas)
+    n = sel.shape[0]
+    n_edges = n
+    for a in range(n):
+        n_edges += ptr[sel[a] + 1] - ptr[sel[a]]
+    src, dst, w, _ = _root_edges(n_edges, root, root_prior, bonus, sel, formulas, mass, prior, vscore,
+                                 masses, vm2, idx, pv, tab_keys, tab_scores)
+    _copy_dag_edges(sel, n_all, ptr, child, child_w, bonus, src, dst, w, n)
+    # rows scanned, root edges scored, DAG edges copied
+    work = n_all + n * EDGE_WEIGHT_UNITS + n_edges
+    return sel, src, dst, w, work
+
+
+@nb.njit(cache=True)
+def _row_best_in(ptr, child, child_w, n_all):
+    """Best weight (without tree-size bonus) of any DAG edge into each row, over all its DAG
+    parents whatever the candidate (-inf for a row without one)."""
+    best = np.full(n_all, -np.inf)
+    for t in range(child.shape[0]):
+        if child_w[t] > best[child[t]]:
+            best[child[t]] = child_w[t]
     return best
 
 
@@ -417,7 +413,8 @@ class SpectrumGraph:
     def __init__(self, peak_mz: np.ndarray, peak_rel: np.ndarray, ion_shift: float, alphabet: Alphabet,
                  decomposer: Decomposer, params: ScoringParams, scorer: EdgeScorer,
                  tables: dict | None = None, max_decompositions_per_peak: int = 5000,
-                 max_dag_pairs: int = 20_000_000, roots: np.ndarray | None = None,
+                 max_dag_pairs: int = 20_000_000, max_dag_checks: int = 2_000_000_000,
+                 roots: np.ndarray | None = None,
                  max_decomposition_steps: int = 4_000_000, max_filter_checks: int = 1_000_000_000):
         self.alphabet = alphabet
         self.params = params
@@ -459,22 +456,27 @@ class SpectrumGraph:
         self._dag = None
         self._in_best = None
         self.max_dag_pairs = max_dag_pairs
+        self.max_dag_checks = max_dag_checks
         self._pending_work = 0  # work of building the row DAG, charged to the next graph
 
     def _row_dag(self):
-        """The candidate-independent sub-formula DAG over all rows (built on first use), or None
-        when it would exceed ``max_dag_pairs`` entries (graphs are then built pair by pair)."""
+        """The candidate-independent sub-formula DAG over all rows with its edge weights (built on
+        first use: at most ``max_dag_checks`` pair checks), or None when it would exceed
+        ``max_dag_pairs`` entries (graphs are then built pair by pair)."""
         if self._dag is None:
             n = self.formulas.shape[0]
             self._dag = False
-            if n * (n - 1) // 2 <= 10 * self.max_dag_pairs:
+            if n * (n - 1) // 2 <= self.max_dag_checks:
                 packed = pack_counts(self.formulas)
                 if packed is None:
                     packed = np.zeros((0, 2), dtype=np.uint64)
                 ptr, child = _row_children(self.formulas, packed, self.peak_of, self.max_dag_pairs)
                 self._pending_work += n * (n - 1) // 2
                 if ptr[0] >= 0:
-                    self._dag = (ptr, child, np.zeros(child.size), np.zeros(child.size, dtype=np.bool_))
+                    child_w = _dag_weights(ptr, child, self.formulas, self.mass, self.prior, self.vertex_score,
+                                           *self._kernel)
+                    self._pending_work += int(ptr[-1]) * EDGE_WEIGHT_UNITS
+                    self._dag = (ptr, child, child_w)
         return self._dag or None
 
     def _in_bounds(self) -> np.ndarray:
@@ -491,9 +493,8 @@ class SpectrumGraph:
             in_best = self.vertex_score + np.minimum(self.edge_max, by_peak[self.peak_of])
             dag = self._row_dag()
             if dag is not None:
-                in_best = np.minimum(in_best, _row_best_in(*dag, self.formulas, self.peak_of, self.mass, self.prior,
-                                                           self.vertex_score, *self._kernel))
-                self._pending_work += int(dag[0][-1]) * EDGE_WEIGHT_UNITS
+                in_best = np.minimum(in_best, _row_best_in(*dag, self.formulas.shape[0]))
+                self._pending_work += int(dag[0][-1])
             self._in_best = in_best
         return self._in_best
 
@@ -531,7 +532,7 @@ class SpectrumGraph:
         dag = self._row_dag() if prune_below == -np.inf else None
         if dag is not None:
             sel, src, dst, w, work = _build_from_dag(
-                root, float(root_prior_raw), float(vertex_bonus), *dag, self.formulas, self.peak_of, self.mass,
+                root, float(root_prior_raw), float(vertex_bonus), *dag, self.formulas, self.mass,
                 self.prior, self.vertex_score, *self._kernel)
             ub, pruned = np.inf, False
         else:

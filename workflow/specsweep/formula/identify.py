@@ -48,6 +48,9 @@ from specsweep.formula.ranker import DEFAULT_MODEL as DEFAULT_RANKER
 from specsweep.formula.rules import RuleSettings, adduct_allows_radical, decomposition_rules, plausible_mask
 from specsweep.formula.scoring import (EdgeScorer, ScoringParams, fitted_overrides, formula_prior_raw, get_profile,
                                        root_scores)
+from specsweep.params.stages import FormulaStageParams
+
+_STAGE_DEFAULTS = FormulaStageParams()
 
 def adduct_atoms(name: str) -> tuple[dict[str, int], int]:
     """(atoms added to the neutral molecule to get the root's vertex formula, charge sign) of an
@@ -80,6 +83,11 @@ class FormulaSettings:
     report_top: int = 10              # candidates written out
     auto_tree_size: bool = True
     resolve_top: int = 200            # candidates solved again after a tree-size increase
+    # preselection (a fixed part of the method, not a budget): the best ``preselect_by_root``
+    # candidates by root score are kept; of those, the best ``preselect_by_bound`` by root score plus
+    # tree-score bound get trees; the others are not reported (0: keep all)
+    preselect_by_root: int = _STAGE_DEFAULTS.preselect_by_root
+    preselect_by_bound: int = _STAGE_DEFAULTS.preselect_by_bound
     ilp_backend: str = "highs"        # highs (highspy) | pulp (PuLP with HiGHS or CBC)
     # work budget per spectrum, in counts (never in seconds: same input, same output anywhere)
     max_candidates: int = 100_000     # lightest-error candidates kept when a mass has more
@@ -121,6 +129,7 @@ class Candidate:
     t_color: np.ndarray | None = None
     t_parent: np.ndarray | None = None
     t_weight: np.ndarray | None = None
+    preselected_out: bool = False  # beyond ``FormulaSettings.preselect_by_bound``: no tree, not reported
 
     def set_tree(self, graph: CandidateGraph, parent: np.ndarray, score: float, keep_graph: bool) -> None:
         self.parent, self.tree_score = parent, float(score)
@@ -328,6 +337,11 @@ def _heuristic_pass(sg, cands, todo, bonus, settings, work, cuts, info) -> int:
         if first and optimistic[n] < kth.value:
             info["n_pruned"] = info.get("n_pruned", 0) + len(todo) - n
             break
+        if first and settings.preselect_by_bound and n >= settings.preselect_by_bound:
+            info["n_preselected_by_bound"] = len(todo) - n
+            for j in todo[n:]:
+                cands[j].preselected_out = True
+            break
         if work > settings.max_graph_work:
             cuts.add(CUT_GRAPHS)
             break
@@ -427,6 +441,16 @@ def _add_isotope_scores(cands, alphabet: Alphabet, ms1, sign: int, params: Isoto
         counts = alphabet.to_dict(c.root)
         counts["H"] = counts.get("H", 0) + sign
         c.root_score += params.weight * pattern_score(mz, inten, *ion_pattern(counts, sign), params)
+
+
+def _preselect_by_root(cands: list[Candidate], keep: int, info: dict) -> list[Candidate]:
+    """The ``keep`` best candidates by root score (ties: generation order), all when ``keep`` is 0
+    or not exceeded; ``info["n_preselected_by_root"]``: how many were left out."""
+    if not keep or len(cands) <= keep:
+        return cands
+    order = sorted(range(len(cands)), key=lambda i: (-cands[i].root_score, i))[:keep]
+    info["n_preselected_by_root"] = len(cands) - keep
+    return [cands[i] for i in sorted(order)]
 
 
 def _tried_adducts(adducts: list[str] | None, ion_mode: str) -> tuple[list[str], dict | None]:
@@ -553,12 +577,14 @@ def identify(precursor_mz: float, mz, intensity, adducts: list[str] | None, alph
     sign = adduct_atoms(cands[0].adduct)[1]
     if ms1 is not None and len(ms1[0]):
         _add_isotope_scores(cands, alphabet, ms1, sign, settings.isotopes)
+    cands = _preselect_by_root(cands, settings.preselect_by_root, info)
     peaks = prepare_peaks(mz, intensity, precursor_mz, float(params.allowed_da(precursor_mz)), settings.peaks)
     scorer = _edge_scorer(alphabet, params, settings.priors, str(tables_path))
     sg = SpectrumGraph(peaks.mz, peaks.rel_intensity, sign * PROTON, alphabet, _decomposer(alphabet), params,
                        scorer, scorer.tables,
                        roots=np.array([c.root for c in cands]))
     bonus = _heuristic_trees(sg, cands, peaks, settings, cuts, info)
+    cands = [c for c in cands if not c.preselected_out]
 
     ranked = sorted(cands, key=lambda c: (-c.total, c.theoretical_mz))
     for c in ranked[: settings.recalibrate_top]:

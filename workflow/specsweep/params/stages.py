@@ -114,6 +114,11 @@ class FormulaStageParams(Params):
     ilp_top: int = param(10, "best candidates considered for the exact solve (skipped where the LP bound "
                          "shows it cannot change the top formula)", min=0, config="formula.ilp_top")
     report_top: int = param(10, "candidate formulas written per spectrum", min=1)
+    # preselection: part of the method (same for every spectrum), not a budget
+    preselect_by_root: int = param(2000, "candidates kept by root score (precursor mass error, formula "
+                                   "priors) before any tree; 0: all", min=0)
+    preselect_by_bound: int = param(300, "of those, candidates given a fragmentation tree, best root score "
+                                    "plus tree-score bound first; the others are not reported; 0: all", min=0)
     # work budget per spectrum: counts, not time, so results do not depend on machine load
     max_candidates: int = param(100_000, "work budget: candidate formulas per spectrum (smallest mass error "
                                 "kept; status cut:candidates)", min=1)
