@@ -30,7 +30,7 @@ from specsweep.formula.scoring import (EdgeScorer, ScoringParams, chemical_edge_
 EDGE_WEIGHT_UNITS = 200
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def _within(formulas, i, bound):
     """Whether row ``i`` of ``formulas`` is a sub-formula of ``bound`` (no element count above it)."""
     for c in range(formulas.shape[1]):
@@ -81,7 +81,7 @@ def _peak_bound(rows, bonus, edge_max, peak_of, vscore):
     return ub + cur_best
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def _edge_weight(loss, parent_prior, rb, mass, prior, vscore, masses, vm2, idx, pv, tab_keys, tab_scores):
     """Weight of an edge to row ``rb`` whose loss is ``loss``: loss score + chemical-prior edge
     term + vertex score of the child."""

@@ -90,12 +90,12 @@ class FormulaSettings:
     preselect_by_bound: int = _STAGE_DEFAULTS.preselect_by_bound
     ilp_backend: str = "highs"        # highs (highspy) | pulp (PuLP with HiGHS or CBC)
     # work budget per spectrum, in counts (never in seconds: same input, same output anywhere)
-    max_candidates: int = 100_000     # lightest-error candidates kept when a mass has more
+    max_candidates: int = _STAGE_DEFAULTS.max_candidates  # smallest-error formulas kept when a mass has more
     # search steps of the precursor decomposition (~1e-8 CPU s each; 5e8 covers every mass below
     # 1000 Da over CHNOPSFClBrI); when spent, the integer masses nearest the measured one are kept
     # (status cut:candidates)
     max_decomposition_steps: int = 500_000_000
-    max_graph_work: int = 10_000_000_000  # rows scanned + pairs checked + heuristic edge reads + 200 per edge weight
+    max_graph_work: int = _STAGE_DEFAULTS.max_graph_work  # rows scanned + pairs checked + heuristic edge reads + 200 per edge weight
     exact: ExactLimits = field(default_factory=ExactLimits)  # LP iterations, B&B nodes per exact solve
     rules: RuleSettings = field(default_factory=RuleSettings)  # chemical plausibility of candidates
     isotopes: IsotopeScoring = field(default_factory=IsotopeScoring)  # MS1 pattern score, when given
@@ -193,8 +193,11 @@ def _embed(forms: np.ndarray, source: Alphabet, target: Alphabet) -> np.ndarray:
 def precursor_candidates(precursor_mz: float, adducts: list[str], alphabet: Alphabet,
                          settings: FormulaSettings, cuts: set | None = None,
                          molecule_alphabet: Alphabet | None = None,
-                         adduct_log_priors: dict[str, float] | None = None) -> list[Candidate]:
+                         adduct_log_priors: dict[str, float] | None = None, keep_best: int = 0) -> list[Candidate]:
     """Decompositions of the neutral precursor mass for each adduct, with root scores.
+    With ``keep_best`` > 0 only each adduct's ``keep_best`` best root scores become candidates
+    (so the best ``keep_best`` of all adducts are among them; :func:`_preselect_by_root` then
+    takes those).
 
     The molecule M is decomposed over ``molecule_alphabet`` (default: ``alphabet``); ``alphabet``
     also holds the adducts' own elements (Na, K, ...), which occur in the root (ion) formula only.
@@ -241,6 +244,9 @@ def precursor_candidates(precursor_mz: float, adducts: list[str], alphabet: Alph
         rs = root_scores(forms, alphabet, precursor_mz, theo, params)
         if adduct_log_priors:
             rs = rs + adduct_log_priors.get(adduct.name, 0.0)
+        if keep_best and forms.shape[0] > keep_best:
+            best = np.sort(np.lexsort((np.arange(rs.size), -rs))[:keep_best])
+            forms, roots, theo, rs = forms[best], roots[best], theo[best], rs[best]
         # the root prior is about the molecule; the chemical edge term compares fragments with it
         prior = formula_prior_raw(forms, alphabet, params)
         for i in range(forms.shape[0]):
@@ -569,13 +575,16 @@ def identify(precursor_mz: float, mz, intensity, adducts: list[str] | None, alph
     params = settings.params
     cuts: set[str] = set()
 
-    cands = precursor_candidates(precursor_mz, adducts, alphabet, settings, cuts, molecule_alphabet, priors)
+    # an MS1 pattern changes root scores: then every candidate is scored before the preselection
+    with_ms1 = ms1 is not None and len(ms1[0]) > 0
+    cands = precursor_candidates(precursor_mz, adducts, alphabet, settings, cuts, molecule_alphabet, priors,
+                                 keep_best=0 if with_ms1 else settings.preselect_by_root)
     info["n_candidates"] = len(cands)
     info["ilp_pairs"] = []
     if not cands:
         return NO_CANDIDATES, []
     sign = adduct_atoms(cands[0].adduct)[1]
-    if ms1 is not None and len(ms1[0]):
+    if with_ms1:
         _add_isotope_scores(cands, alphabet, ms1, sign, settings.isotopes)
     cands = _preselect_by_root(cands, settings.preselect_by_root, info)
     peaks = prepare_peaks(mz, intensity, precursor_mz, float(params.allowed_da(precursor_mz)), settings.peaks)

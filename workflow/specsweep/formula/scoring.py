@@ -500,7 +500,7 @@ _P_FIELDS = ("loss_mu", "loss_sigma2", "loss_norm", "common_loss_norm", "radical
              "chem_edge_min_mass", "chem_prior_floor")
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def _lookup(keys, scores, key):
     if keys.shape[0] == 0:
         return np.nan
@@ -510,7 +510,7 @@ def _lookup(keys, scores, key):
     return np.nan
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def loss_score_kernel(loss, masses, vm2, idx, pv, tabs_keys, tabs_scores):
     """Score of one loss (count vector). ``idx`` = element columns of C, N, O, P, S, Na, K, Cl
     (-1 if absent); ``pv`` = parameters in _P_FIELDS order; tables: 0 common, 1 recombined,
@@ -564,7 +564,7 @@ def loss_score_kernel(loss, masses, vm2, idx, pv, tabs_keys, tabs_scores):
     return s
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def chemical_edge_kernel(prior_parent, prior_child, child_mass, pv):
     if child_mass < pv[14]:
         return 0.0
@@ -578,6 +578,6 @@ def kernel_args(scorer: "EdgeScorer"):
                    dtype=np.int64)
     pv = np.array([getattr(p, f) for f in _P_FIELDS], dtype=np.float64)
     tabs = (scorer._common, scorer._recombined, scorer._implausible, scorer._radical, scorer._strange)
-    keys = nb.typed.List([t.keys.astype(np.int64) for t in tabs])
-    scores = nb.typed.List([t.scores.astype(np.float64) for t in tabs])
+    keys = tuple(t.keys.astype(np.int64) for t in tabs)
+    scores = tuple(t.scores.astype(np.float64) for t in tabs)
     return a.masses, (a.valences - 2).astype(np.int64), idx, pv, keys, scores

@@ -115,13 +115,13 @@ class FormulaStageParams(Params):
                          "shows it cannot change the top formula)", min=0, config="formula.ilp_top")
     report_top: int = param(10, "candidate formulas written per spectrum", min=1)
     # preselection: part of the method (same for every spectrum), not a budget
-    preselect_by_root: int = param(2000, "candidates kept by root score (precursor mass error, formula "
+    preselect_by_root: int = param(1000, "candidates kept by root score (precursor mass error, formula "
                                    "priors) before any tree; 0: all", min=0)
     preselect_by_bound: int = param(300, "of those, candidates given a fragmentation tree, best root score "
                                     "plus tree-score bound first; the others are not reported; 0: all", min=0)
     # work budget per spectrum: counts, not time, so results do not depend on machine load
-    max_candidates: int = param(100_000, "work budget: candidate formulas per spectrum (smallest mass error "
-                                "kept; status cut:candidates)", min=1)
+    max_candidates: int = param(2_000_000, "work budget: plausible precursor formulas decomposed per "
+                                "spectrum (smallest mass error kept; status cut:candidates)", min=1)
     max_graph_work: int = param(10_000_000_000, "work budget: rows scanned + vertex pairs checked + edges "
                                 "read by the heuristic + 200 per edge weight computed, for a spectrum's graphs "
                                 "(the rest ranked by root score; cut:graphs)", min=0)
