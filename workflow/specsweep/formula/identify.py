@@ -395,7 +395,7 @@ def _exact_pass(sg, ranked, bonus, settings, cuts, info) -> None:
         open_ = []
     info["exact_skipped_by_bound"] = info.get("exact_skipped_by_bound", 0) + len(rest) - len(open_)
     todo = [leader] + open_  # the leader's LP always: its tree is the one reported first
-    bounds = []
+    bounds, lp_bounds = [], []
     for c in todo:
         _ensure_graph(sg, c, bonus)
         parent, score, state, bound = solve_ilp(c.graph, backend=settings.ilp_backend, start_parent=c.parent,
@@ -407,15 +407,18 @@ def _exact_pass(sg, ranked, bonus, settings, cuts, info) -> None:
                 c.set_tree(c.graph, parent, score, keep_graph=True)
                 c.method = "ilp"
             bounds.append(-math.inf)  # settled
+            lp_bounds.append(None)
         else:
             bounds.append(c.root_score + bound)
+            lp_bounds.append(bound if math.isfinite(bound) else None)
     if todo and settings.exact.mip_nodes > 0:
-        _branch_and_bound(sg, todo, bounds, settings, cuts, info)
+        _branch_and_bound(sg, todo, bounds, lp_bounds, settings, cuts, info)
 
 
-def _branch_and_bound(sg, top, bounds, settings, cuts, info) -> None:
+def _branch_and_bound(sg, top, bounds, lp_bounds, settings, cuts, info) -> None:
     """Branch and bound, best LP bound first, for the candidates of ``top`` whose bound exceeds
-    the best total known (see :func:`_exact_pass`)."""
+    the best total known (see :func:`_exact_pass`); ``lp_bounds``: their fractional LP optima
+    (None where unknown), so the relaxation is not solved twice."""
     best = max(c.total for c in top)
     for j in sorted(range(len(top)), key=lambda j: (-bounds[j], j)):
         c = top[j]
@@ -425,7 +428,7 @@ def _branch_and_bound(sg, top, bounds, settings, cuts, info) -> None:
                                                                   if i != j) and c.total >= others):
             continue
         parent, score, state, _ = solve_ilp(c.graph, backend=settings.ilp_backend, start_parent=c.parent,
-                                            limits=settings.exact)
+                                            limits=settings.exact, lp_bound=lp_bounds[j])
         info["exact_" + state] = info.get("exact_" + state, 0) + 1
         if state == "too_large":
             continue  # keeps its heuristic tree (policy: ExactLimits.mip_max_edges)
