@@ -80,3 +80,23 @@ def test_heuristic_counts_its_edge_reads_and_large_graphs_skip_branch_and_bound(
         else:  # integral LP: the exact tree without branching
             assert state0 == "optimal" and abs(small - exact) < 1e-9
     assert "optimal" in states
+
+
+def test_branch_and_bound_from_a_known_lp_bound_finds_the_same_tree():
+    """The exact step passes the relaxation's optimum of its first solve to branch and bound,
+    which then does not solve the LP again: same trees and scores as solving from scratch, and
+    the bound it was given comes back."""
+    fractional = 0
+    for seed in range(40):
+        g = random_graph(seed, n=14, n_colors=6)
+        parent, score, state, lp = solve_ilp(g, cutoff=np.inf)
+        if state == "optimal":
+            continue  # integral relaxation: nothing left for branch and bound
+        assert state == "bounded"
+        fractional += 1
+        p_full, s_full, st_full, _ = solve_ilp(g)
+        p_reuse, s_reuse, st_reuse, lp_reuse = solve_ilp(g, lp_bound=lp)
+        assert st_full == st_reuse == "optimal" and lp_reuse == lp
+        assert s_reuse == pytest.approx(s_full, abs=1e-9)
+        assert np.array_equal(p_full, p_reuse)
+    assert fractional >= 3
