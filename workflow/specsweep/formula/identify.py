@@ -452,6 +452,11 @@ def _add_isotope_scores(cands, alphabet: Alphabet, ms1, sign: int, params: Isoto
         c.root_score += params.weight * pattern_score(mz, inten, *ion_pattern(counts, sign), params)
 
 
+# candidates kept by root score before an MS1 isotope pattern is scored, per candidate kept after it
+# (the true formula was never beyond root-score rank 230 on the validation splits)
+ISOTOPE_PRESELECTION_FACTOR = 10
+
+
 def _preselect_by_root(cands: list[Candidate], keep: int, info: dict) -> list[Candidate]:
     """The ``keep`` best candidates by root score (ties: generation order), all when ``keep`` is 0
     or not exceeded; ``info["n_preselected_by_root"]``: how many were left out."""
@@ -578,10 +583,12 @@ def identify(precursor_mz: float, mz, intensity, adducts: list[str] | None, alph
     params = settings.params
     cuts: set[str] = set()
 
-    # an MS1 pattern changes root scores: then every candidate is scored before the preselection
+    # an MS1 pattern changes root scores: then ISOTOPE_PRESELECTION_FACTOR times as many are kept
+    # by the root score without it, scored with the pattern, and preselected again
     with_ms1 = ms1 is not None and len(ms1[0]) > 0
+    keep = settings.preselect_by_root * (ISOTOPE_PRESELECTION_FACTOR if with_ms1 else 1)
     cands = precursor_candidates(precursor_mz, adducts, alphabet, settings, cuts, molecule_alphabet, priors,
-                                 keep_best=0 if with_ms1 else settings.preselect_by_root)
+                                 keep_best=keep)
     info["n_candidates"] = len(cands)
     info["ilp_pairs"] = []
     if not cands:
