@@ -78,9 +78,9 @@ class FormulaSettings:
     params: ScoringParams = field(default_factory=lambda: get_profile("qtof"))
     peaks: PeakParams = field(default_factory=PeakParams)
     recal: recalibration.RecalibrationParams = field(default_factory=recalibration.RecalibrationParams)
-    ilp_top: int = 10                 # candidates considered for the exact solve (after the heuristic)
+    ilp_top: int = _STAGE_DEFAULTS.ilp_top  # candidates considered for the exact solve (after the heuristic)
     recalibrate_top: int = 10         # candidates recalibrated
-    report_top: int = 10              # candidates written out
+    report_top: int = _STAGE_DEFAULTS.report_top  # candidates written out
     auto_tree_size: bool = True
     resolve_top: int = 200            # candidates solved again after a tree-size increase
     # preselection (a fixed part of the method, not a budget): the best ``preselect_by_root``

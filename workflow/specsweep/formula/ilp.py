@@ -27,6 +27,8 @@ from dataclasses import dataclass
 import numba as nb
 import numpy as np
 
+from specsweep.params.stages import FormulaStageParams
+
 
 @nb.njit(cache=True)
 def _bound_reduce(n, color, n_colors, src, dst, w, keep):
@@ -241,7 +243,7 @@ class ExactLimits:
     (HiGHS is deterministic with one thread and a fixed seed)."""
 
     lp_iterations: int = 200_000       # simplex iterations of the LP relaxation
-    mip_nodes: int = 2_000             # branch-and-bound nodes
+    mip_nodes: int = FormulaStageParams().ilp_max_nodes  # branch-and-bound nodes (the stage's default)
     mip_lp_iterations: int = 2_000_000  # simplex iterations summed over the branch and bound
     # branch and bound only for graphs of at most this many edges (after the bound reduction):
     # its root node costs about 1 CPU ms per edge on fragmentation graphs (cut rounds), so a
