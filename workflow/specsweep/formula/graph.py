@@ -269,7 +269,6 @@ def _copy_dag_edges(sel, n_all, ptr, child, child_w, bonus, src, dst, w, first):
             dst[e] = vid[child[t]]
             w[e] = child_w[t] + bonus
             e += 1
-    return e
 
 
 @nb.njit(cache=True)
