@@ -121,3 +121,44 @@ def test_delta_method_agrees_with_the_draws_under_a_map(monkeypatch):
     delta = uncertainty.wrong_count_intervals(ev, np.ones(y.size), masks, recalibrations=maps)
     (a, b), (c, d) = drawn["all"], delta["all"]
     assert abs(a - c) <= 0.15 * (b - a) + 2 and abs(b - d) <= 0.15 * (b - a) + 2, (drawn, delta)
+
+
+def _crowding_dependent_hits(rng, n):
+    """PEPs whose wrong rate at a given absent share depends on how crowded the dataset's
+    windows are: as said in the sparse database, twice the odds in the crowded one."""
+    pep = _sigmoid(rng.uniform(-6, 2, n))
+    absent = rng.choice([0.0, 0.5, 1.0], n)
+    crowd = rng.choice([2.9, 3.9], n)          # mean log list size: ~18 vs ~50 candidates
+    truth = _sigmoid(_logit(pep) + np.log(2) * (crowd - 2.9))
+    return pep, absent, crowd, rng.random(n) < truth
+
+
+def test_a_map_learnt_against_two_databases_reads_the_crowding():
+    rng = np.random.default_rng(4)
+    pep, absent, crowd, wrong = _crowding_dependent_hits(rng, 60_000)
+    recal = Recalibration.fit(pep, absent, wrong, crowd=crowd)
+    assert recal.crowding_range == (2.9, 3.9)
+    grid = np.array([0.05, 0.1, 0.3])   # (below 0.05 too few wrong hits to pin the odds)
+    sparse, crowded = recal.apply(grid, 0.5, 2.9), recal.apply(grid, 0.5, 3.9)
+    odds = (crowded / (1 - crowded)) / (sparse / (1 - sparse))
+    assert np.all(np.abs(odds - 2.0) < 0.4), odds
+    # clipped to the training range; the bound form equals the plain call
+    assert np.array_equal(recal.apply(grid, 0.5, 5.0), crowded)
+    assert np.array_equal(recal.for_dataset(3.4).apply(grid, 0.5), recal.apply(grid, 0.5, 3.4))
+    with pytest.raises(ValueError, match="crowding"):
+        recal.apply(grid, 0.5)
+    again = Recalibration.from_json(recal.to_json())
+    assert again.crowding_range == recal.crowding_range
+    assert np.array_equal(again.apply(grid, 0.2, 3.1), recal.apply(grid, 0.2, 3.1))
+    bad = recal.to_json()
+    del bad["crowding_range"]
+    with pytest.raises(ValueError, match="knots"):
+        Recalibration.from_json(bad)
+
+
+def test_equally_crowded_datasets_give_a_map_without_the_crowding_term():
+    rng = np.random.default_rng(5)
+    pep, absent, wrong, _ = _mix_dependent_hits(rng, 5000)
+    recal = Recalibration.fit(pep, absent, wrong, crowd=np.full(pep.size, 3.0))
+    assert recal.crowding_range is None
+    assert np.array_equal(recal.apply([0.05], 0.3), recal.for_dataset(3.5).apply([0.05], 0.3))
