@@ -69,16 +69,7 @@ def main() -> None:
     ap.add_argument("--map-from-other", action="store_true",
                     help="with --other-database: the PEP map also learns from the training folds' "
                          "spectra against that database (train(other_databases=...))")
-    ap.add_argument("--map-without-crowding", action="store_true",
-                    help="with --map-from-other: the map does not read the datasets' crowding "
-                         "(the map before it learnt to; same run, for comparison)")
     args = ap.parse_args()
-    if args.map_without_crowding:
-        from specsweep.rescore import training
-        plain_fit = training.Recalibration.fit
-        training.Recalibration = type("NoCrowding", (training.Recalibration,), {
-            "fit": classmethod(lambda cls, pep, absent, wrong, crowd=None, **kw:
-                               plain_fit(pep, absent, wrong, **kw))})
     if args.other_database:
         o_data, _, o_annot, o_peaks, o_table, _ = known_answer_set(*args.other_database, args.exclude)
         o_fold = np.array([outer_fold(k) for k in o_data.true_key])

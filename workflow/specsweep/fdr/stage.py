@@ -133,10 +133,10 @@ def pool_pep_q(table: pa.Table) -> pa.Table:
     """PEPs and pep_q_value over the top targets of every merged dataset: the class frequencies
     re-estimated once on all of them (per ion mode, as the rescore stage does per dataset), from
     each top target's class evidence, so that small datasets share one estimate, and mapped by
-    the ion mode's PEP recalibration with that estimate (and the pooled top hits' crowding);
-    then q-values as the running mean of the sorted PEPs."""
+    the ion mode's PEP recalibration with that estimate; then q-values as the running mean of
+    the sorted PEPs."""
     from specsweep.rescore.pep import CLASSES, peps_from_evidence, pep_qvalues
-    from specsweep.rescore.recalibration import crowding, from_metadata, mix_share
+    from specsweep.rescore.recalibration import from_metadata, mix_share
     from specsweep.rescore.uncertainty import ion_mode_of_rows
     maps = from_metadata(table.schema)
     pep = table.column("pep").to_numpy(zero_copy_only=False).astype(np.float64)
@@ -145,13 +145,12 @@ def pool_pep_q(table: pa.Table) -> pa.Table:
     evidence = np.column_stack([table.column(f"evidence_{c}").to_numpy(zero_copy_only=False)
                                 .astype(np.float64)[rows] for c in CLASSES])
     matched = table.column("n_matched_peaks").to_numpy(zero_copy_only=False)[rows]
-    crowd = table.column("log_candidates").to_numpy(zero_copy_only=False).astype(np.float64)[rows]
     mode = ion_mode_of_rows(table.take(pa.array(rows)))
     for m in sorted(set(mode.tolist())):
         sel = mode == m
         pep[rows[sel]], prior = peps_from_evidence(evidence[sel], matched[sel])
         if maps.get(m) is not None:
-            pep[rows[sel]] = maps[m].apply(pep[rows[sel]], mix_share(prior), crowding(crowd[sel]))
+            pep[rows[sel]] = maps[m].apply(pep[rows[sel]], mix_share(prior))
         log.info("pooled class frequencies, %s mode, %d top targets: %s", m, int(sel.sum()),
                  dict(zip(CLASSES, np.round(prior, 4).tolist())))
     q = np.full(pep.shape, np.nan)

@@ -24,7 +24,7 @@ from specsweep.rescore.features import FEATURES, formula_rank_inv, list_features
 from specsweep.rescore.model import RescoreModel, top_features
 from specsweep.rescore.pep import (ADAPT_DEFAULT, CLASSES, adapt_priors, class_evidence,
                                    pep_from_proba, pep_qvalues)
-from specsweep.rescore.recalibration import concat_rescored, crowding, mix_share, to_metadata
+from specsweep.rescore.recalibration import concat_rescored, mix_share, to_metadata
 from specsweep.rescore.uncertainty import (COVERAGE, INTERVAL_KEY, ion_modes_of,
                                            top_target_wrong_counts)
 from specsweep.schema import CANDIDATES, FORMULAS, RESCORED, SPECTRA
@@ -93,9 +93,8 @@ def rescore_table(table: pa.Table, model: RescoreModel, n_peaks: dict[str, int] 
     proba, prior = adapt_priors(raw, model.train_prior, adapt=adapt)
     evidence = class_evidence(raw, model.train_prior)
     pep = pep_from_proba(proba, col["n_matched_peaks"][order[t_rows]])
-    crowd = crowding(P[is_target_top][:, model.pep.features.index("log_candidates")])
     if model.recalibration is not None:
-        pep = model.recalibration.apply(pep, mix_share(prior), crowd)
+        pep = model.recalibration.apply(pep, mix_share(prior))
     q = pep_qvalues(pep)
     pep_col = np.full(u.size, np.nan)
     q_col = np.full(u.size, np.nan)
@@ -125,7 +124,6 @@ def rescore_table(table: pa.Table, model: RescoreModel, n_peaks: dict[str, int] 
         "class_frequency_estimated": dict(zip(CLASSES, np.round(prior, 4).tolist())),
         "expected_right_top_hits": round(float(np.sum(1.0 - pep)), 2),
         "pep_recalibrated": model.recalibration is not None,
-        "crowding": round(crowd, 4) if np.isfinite(crowd) else None,
         "pep_q_levels": {f"{lv:g}": int(np.sum(q <= lv)) for lv in DEFAULT_LEVELS},
         "zero_match_top_hits": int(np.sum(col["n_matched_peaks"][order[t_rows]] == 0)),
     }

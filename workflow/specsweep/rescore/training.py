@@ -34,7 +34,7 @@ from specsweep.rescore.features import FEATURES, LIST_DEPTH, list_features, with
 from specsweep.rescore.linear import fit_conditional_logit, fit_multinomial, multinomial_proba
 from specsweep.rescore.model import PEP_FEATURES, RescoreModel, Standardiser, top_features
 from specsweep.rescore.pep import CLASSES, adapt_priors, pep_from_proba
-from specsweep.rescore.recalibration import ABSENT_FRACTIONS, Recalibration, crowding, mix_share
+from specsweep.rescore.recalibration import ABSENT_FRACTIONS, Recalibration, mix_share
 
 log = logging.getLogger("specsweep.rescore")
 
@@ -281,11 +281,9 @@ def train(data: KnownAnswers, validation: np.ndarray, info: dict,
     P, y, spec, _, rankers = pep_examples_crossfit(data, l2_rank, keep=richest)
     w = average_ranker(rankers, std)
     p_std, W, prior = fit_pep(P, y, compound_weights(data, spec), l2_pep)
-    recal_pep, recal_absent, recal_wrong, recal_crowd = recalibration_examples(
+    recal_pep, recal_absent, recal_wrong = recalibration_examples(
         data, richest, l2_rank, l2_pep, other_databases=other_databases)
-    # against one database every simulated dataset is about as crowded: nothing to learn there
-    recalibration = Recalibration.fit(recal_pep, recal_absent, recal_wrong,
-                                      crowd=recal_crowd if other_databases else None)
+    recalibration = Recalibration.fit(recal_pep, recal_absent, recal_wrong)
     info = {**info, "ranker_l2": l2_rank, "pep_l2": l2_pep,
             "pep_recalibration_hits": int(recal_pep.size),
             "pep_spectra_per_compound": PEP_SPECTRA_PER_COMPOUND,
@@ -308,13 +306,12 @@ def recalibration_examples(data: KnownAnswers, richest: np.ndarray, l2_rank: flo
     class frequencies EM re-estimates as the rescore stage does. ``other_databases``: known
     answers of the same kind of spectra searched against other databases (their richest
     spectra of the fold's compounds make further datasets, scored by the same fold models).
-    Returns (PEP, the dataset's mix share, wrong, the dataset's crowding) per hit."""
+    Returns (PEP, the dataset's mix share, wrong) per hit."""
     fold = np.array([_map_fold(k, folds) for k in data.true_key], np.int64)
     others = [(o, np.array([_map_fold(k, folds) for k in o.true_key], np.int64), richest_spectra(o))
               for o in other_databases]
-    peps, absent, wrong, crowd = [], [], [], []
+    peps, absent, wrong = [], [], []
     matched_col = PEP_FEATURES.index("log_matched")
-    size_col = PEP_FEATURES.index("log_candidates")
     for f in range(folds):
         rest = data.take(np.flatnonzero(fold[data.spec] != f))
         held = [data.take(np.flatnonzero((fold[data.spec] == f) & richest[data.spec]))] + [
@@ -343,11 +340,9 @@ def recalibration_examples(data: KnownAnswers, richest: np.ndarray, l2_rank: flo
                 peps.append(pep_from_proba(proba, matched[sel]))
                 absent.append(np.full(int(sel.sum()), mix_share(est)))
                 wrong.append(yv[sel] != 0)
-                crowd.append(np.full(int(sel.sum()), crowding(Pv[sel, size_col])))
     if not peps:
-        return np.zeros(0), np.zeros(0), np.zeros(0, bool), np.zeros(0)
-    return (np.concatenate(peps), np.concatenate(absent), np.concatenate(wrong),
-            np.concatenate(crowd))
+        return np.zeros(0), np.zeros(0), np.zeros(0, bool)
+    return np.concatenate(peps), np.concatenate(absent), np.concatenate(wrong)
 
 
 def precursor_noise_ppm(spectrum_ids, sd: float) -> np.ndarray:

@@ -198,17 +198,14 @@ def top_target_wrong_counts(top, masks: dict) -> dict:
     :func:`wrong_count_intervals` of the same hits, class frequencies per ion mode, each ion
     mode's PEP map as the table's metadata names it
     (:func:`~specsweep.rescore.recalibration.from_metadata`)."""
-    from specsweep.rescore.recalibration import crowding, from_metadata
+    from specsweep.rescore.recalibration import from_metadata
     if top.num_rows == 0:
         return {name: (0.0, (0, 0)) for name in masks}
     pep = top.column("pep").to_numpy(zero_copy_only=False).astype(np.float64)
     evidence = np.column_stack([top.column(f"evidence_{c}").to_numpy(zero_copy_only=False)
                                 .astype(np.float64) for c in CLASSES])
-    modes = ion_mode_of_rows(top)
-    crowd = top.column("log_candidates").to_numpy(zero_copy_only=False).astype(np.float64)
-    maps = {m: (None if r is None else r.for_dataset(crowding(crowd[modes == m])))
-            for m, r in from_metadata(top.schema).items()}
     intervals = wrong_count_intervals(evidence, top.column("n_matched_peaks").to_numpy(
-        zero_copy_only=False), masks, modes, recalibrations=maps)
+        zero_copy_only=False), masks, ion_mode_of_rows(top),
+        recalibrations=from_metadata(top.schema))
     return {name: (round(float(pep[np.asarray(m, bool)].sum()), 2), intervals[name])
             for name, m in masks.items()}
