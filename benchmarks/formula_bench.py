@@ -328,7 +328,8 @@ def main():
         pairs = info.get("ilp_pairs", [])
         results.append({
             "title": rec.title, "formula": true_text, "exact_mass": exact_mass(rec), "status": status, "rank": rank, "naive_rank": n_rank,
-            "n_candidates": info.get("n_candidates", 0), "seconds": dt, "cpu_seconds": cpu,
+            "n_plausible": info.get("n_plausible", 0), "n_candidates": info.get("n_candidates", 0),
+            "seconds": dt, "cpu_seconds": cpu,
             "n_pruned": info.get("n_pruned", 0), "work": info.get("work", 0),
             "exact": {k: v for k, v in info.items() if k.startswith("exact_")},
             "top_odd_electron": bool(rows) and _odd_electron(rows[0]["formula"]),
@@ -372,8 +373,9 @@ def main():
               f"top-1 formula and adduct {fmt_pct(both, len(sel))}")
     cands = np.array([r["n_candidates"] for r in results])
     pruned = np.array([r["n_pruned"] for r in results])
-    print(f"candidates: {cands.sum()} ({pruned.sum()} pruned by the tree bound); graph work units: "
-          f"{sum(r['work'] for r in results):.3e}")
+    plausible = sum(r.get("n_plausible", 0) for r in results)
+    print(f"plausible precursor formulas: {plausible}; kept by root score: {cands.sum()} ({pruned.sum()} "
+          f"pruned by the tree bound); graph work units: {sum(r['work'] for r in results):.3e}")
     exact: dict = {}
     for r in results:
         for k, v in r["exact"].items():

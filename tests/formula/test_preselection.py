@@ -38,6 +38,10 @@ def test_only_preselected_candidates_get_trees_and_are_reported(spectrum):
                             settings, info=info)
     assert status == "ok"
     assert info["n_candidates"] == 400
+    # the plausible formulas are counted before the preselection: all of them
+    plausible = precursor_candidates(spectrum.precursor_mz, ["[M+H]+"], Alphabet.parse(ALPHABET),
+                                     settings)
+    assert info["n_plausible"] == len(plausible) > 2000
     # pruning by the bound may stop the visit before the limit; here it does not
     assert info["n_preselected_by_bound"] == 400 - 20
     assert len(rows) == 10 and all(r["method"] != "none" and r["tree_json"] for r in rows)

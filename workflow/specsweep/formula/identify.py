@@ -193,11 +193,13 @@ def _embed(forms: np.ndarray, source: Alphabet, target: Alphabet) -> np.ndarray:
 def precursor_candidates(precursor_mz: float, adducts: list[str], alphabet: Alphabet,
                          settings: FormulaSettings, cuts: set | None = None,
                          molecule_alphabet: Alphabet | None = None,
-                         adduct_log_priors: dict[str, float] | None = None, keep_best: int = 0) -> list[Candidate]:
+                         adduct_log_priors: dict[str, float] | None = None, keep_best: int = 0,
+                         counts: dict | None = None) -> list[Candidate]:
     """Decompositions of the neutral precursor mass for each adduct, with root scores.
     With ``keep_best`` > 0 only each adduct's ``keep_best`` best root scores become candidates
     (so the best ``keep_best`` of all adducts are among them; :func:`_preselect_by_root` then
-    takes those).
+    takes those). ``counts``, if given, receives ``plausible``: the formulas of all adducts that
+    passed the chemistry rules (and ``max_candidates``), before that preselection.
 
     The molecule M is decomposed over ``molecule_alphabet`` (default: ``alphabet``); ``alphabet``
     also holds the adducts' own elements (Na, K, ...), which occur in the root (ion) formula only.
@@ -238,6 +240,8 @@ def precursor_candidates(precursor_mz: float, adducts: list[str], alphabet: Alph
         roots = forms + delta
         ok = np.all(roots >= 0, axis=1)
         forms, roots = forms[ok], roots[ok]
+        if counts is not None:
+            counts["plausible"] = counts.get("plausible", 0) + int(forms.shape[0])
         if forms.shape[0] == 0:
             continue
         theo = alphabet.mass(roots) + sign * PROTON
@@ -563,7 +567,8 @@ def identify(precursor_mz: float, mz, intensity, adducts: list[str] | None, alph
     the FORMULAS columns except ``spectrum_id`` (best first; at most ``report_top``). ``ms1``:
     the precursor's isotope pattern (m/z and intensities of M+0, M+1, ... in order), scored with
     :mod:`isotopes` and added to every candidate's root score. ``info``, if
-    given, receives diagnostics: number of candidates, pruned candidates, work units, the best
+    given, receives diagnostics: plausible precursor formulas (``n_plausible``), those kept by
+    root score (``n_candidates``), pruned candidates, work units, the best
     formula before the exact step, exact-solve outcomes, for each exactly solved candidate
     its heuristic and exact tree scores, and the reported candidates in posterior order
     (``posterior_formulas``) with their re-ranking features (``ranker_features``). With
@@ -587,9 +592,11 @@ def identify(precursor_mz: float, mz, intensity, adducts: list[str] | None, alph
     # by the root score without it, scored with the pattern, and preselected again
     with_ms1 = ms1 is not None and len(ms1[0]) > 0
     keep = settings.preselect_by_root * (ISOTOPE_PRESELECTION_FACTOR if with_ms1 else 1)
+    counts: dict = {}
     cands = precursor_candidates(precursor_mz, adducts, alphabet, settings, cuts, molecule_alphabet, priors,
-                                 keep_best=keep)
-    info["n_candidates"] = len(cands)
+                                 keep_best=keep, counts=counts)
+    info["n_plausible"] = counts.get("plausible", 0)   # formulas passing the rules, all adducts
+    info["n_candidates"] = len(cands)                  # of those, kept by root score per adduct
     info["ilp_pairs"] = []
     if not cands:
         return NO_CANDIDATES, []
