@@ -210,6 +210,9 @@ def main():
     ap.add_argument("--max-graph-work", type=int, default=None, help="graph work budget (default: the command's)")
     ap.add_argument("--preselect", type=int, nargs=2, default=None, metavar=("BY_ROOT", "BY_BOUND"),
                     help="candidates kept by root score, and of those given a tree (default: the command's; 0 0: all)")
+    ap.add_argument("--max-rare-elements", type=int, default=None, metavar="N",
+                    help="distinct elements other than C, H, N, O allowed in a candidate (-1: no bound; "
+                         "default: the command's)")
     ap.add_argument("--ignore-file-adduct", action="store_true",
                     help="do not name the adduct: the default set of the ion mode is tried (adduct part of the answer)")
     ap.add_argument("--no-count-priors", action="store_true",
@@ -266,6 +269,10 @@ def main():
     if args.max_shift_ppm is not None:
         from dataclasses import replace
         settings = replace(settings, max_shift_ppm=args.max_shift_ppm)
+    if args.max_rare_elements is not None:
+        from dataclasses import replace
+        settings = replace(settings, rules=replace(settings.rules, max_rare_elements=(
+            None if args.max_rare_elements < 0 else args.max_rare_elements)))
     if args.no_count_priors:
         from dataclasses import replace
         settings = replace(settings, params=replace(settings.params, element_count_log_prob=()))

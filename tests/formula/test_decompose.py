@@ -71,6 +71,8 @@ def test_step_budget_is_a_deterministic_subset():
     ("C9H22O4P2S4", "[M+H]+", RuleSettings()),                      # ethion: the P, S, N combination rules
     ("C18H21NO3", "[M]+", RuleSettings(ratio_range="common")),      # codeine, radical ion allowed
     ("C12H9Cl2NO3", "[M+H]+", RuleSettings(element_ratios=False)),  # RDBE only
+    ("C11H15BrClO3PS", "[M+H]+", RuleSettings()),                   # profenofos: four rare elements
+    ("C9H22O4P2S4", "[M+H]+", RuleSettings(max_rare_elements=2)),   # ethion under a tighter bound
 ])
 def test_rules_inside_the_decomposition_keep_the_same_formulas(formula, adduct, rules):
     alphabet = Alphabet.parse("CHNOPSFClBrI")

@@ -5,7 +5,8 @@ import numpy as np
 from specsweep.chem.formulas import parse_formula
 from specsweep.formula.alphabet import Alphabet
 from specsweep.formula.identify import FormulaSettings, precursor_candidates
-from specsweep.formula.rules import RuleSettings, element_ratio_mask, even_electron_mask, plausible_mask
+from specsweep.formula.rules import (RuleSettings, element_ratio_mask, even_electron_mask, plausible_mask,
+                                     rare_element_mask)
 from specsweep.spectra.mgf_reader import read_mgf
 
 ALPHABET = Alphabet.parse("CHNOPSFClBrI")
@@ -31,6 +32,17 @@ def test_element_ratios_extended_and_common_range():
     # common range: O/C 1.6 is out as well
     assert not element_ratio_mask(rows[:1], ALPHABET, "common")[0]
     assert plausible_mask(rows, ALPHABET, "[M+H]+", RuleSettings(even_electron=False, element_ratios=False)).all()
+
+
+def test_at_most_four_elements_besides_chno():
+    # profenofos (Br, Cl, P, S) passes the default; the same with F as a fifth does not
+    rows = _rows("C11H15BrClO3PS", "C11H14BrClFO3PS", "C8H10N4O2")
+    assert rare_element_mask(rows, ALPHABET, 4).tolist() == [True, False, True]
+    assert rare_element_mask(rows, ALPHABET, 3).tolist() == [False, False, True]
+    assert plausible_mask(rows, ALPHABET, "[M+H]+", RuleSettings(element_ratios=False)).tolist() == \
+        [True, False, True]
+    assert plausible_mask(rows, ALPHABET, "[M+H]+", RuleSettings(element_ratios=False,
+                                                                 max_rare_elements=None)).all()
 
 
 def test_every_demo_candidate_obeys_the_rules(demo_mgf):

@@ -29,7 +29,8 @@ _INF = np.iinfo(np.int64).max // 4
 # rules in the kernel's element order (lightest first); see Decomposer._kernel_rules
 KernelRules = namedtuple("KernelRules", [
     "prune", "even_parity", "element_ratios", "carbon", "ratio_max", "with_hydrogen", "inv_ratio",
-    "h_per_carbon_min", "combo_idx", "combo_below", "combo_above", "combo_low", "best_gain"])
+    "h_per_carbon_min", "combo_idx", "combo_below", "combo_above", "combo_low", "best_gain",
+    "rare", "max_rare"])
 
 
 @nb.njit(cache=True)
@@ -80,7 +81,8 @@ def _decompose_with_rules(int_lo, int_hi, int_masses, table, bounds, real_masses
     i..k-1, integer mass ``m`` left for elements 0..i-1) is not extended when no completion can
     pass the rules: its doubled RDBE plus the best RDBE gain per mass among elements 0..i-1
     times ``m`` is below the minimum; or some element exceeds its maximum per carbon with all of
-    ``m`` in carbon; or an element combination rule fails once all its elements are placed. Each
+    ``m`` in carbon; or an element combination rule fails once all its elements are placed; or
+    it already holds ``rules.max_rare`` distinct rare elements (then no further one). Each
     test only gets worse with more of element i, so it caps the count of element i where the
     search enters level i (:func:`_level_cap`; the steps themselves cost what they cost without
     rules). The carbon loop runs only over the counts that can pass the RDBE, H/C and
@@ -97,6 +99,7 @@ def _decompose_with_rules(int_lo, int_hi, int_masses, table, bounds, real_masses
     dr_above = np.zeros(k)    # 2 + sum over j > i of c[j] * vm2[j]
     need_above = np.zeros(k)  # carbons needed by the per-carbon bounds of elements j > i
     hyd_above = np.zeros(k)   # halogens among elements j > i (count with hydrogen)
+    rare_above = np.zeros(k, dtype=np.int64)  # distinct rare elements among elements j > i
     mid = (int_lo + int_hi) // 2
     for t in range(int_hi - int_lo + 1):
         if steps[0] > max_steps:
@@ -119,8 +122,11 @@ def _decompose_with_rules(int_lo, int_hi, int_masses, table, bounds, real_masses
         dr_above[i] = 2.0
         need_above[i] = 0.0
         hyd_above[i] = 0.0
+        rare_above[i] = 0
         if prune and i >= 2:
             ub[i] = min(bounds[i], _level_cap(c, i, big, int_masses, vm2, dr_above[i], need_above[i], min_dr, rules))
+            if rules.rare[i] and rules.max_rare <= 0:
+                ub[i] = 0
         while i < k:
             c[i] += 1
             steps[0] += 1
@@ -145,9 +151,12 @@ def _decompose_with_rules(int_lo, int_hi, int_masses, table, bounds, real_masses
             dr_above[i] = dr_above[i + 1] + c[i + 1] * vm2[i + 1]
             need_above[i] = max(need_above[i + 1], c[i + 1] * inv_ratio[i + 1])
             hyd_above[i] = hyd_above[i + 1] + c[i + 1] * rules.with_hydrogen[i + 1]
+            rare_above[i] = rare_above[i + 1] + (1 if c[i + 1] > 0 and rules.rare[i + 1] else 0)
             if i >= 2:
                 ub[i] = min(bounds[i], _level_cap(c, i, m, int_masses, vm2, dr_above[i], need_above[i], min_dr,
                                                   rules))
+                if rules.rare[i] and rare_above[i] >= rules.max_rare:
+                    ub[i] = 0   # one more rare element would break rule 4
             else:
                 c_lo, c_hi = _carbon_range(m, int_masses, vm2, dr_above[1], need_above[1], hyd_above[1],
                                            min_doubled_rdbe, rules)
@@ -225,6 +234,12 @@ def _rules_ok(c, dr, rules):
     """Every rule of :func:`specsweep.formula.rules.plausible_mask` (internal order; ``dr``: the
     doubled RDBE, its lower bound is checked by the caller)."""
     if rules.even_parity and dr % 2 != 0:
+        return False
+    n_rare = 0
+    for j in range(c.shape[0]):
+        if c[j] > 0 and rules.rare[j]:
+            n_rare += 1
+    if n_rare > rules.max_rare:
         return False
     if not rules.element_ratios:
         return True
@@ -308,7 +323,7 @@ class Decomposer:
                            ratio_max=np.full(k, np.inf), with_hydrogen=np.zeros(k, dtype=np.int64),
                            inv_ratio=np.zeros(k), h_per_carbon_min=0.0, combo_idx=none, combo_below=none,
                            combo_above=np.zeros(0, dtype=np.int64), combo_low=np.zeros(0, dtype=np.int64),
-                           best_gain=np.zeros(k))
+                           best_gain=np.zeros(k), rare=np.zeros(k, dtype=np.int64), max_rare=1 << 30)
 
     def decompose(self, lo: float, hi: float, min_rdbe: float = -math.inf,
                   max_counts: np.ndarray | None = None) -> np.ndarray:
@@ -343,7 +358,10 @@ class Decomposer:
             carbon=els.index("C") if "C" in els else -1, ratio_max=ratio,
             with_hydrogen=np.asarray(rules.with_hydrogen, dtype=np.int64)[self._order],
             inv_ratio=np.where(np.isfinite(ratio), 1.0 / ratio, 0.0), h_per_carbon_min=float(rules.h_per_carbon_min),
-            combo_idx=idx, combo_below=below, combo_above=above, combo_low=low, best_gain=gain)
+            combo_idx=idx, combo_below=below, combo_above=above, combo_low=low, best_gain=gain,
+            rare=(np.zeros(k, dtype=np.int64) if rules.rare is None
+                  else np.asarray(rules.rare, dtype=np.int64)[self._order]),
+            max_rare=int(rules.max_rare))
 
     def decompose_within(self, lo: float, hi: float, min_rdbe: float = -math.inf,
                          max_counts: np.ndarray | None = None, max_steps: int = 1 << 62,

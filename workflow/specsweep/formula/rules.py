@@ -19,6 +19,13 @@ Applied to the neutral molecule M of every candidate, before any tree is compute
    (all > 1: O < 14, P < 3, S < 3) is left out: it rejects ethion (C9H22O4P2S4), an
    organophosphate pesticide of our training data.
 
+4. At most ``max_rare_elements`` (default 4) distinct elements other than C, H, N and O. Of the
+   3,788 MassBank compounds listed in ``../shared/data/spectra/massbank_compounds.tsv.gz``
+   2,414 have none, 1,056 one, 280 two, 37 three and one four (profenofos, C11H15BrClO3PS, an
+   organophosphate pesticide). Over CHNOPSFClBrI most decompositions of a large mass combine
+   four to six of them (42 % of the ~250,000 plausible formulas of a 900 Da precursor hold five
+   or six), so the bound prunes the search where those elements are placed.
+
 Bounds: the "extended range" of Kind & Fiehn (99.99 % of their formulas), since the common range
 rejects 1.5 % of our training compounds (perfluorinated acids, small N- and P-rich molecules). The
 lower H/C bound counts halogens with hydrogen ((H + F + Cl + Br + I) / C >= 0.1): perfluorinated
@@ -57,6 +64,9 @@ ELEMENT_COMBINATIONS: tuple[tuple[tuple[str, ...], int, tuple[int, ...]], ...] =
     (("N", "O", "S"), 6, (19, 14, 8)),
 )
 
+# elements that do not count towards rule 4
+COMMON_ELEMENTS = frozenset({"C", "H", "N", "O"})
+
 # ions that are the molecule itself: radical ions or intrinsically charged molecules
 RADICAL_OR_INTRINSIC_IONS = frozenset({"[M]+", "[M]-", "[M]+.", "[M]-.", "[M]•+", "[M]•-"})
 
@@ -66,6 +76,7 @@ class RuleSettings:
     even_electron: bool = True     # integer RDBE >= 0 for the neutral molecule (except [M]+/-)
     element_ratios: bool = True    # per-carbon bounds and element combinations above
     ratio_range: str = "extended"  # common | extended (Kind & Fiehn 2007, Table 3)
+    max_rare_elements: int | None = 4  # distinct elements other than C, H, N, O (None: no bound)
 
 
 def adduct_allows_radical(adduct_name: str) -> bool:
@@ -106,6 +117,13 @@ def element_ratio_mask(formulas: np.ndarray, alphabet: Alphabet, ratio_range: st
     return ok
 
 
+def rare_element_mask(formulas: np.ndarray, alphabet: Alphabet, max_rare: int) -> np.ndarray:
+    """Rows with at most ``max_rare`` distinct elements other than C, H, N and O (rule 4)."""
+    formulas = np.asarray(formulas, dtype=np.int64)
+    rare = [j for j, el in enumerate(alphabet.elements) if el not in COMMON_ELEMENTS]
+    return (formulas[:, rare] > 0).sum(axis=1) <= max_rare
+
+
 def plausible_mask(formulas: np.ndarray, alphabet: Alphabet, adduct_name: str,
                    settings: RuleSettings = RuleSettings()) -> np.ndarray:
     """Rows of neutral molecule formulas that pass the enabled rules for this adduct."""
@@ -115,6 +133,8 @@ def plausible_mask(formulas: np.ndarray, alphabet: Alphabet, adduct_name: str,
         ok &= even_electron_mask(formulas, alphabet, adduct_name)
     if settings.element_ratios:
         ok &= element_ratio_mask(formulas, alphabet, settings.ratio_range)
+    if settings.max_rare_elements is not None:
+        ok &= rare_element_mask(formulas, alphabet, settings.max_rare_elements)
     return ok
 
 
@@ -130,6 +150,8 @@ class DecompositionRules:
     with_hydrogen: np.ndarray      # 1 for H and the halogens (counted for the minimum H/C)
     h_per_carbon_min: float
     combinations: tuple[tuple[tuple[int, ...], int, tuple[int, ...]], ...]  # (element indices, above, below)
+    rare: np.ndarray = None        # per element: 1 when not C, H, N or O
+    max_rare: int = 1 << 30        # distinct rare elements allowed
 
 
 def decomposition_rules(alphabet: Alphabet, adduct_name: str,
@@ -152,5 +174,7 @@ def decomposition_rules(alphabet: Alphabet, adduct_name: str,
     min_dr, parity = -(1 << 40), False
     if settings.even_electron:
         min_dr, parity = (-1, False) if adduct_allows_radical(adduct_name) else (0, True)
+    rare = np.array([el not in COMMON_ELEMENTS for el in els], dtype=np.int64)
+    max_rare = 1 << 30 if settings.max_rare_elements is None else int(settings.max_rare_elements)
     return DecompositionRules(min_dr, parity, settings.element_ratios, ratio, hyd,
-                              H_PER_CARBON_MIN[settings.ratio_range], tuple(combos))
+                              H_PER_CARBON_MIN[settings.ratio_range], tuple(combos), rare, max_rare)
