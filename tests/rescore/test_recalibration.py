@@ -79,9 +79,12 @@ def test_shipped_maps_trust_a_confident_hit_more_when_every_compound_is_present(
         low, high = model.recalibration.apply(np.array([0.05]), 0.0)[0], \
             model.recalibration.apply(np.array([0.05]), 0.9)[0]
         assert low < 0.05 < high, (mode, low, high)
-    # the positive map also learnt against the ~2M database (train-rescorer --map-candidates)
-    info = RescoreModel.load(default_rescorer_path("positive")).info
-    assert info["pep_map_also_from"]["trained_on"]["compounds"] > 2000
+    # both maps also learnt against 80k + MOSES (train-rescorer --map-candidates), each from its
+    # own ion mode's spectra
+    for mode, least in (("positive", 2000), ("negative", 1000)):
+        info = RescoreModel.load(default_rescorer_path(mode)).info
+        assert info["pep_map_also_from"]["trained_on"]["compounds"] > least, mode
+        assert info["pep_map_also_from"]["search"]["ion_modes"] == [mode]
 
 
 def _shift(c):
