@@ -356,6 +356,8 @@ def _heuristic_pass(sg, cands, todo, bonus, settings, work, cuts, info) -> int:
             cuts.add(CUT_GRAPHS)
             break
         c = cands[i]
+        if c.preselected_out:
+            continue  # left out by the bound preselection: never reported, so no tree
         g, _, units = sg.candidate(c.root, c.root_prior_raw, vertex_bonus=bonus)
         if settings.max_shift_ppm > 0:
             if first:
