@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 
-from specsweep.formula.rules import RuleSettings
 from specsweep.params.options import add_options, from_args, stage_parser
 from specsweep.params.stages import FormulaStageParams
 
@@ -49,9 +48,6 @@ def register(subparsers) -> None:
                    help="report candidates in fragmentation-tree posterior order (no learned re-ranking)")
     p.add_argument("--no-even-electron", action="store_true",
                    help="also allow odd-electron molecules (half-integer RDBE) for [M+H]+, [M-H]-, ... ions")
-    p.add_argument("--max-rare-elements", type=int, default=RuleSettings.max_rare_elements, metavar="N",
-                   help="at most N distinct elements other than C, H, N, O in a candidate molecule "
-                        "(default %(default)s; -1: no bound; docs/formula.md)")
     register_merge(subparsers)
 
 
@@ -80,6 +76,7 @@ def run(args) -> int:
     from specsweep.formula.alphabet import Alphabet
     from specsweep.formula.identify import FormulaSettings
     from specsweep.formula.ilp import ExactLimits
+    from specsweep.formula.rules import RuleSettings
     from specsweep.formula.scoring import get_profile
     from specsweep.formula.stream import StageInputs, run_parts
 
@@ -90,7 +87,7 @@ def run(args) -> int:
     params = get_profile(args.profile, priors=args.priors, allowed_ppm=opts.ppm, root_prior=args.root_prior)
     rules = RuleSettings(even_electron=not args.no_even_electron, element_ratios=args.element_ratios != "off",
                          ratio_range="extended" if args.element_ratios == "off" else args.element_ratios,
-                         max_rare_elements=None if args.max_rare_elements < 0 else args.max_rare_elements)
+                         max_rare_elements=None if opts.max_rare_elements < 0 else opts.max_rare_elements)
     settings = FormulaSettings(alphabet=str(alphabet), priors=args.priors, params=params, ilp_top=opts.ilp_top,
                                report_top=opts.report_top, ilp_backend=args.ilp_backend, rules=rules,
                                max_candidates=opts.max_candidates, max_graph_work=opts.max_graph_work,

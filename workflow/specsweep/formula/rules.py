@@ -42,6 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from specsweep.formula.alphabet import HALOGENS, Alphabet
+from specsweep.params.stages import FormulaStageParams
 
 # (element, maximum count per carbon atom) of Kind & Fiehn 2007, Table 3: the "common range"
 # (99.7 % of their database formulas) and the "extended range" (99.99 %)
@@ -76,7 +77,8 @@ class RuleSettings:
     even_electron: bool = True     # integer RDBE >= 0 for the neutral molecule (except [M]+/-)
     element_ratios: bool = True    # per-carbon bounds and element combinations above
     ratio_range: str = "extended"  # common | extended (Kind & Fiehn 2007, Table 3)
-    max_rare_elements: int | None = 4  # distinct elements other than C, H, N, O (None: no bound)
+    # distinct elements other than C, H, N, O (None: no bound); the stage's default
+    max_rare_elements: int | None = FormulaStageParams().max_rare_elements
 
 
 def adduct_allows_radical(adduct_name: str) -> bool:

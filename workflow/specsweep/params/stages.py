@@ -119,6 +119,8 @@ class FormulaStageParams(Params):
                                    "priors) before any tree; 0: all", min=0)
     preselect_by_bound: int = param(300, "of those, candidates given a fragmentation tree, best root score "
                                     "plus tree-score bound first; the others are not reported; 0: all", min=0)
+    max_rare_elements: int = param(4, "at most this many distinct elements other than C, H, N, O in a "
+                                   "candidate molecule (docs/formula.md); -1: no bound", min=-1)
     # work budget per spectrum: counts, not time, so results do not depend on machine load
     max_candidates: int = param(2_000_000, "work budget: plausible precursor formulas decomposed per "
                                 "spectrum (smallest mass error kept; status cut:candidates)", min=1)
