@@ -249,7 +249,7 @@ def precursor_candidates(precursor_mz: float, adducts: list[str], alphabet: Alph
         if adduct_log_priors:
             rs = rs + adduct_log_priors.get(adduct.name, 0.0)
         if keep_best and forms.shape[0] > keep_best:
-            best = np.sort(np.lexsort((np.arange(rs.size), -rs))[:keep_best])
+            best = _best_in_order(rs, keep_best)
             forms, roots, theo, rs = forms[best], roots[best], theo[best], rs[best]
         # the root prior is about the molecule; the chemical edge term compares fragments with it
         prior = formula_prior_raw(forms, alphabet, params)
@@ -463,14 +463,18 @@ def _add_isotope_scores(cands, alphabet: Alphabet, ms1, sign: int, params: Isoto
 ISOTOPE_PRESELECTION_FACTOR = 10
 
 
+def _best_in_order(scores: np.ndarray, keep: int) -> np.ndarray:
+    """Positions of the ``keep`` highest ``scores`` (ties: the earlier first), in their order."""
+    return np.sort(np.lexsort((np.arange(scores.size), -scores))[:keep])
+
+
 def _preselect_by_root(cands: list[Candidate], keep: int, info: dict) -> list[Candidate]:
     """The ``keep`` best candidates by root score (ties: generation order), all when ``keep`` is 0
     or not exceeded; ``info["n_preselected_by_root"]``: how many were left out."""
     if not keep or len(cands) <= keep:
         return cands
-    order = sorted(range(len(cands)), key=lambda i: (-cands[i].root_score, i))[:keep]
     info["n_preselected_by_root"] = len(cands) - keep
-    return [cands[i] for i in sorted(order)]
+    return [cands[i] for i in _best_in_order(np.array([c.root_score for c in cands]), keep)]
 
 
 def _tried_adducts(adducts: list[str] | None, ion_mode: str) -> tuple[list[str], dict | None]:
