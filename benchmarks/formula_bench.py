@@ -32,6 +32,7 @@ import json
 import os
 import platform
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -255,33 +256,24 @@ def main():
         return
     settings = FormulaSettings(ilp_top=args.ilp_top, report_top=10, ranker=None)
     if args.ilp_max_nodes is not None:
-        from dataclasses import replace
         settings = replace(settings, exact=replace(settings.exact, mip_nodes=args.ilp_max_nodes))
     if args.max_graph_work is not None:
-        from dataclasses import replace
         settings = replace(settings, max_graph_work=args.max_graph_work)
     if args.preselect is not None:
-        from dataclasses import replace
         settings = replace(settings, preselect_by_root=args.preselect[0], preselect_by_bound=args.preselect[1])
     if args.shift_charge is not None:
-        from dataclasses import replace
         settings = replace(settings, shift_charge=args.shift_charge)
     if args.max_shift_ppm is not None:
-        from dataclasses import replace
         settings = replace(settings, max_shift_ppm=args.max_shift_ppm)
     if args.max_rare_elements is not None:
-        from dataclasses import replace
         settings = replace(settings, rules=replace(settings.rules, max_rare_elements=(
             None if args.max_rare_elements < 0 else args.max_rare_elements)))
     if args.no_count_priors:
-        from dataclasses import replace
         settings = replace(settings, params=replace(settings.params, element_count_log_prob=()))
     if args.no_element_priors:
-        from dataclasses import replace
         settings = replace(settings, params=replace(settings.params, element_log_odds=()))
 
     if args.root_prior is not None or args.root_prior_weight is not None:
-        from dataclasses import replace
         settings = replace(settings, params=replace(settings.params, **{
             k: v for k, v in (("root_prior", args.root_prior), ("root_prior_weight", args.root_prior_weight))
             if v is not None}))
