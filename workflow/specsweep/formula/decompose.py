@@ -235,12 +235,13 @@ def _rules_ok(c, dr, rules):
     doubled RDBE, its lower bound is checked by the caller)."""
     if rules.even_parity and dr % 2 != 0:
         return False
-    n_rare = 0
-    for j in range(c.shape[0]):
-        if c[j] > 0 and rules.rare[j]:
-            n_rare += 1
-    if n_rare > rules.max_rare:
-        return False
+    if rules.max_rare < c.shape[0]:   # a bound that can bind (not the plain decomposition's)
+        n_rare = 0
+        for j in range(c.shape[0]):
+            if c[j] > 0 and rules.rare[j]:
+                n_rare += 1
+        if n_rare > rules.max_rare:
+            return False
     if not rules.element_ratios:
         return True
     carbons = float(c[rules.carbon]) if rules.carbon >= 0 else 0.0
@@ -359,9 +360,7 @@ class Decomposer:
             with_hydrogen=np.asarray(rules.with_hydrogen, dtype=np.int64)[self._order],
             inv_ratio=np.where(np.isfinite(ratio), 1.0 / ratio, 0.0), h_per_carbon_min=float(rules.h_per_carbon_min),
             combo_idx=idx, combo_below=below, combo_above=above, combo_low=low, best_gain=gain,
-            rare=(np.zeros(k, dtype=np.int64) if rules.rare is None
-                  else np.asarray(rules.rare, dtype=np.int64)[self._order]),
-            max_rare=int(rules.max_rare))
+            rare=np.asarray(rules.rare, dtype=np.int64)[self._order], max_rare=int(rules.max_rare))
 
     def decompose_within(self, lo: float, hi: float, min_rdbe: float = -math.inf,
                          max_counts: np.ndarray | None = None, max_steps: int = 1 << 62,

@@ -152,8 +152,8 @@ class DecompositionRules:
     with_hydrogen: np.ndarray      # 1 for H and the halogens (counted for the minimum H/C)
     h_per_carbon_min: float
     combinations: tuple[tuple[tuple[int, ...], int, tuple[int, ...]], ...]  # (element indices, above, below)
-    rare: np.ndarray = None        # per element: 1 when not C, H, N or O
-    max_rare: int = 1 << 30        # distinct rare elements allowed
+    rare: np.ndarray               # per element: 1 when not C, H, N or O
+    max_rare: int                  # distinct rare elements allowed (1 << 30: no bound)
 
 
 def decomposition_rules(alphabet: Alphabet, adduct_name: str,
