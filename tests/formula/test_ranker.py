@@ -80,10 +80,15 @@ def test_identify_with_ranker_is_deterministic_and_a_permutation(demo):
     _, rows_a = identify(rec.precursor_mz, rec.mz, rec.intensity, [rec.adduct], FIXED, on)
     _, rows_b = identify(rec.precursor_mz, rec.mz, rec.intensity, [rec.adduct], FIXED, on)
     assert rows_a == rows_b
-    assert sorted(r["formula"] for r in rows_a) == sorted(r["formula"] for r in rows_off)
     assert [r["rank"] for r in rows_a] == list(range(1, len(rows_a) + 1))
-    assert info["ranker_features"].shape == (len(rows_off), len(FEATURES))
-    assert info["posterior_formulas"] == [r["formula"] for r in rows_off]
+    pool = info["posterior_formulas"]
+    assert len(rows_off) == on.report_top < len(pool) <= on.pool
+    assert info["ranker_features"].shape == (len(pool), len(FEATURES))
+    # without the ranker: the posterior's best report_top; with it: the first report_top of the
+    # ranker's order over the whole pool
+    assert pool[: len(rows_off)] == [r["formula"] for r in rows_off]
+    order = load_ranker(str(DEFAULT_MODEL)).order(info["ranker_features"])
+    assert [r["formula"] for r in rows_a] == [pool[j] for j in order[: on.report_top]]
 
 
 def test_ranker_undoes_a_fluorine_for_c3_swap_on_a_real_spectrum(demo):

@@ -81,6 +81,7 @@ class FormulaSettings:
     ilp_top: int = _STAGE_DEFAULTS.ilp_top  # candidates considered for the exact solve (after the heuristic)
     recalibrate_top: int = 10         # candidates recalibrated
     report_top: int = _STAGE_DEFAULTS.report_top  # candidates written out
+    rerank_top: int = _STAGE_DEFAULTS.rerank_top  # candidates given ranker features (and ordered by it)
     auto_tree_size: bool = True
     resolve_top: int = 200            # candidates solved again after a tree-size increase
     # preselection (a fixed part of the method, not a budget): the best ``preselect_by_root``
@@ -99,12 +100,17 @@ class FormulaSettings:
     exact: ExactLimits = field(default_factory=ExactLimits)  # LP iterations, B&B nodes per exact solve
     rules: RuleSettings = field(default_factory=RuleSettings)  # chemical plausibility of candidates
     isotopes: IsotopeScoring = field(default_factory=IsotopeScoring)  # MS1 pattern score, when given
-    # learned re-ranking of the report_top best (ranker.py): model file, or None for the posterior order
+    # learned re-ranking of the pool (ranker.py): model file, or None for the posterior order
     ranker: str | None = str(DEFAULT_RANKER)
     max_shift_ppm: float = 10.0
     shift_sd_ppm: float = 4.8
     shift_charge: float = 2.85
     shift_step_ppm: float = 1.0
+
+    @property
+    def pool(self) -> int:
+        """Candidates kept to the end, given ranker features and, with a ranker, ordered by it."""
+        return max(self.report_top, self.rerank_top)
 
 
 @dataclass
@@ -323,9 +329,10 @@ def _heuristic_pass(sg, cands, todo, bonus, settings, work, cuts, info) -> int:
 
     First pass (bonus 0): candidates are visited by root score plus an upper bound of their tree
     score, best first; once that sum is below the ``report_top``-th best total so far, no later
-    candidate can be reported and the rest are pruned. Returns the work spent so far."""
+    candidate can be reported and the rest are pruned (``report_top`` here means the pool the ranker
+    orders, ``settings.pool``). Returns the work spent so far."""
     first = bonus == 0.0
-    kth = _KthBest(settings.report_top if first else 0)
+    kth = _KthBest(settings.pool if first else 0)
     if first and todo:
         # the bounds scan the rows once per candidate at most: only as many candidates (best root
         # score first) as half the remaining budget allows get one; the rest keep their root score
@@ -633,13 +640,13 @@ def identify(precursor_mz: float, mz, intensity, adducts: list[str] | None, alph
     ranked = sorted(cands, key=lambda c: (-c.total, c.theoretical_mz))
 
     status = status_text(cuts)
-    top = ranked[: settings.report_top]
+    top = ranked[: settings.pool]
     features = _ranker_features(sg, top, peaks, alphabet, precursor_mz, settings, sign < 0)
     info["posterior_formulas"] = [alphabet.format(c.formula) for c in top]
     info["ranker_features"] = features
     if settings.ranker:
         top, _ = _rerank(top, features, settings.ranker)
-    return status, _rows(sg, top, peaks, alphabet, precursor_mz, status)
+    return status, _rows(sg, top[: settings.report_top], peaks, alphabet, precursor_mz, status)
 
 
 def tree_json(sg: SpectrumGraph, cand: Candidate, alphabet: Alphabet) -> str:

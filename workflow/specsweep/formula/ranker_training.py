@@ -247,7 +247,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--max-precursor-mz", type=float, default=800.0, help="skip heavier precursors (Th)")
     ap.add_argument("--ppm-noise", type=float, default=3.0, help="sd of the precursor m/z noise added (ppm)")
     ap.add_argument("--seed", type=int, default=14, help="seed of the spectrum choice and the noise")
-    ap.add_argument("--report-top", type=int, default=10, help="candidates per spectrum re-ranked (and tabled)")
+    ap.add_argument("--report-top", type=int, default=FormulaStageParams().rerank_top,
+                    help="candidates per spectrum re-ranked (and tabled); the stage's --rerank-top")
     ap.add_argument("--max-graph-work", type=int, default=200_000_000,
                     help="work budget per spectrum (graph work units; smaller than the stage's "
                          f"default, {FormulaStageParams().max_graph_work:.0e}, to keep training cheap)")
@@ -277,7 +278,8 @@ def main(argv=None) -> int:
                                  args.seed, args.max_spectra_per_file)
         log.info("%d training spectra of %d compounds (%d excluded compounds)", len(records),
                  len({compound_key(r.inchikey) for r in records}), len(excluded))
-        settings = FormulaSettings(alphabet=FIXED_ALPHABET, report_top=args.report_top, ranker=None,
+        settings = FormulaSettings(alphabet=FIXED_ALPHABET, report_top=args.report_top,
+                                   rerank_top=args.report_top, ranker=None,
                                    max_graph_work=args.max_graph_work, max_candidates=args.max_candidates)
         table = make_table(records, with_noise(records, args.ppm_noise, args.seed), settings, args.threads,
                            args.table)

@@ -114,6 +114,8 @@ class FormulaStageParams(Params):
     ilp_top: int = param(10, "best candidates considered for the exact solve (skipped where the LP bound "
                          "shows it cannot change the top formula)", min=0, config="formula.ilp_top")
     report_top: int = param(10, "candidate formulas written per spectrum", min=1)
+    rerank_top: int = param(20, "best candidates (tree posterior order) the learned ranker orders; the first "
+                            "--report-top of its order are written", min=1)
     # preselection: part of the method (same for every spectrum), not a budget
     preselect_by_root: int = param(1000, "candidates kept by root score (precursor mass error, formula "
                                    "priors) before any tree; 0: all", min=0)
