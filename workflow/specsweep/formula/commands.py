@@ -89,7 +89,8 @@ def run(args) -> int:
                          ratio_range="extended" if args.element_ratios == "off" else args.element_ratios,
                          max_rare_elements=None if opts.max_rare_elements < 0 else opts.max_rare_elements)
     settings = FormulaSettings(alphabet=str(alphabet), priors=args.priors, params=params, ilp_top=opts.ilp_top,
-                               report_top=opts.report_top, rerank_top=opts.rerank_top, ilp_backend=args.ilp_backend, rules=rules,
+                               report_top=opts.report_top, rerank_top=opts.rerank_top,
+                               ilp_backend=args.ilp_backend, rules=rules,
                                max_candidates=opts.max_candidates, max_graph_work=opts.max_graph_work,
                                preselect_by_root=opts.preselect_by_root, preselect_by_bound=opts.preselect_by_bound,
                                exact=ExactLimits(mip_nodes=opts.ilp_max_nodes))

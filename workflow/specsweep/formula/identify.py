@@ -328,9 +328,8 @@ def _heuristic_pass(sg, cands, todo, bonus, settings, work, cuts, info) -> int:
     """Heuristic trees for the candidates ``todo`` with vertex bonus ``bonus``.
 
     First pass (bonus 0): candidates are visited by root score plus an upper bound of their tree
-    score, best first; once that sum is below the ``report_top``-th best total so far, no later
-    candidate can be reported and the rest are pruned (``report_top`` here means the pool the ranker
-    orders, ``settings.pool``). Returns the work spent so far."""
+    score, best first; once that sum is below the ``settings.pool``-th best total so far, no later
+    candidate can be reported or re-ranked and the rest are pruned. Returns the work spent so far."""
     first = bonus == 0.0
     kth = _KthBest(settings.pool if first else 0)
     if first and todo:

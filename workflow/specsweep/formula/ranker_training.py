@@ -15,7 +15,7 @@ no ``--exclude`` file (asserted before any spectrum is processed), with a precur
 ``--max-spectra`` in all (seeded choice of compounds). Each precursor m/z gets seeded normal noise
 of ``--ppm-noise`` ppm (sd), like the ``_ppm3`` test files. Every spectrum is ranked by the
 formula stage with the fixed alphabet, the ranker off and a reduced work budget
-(``--max-graph-work``, ``--max-candidates``), and its ``report_top`` candidates with their
+(``--max-graph-work``, ``--max-candidates``), and its ``--rerank-top`` best candidates with their
 features go into the table (one row per candidate; ``--table`` keeps it, and a later run with the
 same table path reuses it instead of recomputing).
 
@@ -247,8 +247,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--max-precursor-mz", type=float, default=800.0, help="skip heavier precursors (Th)")
     ap.add_argument("--ppm-noise", type=float, default=3.0, help="sd of the precursor m/z noise added (ppm)")
     ap.add_argument("--seed", type=int, default=14, help="seed of the spectrum choice and the noise")
-    ap.add_argument("--report-top", type=int, default=FormulaStageParams().rerank_top,
-                    help="candidates per spectrum re-ranked (and tabled); the stage's --rerank-top")
+    ap.add_argument("--rerank-top", type=int, default=FormulaStageParams().rerank_top,
+                    help="candidates per spectrum re-ranked and tabled (the stage's --rerank-top)")
     ap.add_argument("--max-graph-work", type=int, default=200_000_000,
                     help="work budget per spectrum (graph work units; smaller than the stage's "
                          f"default, {FormulaStageParams().max_graph_work:.0e}, to keep training cheap)")
@@ -278,8 +278,8 @@ def main(argv=None) -> int:
                                  args.seed, args.max_spectra_per_file)
         log.info("%d training spectra of %d compounds (%d excluded compounds)", len(records),
                  len({compound_key(r.inchikey) for r in records}), len(excluded))
-        settings = FormulaSettings(alphabet=FIXED_ALPHABET, report_top=args.report_top,
-                                   rerank_top=args.report_top, ranker=None,
+        settings = FormulaSettings(alphabet=FIXED_ALPHABET, report_top=args.rerank_top,
+                                   rerank_top=args.rerank_top, ranker=None,
                                    max_graph_work=args.max_graph_work, max_candidates=args.max_candidates)
         table = make_table(records, with_noise(records, args.ppm_noise, args.seed), settings, args.threads,
                            args.table)
@@ -295,7 +295,7 @@ def main(argv=None) -> int:
             "train_files": [Path(p).name for p in args.train], "excluded_files": [Path(p).name for p in args.exclude],
             "per_compound": args.per_compound, "max_spectra_per_file": args.max_spectra_per_file,
             "max_precursor_mz": args.max_precursor_mz,
-            "ppm_noise": args.ppm_noise, "seed": args.seed, "report_top": args.report_top,
+            "ppm_noise": args.ppm_noise, "seed": args.seed, "rerank_top": args.rerank_top,
             "max_graph_work": args.max_graph_work, "max_candidates": args.max_candidates,
             "alphabet": FIXED_ALPHABET}
     model = replace(model, meta=meta)
