@@ -45,6 +45,7 @@ from specsweep.formula.alphabet import HALOGENS, Alphabet  # noqa: E402
 from specsweep.formula.decompose import Decomposer, brute_force_decompose  # noqa: E402
 from specsweep.formula.identify import FormulaSettings, identify  # noqa: E402
 from specsweep.formula.isotopes import simulate_pattern  # noqa: E402
+from specsweep.formula.rules import rare_bound  # noqa: E402
 from specsweep.spectra.mgf_reader import read_mgf  # noqa: E402
 
 BINS = [(0, 400, "<400"), (400, 800, "400-800"), (800, 1200, "800-1200"), (1200, 1e9, ">1200")]
@@ -266,8 +267,8 @@ def main():
     if args.max_shift_ppm is not None:
         settings = replace(settings, max_shift_ppm=args.max_shift_ppm)
     if args.max_rare_elements is not None:
-        settings = replace(settings, rules=replace(settings.rules, max_rare_elements=(
-            None if args.max_rare_elements < 0 else args.max_rare_elements)))
+        settings = replace(settings, rules=replace(settings.rules,
+                                                   max_rare_elements=rare_bound(args.max_rare_elements)))
     if args.no_count_priors:
         settings = replace(settings, params=replace(settings.params, element_count_log_prob=()))
     if args.no_element_priors:

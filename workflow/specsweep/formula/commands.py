@@ -76,7 +76,7 @@ def run(args) -> int:
     from specsweep.formula.alphabet import Alphabet
     from specsweep.formula.identify import FormulaSettings
     from specsweep.formula.ilp import ExactLimits
-    from specsweep.formula.rules import RuleSettings
+    from specsweep.formula.rules import RuleSettings, rare_bound
     from specsweep.formula.scoring import get_profile
     from specsweep.formula.stream import StageInputs, run_parts
 
@@ -87,7 +87,7 @@ def run(args) -> int:
     params = get_profile(args.profile, priors=args.priors, allowed_ppm=opts.ppm, root_prior=args.root_prior)
     rules = RuleSettings(even_electron=not args.no_even_electron, element_ratios=args.element_ratios != "off",
                          ratio_range="extended" if args.element_ratios == "off" else args.element_ratios,
-                         max_rare_elements=None if opts.max_rare_elements < 0 else opts.max_rare_elements)
+                         max_rare_elements=rare_bound(opts.max_rare_elements))
     settings = FormulaSettings(alphabet=str(alphabet), priors=args.priors, params=params, ilp_top=opts.ilp_top,
                                report_top=opts.report_top, rerank_top=opts.rerank_top,
                                ilp_backend=args.ilp_backend, rules=rules,

@@ -68,6 +68,16 @@ ELEMENT_COMBINATIONS: tuple[tuple[tuple[str, ...], int, tuple[int, ...]], ...] =
 # elements that do not count towards rule 4
 COMMON_ELEMENTS = frozenset({"C", "H", "N", "O"})
 
+
+def rare_bound(option: int) -> int | None:
+    """``max_rare_elements`` from its command-line value (-1: no bound)."""
+    return None if option < 0 else option
+
+
+def rare_flags(elements) -> np.ndarray:
+    """Per element of ``elements``: 1 when it counts towards rule 4 (not C, H, N or O)."""
+    return np.array([el not in COMMON_ELEMENTS for el in elements], dtype=np.int64)
+
 # ions that are the molecule itself: radical ions or intrinsically charged molecules
 RADICAL_OR_INTRINSIC_IONS = frozenset({"[M]+", "[M]-", "[M]+.", "[M]-.", "[M]•+", "[M]•-"})
 
@@ -122,8 +132,7 @@ def element_ratio_mask(formulas: np.ndarray, alphabet: Alphabet, ratio_range: st
 def rare_element_mask(formulas: np.ndarray, alphabet: Alphabet, max_rare: int) -> np.ndarray:
     """Rows with at most ``max_rare`` distinct elements other than C, H, N and O (rule 4)."""
     formulas = np.asarray(formulas, dtype=np.int64)
-    rare = [j for j, el in enumerate(alphabet.elements) if el not in COMMON_ELEMENTS]
-    return (formulas[:, rare] > 0).sum(axis=1) <= max_rare
+    return (formulas[:, rare_flags(alphabet.elements) > 0] > 0).sum(axis=1) <= max_rare
 
 
 def plausible_mask(formulas: np.ndarray, alphabet: Alphabet, adduct_name: str,
@@ -176,7 +185,6 @@ def decomposition_rules(alphabet: Alphabet, adduct_name: str,
     min_dr, parity = -(1 << 40), False
     if settings.even_electron:
         min_dr, parity = (-1, False) if adduct_allows_radical(adduct_name) else (0, True)
-    rare = np.array([el not in COMMON_ELEMENTS for el in els], dtype=np.int64)
     max_rare = 1 << 30 if settings.max_rare_elements is None else int(settings.max_rare_elements)
     return DecompositionRules(min_dr, parity, settings.element_ratios, ratio, hyd,
-                              H_PER_CARBON_MIN[settings.ratio_range], tuple(combos), rare, max_rare)
+                              H_PER_CARBON_MIN[settings.ratio_range], tuple(combos), rare_flags(els), max_rare)
