@@ -6,6 +6,7 @@ import json
 import numpy as np
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
@@ -202,3 +203,65 @@ def test_repository_wide_fdr_merges_datasets(tmp_path, spectra_dir):
     with pytest.raises(ValueError, match="distinct dataset name"):
         run_fdr([tmp_path / "a.parquet", tmp_path / "b.parquet"], [spectra_dir, spectra_dir],
                 tmp_path / "x", dataset_names=["same", "same"])
+
+
+def test_pep_acceptance_judges_every_top_target(tmp_path, spectra_dir):
+    """Accepting by the PEP q-value identifies each spectrum's top target whether or not a decoy
+    won the target-decoy competition, so the identified count is the pep_q_value measure's count
+    at that level; accepting by the target-decoy q-value never identifies a spectrum a decoy won."""
+    from specsweep.cli import main
+    from specsweep.schema import RESCORED
+    from specsweep.rescore.pep import pep_qvalues
+    cands, _ = make_candidates(spectra_dir, seed=3)
+    write_table(cands, tmp_path / "c.parquet", CANDIDATES)
+    assert main(["rescore", "--candidates", str(tmp_path / "c.parquet"), "--spectra", str(spectra_dir),
+                 "--output", str(tmp_path / "r.parquet")]) == 0
+    # these made-up lists give every top target the same PEP: spread them (0.001-0.5, in spectrum
+    # order) and recompute the PEP q-values, so that a level splits the spectra
+    table = read_table(tmp_path / "r.parquet", RESCORED)
+    is_top = pc.is_valid(table.column("pep")).to_numpy(zero_copy_only=False)
+    pep = np.full(table.num_rows, np.nan)
+    pep[is_top] = np.linspace(0.001, 0.5, int(is_top.sum()))[::-1]
+    pep_q = np.full(table.num_rows, np.nan)
+    pep_q[is_top] = pep_qvalues(pep[is_top])
+    for name, values in (("pep", pep), ("pep_q_value", pep_q)):
+        table = table.set_column(table.schema.get_field_index(name), table.schema.field(name),
+                                 pa.array(values, pa.float64(), mask=~is_top))
+    write_table(table, tmp_path / "r.parquet", RESCORED)
+    res = table.to_pylist()
+    top = {r["spectrum_id"]: r for r in res if r["pep"] is not None}       # one per spectrum
+    best = {}
+    for r in res:
+        key = (r["rescore"], r["is_decoy"], -r["rank"])
+        if r["spectrum_id"] not in best or key > best[r["spectrum_id"]][0]:
+            best[r["spectrum_id"]] = (key, r)
+    decoy_won = {sid for sid, (_, r) in best.items() if r["is_decoy"]}
+    assert decoy_won and set(top) - decoy_won          # both kinds of spectra are there
+    level = float(np.median([r["pep_q_value"] for r in top.values()]))
+    expected = {sid for sid, r in top.items() if r["pep_q_value"] <= level}
+    assert expected & decoy_won and set(top) - expected
+
+    summary = run_fdr(tmp_path / "r.parquet", spectra_dir, tmp_path / "pep", accept_measure="pep_q_value",
+                      accept_level=level, levels=(level,))
+    ident = read_table(tmp_path / "pep" / "identifications.parquet", IDENTIFICATIONS).to_pylist()
+    assert {r["spectrum_id"] for r in ident} == set(top)                # every top target, once
+    assert len(ident) == len(top)
+    assert {r["spectrum_id"] for r in ident if r["identified"]} == expected
+    assert summary["spectra_accounting"]["identified"] == len(expected) == \
+        next(iter(summary["measures"]["pep_q_value"]["levels"].values()))["accepted"]
+    for r in ident:
+        assert r["mol_id"] == top[r["spectrum_id"]]["mol_id"]
+        # no target-decoy q-value (spectrum or compound) where a decoy won the competition
+        assert (r["q_value"] is None) == (r["spectrum_id"] in decoy_won)
+        if r["spectrum_id"] in decoy_won:
+            assert r["compound_q_value"] is None
+    pq_values = [r["pep_q_value"] for r in ident]
+    assert pq_values == sorted(pq_values), "rows sorted by the accepted measure"
+
+    winners = [r for _, r in best.values()]
+    q = qvalues([w["rescore"] for w in winners], [w["is_decoy"] for w in winners])
+    td_expected = {w["spectrum_id"] for w, qq in zip(winners, q) if not w["is_decoy"] and qq <= 1.0}
+    summary = run_fdr(tmp_path / "r.parquet", spectra_dir, tmp_path / "td", accept_level=1.0)
+    ident = read_table(tmp_path / "td" / "identifications.parquet", IDENTIFICATIONS).to_pylist()
+    assert td_expected and {r["spectrum_id"] for r in ident if r["identified"]} == td_expected
+    assert summary["spectra_accounting"]["identified"] == len(td_expected)

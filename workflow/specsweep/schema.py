@@ -155,13 +155,16 @@ IDENTIFICATIONS = _schema([
     ("scan", pa.int64(), "native scan number of the spectrum, else null"),
     ("precursor_mz", pa.float64(), "precursor m/z of the spectrum, Th"),
     ("rt_seconds", pa.float64(), "retention time of the spectrum, s, else null"),
-    ("mol_id", pa.string(), "best target molecule after target-decoy competition"),
+    ("mol_id", pa.string(), "the spectrum's best target molecule: the target-decoy winner, or with "
+                            "rescored candidates the top target also where a decoy won"),
     ("inchikey14", pa.string(), "first InChIKey block"),
     ("smiles", pa.string(), "SMILES of the identified molecule"),
     ("adduct", pa.string(), "adduct"),
     ("score", pa.float64(), "score of the winning hit"),
-    ("q_value", pa.float64(), "spectrum-level q-value, (D+1)/T made monotone"),
-    ("compound_q_value", pa.float64(), "compound-level q-value (picked competition per compound)"),
+    ("q_value", pa.float64(), "spectrum-level q-value, (D+1)/T made monotone; null where a decoy won "
+                              "the spectrum's competition"),
+    ("compound_q_value", pa.float64(), "compound-level q-value (picked competition per compound); null "
+                                       "where the molecule's decoy won or a decoy won the spectrum"),
     ("rank", pa.int32(), "rank of the hit in the spectrum's candidate list"),
     ("n_matched_peaks", pa.int32(), "peaks explained"),
     ("explained_intensity", pa.float64(), "fraction of intensity explained"),

@@ -56,8 +56,9 @@ def spectra_summary(n_ingested: int, reject_reasons, n_with_candidates: int, win
     """Account for every input spectrum.
 
     ``reject_reasons``: reason code of each ingest reject; ``winner_is_decoy``: one bool per
-    spectrum with candidates; ``identified``: target winners accepted at the accepted level of the
-    accepted measure, ``identified_compounds`` their distinct compounds. Raises ValueError if the
+    spectrum with candidates; ``identified``: spectra accepted at the accepted level of the accepted
+    measure (target winners for the target-decoy q-value; top targets, decoy winners included, for
+    the PEP q-value), ``identified_compounds`` their distinct compounds. Raises ValueError if the
     counts do not add up.
     """
     reasons = Counter(str(r) for r in reject_reasons)
@@ -68,8 +69,8 @@ def spectra_summary(n_ingested: int, reject_reasons, n_with_candidates: int, win
     if winner_is_decoy.size != n_with_candidates or n_with_candidates > n_ingested:
         raise ValueError(f"spectra accounting does not add up: {n_ingested} ingested, "
                          f"{n_with_candidates} with candidates, {winner_is_decoy.size} winners")
-    if identified > n_target:
-        raise ValueError(f"{identified} identified spectra but only {n_target} target winners")
+    if identified > n_with_candidates:
+        raise ValueError(f"{identified} identified spectra but only {n_with_candidates} with candidates")
     out = {
         "input_total": n_ingested + n_rejected,
         "rejected": n_rejected,

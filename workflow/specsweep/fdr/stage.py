@@ -3,8 +3,9 @@
 Reads ``candidates.parquet`` (schema CANDIDATES, all shards and ranks merged), the spectra
 directory written by ``specsweep ingest`` (parts, rejects.parquet, manifest.json) and optionally
 the database manifest; writes ``identifications.parquet``, ``identifications.tsv`` (same columns,
-schema IDENTIFICATIONS: one row per spectrum whose competition a target won, all q-values, best
-first) and ``summary.json``.
+schema IDENTIFICATIONS: one row per spectrum whose competition a target won, and with rescored
+candidates also the top target of each spectrum a decoy won; all q-values, best first by the
+accepted measure) and ``summary.json``.
 """
 
 from __future__ import annotations
@@ -223,21 +224,41 @@ def _compete(table: pa.Table, rescored: bool, candidates, check_balance: bool) -
                        codes, p_score, p_decoy, p_q, compound_q, balance)
 
 
-def _identifications(table: pa.Table, comp: Competition, rescored: bool, spectrum_keys: pa.Table,
-                     accept_measure: str, accept_level: float) -> tuple[pa.Table, np.ndarray]:
-    """IDENTIFICATIONS rows (best first) and, per target winner in competition order, whether
-    it is identified."""
-    targets = comp.targets
+def _identification_rows(table: pa.Table, comp: Competition, rescored: bool) -> tuple[np.ndarray, np.ndarray,
+                                                                                      np.ndarray]:
+    """Candidate rows that become identification rows, with their target-decoy q-value (NaN where
+    a decoy won) and level-0 flag: every target winner and, with rescored candidates, the top
+    target (the row with a PEP) of each spectrum whose competition a decoy won. The PEP judges
+    every spectrum's top target, whether or not a decoy outscored it (the pep_q_value measure
+    counts them all), so accepting by pep_q_value must be able to identify them too."""
+    rows = comp.targets
     t_q, t_zero = comp.q[~comp.w_decoy], comp.zero[~comp.w_decoy]
-    ident = table.take(pa.array(targets)).select(
+    if rescored:
+        spec_codes, _ = _codes(table.column("spectrum_id"))
+        top = np.flatnonzero(pc.is_valid(table.column("pep")).to_numpy(zero_copy_only=False))
+        extra = top[~np.isin(spec_codes[top], spec_codes[rows])]
+        rows = np.concatenate([rows, extra])
+        t_q = np.concatenate([t_q, np.full(extra.size, np.nan)])
+        t_zero = np.concatenate([t_zero, np.zeros(extra.size, dtype=bool)])
+    return rows, t_q, t_zero
+
+
+def _identifications(table: pa.Table, comp: Competition, rescored: bool, spectrum_keys: pa.Table,
+                     accept_measure: str, accept_level: float) -> tuple[pa.Table, np.ndarray, np.ndarray]:
+    """IDENTIFICATIONS rows (best first by the accepted measure), and the candidate rows they
+    come from (:func:`_identification_rows`) with, per row, whether it is identified."""
+    rows, t_q, t_zero = _identification_rows(table, comp, rescored)
+    take = pa.array(rows)
+    ident = table.take(take).select(
         ["spectrum_id", "mol_id", "inchikey14", "smiles", "adduct", "score", "rank",
          "n_matched_peaks", "explained_intensity"])
-    cq = comp.compound_q[comp.mol_codes[targets]]
-    ident = ident.append_column("q_value", pa.array(t_q, pa.float64()))
+    cq = comp.compound_q[comp.mol_codes[rows]]
+    cq[comp.targets.size:] = np.nan  # spectra a decoy won are outside the target-decoy accounting
+    ident = ident.append_column("q_value", pa.array(t_q, pa.float64(), mask=np.isnan(t_q)))
     ident = ident.append_column("compound_q_value", pa.array(cq, pa.float64(), mask=np.isnan(cq)))
     for name in ("pep", "pep_q_value"):
-        ident = ident.append_column(name, table.column(name).take(pa.array(targets)) if rescored
-                                    else pa.nulls(targets.size, pa.float64()))
+        ident = ident.append_column(name, table.column(name).take(take) if rescored
+                                    else pa.nulls(rows.size, pa.float64()))
     if accept_measure == "q_value":
         is_identified = accepted(t_q, t_zero, accept_level)
     else:
@@ -247,9 +268,9 @@ def _identifications(table: pa.Table, comp: Competition, rescored: bool, spectru
     ident = ident.append_column("identified", pa.array(is_identified, pa.bool_()))
     ident = ident.join(spectrum_keys, "spectrum_id", join_type="left outer")
     ident = ident.select(IDENTIFICATIONS.names).cast(IDENTIFICATIONS)
-    order = pc.sort_indices(ident, sort_keys=[("q_value", "ascending"), ("score", "descending"),
+    order = pc.sort_indices(ident, sort_keys=[(accept_measure, "ascending"), ("score", "descending"),
                                               ("spectrum_id", "ascending")])
-    return ident.take(order), is_identified
+    return ident.take(order), rows, is_identified
 
 
 def _measures(table: pa.Table, comp: Competition, t_keys: np.ndarray, rescored: bool, levels) -> dict:
@@ -286,7 +307,10 @@ def _acceptance(accept_measure: str, accept_level: float) -> dict:
     return {
         "measure": accept_measure, "level": float(accept_level),
         "level_name": level_name(accept_level),
-        "rule": f"a target winner is identified when {accept_measure} <= {accept_level:g}"
+        "rule": (f"a target winner is identified when {accept_measure} <= {accept_level:g}"
+                 if accept_measure == "q_value" else
+                 f"a spectrum's top target (after rescoring; also where a decoy won the target-decoy "
+                 f"competition) is identified when {accept_measure} <= {accept_level:g}")
                 + (" (level 0: above every decoy winner)" if accept_measure == "q_value" else ""),
         "meaning": MEANINGS[accept_measure],
     }
@@ -301,8 +325,10 @@ def run_fdr(candidates, spectra, output_dir: str | Path,
 
     ``candidates`` and ``spectra``: one dataset's files, or lists (same length) of several
     datasets' files with their ``dataset_names``, competed together as one repository-wide set.
-    A target winner is *identified* when ``accept_measure`` (an IDENTIFICATIONS column) is at most
-    ``accept_level``; every level of ``levels`` is counted per measure as "accepted".
+    A row is *identified* when ``accept_measure`` (an IDENTIFICATIONS column) is at most
+    ``accept_level`` (rows: target winners, and with rescored candidates also the top target of
+    spectra a decoy won, :func:`_identification_rows`); every level of ``levels`` is counted per
+    measure as "accepted".
     """
     cand_list, spec_list, names = _dataset_lists(candidates, spectra, dataset_names)
     table, rescored, ids, reasons, ingest_counts, spectrum_keys = load_inputs(cand_list, spec_list, names)
@@ -314,9 +340,11 @@ def run_fdr(candidates, spectra, output_dir: str | Path,
     db_info = check_db_manifest(db) if db else {}
 
     comp = _compete(table, rescored, candidates, check_balance)
-    ident, is_identified = _identifications(table, comp, rescored, spectrum_keys, accept_measure, accept_level)
+    ident, rows, is_identified = _identifications(table, comp, rescored, spectrum_keys, accept_measure,
+                                                  accept_level)
     t_keys = np.asarray(table.column("inchikey14").take(pa.array(comp.targets)).to_pylist(), dtype=object)
-    identified_keys = {k for k in t_keys[is_identified] if k}
+    row_keys = np.asarray(table.column("inchikey14").take(pa.array(rows)).to_pylist(), dtype=object)
+    identified_keys = {k for k in row_keys[is_identified] if k}
     summary = {
         "candidates": str(candidates),
         "spectra": ", ".join(map(str, spec_list)),

@@ -143,10 +143,12 @@ def identified_rows(summary: dict) -> list[list]:
 
 
 def top_hits(res: DatasetResults, n: int) -> tuple[list[dict], bool]:
-    """(best hits, whether they are identified): identified target winners, best first; when
-    none passes the accepted level, the best target hits, which are not called identified."""
+    """(best hits, whether they are identified): identified hits, best first by the accepted
+    measure; when none passes the accepted level, the best target hits, which are not called
+    identified."""
     if res.identifications is not None and res.identifications.num_rows:
-        t = res.identifications.sort_by([("q_value", "ascending"), ("score", "descending"),
+        measure = ((res.fdr_summary or {}).get("acceptance") or {}).get("measure", "q_value")
+        t = res.identifications.sort_by([(measure, "ascending"), ("score", "descending"),
                                           ("spectrum_id", "ascending")])
         ok = t.filter(t["identified"])
         return (ok.slice(0, n).to_pylist(), True) if ok.num_rows else (t.slice(0, n).to_pylist(), False)
@@ -203,15 +205,16 @@ def dataset_section(res: DatasetResults, top_spectra: int, fragment_tol: Toleran
                      '<p class="note">No hit passes the accepted level; these are the best target '
                      "hits, not identifications.</p>")
         spectra = read_spectra(res.spectra_dir, [h["spectrum_id"] for h in hits])
-        header = ["spectrum", "molecule", "adduct", "score", "q-value", "matched peaks", "top formula"]
-        rows = [[h["spectrum_id"], h["mol_id"], h["adduct"], h["score"], h.get("q_value"),
+        header = ["spectrum", "molecule", "adduct", "score", "q-value (target-decoy)", "PEP q-value",
+                  "matched peaks", "top formula"]
+        rows = [[h["spectrum_id"], h["mol_id"], h["adduct"], h["score"], h.get("q_value"), h.get("pep_q_value"),
                  h["n_matched_peaks"], (rows_for(res.formulas, h["spectrum_id"]) or [{}])[0].get("formula")]
                 for h in hits]
         if res.translations is not None and not is_toy(res):
             header.append("top de novo structure")
             for row, h in zip(rows, hits):
                 row.append((rows_for(res.translations, h["spectrum_id"]) or [{}])[0].get("smiles"))
-        parts.append(table_html(header, rows, {3, 4, 5}))
+        parts.append(table_html(header, rows, {3, 4, 5, 6}))
         if res.translations is not None and is_toy(res):
             parts.append(toy_note(res))
         for h in hits:
