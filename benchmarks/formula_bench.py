@@ -159,6 +159,14 @@ def _odd_electron(formula: str | None) -> bool:
     return (2 + sum(n * (VALENCE[e] - 2) for e, n in counts.items())) % 2 != 0
 
 
+def ion_counts(molecule: dict[str, int], adduct) -> dict[str, int]:
+    """Atom counts of the precursor ion: the molecule plus the adduct's composition."""
+    ion = dict(molecule)
+    for el, n in adduct.atoms.items():
+        ion[el] = ion.get(el, 0) + n
+    return ion
+
+
 # fragment m/z written from formulas: at least this share of the explained peaks (>= 3) lie within
 # the printed digits' rounding (max(0.1 ppm, 0.055 mDa)) of a subformula of the ion; measured
 # peaks do so by chance for a few per cent (explained: within max(5 ppm, 2 mDa))
@@ -176,9 +184,7 @@ def fragment_mz_source(rec, true: dict | None, max_subformulas: int = 5_000_000)
         return None
     if not true or any(el not in ELEMENT_MASS for el in true):
         return None
-    ion = dict(true)
-    for el, n in adduct.atoms.items():
-        ion[el] = ion.get(el, 0) + n
+    ion = ion_counts(true, adduct)
     els = [el for el, n in ion.items() if n > 0]
     if not els or int(np.prod([ion[el] + 1 for el in els])) > max_subformulas:
         return None
@@ -362,9 +368,7 @@ def main():
         iso_rank = None
         if args.simulate_isotopes and true:
             adduct = get_adduct(rec.adduct or "[M+H]+")
-            ion = dict(true)
-            for el, n in adduct.atoms.items():
-                ion[el] = ion.get(el, 0) + n
+            ion = ion_counts(true, adduct)
             try:
                 ms1 = simulate_pattern(ion, 1 if adduct.charge > 0 else -1, np.random.default_rng(20261202 + i))
                 _, iso_rows = identify(rec.precursor_mz, frag_mz, rec.intensity, named, alphabet, settings,

@@ -178,8 +178,10 @@ def _dataset_lists(candidates, spectra, dataset_names):
 class Competition:
     """Target-decoy competition of one candidates table: per-spectrum winners (``win``: row
     numbers, ``w_decoy``, ``q``, ``zero``) and the picked competition per molecule (``codes``,
-    ``p_score``, ``p_decoy``, ``p_q``; ``compound_q`` by molecule code)."""
+    ``p_score``, ``p_decoy``, ``p_q``; ``compound_q`` by molecule code); ``spec_codes`` and
+    ``mol_codes``: each row's spectrum and molecule code."""
 
+    spec_codes: np.ndarray
     mol_codes: np.ndarray
     win: np.ndarray
     w_decoy: np.ndarray
@@ -220,7 +222,7 @@ def _compete(table: pa.Table, rescored: bool, candidates, check_balance: bool) -
     p_q = qvalues(p_score, p_decoy)
     compound_q = np.full(len(mol_values), np.nan)
     compound_q[codes[~p_decoy]] = p_q[~p_decoy]
-    return Competition(mol_codes, win, w_decoy, qvalues(w_score, w_decoy), decoy_free_mask(w_score, w_decoy),
+    return Competition(spec_codes, mol_codes, win, w_decoy, qvalues(w_score, w_decoy), decoy_free_mask(w_score, w_decoy),
                        codes, p_score, p_decoy, p_q, compound_q, balance)
 
 
@@ -234,9 +236,8 @@ def _identification_rows(table: pa.Table, comp: Competition, rescored: bool) -> 
     rows = comp.targets
     t_q, t_zero = comp.q[~comp.w_decoy], comp.zero[~comp.w_decoy]
     if rescored:
-        spec_codes, _ = _codes(table.column("spectrum_id"))
         top = np.flatnonzero(pc.is_valid(table.column("pep")).to_numpy(zero_copy_only=False))
-        extra = top[~np.isin(spec_codes[top], spec_codes[rows])]
+        extra = top[~np.isin(comp.spec_codes[top], comp.spec_codes[rows])]
         rows = np.concatenate([rows, extra])
         t_q = np.concatenate([t_q, np.full(extra.size, np.nan)])
         t_zero = np.concatenate([t_zero, np.zeros(extra.size, dtype=bool)])
@@ -342,8 +343,8 @@ def run_fdr(candidates, spectra, output_dir: str | Path,
     comp = _compete(table, rescored, candidates, check_balance)
     ident, rows, is_identified = _identifications(table, comp, rescored, spectrum_keys, accept_measure,
                                                   accept_level)
-    t_keys = np.asarray(table.column("inchikey14").take(pa.array(comp.targets)).to_pylist(), dtype=object)
     row_keys = np.asarray(table.column("inchikey14").take(pa.array(rows)).to_pylist(), dtype=object)
+    t_keys = row_keys[: comp.targets.size]   # the rows start with the target winners
     identified_keys = {k for k in row_keys[is_identified] if k}
     summary = {
         "candidates": str(candidates),

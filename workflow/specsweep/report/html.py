@@ -143,13 +143,11 @@ def identified_rows(summary: dict) -> list[list]:
 
 
 def top_hits(res: DatasetResults, n: int) -> tuple[list[dict], bool]:
-    """(best hits, whether they are identified): identified hits, best first by the accepted
-    measure; when none passes the accepted level, the best target hits, which are not called
-    identified."""
+    """(best hits, whether they are identified): identified hits, best first (the fdr stage writes
+    its rows in that order, by the accepted measure); when none passes the accepted level, the
+    best target hits, which are not called identified."""
     if res.identifications is not None and res.identifications.num_rows:
-        measure = ((res.fdr_summary or {}).get("acceptance") or {}).get("measure", "q_value")
-        t = res.identifications.sort_by([(measure, "ascending"), ("score", "descending"),
-                                          ("spectrum_id", "ascending")])
+        t = res.identifications
         ok = t.filter(t["identified"])
         return (ok.slice(0, n).to_pylist(), True) if ok.num_rows else (t.slice(0, n).to_pylist(), False)
     if res.candidates is not None and res.candidates.num_rows:
