@@ -36,12 +36,13 @@ import pyarrow.compute as pc
 
 from specsweep.fdr.qvalues import qvalues
 from specsweep.files import read_table
+from specsweep.rescore.features import FORMULA_COLUMNS
 from specsweep.rescore.model import RescoreModel, default_rescorer_path
 from specsweep.rescore.pep import ADAPT_DEFAULT
 from specsweep.rescore.uncertainty import top_target_wrong_counts
 from specsweep.rescore.stage import peak_counts, rescore_table
 from specsweep.rescore.training import PPM_NOISE_SD, precursor_noise_ppm
-from specsweep.schema import CANDIDATES
+from specsweep.schema import CANDIDATES, FORMULAS
 from specsweep.spectra.parts import read_spectra
 
 LEVELS = (0.01, 0.05, 0.10, 0.20)
@@ -149,13 +150,14 @@ def with_precursor_noise(table: pa.Table, keep: set) -> pa.Table:
 
 
 def evaluate(cand: pa.Table, truth: dict, n_peaks: dict, model: RescoreModel,
-             adapt: str = ADAPT_DEFAULT) -> tuple[dict, dict]:
-    """Print ranking and calibration tables for the three regimes; return figures and curves."""
+             adapt: str = ADAPT_DEFAULT, formulas: pa.Table | None = None) -> tuple[dict, dict]:
+    """Print ranking and calibration tables for the three regimes; return figures and curves.
+    ``formulas``: the formula stage's results for these spectra (for a model that reads them)."""
     n_spectra = len(truth)
     regimes = {"a": lambda s: False, "b": lambda s: True, "c": in_half}
     report, curves = {}, {}
     for name, which in regimes.items():
-        res, summary = rescore_table(remove_true(cand, truth, which), model, n_peaks, adapt=adapt)
+        res, summary = rescore_table(remove_true(cand, truth, which), model, n_peaks, formulas, adapt=adapt)
         rows, td, est, true = calibration(res, truth)
         curves[name] = (est, true)
         entry = {"pep": rows, "target_decoy": td, "summary": summary,
@@ -186,7 +188,7 @@ def evaluate(cand: pa.Table, truth: dict, n_peaks: dict, model: RescoreModel,
     return report, curves
 
 
-def known_answer_set(candidates, spectra, exclude_folders):
+def known_answer_set(candidates, spectra, exclude_folders, formulas: pa.Table | None = None):
     """dev_full-like known answers for the benchmarks that train: every compound annotated in
     ``exclude_folders`` dropped (``training.known_answers``), seeded precursor noise as in
     training. Returns (data, counts, annotation by spectrum id, peak counts, candidates table,
@@ -201,7 +203,8 @@ def known_answer_set(candidates, spectra, exclude_folders):
                      full.column("annotation_inchikey14").to_pylist()))
     n_peaks = peak_counts(spectra)
     table = read_table(candidates, CANDIDATES)
-    data, counts = known_answers(table, annot, n_peaks, excluded, ppm_noise_sd=PPM_NOISE_SD)
+    data, counts = known_answers(table, annot, n_peaks, excluded, ppm_noise_sd=PPM_NOISE_SD,
+                                 formulas=formulas)
     return data, counts, annot, n_peaks, table, excluded
 
 
@@ -259,6 +262,9 @@ def main() -> None:
                     help="with --validate: one dataset per value k, each holding every validation "
                          "compound's k-th richest spectrum (most peaks first; 1 = as dev_500 was "
                          "chosen); with several, the counts are also summed")
+    ap.add_argument("--formulas", default=None,
+                    help="formulas.parquet of `specsweep formula` on the same spectra (needed by a "
+                         "model that reads the formula evidence)")
     ap.add_argument("--adapt", choices=("all", "absent"), default=ADAPT_DEFAULT,
                     help="class frequencies each dataset re-estimates (rescore.pep.adapt_priors; "
                          "default: the stage's)")
@@ -271,11 +277,12 @@ def main() -> None:
     truth = dict(zip(spectra.column("spectrum_id").to_pylist(),
                      spectra.column("annotation_inchikey14").to_pylist()))
     cand = read_table(args.candidates, CANDIDATES)
-    report, curves = evaluate(cand, truth, peak_counts(args.spectra), model, args.adapt)
+    formulas = read_table(args.formulas, FORMULAS, columns=list(FORMULA_COLUMNS)) if args.formulas else None
+    report, curves = evaluate(cand, truth, peak_counts(args.spectra), model, args.adapt, formulas)
     if model.recalibration is not None:   # the previous implementation, same run: no PEP map
         with contextlib.redirect_stdout(io.StringIO()):
             plain, _ = evaluate(cand, truth, peak_counts(args.spectra),
-                                replace(model, recalibration=None), args.adapt)
+                                replace(model, recalibration=None), args.adapt, formulas)
         print("\n## the same model without its PEP map (rescore.recalibration): accepted / wrong / "
               "true ÷ estimate at PEP q " + " / ".join(f"{100 * lv:g} %" for lv in LEVELS))
         for regime in "abc":

@@ -30,7 +30,10 @@ from dataclasses import replace
 import numpy as np
 
 from rescore_bench import LEVELS, evaluate, known_answer_set, with_precursor_noise
+from specsweep.files import read_table
+from specsweep.rescore.features import FORMULA_COLUMNS
 from specsweep.rescore.training import key_half, train
+from specsweep.schema import FORMULAS
 
 FOLDS = 5
 
@@ -69,13 +72,20 @@ def main() -> None:
     ap.add_argument("--map-from-other", action="store_true",
                     help="with --other-database: the PEP map also learns from the training folds' "
                          "spectra against that database (train(other_databases=...))")
+    ap.add_argument("--formulas", nargs="+", default=None, metavar="FORMULAS",
+                    help="formulas.parquet of `specsweep formula` on the richest spectra (precursor "
+                         "moved by the training noise); with --other-database, a second file for "
+                         "its spectra: the models then read the formula evidence")
     args = ap.parse_args()
+    formulas = [read_table(p, FORMULAS, columns=list(FORMULA_COLUMNS)) for p in args.formulas or []]
+    f_main = formulas[0] if formulas else None
+    f_other = formulas[1] if len(formulas) > 1 else None
     if args.other_database:
-        o_data, _, o_annot, o_peaks, o_table, _ = known_answer_set(*args.other_database, args.exclude)
+        o_data, _, o_annot, o_peaks, o_table, _ = known_answer_set(*args.other_database, args.exclude, f_other)
         o_fold = np.array([outer_fold(k) for k in o_data.true_key])
         total_other, total_other_plain = {}, {}
     data, counts, annot, n_peaks, table, excluded = known_answer_set(args.candidates, args.spectra,
-                                                                     args.exclude)
+                                                                     args.exclude, f_main)
     fold = np.array([outer_fold(k) for k in data.true_key])
     by_key: dict = {}
     for sid, key in annot.items():
@@ -97,8 +107,8 @@ def main() -> None:
         truth = {s: annot[s] for s in keep}
         cand = with_precursor_noise(table, keep)
         with contextlib.redirect_stdout(io.StringIO()):
-            report, _ = evaluate(cand, truth, n_peaks, model)
-            plain, _ = evaluate(cand, truth, n_peaks, replace(model, recalibration=None))
+            report, _ = evaluate(cand, truth, n_peaks, model, formulas=f_main)
+            plain, _ = evaluate(cand, truth, n_peaks, replace(model, recalibration=None), formulas=f_main)
         add_up(total_plain, plain)   # the same model without its PEP map, summed apart
         if args.other_database:      # the fold's compounds against the other database
             keys = set(data.true_key[fold == f].tolist())
@@ -106,9 +116,9 @@ def main() -> None:
             o_cand = with_precursor_noise(o_table, o_keep)
             o_truth = {s: o_annot[s] for s in o_keep}
             with contextlib.redirect_stdout(io.StringIO()):
-                add_up(total_other, evaluate(o_cand, o_truth, o_peaks, model)[0])
+                add_up(total_other, evaluate(o_cand, o_truth, o_peaks, model, formulas=f_other)[0])
                 add_up(total_other_plain, evaluate(o_cand, o_truth, o_peaks,
-                                                   replace(model, recalibration=None))[0])
+                                                   replace(model, recalibration=None), formulas=f_other)[0])
         n_train = len(set(part.true_key[np.unique(part.spec)].tolist()))
         print(f"\n# fold {f}: {len(keep)} spectra, model trained on {n_train} compounds (l2 ranker "
               f"{model.info['ranker_l2']:g}, PEP {model.info['pep_l2']:g}); accepted / wrong / "

@@ -1,5 +1,6 @@
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from specsweep.rescore.model import RescoreModel
@@ -151,3 +152,75 @@ def test_the_pep_map_also_learns_from_another_database():
     assert both.info["pep_recalibration_hits"] > alone.info["pep_recalibration_hits"]
     assert np.array_equal(both.ranker_w, alone.ranker_w) and np.array_equal(both.pep_W, alone.pep_W)
     assert both.recalibration.to_json() != alone.recalibration.to_json()
+
+
+def _with_formulas(seed=0):
+    """The synthetic lists with real formula masses: the right structure's formula is C10H12O4
+    in half of the spectra and C11H16O3 (another mass in the same window) in the other half;
+    wrong structures mostly have the other formula, every fourth row the right one. The formula
+    stage ranks the right formula first in five spectra of six, second in the rest."""
+    from specsweep.chem.formulas import formula_mass, parse_formula
+    table, truth = _synthetic(seed=seed)
+    pair = ("C10H12O4", "C11H16O3")
+    mass = {f: formula_mass(parse_formula(f)) for f in pair}
+    code = {sid: n for n, sid in enumerate(sorted(truth))}
+    keys = table.column("inchikey14").to_pylist()
+    ids = table.column("spectrum_id").to_pylist()
+    right_of = {sid: pair[n % 2] for sid, n in code.items()}
+    other_of = {sid: pair[1 - n % 2] for sid, n in code.items()}
+    exact = [mass[right_of[s] if k == truth[s] or i % 4 == 0 else other_of[s]]
+             for i, (k, s) in enumerate(zip(keys, ids))]
+    table = table.set_column(table.schema.get_field_index("exact_mass"), "exact_mass",
+                             pa.array(exact, pa.float64()))
+    rows = {"spectrum_id": [], "rank": [], "formula": [], "status": []}
+    for sid, n in code.items():
+        order = (right_of[sid], other_of[sid]) if n % 6 else (other_of[sid], right_of[sid])
+        for r, f in enumerate(order, 1):
+            rows["spectrum_id"].append(sid), rows["rank"].append(r)
+            rows["formula"].append(f), rows["status"].append("ok")
+    return table, truth, pa.table(rows)
+
+
+def test_the_model_learns_from_the_formula_stage_and_needs_its_results(tmp_path):
+    """With the formula stage's results the ranker and the PEP model read the rank of each
+    candidate's formula; such a model refuses to rescore without them."""
+    from specsweep.rescore.stage import rescore_table, run_rescore
+    table, truth, formulas = _with_formulas()
+    data, counts = known_answers(table, truth, {s: 10 for s in truth}, formulas=formulas)
+    assert data.with_formulas and counts["with_formulas"] == 240
+    validation = np.arange(data.true_key.size) % 5 == 0
+    model = train(data, validation, {})
+    plain = train(known_answers(table, truth, {s: 10 for s in truth})[0], validation, {})
+    assert model.uses_formulas and not plain.uses_formulas
+    w = dict(zip(model.ranker.features, model.ranker_w))
+    assert w["formula_rank_inv"] > 0   # the right structure's formula ranks first more often
+    assert "formula_rank_inv" in model.pep.features
+    # the formula evidence moves right structures up against their other-formula competitors
+    ranked, _ = rescore_table(table, model, {s: 10 for s in truth}, formulas)
+    ranked_plain, _ = rescore_table(table, plain, {s: 10 for s in truth})
+
+    def top1(t):
+        first = t.filter(pc.and_(pc.equal(t.column("rank"), 1), pc.invert(t.column("is_decoy"))))
+        return sum(k == truth[s] for k, s in zip(first.column("inchikey14").to_pylist(),
+                                                 first.column("spectrum_id").to_pylist()))
+    assert top1(ranked) > top1(ranked_plain)
+    model.save(tmp_path / "m.json")
+    assert RescoreModel.load(tmp_path / "m.json").uses_formulas
+    from specsweep.files import write_table
+    from specsweep.spectra.ingest import ingest
+    write_table(table, tmp_path / "c.parquet", CANDIDATES)
+    (tmp_path / "x.mgf").write_text("BEGIN IONS\nPEPMASS=181.07\nCHARGE=1+\n50 1\n60 2\n70 3\nEND IONS\n")
+    ingest([tmp_path / "x.mgf"], tmp_path / "spectra")
+    with pytest.raises(ValueError, match="reads the formula stage"):
+        run_rescore(tmp_path / "c.parquet", tmp_path / "spectra", tmp_path / "out.parquet",
+                    model_path=tmp_path / "m.json")
+
+
+def test_missing_values_do_not_count_in_a_column_scale():
+    from specsweep.rescore.linear import column_scale
+    X = np.array([[1.0, 2.0], [3.0, np.nan], [5.0, 6.0], [7.0, np.nan]])
+    mean, scale = column_scale(X)
+    assert mean[0] == pytest.approx(4.0) and scale[0] == pytest.approx(np.sqrt(5.0))
+    assert mean[1] == pytest.approx(4.0) and scale[1] == pytest.approx(2.0)   # from 2 and 6 only
+    weighted, _ = column_scale(X, np.array([1.0, 1.0, 3.0, 1.0]))
+    assert weighted[1] == pytest.approx((2.0 + 18.0) / 4.0)

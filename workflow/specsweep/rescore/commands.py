@@ -18,7 +18,9 @@ def register(subparsers) -> None:
     p.add_argument("--output", required=True, help="rescored candidates parquet (schema RESCORED)")
     add_model_options(p, "rescoring model", "train-rescorer", " ([M+H]+ training)", " ([M-H]- training)")
     p.add_argument("--formulas", default=None,
-                   help="formulas.parquet from `specsweep formula` (optional evidence)")
+                   help="formulas.parquet from `specsweep formula` (optional evidence): with it the "
+                        "shipped models that read it are used where one ships for the ion mode "
+                        "(docs/fdr.md)")
     p.add_argument("--summary", default=None, help="summary JSON (default <output stem>.summary.json)")
     p.add_argument("--search-summary", default=None,
                    help="the search's summary JSON (default <candidates stem>.summary.json); "
@@ -45,6 +47,12 @@ def register(subparsers) -> None:
                         "that it holds for databases of that size too (ranker and PEP model do not)")
     t.add_argument("--map-spectra", nargs="+", default=[],
                    help="the annotated spectra of --map-candidates (ingest folders or parts)")
+    t.add_argument("--formulas", nargs="+", default=[],
+                   help="optional: formulas.parquet of `specsweep formula` run on the training "
+                        "spectra with their precursor m/z moved by the training's seeded error "
+                        "(docs/fdr.md); the model then reads the formula evidence")
+    t.add_argument("--map-formulas", nargs="+", default=[],
+                   help="with --formulas and --map-candidates: the same for the map's spectra")
 
 
 def _run(args) -> int:
@@ -81,12 +89,15 @@ def _train(args) -> int:
     if not excluded:
         raise ValueError(f"{args.exclude_spectra}: no annotated compound to exclude; give the "
                          "evaluation spectra (with reference structures)")
-    data, validation, info = training_set(args.candidates, args.spectra, excluded)
+    data, validation, info = training_set(args.candidates, args.spectra, excluded, args.formulas)
     others = []
     if args.map_candidates or args.map_spectra:
         if not (args.map_candidates and args.map_spectra):
             raise ValueError("--map-candidates and --map-spectra go together")
-        other, _, other_info = training_set(args.map_candidates, args.map_spectra, excluded)
+        if bool(args.formulas) != bool(args.map_formulas):
+            raise ValueError("--formulas and --map-formulas go together (the map learns from the "
+                             "same evidence as the model)")
+        other, _, other_info = training_set(args.map_candidates, args.map_spectra, excluded, args.map_formulas)
         others.append(other)
         info["pep_map_also_from"] = {k: other_info[k] for k in ("trained_on", "search")}
     model = train(data, validation, info, other_databases=others)

@@ -42,7 +42,7 @@ GAP_CAP = 30.0
 PPM_FLOOR = 3.0
 LIST_DEPTH = 50   # candidates per list (targets, or decoys) the features look at
 ISOMER_MASS_DA = 1e-4
-FORMULA_MASS_DA = 1e-3
+FORMULA_MASS_DA = 1e-4   # the same formula: same neutral mass (as ISOMER_MASS_DA)
 
 FEATURES = tuple(name for name, _ in RESCORE_FEATURES)   # column order of feature matrices
 
@@ -138,6 +138,10 @@ def list_features(spec, is_decoy, score, rank, n_matched, explained, exact_mass,
     }
     X = np.column_stack([cols[f] for f in FEATURES]) if n else np.zeros((0, len(FEATURES)))
     return order, lists, X
+
+
+# columns of the formula stage's FORMULAS table that formula_rank_inv reads
+FORMULA_COLUMNS = ("spectrum_id", "rank", "formula", "status")
 
 
 def formula_rank_inv(spectrum_ids, exact_mass, formulas: pa.Table | None) -> np.ndarray | None:

@@ -18,9 +18,19 @@ import numpy as np
 
 def column_scale(X: np.ndarray, weight: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(mean, scale) of the columns of ``X`` (weighted when ``weight`` is given) for standardising:
-    the scale is the standard deviation, 1 where a column is constant."""
-    mean = np.average(X, axis=0, weights=weight)
-    scale = np.sqrt(np.average((X - mean) ** 2, axis=0, weights=weight))
+    the scale is the standard deviation, 1 where a column is constant; missing values (NaN) do
+    not count."""
+    if not np.isnan(X).any():
+        mean = np.average(X, axis=0, weights=weight)
+        scale = np.sqrt(np.average((X - mean) ** 2, axis=0, weights=weight))
+        return mean, np.where(scale > 1e-12, scale, 1.0)
+    # missing values (NaN) are left out of their column's mean and scale
+    w = np.broadcast_to((np.ones(X.shape[0]) if weight is None else np.asarray(weight, float))[:, None],
+                        X.shape) * ~np.isnan(X)
+    Z = np.nan_to_num(X)
+    total = np.maximum(w.sum(axis=0), 1e-300)
+    mean = (w * Z).sum(axis=0) / total
+    scale = np.sqrt((w * (Z - mean) ** 2).sum(axis=0) / total)
     return mean, np.where(scale > 1e-12, scale, 1.0)
 
 

@@ -40,14 +40,31 @@ PEP_PAIRED = ("rescore_logit", "rescore_gap", "score", "explained_intensity", "l
               "delta_best", "log_candidates", "log_isomers", "log_peaks", "abs_ppm")
 PEP_FEATURES = PEP_BASE + tuple(f"{a}*{b}" for i, a in enumerate(PEP_PAIRED)
                                 for b in PEP_PAIRED[i:])
+# the formula stage's evidence (features.formula_rank_inv): used by models trained with it
+FORMULA_FEATURE = "formula_rank_inv"
+PEP_FORMULA = (FORMULA_FEATURE, f"rescore_logit*{FORMULA_FEATURE}")
 
 
-def default_rescorer_path(ion_mode: str = "positive") -> Path:
+def pep_feature_names(with_formulas: bool) -> tuple[str, ...]:
+    """The PEP model's features: :data:`PEP_FEATURES`, plus the top hit's formula evidence for a
+    model trained with the formula stage's results."""
+    return PEP_FEATURES + (PEP_FORMULA if with_formulas else ())
+
+
+def default_rescorer_path(ion_mode: str = "positive", formulas: bool = False) -> Path:
     """The shipped rescoring model of an ion mode: trained on MassBank [M+H]+ (positive) or
     [M-H]- (negative) candidates (benchmarks/RESULTS.md, "rescore" and "ion modes and
-    adducts")."""
-    name = "rescore_model_negative.json" if str(ion_mode).startswith("neg") else "rescore_model.json"
-    return Path(str(resources.files("specsweep") / "data" / name))
+    adducts"); with ``formulas``, the one that also reads the formula stage's results (its
+    file may not exist for every ion mode: :func:`shipped_rescorer`)."""
+    name = "rescore_model_negative" if str(ion_mode).startswith("neg") else "rescore_model"
+    return Path(str(resources.files("specsweep") / "data" / (name + ("_formula" if formulas else "") + ".json")))
+
+
+def shipped_rescorer(ion_mode: str, formulas: bool) -> Path:
+    """The shipped model to use: the one that reads the formula evidence when the formula stage
+    ran and one ships for this ion mode, else the plain one."""
+    path = default_rescorer_path(ion_mode, formulas)
+    return path if path.exists() else default_rescorer_path(ion_mode)
 
 
 @dataclass
@@ -119,6 +136,11 @@ class RescoreModel:
                    int(d["list_depth"]),
                    Recalibration.from_json(d["pep_recalibration"])
                    if d.get("pep_recalibration") else None)
+
+    @property
+    def uses_formulas(self) -> bool:
+        """True when the model reads the formula stage's results (trained with them)."""
+        return FORMULA_FEATURE in self.ranker.features or FORMULA_FEATURE in self.pep.features
 
     # --- schema ----------------------------------------------------------------------------
     def check_table(self, table: pa.Table, name: str = "feature table") -> np.ndarray:

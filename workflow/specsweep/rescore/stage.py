@@ -20,7 +20,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from specsweep.files import read_table, write_json, write_table
-from specsweep.rescore.features import FEATURES, formula_rank_inv, list_features, within_depth
+from specsweep.rescore.features import (FEATURES, FORMULA_COLUMNS, formula_rank_inv, list_features,
+                                        within_depth)
 from specsweep.rescore.model import RescoreModel, top_features
 from specsweep.rescore.pep import (ADAPT_DEFAULT, CLASSES, adapt_priors, class_evidence,
                                    pep_from_proba, pep_qvalues)
@@ -179,18 +180,25 @@ def run_rescore(candidates, spectra, output, model_path=None, formulas=None,
     ``search_summary``: the search's summary JSON (default: next to the candidates), checked
     against the search each used model learnt from (:mod:`specsweep.rescore.provenance`)
     before anything is rescored."""
-    from specsweep.rescore.model import default_rescorer_path
+    from specsweep.rescore.model import shipped_rescorer
     from specsweep.rescore.provenance import check_search, read_search_summary, search_summary_path
-    paths = {"positive": Path(model_path) if model_path else default_rescorer_path("positive")}
+    with_formulas = formulas is not None
+    paths = {"positive": Path(model_path) if model_path else shipped_rescorer("positive", with_formulas)}
     paths["negative"] = (paths["positive"] if negative_model_path == "same" else
-                         default_rescorer_path("negative") if negative_model_path in (None, "default")
+                         shipped_rescorer("negative", with_formulas) if negative_model_path in (None, "default")
                          else Path(negative_model_path))
     table = read_table(candidates, CANDIDATES)
-    f_table = read_table(formulas, FORMULAS, columns=["spectrum_id", "rank", "formula", "status"]) \
-        if formulas else None
+    f_table = read_table(formulas, FORMULAS, columns=list(FORMULA_COLUMNS)) if formulas else None
     n_peaks, ion_mode = spectrum_facts(spectra)
     used = sorted({ion_mode.get(s) for s in set(table.column("spectrum_id").to_pylist())} - {None})
     models = {m: RescoreModel.load(paths[m]) for m in used or ["positive"]}
+    for m, model in models.items():
+        if model.uses_formulas and not with_formulas:
+            raise ValueError(f"{paths[m]}: this rescoring model reads the formula stage's results; "
+                             "give them (--formulas formulas.parquet) or use a model without them")
+        if with_formulas and not model.uses_formulas:
+            log.warning("%s does not read the formula stage's results; %s spectra are rescored "
+                        "without them", paths[m], m)
     searched = read_search_summary(search_summary or search_summary_path(candidates))
     search_check = {m: check_search(searched, model.info, str(paths[m]), model.list_depth,
                                     allow_other_search) for m, model in models.items()}
@@ -203,6 +211,7 @@ def run_rescore(candidates, spectra, output, model_path=None, formulas=None,
     output = Path(output)
     summary = {"candidates": str(candidates),
                "model": {m: str(paths[m]) for m in models},
+               "formula_evidence": {m: model.uses_formulas for m, model in models.items()},
                "model_info": {m: {k: model.info.get(k) for k in ("trained_on", "excluded")}
                               for m, model in models.items()},
                "search_check": search_check,

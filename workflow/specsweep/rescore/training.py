@@ -30,15 +30,17 @@ from pathlib import Path
 
 import numpy as np
 
-from specsweep.rescore.features import FEATURES, LIST_DEPTH, list_features, within_depth
+from specsweep.rescore.features import (FEATURES, FORMULA_COLUMNS, LIST_DEPTH, formula_rank_inv,
+                                        list_features, within_depth)
 from specsweep.rescore.linear import fit_conditional_logit, fit_multinomial, multinomial_proba
-from specsweep.rescore.model import PEP_FEATURES, RescoreModel, Standardiser, top_features
+from specsweep.rescore.model import (FORMULA_FEATURE, PEP_FEATURES, RescoreModel, Standardiser,
+                                     pep_feature_names, top_features)
 from specsweep.rescore.pep import CLASSES, adapt_priors, pep_from_proba
 from specsweep.rescore.recalibration import ABSENT_FRACTIONS, Recalibration, mix_share
 
 log = logging.getLogger("specsweep.rescore")
 
-RANKER_FEATURES = tuple(f for f in FEATURES if f != "formula_rank_inv")
+RANKER_FEATURES = tuple(f for f in FEATURES if f != FORMULA_FEATURE)
 L2_GRID = (0.01, 0.1, 1.0, 10.0, 100.0)
 # MassBank's recorded precursor m/z values are mostly computed from the structure (median error
 # 0.08 ppm; ../shared/data/spectra/README.md), so the right candidate's precursor error would be
@@ -82,6 +84,17 @@ class KnownAnswers:
 
     def is_right(self) -> np.ndarray:
         return self.key == self.true_key[self.spec]
+
+    @property
+    def with_formulas(self) -> bool:
+        """True when the formula stage's results are part of the evidence (``formula_inv``)."""
+        return self.formula_inv is not None
+
+    def ranker_names(self) -> tuple[str, ...]:
+        return RANKER_FEATURES + ((FORMULA_FEATURE,) if self.with_formulas else ())
+
+    def pep_names(self) -> tuple[str, ...]:
+        return pep_feature_names(self.with_formulas)
 
     def at_depth(self, depth: int = LIST_DEPTH) -> "KnownAnswers":
         """Each spectrum's ``depth`` best rows by search score, as the rescore stage cuts its
@@ -130,9 +143,10 @@ def ranker_lists(data: KnownAnswers):
     return X[keep], lists[keep], right[keep], data.spec[order][keep]
 
 
-def fit_ranker(X, lists, positive, group_weight, l2) -> tuple[Standardiser, np.ndarray]:
-    cols = [FEATURES.index(f) for f in RANKER_FEATURES]
-    std = Standardiser.fit(RANKER_FEATURES, X[:, cols])
+def fit_ranker(X, lists, positive, group_weight, l2,
+               names=RANKER_FEATURES) -> tuple[Standardiser, np.ndarray]:
+    cols = [FEATURES.index(f) for f in names]
+    std = Standardiser.fit(names, X[:, cols])
     w = fit_conditional_logit(std.apply(X[:, cols]), lists, positive, group_weight, l2)
     return std, w
 
@@ -146,7 +160,7 @@ def pep_examples(data: KnownAnswers, std: Standardiser, w: np.ndarray):
         part = (data.take(np.flatnonzero(~data.is_right())) if removed else data).at_depth()
         order, lists, X = part.features()
         u = model.rescore(X)
-        top, P = top_features(X, lists, u)
+        top, P = top_features(X, lists, u, data.pep_names())
         spec = part.spec[order][top]
         right = part.is_right()[order]
         if removed:
@@ -192,7 +206,7 @@ def pep_examples_crossfit(data: KnownAnswers, l2_rank: float, folds: int = CROSS
     for f in range(folds):
         X, lists, pos, spec = ranker_lists(data.take(np.flatnonzero(fold != f)))
         gw = compound_weights(data, spec[np.r_[0, np.flatnonzero(np.diff(lists)) + 1]])
-        std, w = fit_ranker(X, lists, pos, gw, l2_rank)
+        std, w = fit_ranker(X, lists, pos, gw, l2_rank, data.ranker_names())
         rankers.append((std, w))
         use = fold == f if keep is None else (fold == f) & keep[data.spec]
         parts.append(pep_examples(data.take(np.flatnonzero(use)), std, w))
@@ -215,8 +229,8 @@ def average_ranker(rankers, std: Standardiser) -> np.ndarray:
     return raw * std.scale
 
 
-def fit_pep(P, y, weight, l2) -> tuple[Standardiser, np.ndarray, np.ndarray]:
-    std = Standardiser.fit(PEP_FEATURES, P, weight)
+def fit_pep(P, y, weight, l2, names=PEP_FEATURES) -> tuple[Standardiser, np.ndarray, np.ndarray]:
+    std = Standardiser.fit(names, P, weight)
     W = fit_multinomial(std.apply(P), y, len(CLASSES), weight, l2)
     prior = np.array([weight[y == k].sum() for k in range(len(CLASSES))]) / weight.sum()
     return std, W, prior
@@ -247,6 +261,9 @@ def train(data: KnownAnswers, validation: np.ndarray, info: dict,
     """Choose l2 on the validation spectra (bool per spectrum code), refit on all (or, with
     ``refit_on_all=False``, on the training part only, to check the model on validation), return
     the model. ``info`` is stored in the model file."""
+    if any(o.with_formulas != data.with_formulas for o in other_databases):
+        raise ValueError("the map's other databases need the formula stage's results exactly when "
+                         "the training candidates have them")
     val_rows = validation[data.spec]
     tr, va = data.take(np.flatnonzero(~val_rows)), data.take(np.flatnonzero(val_rows))
     X, lists, pos, spec = ranker_lists(tr)
@@ -258,10 +275,10 @@ def train(data: KnownAnswers, validation: np.ndarray, info: dict,
     base = top1(va, *by_score)   # the search score alone, same lists
     grid = {}
     for l2 in L2_GRID:
-        grid[l2] = top1(va, *fit_ranker(X, lists, pos, gw, l2))
+        grid[l2] = top1(va, *fit_ranker(X, lists, pos, gw, l2, data.ranker_names()))
         log.info("ranker l2=%g: validation top-1 %.4f", l2, grid[l2])
     l2_rank = max(L2_GRID, key=lambda v: (grid[v], v))
-    std, w = fit_ranker(X, lists, pos, gw, l2_rank)
+    std, w = fit_ranker(X, lists, pos, gw, l2_rank, data.ranker_names())
     richest = richest_spectra(data)
     P, y, spec, _, rankers = pep_examples_crossfit(tr, l2_rank, keep=richest)
     std, w = std, average_ranker(rankers, std)   # what the PEP model will be applied to
@@ -269,7 +286,7 @@ def train(data: KnownAnswers, validation: np.ndarray, info: dict,
     wt, wv = compound_weights(tr, spec), compound_weights(va, specv)
     pep_grid = {}
     for l2 in L2_GRID:
-        s, W, _ = fit_pep(P, y, wt, l2)
+        s, W, _ = fit_pep(P, y, wt, l2, data.pep_names())
         pep_grid[l2] = log_loss(W, s, Pv, yv, wv)
         log.info("PEP l2=%g: validation log-loss %.4f", l2, pep_grid[l2])
     l2_pep = min(L2_GRID, key=lambda v: (pep_grid[v], -v))
@@ -277,10 +294,10 @@ def train(data: KnownAnswers, validation: np.ndarray, info: dict,
     data = data if refit_on_all else tr
     X, lists, pos, spec = ranker_lists(data)
     gw = compound_weights(data, spec[np.r_[0, np.flatnonzero(np.diff(lists)) + 1]])
-    std, _ = fit_ranker(X, lists, pos, gw, l2_rank)    # its standardiser; weights: the mean
+    std, _ = fit_ranker(X, lists, pos, gw, l2_rank, data.ranker_names())   # its scale; weights: the mean
     P, y, spec, _, rankers = pep_examples_crossfit(data, l2_rank, keep=richest)
     w = average_ranker(rankers, std)
-    p_std, W, prior = fit_pep(P, y, compound_weights(data, spec), l2_pep)
+    p_std, W, prior = fit_pep(P, y, compound_weights(data, spec), l2_pep, data.pep_names())
     recal_pep, recal_absent, recal_wrong = recalibration_examples(
         data, richest, l2_rank, l2_pep, other_databases=other_databases)
     recalibration = Recalibration.fit(recal_pep, recal_absent, recal_wrong)
@@ -311,7 +328,7 @@ def recalibration_examples(data: KnownAnswers, richest: np.ndarray, l2_rank: flo
     others = [(o, np.array([_map_fold(k, folds) for k in o.true_key], np.int64), richest_spectra(o))
               for o in other_databases]
     peps, absent, wrong = [], [], []
-    matched_col = PEP_FEATURES.index("log_matched")
+    matched_col = data.pep_names().index("log_matched")
     for f in range(folds):
         rest = data.take(np.flatnonzero(fold[data.spec] != f))
         held = [data.take(np.flatnonzero((fold[data.spec] == f) & richest[data.spec]))] + [
@@ -323,7 +340,7 @@ def recalibration_examples(data: KnownAnswers, richest: np.ndarray, l2_rank: flo
             continue
         std0 = rankers[0][0]
         w = average_ranker(rankers, std0)
-        p_std, W, prior = fit_pep(P, y, compound_weights(rest, spec), l2_pep)
+        p_std, W, prior = fit_pep(P, y, compound_weights(rest, spec), l2_pep, data.pep_names())
         model = RescoreModel(std0, w, p_std, W, prior)
         for h, part in enumerate(held):
             if not part.spec.size:
@@ -355,13 +372,16 @@ def precursor_noise_ppm(spectrum_ids, sd: float) -> np.ndarray:
 
 
 def known_answers(candidates, annotation: dict, n_peaks: dict, excluded=frozenset(),
-                  keep_spectra=None, ppm_noise_sd: float = 0.0) -> tuple[KnownAnswers, dict]:
+                  keep_spectra=None, ppm_noise_sd: float = 0.0,
+                  formulas=None) -> tuple[KnownAnswers, dict]:
     """Target rows of annotated spectra as :class:`KnownAnswers`, excluded compounds dropped.
 
     ``candidates``: a CANDIDATES table; ``annotation``: spectrum_id -> first InChIKey block;
     ``keep_spectra``: optional set of spectrum ids to use; ``ppm_noise_sd``: add a seeded
-    normal error (ppm) per spectrum to the candidates' precursor errors. Returns the data and
-    counts.
+    normal error (ppm) per spectrum to the candidates' precursor errors; ``formulas``: the
+    formula stage's results for (some of) these spectra (FORMULAS table), which then become
+    evidence (:func:`~specsweep.rescore.features.formula_rank_inv`; missing for spectra it
+    has no rows for). Returns the data and counts.
     """
     import pyarrow.compute as pc
     t = candidates.filter(pc.invert(candidates.column("is_decoy")))
@@ -405,6 +425,9 @@ def known_answers(candidates, annotation: dict, n_peaks: dict, excluded=frozense
                         col["score"][rows].astype(float), col["rank"][rows],
                         col["n_matched_peaks"][rows], col["explained_intensity"][rows],
                         col["exact_mass"][rows], col["precursor_error_ppm"][rows], peaks)
+    if formulas is not None:
+        data.formula_inv = formula_rank_inv([ids[i] for i in rows], data.exact_mass, formulas)
+        counts["with_formulas"] = int(len({ids[i] for i in rows} & set(formulas.column("spectrum_id").to_pylist())))
     if ppm_noise_sd > 0:   # measured-like precursors (see PPM_NOISE_SD)
         data.ppm = data.ppm + precursor_noise_ppm(np.asarray(list(seen_spec)), ppm_noise_sd)[data.spec]
     counts["used"] = len(true_keys)
@@ -412,13 +435,17 @@ def known_answers(candidates, annotation: dict, n_peaks: dict, excluded=frozense
     return data, counts
 
 
-def training_set(candidate_paths, spectra_paths, excluded) -> tuple[KnownAnswers, np.ndarray, dict]:
+def training_set(candidate_paths, spectra_paths, excluded,
+                 formula_paths=()) -> tuple[KnownAnswers, np.ndarray, dict]:
     """Known answers from files, the validation flag per spectrum code, and the record of what
-    was used (stored in the model file)."""
+    was used (stored in the model file). ``formula_paths``: the formula stage's results for
+    these spectra (their precursor m/z moved by :func:`precursor_noise_ppm`, as the training
+    moves the candidates' precursor errors; docs/fdr.md); with them the model uses the formula
+    evidence."""
     import pyarrow as pa
     from specsweep.files import read_table
     from specsweep.rescore.stage import peak_counts
-    from specsweep.schema import CANDIDATES
+    from specsweep.schema import CANDIDATES, FORMULAS
     from specsweep.spectra.parts import read_spectra
     annotation: dict = {}
     n_peaks: dict = {}
@@ -431,14 +458,18 @@ def training_set(candidate_paths, spectra_paths, excluded) -> tuple[KnownAnswers
                                            t.column("annotation_inchikey14").to_pylist()) if k)
         n_peaks.update(peak_counts(folder))
     table = pa.concat_tables([read_table(p, CANDIDATES) for p in candidate_paths])
+    formulas = pa.concat_tables([read_table(p, FORMULAS, columns=list(FORMULA_COLUMNS))
+                                 for p in formula_paths]) if formula_paths else None
     data, counts = known_answers(table, annotation, n_peaks, excluded,
-                                 ppm_noise_sd=PPM_NOISE_SD)
+                                 ppm_noise_sd=PPM_NOISE_SD, formulas=formulas)
     validation = np.array([key_half(k) for k in data.true_key], bool)
     info = {"trained_on": {"candidates": [Path(p).name for p in candidate_paths], **counts,
                            "validation_spectra": int(validation.sum())},
             "precursor_noise_ppm_sd": PPM_NOISE_SD, "list_depth": LIST_DEPTH,
             "excluded": {"compounds": len(set(excluded)), "sha256_16": exclusion_digest(excluded)},
             "search": training_search(candidate_paths, sorted(ion_modes))}
+    if formula_paths:
+        info["formulas"] = [Path(p).name for p in formula_paths]
     return data, validation, info
 
 
