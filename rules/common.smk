@@ -243,10 +243,40 @@ def check_model_settings():
 
 
 def rescorer_file(ion_mode="positive"):
-    """The rescoring model of an ion mode: given in the config, else the shipped one."""
-    if ion_mode == "negative":
-        return config["rescore"]["negative_model"] or str(PACKAGE / "data" / "rescore_model_negative.json")
-    return config["rescore"]["model"] or str(PACKAGE / "data" / "rescore_model.json")
+    """The rescoring model of an ion mode: given in the config, else the shipped one (the one that
+    reads the formula stage's results when that stage runs and such a model ships)."""
+    from specsweep.rescore.model import shipped_rescorer
+
+    given = config["rescore"]["negative_model" if ion_mode == "negative" else "model"]
+    return given or str(shipped_rescorer(ion_mode, config["formula"]["enabled"]))
+
+
+def rescore_reads_formulas():
+    """True when a rescoring model in use reads the formula stage's results; such a model cannot
+    run without that stage."""
+    from specsweep.rescore.model import RescoreModel
+
+    reading = [m for m in ("positive", "negative") if RescoreModel.load(rescorer_file(m)).uses_formulas]
+    if reading and not config["formula"]["enabled"]:
+        raise ValueError(
+            f"config: the {' and '.join(reading)} rescoring model reads the formula stage's results "
+            "(trained with them); set formula.enabled: true or give rescore.model / "
+            "rescore.negative_model a model without them"
+        )
+    return bool(reading)
+
+
+def rescore_inputs(wildcards):
+    inputs = dict(
+        candidates=LAYOUT.dataset(wildcards.dataset).candidates,
+        search_summary=LAYOUT.dataset(wildcards.dataset).candidates_summary,
+        spectra=LAYOUT.dataset(wildcards.dataset).spectra,
+        model=rescorer_file("positive"),
+        negative_model=rescorer_file("negative"),
+    )
+    if RESCORE_READS_FORMULAS:
+        inputs["formulas"] = LAYOUT.dataset(wildcards.dataset).formulas
+    return inputs
 
 
 def translator_checkpoint(wildcards=None):
@@ -268,3 +298,4 @@ def translate_inputs(wildcards):
 
 
 check_model_settings()
+RESCORE_READS_FORMULAS = rescore_reads_formulas()

@@ -77,3 +77,27 @@ def test_peak_settings_reach_ingest_and_training_and_a_model_trained_otherwise_i
         assert proc.returncode != 0, ingest
         assert ("spectra ingested with top_n = 50 but the model was trained on spectra ingested "
                 "with top_n = 100") in out, ingest
+
+
+def test_a_rescoring_model_that_reads_formulas_gets_them_or_is_refused(tmp_path):
+    """A rescoring model trained with the formula stage's results: the rescore rule is given the
+    dataset's formulas; with the formula stage off the run is refused before any job."""
+    import numpy as np
+
+    from specsweep.rescore.training import known_answers, train
+    from tests.rescore.test_training import _with_formulas
+
+    table, truth, formulas = _with_formulas()
+    data, _ = known_answers(table, truth, {s: 10 for s in truth}, formulas=formulas)
+    model = tmp_path / "formula_model.json"
+    train(data, np.arange(data.true_key.size) % 5 == 0, {}).save(model)
+    write_demo_config(tmp_path / "on", rescore={"model": str(model)})
+    rescore = _commands(tmp_path / "on")["rescore"]
+    assert rescore and all("--formulas " in c and "formulas.parquet" in c for c in rescore)
+    write_demo_config(tmp_path / "plain")
+    plain = _commands(tmp_path / "plain")["rescore"]
+    assert plain and not any("--formulas" in c for c in plain)   # shipped model: no formulas
+    write_demo_config(tmp_path / "off", rescore={"model": str(model)}, formula={"enabled": False})
+    proc = snakemake(tmp_path / "off", "--dry-run", check=False)
+    assert proc.returncode != 0
+    assert "reads the formula stage's results" in proc.stdout + proc.stderr
