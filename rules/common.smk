@@ -243,12 +243,11 @@ def check_model_settings():
 
 
 def rescorer_file(ion_mode="positive"):
-    """The rescoring model of an ion mode: given in the config, else the shipped one (the one that
-    reads the formula stage's results when that stage runs and such a model ships)."""
-    from specsweep.rescore.model import shipped_rescorer
+    """The rescoring model of an ion mode: given in the config, else the shipped one."""
+    from specsweep.rescore.model import default_rescorer_path
 
     given = config["rescore"]["negative_model" if ion_mode == "negative" else "model"]
-    return given or str(shipped_rescorer(ion_mode, config["formula"]["enabled"]))
+    return given or str(default_rescorer_path(ion_mode))
 
 
 def rescore_reads_formulas():

@@ -18,9 +18,9 @@ def register(subparsers) -> None:
     p.add_argument("--output", required=True, help="rescored candidates parquet (schema RESCORED)")
     add_model_options(p, "rescoring model", "train-rescorer", " ([M+H]+ training)", " ([M-H]- training)")
     p.add_argument("--formulas", default=None,
-                   help="formulas.parquet from `specsweep formula` (optional evidence): with it the "
-                        "shipped models that read it are used where one ships for the ion mode "
-                        "(docs/fdr.md)")
+                   help="formulas.parquet from `specsweep formula`: evidence for a model trained "
+                        "with it (train-rescorer --formulas; the shipped models do not read it, "
+                        "docs/fdr.md)")
     p.add_argument("--summary", default=None, help="summary JSON (default <output stem>.summary.json)")
     p.add_argument("--search-summary", default=None,
                    help="the search's summary JSON (default <candidates stem>.summary.json); "

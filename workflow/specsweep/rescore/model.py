@@ -51,20 +51,13 @@ def pep_feature_names(with_formulas: bool) -> tuple[str, ...]:
     return PEP_FEATURES + (PEP_FORMULA if with_formulas else ())
 
 
-def default_rescorer_path(ion_mode: str = "positive", formulas: bool = False) -> Path:
+def default_rescorer_path(ion_mode: str = "positive") -> Path:
     """The shipped rescoring model of an ion mode: trained on MassBank [M+H]+ (positive) or
     [M-H]- (negative) candidates (benchmarks/RESULTS.md, "rescore" and "ion modes and
-    adducts"); with ``formulas``, the one that also reads the formula stage's results (its
-    file may not exist for every ion mode: :func:`shipped_rescorer`)."""
-    name = "rescore_model_negative" if str(ion_mode).startswith("neg") else "rescore_model"
-    return Path(str(resources.files("specsweep") / "data" / (name + ("_formula" if formulas else "") + ".json")))
-
-
-def shipped_rescorer(ion_mode: str, formulas: bool) -> Path:
-    """The shipped model to use: the one that reads the formula evidence when the formula stage
-    ran and one ships for this ion mode, else the plain one."""
-    path = default_rescorer_path(ion_mode, formulas)
-    return path if path.exists() else default_rescorer_path(ion_mode)
+    adducts"). Neither reads the formula stage's results (RESULTS.md, "The formula stage's
+    evidence in the rescorer")."""
+    name = "rescore_model_negative.json" if str(ion_mode).startswith("neg") else "rescore_model.json"
+    return Path(str(resources.files("specsweep") / "data" / name))
 
 
 @dataclass

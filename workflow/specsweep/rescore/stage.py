@@ -180,12 +180,12 @@ def run_rescore(candidates, spectra, output, model_path=None, formulas=None,
     ``search_summary``: the search's summary JSON (default: next to the candidates), checked
     against the search each used model learnt from (:mod:`specsweep.rescore.provenance`)
     before anything is rescored."""
-    from specsweep.rescore.model import shipped_rescorer
+    from specsweep.rescore.model import default_rescorer_path
     from specsweep.rescore.provenance import check_search, read_search_summary, search_summary_path
     with_formulas = formulas is not None
-    paths = {"positive": Path(model_path) if model_path else shipped_rescorer("positive", with_formulas)}
+    paths = {"positive": Path(model_path) if model_path else default_rescorer_path("positive")}
     paths["negative"] = (paths["positive"] if negative_model_path == "same" else
-                         shipped_rescorer("negative", with_formulas) if negative_model_path in (None, "default")
+                         default_rescorer_path("negative") if negative_model_path in (None, "default")
                          else Path(negative_model_path))
     table = read_table(candidates, CANDIDATES)
     f_table = read_table(formulas, FORMULAS, columns=list(FORMULA_COLUMNS)) if formulas else None
