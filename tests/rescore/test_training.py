@@ -224,3 +224,27 @@ def test_missing_values_do_not_count_in_a_column_scale():
     assert mean[1] == pytest.approx(4.0) and scale[1] == pytest.approx(2.0)   # from 2 and 6 only
     weighted, _ = column_scale(X, np.array([1.0, 1.0, 3.0, 1.0]))
     assert weighted[1] == pytest.approx((2.0 + 18.0) / 4.0)
+
+
+def test_formula_results_of_other_spectra_are_refused(tmp_path):
+    """A formula-reading model given formulas of other spectra: refused, not rescored as if the
+    formula stage had found nothing."""
+    from specsweep.files import write_table
+    from specsweep.rescore.stage import run_rescore
+    from specsweep.schema import FORMULAS
+    from specsweep.spectra.ingest import ingest
+    table, truth, formulas = _with_formulas()
+    data, _ = known_answers(table, truth, {s: 10 for s in truth}, formulas=formulas)
+    train(data, np.arange(data.true_key.size) % 5 == 0, {}).save(tmp_path / "m.json")
+    write_table(table, tmp_path / "c.parquet", CANDIDATES)
+    (tmp_path / "x.mgf").write_text("BEGIN IONS\nPEPMASS=181.07\nCHARGE=1+\n50 1\n60 2\n70 3\nEND IONS\n")
+    ingest([tmp_path / "x.mgf"], tmp_path / "spectra")
+    other = formulas.set_column(0, "spectrum_id", pa.array([f"other:{s}" for s in
+                                                            formulas.column("spectrum_id").to_pylist()]))
+    n = other.num_rows
+    full = pa.table({f.name: other.column(f.name) if f.name in other.column_names else
+                     pa.nulls(n, f.type) for f in FORMULAS})
+    write_table(full, tmp_path / "f.parquet", FORMULAS)
+    with pytest.raises(ValueError, match="no result for any spectrum"):
+        run_rescore(tmp_path / "c.parquet", tmp_path / "spectra", tmp_path / "out.parquet",
+                    model_path=tmp_path / "m.json", formulas=tmp_path / "f.parquet")

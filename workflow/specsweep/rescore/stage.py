@@ -199,6 +199,16 @@ def run_rescore(candidates, spectra, output, model_path=None, formulas=None,
         if with_formulas and not model.uses_formulas:
             log.warning("%s does not read the formula stage's results; %s spectra are rescored "
                         "without them", paths[m], m)
+    formula_cover = None
+    if with_formulas:   # spectra with candidates that the formula stage has results for
+        spectra_ids = pc.unique(table.column("spectrum_id"))
+        covered = pc.is_in(spectra_ids, value_set=pc.unique(f_table.column("spectrum_id")))
+        formula_cover = {"spectra_with_candidates": len(spectra_ids),
+                         "with_formula_results": int(pc.sum(covered).as_py() or 0)}
+        if any(model.uses_formulas for model in models.values()) and len(spectra_ids) \
+                and not formula_cover["with_formula_results"]:
+            raise ValueError(f"{formulas}: no result for any spectrum of {candidates}; give the "
+                             "formula stage's results of the same spectra")
     searched = read_search_summary(search_summary or search_summary_path(candidates))
     search_check = {m: check_search(searched, model.info, str(paths[m]), model.list_depth,
                                     allow_other_search) for m, model in models.items()}
@@ -212,6 +222,7 @@ def run_rescore(candidates, spectra, output, model_path=None, formulas=None,
     summary = {"candidates": str(candidates),
                "model": {m: str(paths[m]) for m in models},
                "formula_evidence": {m: model.uses_formulas for m, model in models.items()},
+               "formula_results": formula_cover,
                "model_info": {m: {k: model.info.get(k) for k in ("trained_on", "excluded")}
                               for m, model in models.items()},
                "search_check": search_check,
