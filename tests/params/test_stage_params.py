@@ -132,6 +132,6 @@ def test_config_args_follow_the_config():
     config["search"]["fragment_tol_da"] = 0.005
     assert "--fragment-tol-da 0.005" in config_args(SearchStageParams, config)
     formula = config_args(FormulaStageParams, config)
-    assert formula == "--ppm 3 --ilp-top 3"
+    assert formula == "--elements CHNOPSFClBrI --ppm 3 --ilp-top 3"
     config["formula"]["ppm"] = None
     assert "--ppm" not in config_args(FormulaStageParams, config)

@@ -18,8 +18,6 @@ def register(subparsers) -> None:
                         "in the order given (memory holds about one part, whatever the dataset's size)")
     p.add_argument("--output", required=True, help="formulas.parquet (schema FORMULAS)")
     p.add_argument("--trees", help="also write the best tree of each spectrum as JSON lines here")
-    p.add_argument("--elements", default="CHNOPS",
-                   help="element alphabet with optional upper bounds, e.g. CHNOP[5]S or CHNOPSClBr")
     p.add_argument("--profile", default="qtof", choices=["qtof", "orbitrap"],
                    help="scoring profile (mass accuracy, tree size; SIRIUS 3.1.3 values)")
     p.add_argument("--priors", default="fitted", choices=["fitted", "sirius"],
@@ -83,7 +81,7 @@ def run(args) -> int:
     if args.threads < 1:
         raise SystemExit("formula: --threads must be at least 1")
     opts = from_args(FormulaStageParams, args)
-    alphabet = Alphabet.parse(args.elements)
+    alphabet = Alphabet.parse(opts.elements)
     params = get_profile(args.profile, priors=args.priors, allowed_ppm=opts.ppm, root_prior=args.root_prior)
     rules = RuleSettings(even_electron=not args.no_even_electron, element_ratios=args.element_ratios != "off",
                          ratio_range="extended" if args.element_ratios == "off" else args.element_ratios,

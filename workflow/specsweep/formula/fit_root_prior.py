@@ -31,8 +31,9 @@ from specsweep.chem.formulas import parse_formula
 from specsweep.formula.alphabet import Alphabet
 from specsweep.formula.fit_element_priors import _records
 from specsweep.formula.root_prior import FEATURES, RootPrior, load_root_prior, root_features
+from specsweep.params.stages import FormulaStageParams
 
-ALPHABET = "CHNOPSFClBrI"
+ALPHABET = FormulaStageParams().elements   # the prior learns over the stage's default alphabet
 SEED = 20261203
 
 

@@ -73,7 +73,7 @@ def status_text(cuts: set[str]) -> str:
 
 @dataclass(frozen=True)
 class FormulaSettings:
-    alphabet: str = "CHNOPS"
+    alphabet: str = _STAGE_DEFAULTS.elements
     priors: str = "fitted"            # fitted (our tables over SIRIUS 3.1.3) | sirius (3.1.3 only)
     params: ScoringParams = field(default_factory=lambda: get_profile("qtof"))
     peaks: PeakParams = field(default_factory=PeakParams)

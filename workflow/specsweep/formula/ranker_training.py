@@ -42,7 +42,7 @@ from specsweep.params.stages import FormulaStageParams
 
 log = logging.getLogger("specsweep.formula.ranker_training")
 
-FIXED_ALPHABET = "CHNOPSFClBrI"
+FIXED_ALPHABET = FormulaStageParams().elements   # the ranker learns over the stage's default alphabet
 META_COLUMNS = ("spectrum", "inchikey14", "is_negative", "precursor_mz", "candidate_rank", "formula", "is_true")
 
 

@@ -109,6 +109,9 @@ class ReportParams(Params):
 
 @dataclass(frozen=True)
 class FormulaStageParams(Params):
+    # what repository spectra hold: CHNOPS and the halogens (docs/formula.md, "Element alphabet")
+    elements: str = param("CHNOPSFClBrI", "element alphabet with optional upper bounds, e.g. CHNOP[5]S or "
+                          "CHNOPSClBr", config="formula.elements")
     ppm: float | None = param(None, "allowed mass deviation for decomposition (default: from the profile)",
                               unit="ppm", above=0, type=float, config="formula.ppm")
     ilp_top: int = param(10, "best candidates considered for the exact solve (skipped where the LP bound "
