@@ -205,10 +205,14 @@ def run_rescore(candidates, spectra, output, model_path=None, formulas=None,
         covered = pc.is_in(spectra_ids, value_set=pc.unique(f_table.column("spectrum_id")))
         formula_cover = {"spectra_with_candidates": len(spectra_ids),
                          "with_formula_results": int(pc.sum(covered).as_py() or 0)}
-        if any(model.uses_formulas for model in models.values()) and len(spectra_ids) \
-                and not formula_cover["with_formula_results"]:
+        reading = any(model.uses_formulas for model in models.values())
+        if reading and len(spectra_ids) and not formula_cover["with_formula_results"]:
             raise ValueError(f"{formulas}: no result for any spectrum of {candidates}; give the "
                              "formula stage's results of the same spectra")
+        if reading and formula_cover["with_formula_results"] < len(spectra_ids):
+            log.warning("%s: formula results for %d of the %d spectra with candidates; the others "
+                        "are rescored without formula evidence", formulas,
+                        formula_cover["with_formula_results"], len(spectra_ids))
     searched = read_search_summary(search_summary or search_summary_path(candidates))
     search_check = {m: check_search(searched, model.info, str(paths[m]), model.list_depth,
                                     allow_other_search) for m, model in models.items()}
