@@ -36,13 +36,13 @@ import pyarrow.compute as pc
 
 from specsweep.fdr.qvalues import qvalues
 from specsweep.files import read_table
-from specsweep.rescore.features import FORMULA_COLUMNS
+from specsweep.rescore.features import read_formula_evidence
 from specsweep.rescore.model import RescoreModel, default_rescorer_path
 from specsweep.rescore.pep import ADAPT_DEFAULT
 from specsweep.rescore.uncertainty import top_target_wrong_counts
 from specsweep.rescore.stage import peak_counts, rescore_table
 from specsweep.rescore.training import PPM_NOISE_SD, precursor_noise_ppm
-from specsweep.schema import CANDIDATES, FORMULAS
+from specsweep.schema import CANDIDATES
 from specsweep.spectra.parts import read_spectra
 
 LEVELS = (0.01, 0.05, 0.10, 0.20)
@@ -277,7 +277,7 @@ def main() -> None:
     truth = dict(zip(spectra.column("spectrum_id").to_pylist(),
                      spectra.column("annotation_inchikey14").to_pylist()))
     cand = read_table(args.candidates, CANDIDATES)
-    formulas = read_table(args.formulas, FORMULAS, columns=list(FORMULA_COLUMNS)) if args.formulas else None
+    formulas = read_formula_evidence(args.formulas) if args.formulas else None
     report, curves = evaluate(cand, truth, peak_counts(args.spectra), model, args.adapt, formulas)
     if model.recalibration is not None:   # the previous implementation, same run: no PEP map
         with contextlib.redirect_stdout(io.StringIO()):

@@ -30,10 +30,8 @@ from dataclasses import replace
 import numpy as np
 
 from rescore_bench import LEVELS, evaluate, known_answer_set, with_precursor_noise
-from specsweep.files import read_table
-from specsweep.rescore.features import FORMULA_COLUMNS
+from specsweep.rescore.features import read_formula_evidence
 from specsweep.rescore.training import key_half, train
-from specsweep.schema import FORMULAS
 
 FOLDS = 5
 
@@ -77,7 +75,7 @@ def main() -> None:
                          "moved by the training noise); with --other-database, a second file for "
                          "its spectra: the models then read the formula evidence")
     args = ap.parse_args()
-    formulas = [read_table(p, FORMULAS, columns=list(FORMULA_COLUMNS)) for p in args.formulas or []]
+    formulas = [read_formula_evidence(p) for p in args.formulas or []]
     f_main = formulas[0] if formulas else None
     f_other = formulas[1] if len(formulas) > 1 else None
     if args.other_database:

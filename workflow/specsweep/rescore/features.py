@@ -144,6 +144,14 @@ def list_features(spec, is_decoy, score, rank, n_matched, explained, exact_mass,
 FORMULA_COLUMNS = ("spectrum_id", "rank", "formula", "status")
 
 
+def read_formula_evidence(paths) -> pa.Table:
+    """The columns :func:`formula_rank_inv` reads from one or more formulas.parquet files."""
+    from specsweep.files import read_table
+    from specsweep.schema import FORMULAS
+    paths = [paths] if isinstance(paths, (str, bytes)) or hasattr(paths, "__fspath__") else list(paths)
+    return pa.concat_tables([read_table(p, FORMULAS, columns=list(FORMULA_COLUMNS)) for p in paths])
+
+
 def formula_rank_inv(spectrum_ids, exact_mass, formulas: pa.Table | None) -> np.ndarray | None:
     """Per candidate row: 1 / rank of its formula among the spectrum's formula-stage results
     (matched by neutral mass within FORMULA_MASS_DA), 0 when absent, NaN when the formula

@@ -20,15 +20,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from specsweep.files import read_table, write_json, write_table
-from specsweep.rescore.features import (FEATURES, FORMULA_COLUMNS, formula_rank_inv, list_features,
-                                        within_depth)
+from specsweep.rescore.features import (FEATURES, formula_rank_inv, list_features,
+                                        read_formula_evidence, within_depth)
 from specsweep.rescore.model import RescoreModel, top_features
 from specsweep.rescore.pep import (ADAPT_DEFAULT, CLASSES, adapt_priors, class_evidence,
                                    pep_from_proba, pep_qvalues)
 from specsweep.rescore.recalibration import concat_rescored, mix_share, to_metadata
 from specsweep.rescore.uncertainty import (COVERAGE, INTERVAL_KEY, ion_modes_of,
                                            top_target_wrong_counts)
-from specsweep.schema import CANDIDATES, FORMULAS, RESCORED, SPECTRA
+from specsweep.schema import CANDIDATES, RESCORED, SPECTRA
 
 log = logging.getLogger("specsweep.rescore")
 
@@ -172,6 +172,31 @@ def rescore_by_ion_mode(table: pa.Table, models: dict[str, RescoreModel],
     return result, summary
 
 
+def check_formula_evidence(models: dict, paths: dict, table: pa.Table, f_table: pa.Table | None,
+                           formulas) -> dict | None:
+    """Refuse a model that reads the formula stage's results without them (or with results for
+    none of the candidates' spectra); warn where they are given but unread, or cover only some
+    spectra. Returns the coverage for the summary (None without formulas)."""
+    for m, model in models.items():
+        if model.uses_formulas and f_table is None:
+            raise ValueError(f"{paths[m]}: this rescoring model reads the formula stage's results; "
+                             "give them (--formulas formulas.parquet) or use a model without them")
+        if f_table is not None and not model.uses_formulas:
+            log.warning("%s does not read the formula stage's results; %s spectra are rescored "
+                        "without them", paths[m], m)
+    if f_table is None:
+        return None
+    spectra_ids = pc.unique(table.column("spectrum_id"))
+    covered = int(pc.sum(pc.is_in(spectra_ids, value_set=pc.unique(f_table.column("spectrum_id")))).as_py() or 0)
+    if any(model.uses_formulas for model in models.values()) and covered < len(spectra_ids):
+        if not covered:
+            raise ValueError(f"{formulas}: no result for any spectrum with candidates; give the "
+                             "formula stage's results of the same spectra")
+        log.warning("%s: formula results for %d of the %d spectra with candidates; the others "
+                    "are rescored without formula evidence", formulas, covered, len(spectra_ids))
+    return {"spectra_with_candidates": len(spectra_ids), "with_formula_results": covered}
+
+
 def run_rescore(candidates, spectra, output, model_path=None, formulas=None,
                 summary_path=None, negative_model_path="default", search_summary=None,
                 allow_other_search=False) -> dict:
@@ -182,37 +207,16 @@ def run_rescore(candidates, spectra, output, model_path=None, formulas=None,
     before anything is rescored."""
     from specsweep.rescore.model import default_rescorer_path
     from specsweep.rescore.provenance import check_search, read_search_summary, search_summary_path
-    with_formulas = formulas is not None
     paths = {"positive": Path(model_path) if model_path else default_rescorer_path("positive")}
     paths["negative"] = (paths["positive"] if negative_model_path == "same" else
                          default_rescorer_path("negative") if negative_model_path in (None, "default")
                          else Path(negative_model_path))
     table = read_table(candidates, CANDIDATES)
-    f_table = read_table(formulas, FORMULAS, columns=list(FORMULA_COLUMNS)) if formulas else None
+    f_table = read_formula_evidence(formulas) if formulas else None
     n_peaks, ion_mode = spectrum_facts(spectra)
     used = sorted({ion_mode.get(s) for s in set(table.column("spectrum_id").to_pylist())} - {None})
     models = {m: RescoreModel.load(paths[m]) for m in used or ["positive"]}
-    for m, model in models.items():
-        if model.uses_formulas and not with_formulas:
-            raise ValueError(f"{paths[m]}: this rescoring model reads the formula stage's results; "
-                             "give them (--formulas formulas.parquet) or use a model without them")
-        if with_formulas and not model.uses_formulas:
-            log.warning("%s does not read the formula stage's results; %s spectra are rescored "
-                        "without them", paths[m], m)
-    formula_cover = None
-    if with_formulas:   # spectra with candidates that the formula stage has results for
-        spectra_ids = pc.unique(table.column("spectrum_id"))
-        covered = pc.is_in(spectra_ids, value_set=pc.unique(f_table.column("spectrum_id")))
-        formula_cover = {"spectra_with_candidates": len(spectra_ids),
-                         "with_formula_results": int(pc.sum(covered).as_py() or 0)}
-        reading = any(model.uses_formulas for model in models.values())
-        if reading and len(spectra_ids) and not formula_cover["with_formula_results"]:
-            raise ValueError(f"{formulas}: no result for any spectrum of {candidates}; give the "
-                             "formula stage's results of the same spectra")
-        if reading and formula_cover["with_formula_results"] < len(spectra_ids):
-            log.warning("%s: formula results for %d of the %d spectra with candidates; the others "
-                        "are rescored without formula evidence", formulas,
-                        formula_cover["with_formula_results"], len(spectra_ids))
+    formula_cover = check_formula_evidence(models, paths, table, f_table, formulas)
     searched = read_search_summary(search_summary or search_summary_path(candidates))
     search_check = {m: check_search(searched, model.info, str(paths[m]), model.list_depth,
                                     allow_other_search) for m, model in models.items()}

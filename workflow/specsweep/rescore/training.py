@@ -30,10 +30,10 @@ from pathlib import Path
 
 import numpy as np
 
-from specsweep.rescore.features import (FEATURES, FORMULA_COLUMNS, LIST_DEPTH, formula_rank_inv,
-                                        list_features, within_depth)
+from specsweep.rescore.features import (FEATURES, LIST_DEPTH, formula_rank_inv, list_features,
+                                        read_formula_evidence, within_depth)
 from specsweep.rescore.linear import fit_conditional_logit, fit_multinomial, multinomial_proba
-from specsweep.rescore.model import (FORMULA_FEATURE, PEP_FEATURES, RescoreModel, Standardiser,
+from specsweep.rescore.model import (FORMULA_FEATURE, RescoreModel, Standardiser,
                                      pep_feature_names, top_features)
 from specsweep.rescore.pep import CLASSES, adapt_priors, pep_from_proba
 from specsweep.rescore.recalibration import ABSENT_FRACTIONS, Recalibration, mix_share
@@ -143,8 +143,7 @@ def ranker_lists(data: KnownAnswers):
     return X[keep], lists[keep], right[keep], data.spec[order][keep]
 
 
-def fit_ranker(X, lists, positive, group_weight, l2,
-               names=RANKER_FEATURES) -> tuple[Standardiser, np.ndarray]:
+def fit_ranker(X, lists, positive, group_weight, l2, names) -> tuple[Standardiser, np.ndarray]:
     cols = [FEATURES.index(f) for f in names]
     std = Standardiser.fit(names, X[:, cols])
     w = fit_conditional_logit(std.apply(X[:, cols]), lists, positive, group_weight, l2)
@@ -229,7 +228,7 @@ def average_ranker(rankers, std: Standardiser) -> np.ndarray:
     return raw * std.scale
 
 
-def fit_pep(P, y, weight, l2, names=PEP_FEATURES) -> tuple[Standardiser, np.ndarray, np.ndarray]:
+def fit_pep(P, y, weight, l2, names) -> tuple[Standardiser, np.ndarray, np.ndarray]:
     std = Standardiser.fit(names, P, weight)
     W = fit_multinomial(std.apply(P), y, len(CLASSES), weight, l2)
     prior = np.array([weight[y == k].sum() for k in range(len(CLASSES))]) / weight.sum()
@@ -426,8 +425,9 @@ def known_answers(candidates, annotation: dict, n_peaks: dict, excluded=frozense
                         col["n_matched_peaks"][rows], col["explained_intensity"][rows],
                         col["exact_mass"][rows], col["precursor_error_ppm"][rows], peaks)
     if formulas is not None:
-        data.formula_inv = formula_rank_inv([ids[i] for i in rows], data.exact_mass, formulas)
-        counts["with_formulas"] = int(len({ids[i] for i in rows} & set(formulas.column("spectrum_id").to_pylist())))
+        row_ids = [ids[i] for i in rows]
+        data.formula_inv = formula_rank_inv(row_ids, data.exact_mass, formulas)
+        counts["with_formulas"] = len(set(row_ids) & set(formulas.column("spectrum_id").to_pylist()))
     if ppm_noise_sd > 0:   # measured-like precursors (see PPM_NOISE_SD)
         data.ppm = data.ppm + precursor_noise_ppm(np.asarray(list(seen_spec)), ppm_noise_sd)[data.spec]
     counts["used"] = len(true_keys)
@@ -445,7 +445,7 @@ def training_set(candidate_paths, spectra_paths, excluded,
     import pyarrow as pa
     from specsweep.files import read_table
     from specsweep.rescore.stage import peak_counts
-    from specsweep.schema import CANDIDATES, FORMULAS
+    from specsweep.schema import CANDIDATES
     from specsweep.spectra.parts import read_spectra
     annotation: dict = {}
     n_peaks: dict = {}
@@ -458,8 +458,7 @@ def training_set(candidate_paths, spectra_paths, excluded,
                                            t.column("annotation_inchikey14").to_pylist()) if k)
         n_peaks.update(peak_counts(folder))
     table = pa.concat_tables([read_table(p, CANDIDATES) for p in candidate_paths])
-    formulas = pa.concat_tables([read_table(p, FORMULAS, columns=list(FORMULA_COLUMNS))
-                                 for p in formula_paths]) if formula_paths else None
+    formulas = read_formula_evidence(formula_paths) if formula_paths else None
     data, counts = known_answers(table, annotation, n_peaks, excluded,
                                  ppm_noise_sd=PPM_NOISE_SD, formulas=formulas)
     validation = np.array([key_half(k) for k in data.true_key], bool)
