@@ -185,7 +185,8 @@ FORMULAS = _schema([
     ("mass_error_ppm", pa.float64(), "precursor mass error, ppm"),
     ("n_explained_peaks", pa.int32(), "peaks in the tree"),
     ("explained_intensity", pa.float64(), "fraction of intensity explained by the tree"),
-    ("method", pa.string(), "ilp | heuristic"),
+    ("method", pa.string(), "how the tree was found: ilp | ilp_limit | heuristic | none; lipid: the "
+                            "glycerophospholipid rule named the formula (tree_json's 'lipid' says how)"),
     ("status", pa.string(), "ok | cut:<what> (work budget spent: candidates, graphs, exact) | no_candidates"),
     ("tree_json", pa.string(), "tree: nodes (formula, peak m/z), edges (loss), JSON"),
 ], "formulas")

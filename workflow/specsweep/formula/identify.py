@@ -42,6 +42,7 @@ from specsweep.formula.heuristic import solve_heuristic, solve_heuristic_counted
 from specsweep.formula.ilp import ExactLimits, solve_ilp
 from specsweep.formula.mass_shift import choose_shift, shift_gain_bound, shifted_graph
 from specsweep.formula.isotopes import IsotopeScoring, ion_pattern, pattern_score
+from specsweep.formula.lipids import FRAGMENT_PPM, LIPID_ADDUCT, LipidCall, call_lipid
 from specsweep.formula.peaks import PeakParams, prepare_peaks
 from specsweep.formula.priors import FITTED_PRIORS, fitted_priors_path, load_tables
 from specsweep.formula.ranker import DEFAULT_MODEL as DEFAULT_RANKER
@@ -102,6 +103,9 @@ class FormulaSettings:
     isotopes: IsotopeScoring = field(default_factory=IsotopeScoring)  # MS1 pattern score, when given
     # learned re-ranking of the pool (ranker.py): model file, or None for the posterior order
     ranker: str | None = str(DEFAULT_RANKER)
+    # [M-H]- glycerophospholipids whose fatty-acyl anions and precursor name one formula get that
+    # formula alone (lipids.py; docs/formula.md, "Negative-mode glycerophospholipids")
+    lipid_rule: bool = _STAGE_DEFAULTS.lipid_rule
     max_shift_ppm: float = 10.0
     shift_sd_ppm: float = 4.8
     shift_charge: float = 2.85
@@ -136,6 +140,7 @@ class Candidate:
     t_parent: np.ndarray | None = None
     t_weight: np.ndarray | None = None
     preselected_out: bool = False  # beyond ``FormulaSettings.preselect_by_bound``: no tree, not reported
+    lipid: LipidCall | None = None  # the lipid rule's reading, when it named the formula
 
     def set_tree(self, graph: CandidateGraph, parent: np.ndarray, score: float, keep_graph: bool) -> None:
         self.parent, self.tree_score = parent, float(score)
@@ -220,7 +225,7 @@ def precursor_candidates(precursor_mz: float, adducts: list[str], alphabet: Alph
         adduct = get_adduct(name)
         if abs(adduct.charge) != 1 or adduct.n_mol != 1:
             continue  # multiply charged ions and multimers: not decomposed here (yet)
-        atoms, sign = adduct_atoms(adduct.name)
+        atoms, _ = adduct_atoms(adduct.name)
         full = alphabet.with_elements([e for e, n in atoms.items() if n > 0])
         if full != alphabet:
             continue  # the caller widens the alphabet for adduct elements
@@ -240,30 +245,40 @@ def precursor_candidates(precursor_mz: float, adducts: list[str], alphabet: Alph
                 cuts.add(CUT_CANDIDATES)
             err = np.abs(alphabet.mass(forms) - neutral)
             forms = forms[np.sort(np.argsort(err, kind="stable")[: settings.max_candidates])]
-        delta = np.zeros(len(alphabet.elements), dtype=np.int64)
-        for el, n in atoms.items():
-            delta[alphabet.index(el)] += n
-        roots = forms + delta
-        ok = np.all(roots >= 0, axis=1)
-        forms, roots = forms[ok], roots[ok]
-        if counts is not None:
-            counts["plausible"] = counts.get("plausible", 0) + int(forms.shape[0])
-        if forms.shape[0] == 0:
-            continue
-        theo = alphabet.mass(roots) + sign * PROTON
-        rs = root_scores(forms, alphabet, precursor_mz, theo, params)
-        if adduct_log_priors:
-            rs = rs + adduct_log_priors.get(adduct.name, 0.0)
-        if keep_best and forms.shape[0] > keep_best:
-            best = _best_in_order(rs, keep_best)
-            forms, roots, theo, rs = forms[best], roots[best], theo[best], rs[best]
-        # the root prior is about the molecule; the chemical edge term compares fragments with it
-        prior = formula_prior_raw(forms, alphabet, params)
-        for i in range(forms.shape[0]):
-            out.append(Candidate(formula=forms[i], root=roots[i], adduct=adduct.name,
-                                 theoretical_mz=float(theo[i]), root_score=float(rs[i]),
-                                 root_prior_raw=float(prior[i])))
+        out.extend(scored_candidates(forms, adduct.name, alphabet, precursor_mz, params, adduct_log_priors,
+                                     keep_best, counts))
     return out
+
+
+def scored_candidates(forms: np.ndarray, adduct_name: str, alphabet: Alphabet, precursor_mz: float,
+                      params: ScoringParams, adduct_log_priors: dict[str, float] | None = None,
+                      keep_best: int = 0, counts: dict | None = None) -> list[Candidate]:
+    """Candidates of the molecule formulas ``forms`` (count rows over ``alphabet``) as ions of one
+    adduct, with root scores (the best ``keep_best`` only, when > 0). ``counts["plausible"]``, if
+    given, grows by the formulas whose ion is a formula at all."""
+    atoms, sign = adduct_atoms(adduct_name)
+    delta = np.zeros(len(alphabet.elements), dtype=np.int64)
+    for el, n in atoms.items():
+        delta[alphabet.index(el)] += n
+    roots = forms + delta
+    ok = np.all(roots >= 0, axis=1)
+    forms, roots = forms[ok], roots[ok]
+    if counts is not None:
+        counts["plausible"] = counts.get("plausible", 0) + int(forms.shape[0])
+    if forms.shape[0] == 0:
+        return []
+    theo = alphabet.mass(roots) + sign * PROTON
+    rs = root_scores(forms, alphabet, precursor_mz, theo, params)
+    if adduct_log_priors:
+        rs = rs + adduct_log_priors.get(adduct_name, 0.0)
+    if keep_best and forms.shape[0] > keep_best:
+        best = _best_in_order(rs, keep_best)
+        forms, roots, theo, rs = forms[best], roots[best], theo[best], rs[best]
+    # the root prior is about the molecule; the chemical edge term compares fragments with it
+    prior = formula_prior_raw(forms, alphabet, params)
+    return [Candidate(formula=forms[i], root=roots[i], adduct=adduct_name, theoretical_mz=float(theo[i]),
+                      root_score=float(rs[i]), root_prior_raw=float(prior[i]))
+            for i in range(forms.shape[0])]
 
 
 def _tree_stats(sg: SpectrumGraph, cand: Candidate, intensity: np.ndarray, precursor_intensity: float,
@@ -550,6 +565,31 @@ def _rerank(ranked: list[Candidate], features: np.ndarray, model: str) -> tuple[
     return [ranked[i] for i in order], scores[order]
 
 
+def _lipid_candidate(precursor_mz: float, mz, adducts: list[str], alphabet: Alphabet,
+                     molecule_alphabet: Alphabet, settings: FormulaSettings) -> Candidate | None:
+    """The one candidate of an [M-H]- spectrum whose fatty-acyl anions and precursor name a
+    glycerophospholipid formula (:func:`lipids.call_lipid`), or None (rule off, no [M-H]- among the
+    adducts tried, no call, or a formula outside the alphabet or the chemistry rules)."""
+    adduct = get_adduct(LIPID_ADDUCT)
+    if not settings.lipid_rule or adduct.name not in {get_adduct(a).name for a in adducts}:
+        return None
+    params = settings.params
+    peaks = np.asarray(mz, dtype=float)
+    call = call_lipid(adduct.neutral_mass(precursor_mz), peaks[peaks < precursor_mz - 1.0],
+                      lambda m: max(FRAGMENT_PPM * 1e-6 * m, params.allowed_abs_da),
+                      float(params.allowed_da(precursor_mz)))
+    if call is None or any(e not in molecule_alphabet.elements for e in call.formula):
+        return None
+    form = np.zeros((1, len(alphabet.elements)), dtype=np.int64)
+    for e, n in call.formula.items():
+        form[0, alphabet.index(e)] = n
+    if not plausible_mask(form, alphabet, adduct.name, settings.rules)[0]:
+        return None
+    cand = scored_candidates(form, adduct.name, alphabet, precursor_mz, params)[0]
+    cand.lipid = call
+    return cand
+
+
 def _rows(sg: SpectrumGraph, ranked: list[Candidate], peaks, alphabet: Alphabet, precursor_mz: float,
           status: str) -> list[dict]:
     """FORMULAS rows (without ``spectrum_id``) of the ``ranked`` candidates, rank 1 first."""
@@ -565,7 +605,7 @@ def _rows(sg: SpectrumGraph, ranked: list[Candidate], peaks, alphabet: Alphabet,
             "mass_error_ppm": (precursor_mz - c.theoretical_mz) / c.theoretical_mz * 1e6,
             "n_explained_peaks": n_exp,
             "explained_intensity": frac,
-            "method": c.method or "none",
+            "method": "lipid" if c.lipid else (c.method or "none"),
             "status": status,
             "tree_json": tree_json(sg, c, alphabet) if c.t_row is not None else None,
         })
@@ -605,8 +645,13 @@ def identify(precursor_mz: float, mz, intensity, adducts: list[str] | None, alph
     with_ms1 = ms1 is not None and len(ms1[0]) > 0
     keep = settings.preselect_by_root * (ISOTOPE_PRESELECTION_FACTOR if with_ms1 else 1)
     counts: dict = {}
-    cands = precursor_candidates(precursor_mz, adducts, alphabet, settings, cuts, molecule_alphabet, priors,
-                                 keep_best=keep, counts=counts)
+    lipid = _lipid_candidate(precursor_mz, mz, adducts, alphabet, molecule_alphabet, settings)
+    if lipid is not None:
+        cands = [lipid]
+        counts["plausible"] = 1
+    else:
+        cands = precursor_candidates(precursor_mz, adducts, alphabet, settings, cuts, molecule_alphabet, priors,
+                                     keep_best=keep, counts=counts)
     info["n_plausible"] = counts.get("plausible", 0)   # formulas passing the rules, all adducts
     info["n_candidates"] = len(cands)                  # of those, kept by root score per adduct
     info["ilp_pairs"] = []
@@ -666,6 +711,8 @@ def tree_json(sg: SpectrumGraph, cand: Candidate, alphabet: Alphabet) -> str:
         edges.append({"source": u, "target": i, "loss": alphabet.format(loss),
                       "loss_mass": round(float(alphabet.mass(loss[None])[0]), 6),
                       "weight": round(float(cand.t_weight[i]), 4)})
-    return json.dumps({"root": alphabet.format(cand.formula), "adduct": cand.adduct, "nodes": nodes,
-                       "edges": edges, "recalibration": list(cand.recal) if cand.recal else None},
-                      sort_keys=True)
+    tree = {"root": alphabet.format(cand.formula), "adduct": cand.adduct, "nodes": nodes, "edges": edges,
+            "recalibration": list(cand.recal) if cand.recal else None}
+    if cand.lipid:
+        tree["lipid"] = cand.lipid.evidence()
+    return json.dumps(tree, sort_keys=True)

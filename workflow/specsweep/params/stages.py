@@ -126,6 +126,11 @@ class FormulaStageParams(Params):
                                     "plus tree-score bound first; the others are not reported; 0: all", min=0)
     max_rare_elements: int = param(4, "at most this many distinct elements other than C, H, N, O in a "
                                    "candidate molecule (docs/formula.md); -1: no bound", min=-1)
+    # by default an [M-H]- glycerophospholipid whose fatty-acyl anions and precursor name one formula
+    # gets that formula alone (formula/lipids.py)
+    lipid_rule: bool = param(True, "decompose [M-H]- glycerophospholipids like every other spectrum instead of "
+                             "giving them the formula their fatty-acyl anions and precursor name (docs/formula.md, "
+                             "'Negative-mode glycerophospholipids')", cli="--no-lipid-rule")
     # work budget per spectrum: counts, not time, so results do not depend on machine load
     max_candidates: int = param(2_000_000, "work budget: plausible precursor formulas decomposed per "
                                 "spectrum (smallest mass error kept; status cut:candidates)", min=1)
