@@ -1,0 +1,84 @@
+"""How often the formula stage's glycerophospholipid rule (specsweep.formula.lipids) calls a
+formula, and how often that formula is the annotated one, on a MassBank MGF of [M-H]- spectra.
+
+Spectra whose compound (first InChIKey block) is annotated in any ``--exclude`` file are left out
+(the rule was designed on negative dev_full without the dev_500 compounds of either polarity).
+The precursor m/z is moved by a seeded normal error (``--precursor-noise-ppm``, 3 ppm as in the
+``_ppm3`` files) before the rule reads it. Prints calls, right and wrong calls, the
+phosphorus-bearing CHNOP compounds of 19+ carbons the rule did not call, and the same at other
+fragment tolerances; asserts nothing.
+
+    .venv/bin/python benchmarks/lipid_rule_check.py ../shared/data/spectra/massbank_hr_neg_MmH_dev_full.mgf.gz \\
+        --exclude ../shared/data/spectra/massbank_hr_neg_MmH_dev_500.mgf ../shared/data/spectra/massbank_hr_pos_MH_dev_500.mgf
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from specsweep.chem.adducts import get_adduct
+from specsweep.chem.formulas import format_formula, parse_formula
+from specsweep.formula.lipids import FRAGMENT_PPM, LIPID_ADDUCT, call_lipid
+from specsweep.formula.scoring import get_profile
+from specsweep.spectra.mgf_reader import read_mgf
+
+
+def _keys(path: str) -> set[str]:
+    return {(r.inchikey or "")[:14] for r in read_mgf(path)}
+
+
+def _phospholipid_like(counts: dict[str, int]) -> bool:
+    return (counts.get("P") == 1 and set(counts) <= {"C", "H", "N", "O", "P"} and counts.get("N", 0) <= 1
+            and 7 <= counts.get("O", 0) <= 13 and counts.get("C", 0) >= 19)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("mgf")
+    ap.add_argument("--exclude", nargs="*", default=[], help="MGF files whose compounds are left out")
+    ap.add_argument("--precursor-noise-ppm", type=float, default=3.0)
+    ap.add_argument("--fragment-ppm", type=float, nargs="*", default=[10.0, 15.0, FRAGMENT_PPM],
+                    help="fragment tolerances to report (the rule uses %(default)s's last, FRAGMENT_PPM)")
+    ap.add_argument("--seed", type=int, default=7)
+    args = ap.parse_args()
+
+    excluded = set().union(*(_keys(p) for p in args.exclude)) if args.exclude else set()
+    params = get_profile("qtof")
+    adduct = get_adduct(LIPID_ADDUCT)
+    rng = np.random.default_rng(args.seed)
+    recs = []
+    for r in read_mgf(args.mgf):
+        if (r.inchikey or "")[:14] in excluded or not r.formula:
+            continue
+        noisy = r.precursor_mz * (1 + args.precursor_noise_ppm * 1e-6 * rng.standard_normal())
+        recs.append((r, noisy))
+    print(f"{args.mgf}: {len(recs)} spectra ({len(excluded)} compounds excluded)")
+    for ppm in args.fragment_ppm:
+        calls = right = 0
+        wrong, missed = [], []
+        for r, noisy in recs:
+            peaks = np.asarray(r.mz, dtype=float)
+            call = call_lipid(adduct.neutral_mass(noisy), peaks[peaks < noisy - 1.0],
+                              lambda m: max(ppm * 1e-6 * m, params.allowed_abs_da), float(params.allowed_da(noisy)))
+            true = parse_formula(r.formula, known_elements=False)
+            if call is not None:
+                calls += 1
+                if call.formula == true:
+                    right += 1
+                else:
+                    wrong.append((r.title, r.formula, format_formula(call.formula), call.name))
+            elif _phospholipid_like(true):
+                missed.append((r.title, r.formula))
+        print(f"fragment tolerance {ppm:g} ppm: {calls} calls, {right} right, {len(wrong)} wrong; "
+              f"{len(missed)} P-bearing CHNOP compounds of 19+ C not called")
+        for w in wrong:
+            print("  wrong:", *w)
+    print("not called at the last tolerance (first 20):")
+    for m in missed[:20]:
+        print("  ", *m)
+
+
+if __name__ == "__main__":
+    main()
