@@ -70,6 +70,11 @@ def test_stage_reports_the_lipid_formula_alone_and_can_be_told_not_to(negative_r
     status, rows = identify(rec.precursor_mz, rec.mz, rec.intensity, ["[M-H]-"], "CHNOPSFClBrI",
                             replace(settings, lipid_rule=False, preselect_by_root=50, preselect_by_bound=20))
     assert len(rows) == 10 and all(r["method"] != "lipid" for r in rows)
+    # an alphabet that bounds phosphorus below what the call needs, or lacks it, gets no call
+    for alphabet in ("CHNOP[0]SFClBrI", "CHNOSFClBrI"):
+        _, rows = identify(rec.precursor_mz, rec.mz, rec.intensity, ["[M-H]-"], alphabet,
+                           replace(settings, preselect_by_root=50, preselect_by_bound=20))
+        assert all(r["method"] != "lipid" for r in rows)
     # a positive ion of the same masses is never read as a lipid
     status, rows = identify(rec.precursor_mz, rec.mz, rec.intensity, ["[M+H]+"], "CHNOPSFClBrI",
                             replace(settings, preselect_by_root=50, preselect_by_bound=20))

@@ -578,8 +578,10 @@ def _lipid_candidate(precursor_mz: float, mz, adducts: list[str], alphabet: Alph
     call = call_lipid(adduct.neutral_mass(precursor_mz), peaks[peaks < precursor_mz - 1.0],
                       lambda m: max(FRAGMENT_PPM * 1e-6 * m, params.allowed_abs_da),
                       float(params.allowed_da(precursor_mz)))
-    if call is None or any(e not in molecule_alphabet.elements for e in call.formula):
-        return None
+    if call is None or any(e not in molecule_alphabet.elements
+                           or n > molecule_alphabet.bounds[molecule_alphabet.index(e)]
+                           for e, n in call.formula.items()):
+        return None  # outside the alphabet the user gave (elements or their upper bounds)
     form = np.zeros((1, len(alphabet.elements)), dtype=np.int64)
     for e, n in call.formula.items():
         form[0, alphabet.index(e)] = n
