@@ -38,6 +38,7 @@ from specsweep.formula import recalibration
 from specsweep.formula.alphabet import Alphabet
 from specsweep.formula.decompose import Decomposer
 from specsweep.formula.graph import CandidateGraph, SpectrumGraph
+from specsweep.formula.halides import halides_seen
 from specsweep.formula.heuristic import solve_heuristic, solve_heuristic_counted
 from specsweep.formula.ilp import ExactLimits, solve_ilp
 from specsweep.formula.mass_shift import choose_shift, shift_gain_bound, shifted_graph
@@ -106,6 +107,9 @@ class FormulaSettings:
     # [M-H]- glycerophospholipids whose fatty-acyl anions and precursor name one formula get that
     # formula alone (lipids.py; docs/formula.md, "Negative-mode glycerophospholipids")
     lipid_rule: bool = _STAGE_DEFAULTS.lipid_rule
+    # negative-mode spectra with a Cl-, Br- or I- peak keep only candidates holding that halogen
+    # (halides.py; docs/formula.md, "Halide anions")
+    halide_rule: bool = _STAGE_DEFAULTS.halide_rule
     max_shift_ppm: float = 10.0
     shift_sd_ppm: float = 4.8
     shift_charge: float = 2.85
@@ -205,12 +209,14 @@ def precursor_candidates(precursor_mz: float, adducts: list[str], alphabet: Alph
                          settings: FormulaSettings, cuts: set | None = None,
                          molecule_alphabet: Alphabet | None = None,
                          adduct_log_priors: dict[str, float] | None = None, keep_best: int = 0,
-                         counts: dict | None = None) -> list[Candidate]:
+                         counts: dict | None = None, required: tuple[str, ...] = ()) -> list[Candidate]:
     """Decompositions of the neutral precursor mass for each adduct, with root scores.
     With ``keep_best`` > 0 only each adduct's ``keep_best`` best root scores become candidates
     (so the best ``keep_best`` of all adducts are among them; :func:`_preselect_by_root` then
     takes those). ``counts``, if given, receives ``plausible``: the formulas of all adducts that
-    passed the chemistry rules (and ``max_candidates``), before that preselection.
+    passed the chemistry rules (and ``max_candidates``), before that preselection. ``required``:
+    elements every candidate must hold (the halides a negative-mode spectrum shows), ignored for
+    an adduct none of whose formulas holds them all.
 
     The molecule M is decomposed over ``molecule_alphabet`` (default: ``alphabet``); ``alphabet``
     also holds the adducts' own elements (Na, K, ...), which occur in the root (ion) formula only.
@@ -240,6 +246,10 @@ def precursor_candidates(precursor_mz: float, adducts: list[str], alphabet: Alph
             cuts.add(CUT_CANDIDATES)
         forms = _embed(forms, molecule_alphabet, alphabet)
         forms = forms[plausible_mask(forms, alphabet, adduct.name, settings.rules)]
+        if required:
+            holds = np.all(forms[:, [alphabet.index(e) for e in required]] > 0, axis=1)
+            if holds.any():   # none at all: the peak cannot be honoured, every formula stays
+                forms = forms[holds]
         if forms.shape[0] > settings.max_candidates:
             if cuts is not None:
                 cuts.add(CUT_CANDIDATES)
@@ -652,8 +662,12 @@ def identify(precursor_mz: float, mz, intensity, adducts: list[str] | None, alph
         cands = [lipid]
         counts["plausible"] = 1
     else:
+        required = ()
+        if negative and settings.halide_rule:
+            required = tuple(e for e in halides_seen(mz, intensity, precursor_mz) if e in molecule_alphabet.elements)
+        info["halides"] = required
         cands = precursor_candidates(precursor_mz, adducts, alphabet, settings, cuts, molecule_alphabet, priors,
-                                     keep_best=keep, counts=counts)
+                                     keep_best=keep, counts=counts, required=required)
     info["n_plausible"] = counts.get("plausible", 0)   # formulas passing the rules, all adducts
     info["n_candidates"] = len(cands)                  # of those, kept by root score per adduct
     info["ilp_pairs"] = []

@@ -131,6 +131,11 @@ class FormulaStageParams(Params):
     lipid_rule: bool = param(True, "decompose [M-H]- glycerophospholipids like every other spectrum instead of "
                              "giving them the formula their fatty-acyl anions and precursor name (docs/formula.md, "
                              "'Negative-mode glycerophospholipids')", cli="--no-lipid-rule")
+    # by default a negative-mode spectrum with a Cl-, Br- or I- peak keeps only candidates that hold
+    # that halogen (formula/halides.py)
+    halide_rule: bool = param(True, "do not require the halogen of a Cl-, Br- or I- peak (negative mode) in "
+                              "every candidate molecule (docs/formula.md, 'Halide anions')",
+                              cli="--no-halide-rule")
     # work budget per spectrum: counts, not time, so results do not depend on machine load
     max_candidates: int = param(2_000_000, "work budget: plausible precursor formulas decomposed per "
                                 "spectrum (smallest mass error kept; status cut:candidates)", min=1)
