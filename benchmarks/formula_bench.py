@@ -289,8 +289,8 @@ def main():
     ap.add_argument("--compare-code", default=None, help="checkout whose code is timed on the same spectra")
     ap.add_argument("--compare-limit", type=int, default=50)
     ap.add_argument("--no-lipid-rule", action="store_true", help="decompose glycerophospholipids like the rest")
-    ap.add_argument("--no-halide-rule", action="store_true",
-                    help="do not require the halogen of a Cl-, Br- or I- peak (negative mode)")
+    ap.add_argument("--no-halogen-rule", action="store_true",
+                    help="do not require the halogen a peak shows (halide anion, precursor less HX or X)")
     ap.add_argument("--json", default=None, help="write per-spectrum results (with re-ranking features) here")
     ap.add_argument("--ranker", default="shipped",
                     help="formula ranker model applied to the same run's candidates ('shipped': the default model "
@@ -311,7 +311,7 @@ def main():
         print_accuracy(results, model is not None)
         return
     settings = FormulaSettings(ilp_top=args.ilp_top, report_top=10, ranker=None,
-                               lipid_rule=not args.no_lipid_rule, halide_rule=not args.no_halide_rule)
+                               lipid_rule=not args.no_lipid_rule, halogen_rule=not args.no_halogen_rule)
     if args.ilp_max_nodes is not None:
         settings = replace(settings, exact=replace(settings.exact, mip_nodes=args.ilp_max_nodes))
     if args.max_graph_work is not None:

@@ -92,7 +92,7 @@ def run(args) -> int:
                                max_candidates=opts.max_candidates, max_graph_work=opts.max_graph_work,
                                preselect_by_root=opts.preselect_by_root, preselect_by_bound=opts.preselect_by_bound,
                                exact=ExactLimits(mip_nodes=opts.ilp_max_nodes), lipid_rule=opts.lipid_rule,
-                               halide_rule=opts.halide_rule)
+                               halogen_rule=opts.halogen_rule)
     if args.no_recalibration:
         settings = replace(settings, recalibrate_top=0, max_shift_ppm=0.0)
     settings = replace(settings, ranker=_ranker_path(args))

@@ -38,7 +38,7 @@ from specsweep.formula import recalibration
 from specsweep.formula.alphabet import Alphabet
 from specsweep.formula.decompose import Decomposer
 from specsweep.formula.graph import CandidateGraph, SpectrumGraph
-from specsweep.formula.halides import halides_seen
+from specsweep.formula.halogens import halogens_shown
 from specsweep.formula.heuristic import solve_heuristic, solve_heuristic_counted
 from specsweep.formula.ilp import ExactLimits, solve_ilp
 from specsweep.formula.mass_shift import choose_shift, shift_gain_bound, shifted_graph
@@ -107,9 +107,9 @@ class FormulaSettings:
     # [M-H]- glycerophospholipids whose fatty-acyl anions and precursor name one formula get that
     # formula alone (lipids.py; docs/formula.md, "Negative-mode glycerophospholipids")
     lipid_rule: bool = _STAGE_DEFAULTS.lipid_rule
-    # negative-mode spectra with a Cl-, Br- or I- peak keep only candidates holding that halogen
-    # (halides.py; docs/formula.md, "Halide anions")
-    halide_rule: bool = _STAGE_DEFAULTS.halide_rule
+    # a spectrum with a peak that shows Cl, Br or I (a halide anion, or the precursor less HX or X)
+    # keeps only candidates holding that halogen (halogens.py; docs/formula.md, "Halogen peaks")
+    halogen_rule: bool = _STAGE_DEFAULTS.halogen_rule
     max_shift_ppm: float = 10.0
     shift_sd_ppm: float = 4.8
     shift_charge: float = 2.85
@@ -215,7 +215,7 @@ def precursor_candidates(precursor_mz: float, adducts: list[str], alphabet: Alph
     (so the best ``keep_best`` of all adducts are among them; :func:`_preselect_by_root` then
     takes those). ``counts``, if given, receives ``plausible``: the formulas of all adducts that
     passed the chemistry rules (and ``max_candidates``), before that preselection. ``required``:
-    elements every candidate must hold (the halides a negative-mode spectrum shows), ignored for
+    elements every candidate must hold (the halogens the spectrum's peaks show), ignored for
     an adduct none of whose formulas holds them all.
 
     The molecule M is decomposed over ``molecule_alphabet`` (default: ``alphabet``); ``alphabet``
@@ -663,9 +663,10 @@ def identify(precursor_mz: float, mz, intensity, adducts: list[str] | None, alph
         counts["plausible"] = 1
     else:
         required = ()
-        if negative and settings.halide_rule:
-            required = tuple(e for e in halides_seen(mz, intensity, precursor_mz) if e in molecule_alphabet.elements)
-        info["halides"] = required
+        if settings.halogen_rule:
+            required = tuple(e for e in halogens_shown(mz, intensity, precursor_mz, negative)
+                             if e in molecule_alphabet.elements)
+        info["halogens"] = required
         cands = precursor_candidates(precursor_mz, adducts, alphabet, settings, cuts, molecule_alphabet, priors,
                                      keep_best=keep, counts=counts, required=required)
     info["n_plausible"] = counts.get("plausible", 0)   # formulas passing the rules, all adducts

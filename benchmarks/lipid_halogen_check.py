@@ -1,8 +1,9 @@
-"""The formula stage's two negative-mode rules against the annotated formulas of a MassBank MGF of
-[M-H]- spectra: how often the glycerophospholipid rule (specsweep.formula.lipids) calls a formula
-and how often that formula is the annotated one; how often a halide peak (specsweep.formula.halides)
-is seen and how often the compound holds that halogen. ``--write-halide-mgf OUT`` writes the
-spectra with a halide peak (precursor moved as below) for ``formula_bench.py [--no-halide-rule]``.
+"""The formula stage's peak rules against the annotated formulas of a MassBank MGF: how often the
+glycerophospholipid rule (specsweep.formula.lipids; [M-H]- files) calls a formula and how often
+that formula is the annotated one; how often a peak shows a halogen (specsweep.formula.halogens:
+a halide anion in negative mode, the precursor less HX or X in both) and how often the compound
+holds it. ``--write-halogen-mgf OUT`` writes the spectra with such a peak (precursor moved as
+below) for ``formula_bench.py [--no-halogen-rule]``.
 
 Spectra whose compound (first InChIKey block) is annotated in any ``--exclude`` file are left out
 (the rule was designed on negative dev_full without the dev_500 compounds of either polarity).
@@ -11,7 +12,7 @@ The precursor m/z is moved by a seeded normal error (``--precursor-noise-ppm``, 
 phosphorus-bearing CHNOP compounds of 19+ carbons the rule did not call, and the same at other
 fragment tolerances; asserts nothing.
 
-    .venv/bin/python benchmarks/negative_rules_check.py ../shared/data/spectra/massbank_hr_neg_MmH_dev_full.mgf.gz \\
+    .venv/bin/python benchmarks/lipid_halogen_check.py ../shared/data/spectra/massbank_hr_neg_MmH_dev_full.mgf.gz \\
         --exclude ../shared/data/spectra/massbank_hr_neg_MmH_dev_500.mgf ../shared/data/spectra/massbank_hr_pos_MH_dev_500.mgf
 """
 
@@ -23,7 +24,7 @@ import numpy as np
 
 from specsweep.chem.adducts import get_adduct
 from specsweep.chem.formulas import format_formula, parse_formula
-from specsweep.formula.halides import halides_seen
+from specsweep.formula.halogens import HALOGENS, halogens_shown
 from specsweep.formula.lipids import FRAGMENT_PPM, LIPID_ADDUCT, call_lipid
 from specsweep.formula.scoring import get_profile
 from specsweep.spectra.mgf_reader import read_mgf
@@ -46,7 +47,8 @@ def main() -> None:
     ap.add_argument("--fragment-ppm", type=float, nargs="*", default=[10.0, 15.0, FRAGMENT_PPM],
                     help="fragment tolerances to report (the rule uses %(default)s's last, FRAGMENT_PPM)")
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--write-halide-mgf", default=None, metavar="OUT", help="write the spectra with a halide peak here")
+    ap.add_argument("--write-halogen-mgf", default=None, metavar="OUT",
+                    help="write the spectra with a peak that shows a halogen here")
     args = ap.parse_args()
 
     excluded = set().union(*(_keys(p) for p in args.exclude)) if args.exclude else set()
@@ -64,6 +66,8 @@ def main() -> None:
         calls = right = 0
         wrong, missed = [], []
         for r, noisy in recs:
+            if get_adduct(r.adduct).name != adduct.name:
+                continue   # the lipid rule reads [M-H]- spectra only
             peaks = np.asarray(r.mz, dtype=float)
             call = call_lipid(adduct.neutral_mass(noisy), peaks[peaks < noisy - 1.0],
                               lambda m: max(ppm * 1e-6 * m, params.allowed_abs_da), float(params.allowed_da(noisy)))
@@ -84,30 +88,31 @@ def main() -> None:
     for m in missed[:20]:
         print("  ", *m)
 
-    seen = {el: [0, 0] for el in ("Cl", "Br", "I")}   # peaks seen, of compounds holding the element
-    holding = {el: 0 for el in seen}
+    seen = {el: [0, 0] for el in HALOGENS}   # spectra with a peak showing it, of compounds holding it
+    holding = {el: 0 for el in HALOGENS}
     written = []
     for r, noisy in recs:
         true = parse_formula(r.formula, known_elements=False)
-        for el in seen:
+        for el in HALOGENS:
             holding[el] += true.get(el, 0) > 0
-        found = halides_seen(r.mz, r.intensity, r.precursor_mz)
+        found = halogens_shown(r.mz, r.intensity, noisy, negative=r.ion_mode == "negative")
         for el in found:
             seen[el][0] += 1
             seen[el][1] += true.get(el, 0) > 0
         if found:
             written.append((r, noisy))
     for el, (n, right) in seen.items():
-        print(f"{el}- peak: {n} spectra, {right} of compounds holding {el} "
+        print(f"peak showing {el}: {n} spectra, {right} of compounds holding {el} "
               f"({holding[el]} spectra of such compounds in all)")
-    if args.write_halide_mgf:
-        with open(args.write_halide_mgf, "w") as out:
+    if args.write_halogen_mgf:
+        with open(args.write_halogen_mgf, "w") as out:
             for r, noisy in written:
-                out.write(f"BEGIN IONS\nTITLE={r.title}\nPEPMASS={noisy:.6f}\nCHARGE=1-\nION_MODE=negative\n"
+                sign = "-" if r.ion_mode == "negative" else "+"
+                out.write(f"BEGIN IONS\nTITLE={r.title}\nPEPMASS={noisy:.6f}\nCHARGE=1{sign}\nION_MODE={r.ion_mode}\n"
                           f"ADDUCT={r.adduct}\nFORMULA={r.formula}\nINCHIKEY={r.inchikey}\nSMILES={r.smiles}\n")
                 out.writelines(f"{m} {i}\n" for m, i in zip(r.mz, r.intensity))
                 out.write("END IONS\n\n")
-        print(f"{len(written)} spectra with a halide peak -> {args.write_halide_mgf}")
+        print(f"{len(written)} spectra with a peak showing a halogen -> {args.write_halogen_mgf}")
 
 
 if __name__ == "__main__":
