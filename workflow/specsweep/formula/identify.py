@@ -632,7 +632,7 @@ def identify(precursor_mz: float, mz, intensity, adducts: list[str] | None, alph
     the precursor's isotope pattern (m/z and intensities of M+0, M+1, ... in order), scored with
     :mod:`isotopes` and added to every candidate's root score. ``info``, if
     given, receives diagnostics: plausible precursor formulas (``n_plausible``), those kept by
-    root score (``n_candidates``), pruned candidates, work units, the best
+    root score (``n_candidates``), the halogens its peaks show (``halogens``), pruned candidates, work units, the best
     formula before the exact step, exact-solve outcomes, for each exactly solved candidate
     its heuristic and exact tree scores, and the reported candidates in posterior order
     (``posterior_formulas``) with their re-ranking features (``ranker_features``). With
