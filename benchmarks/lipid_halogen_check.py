@@ -45,7 +45,7 @@ def main() -> None:
     ap.add_argument("--exclude", nargs="*", default=[], help="MGF files whose compounds are left out")
     ap.add_argument("--precursor-noise-ppm", type=float, default=3.0)
     ap.add_argument("--fragment-ppm", type=float, nargs="*", default=[10.0, 15.0, FRAGMENT_PPM],
-                    help="fragment tolerances to report (the rule uses %(default)s's last, FRAGMENT_PPM)")
+                    help=f"fragment tolerances to report, ppm (the stage uses {FRAGMENT_PPM:g})")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--write-halogen-mgf", default=None, metavar="OUT",
                     help="write the spectra with a peak that shows a halogen here")
