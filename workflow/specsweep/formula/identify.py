@@ -575,6 +575,25 @@ def _rerank(ranked: list[Candidate], features: np.ndarray, model: str) -> tuple[
     return [ranked[i] for i in order], scores[order]
 
 
+def _first_candidates(precursor_mz: float, mz, intensity, adducts: list[str], priors, alphabet: Alphabet,
+                      molecule_alphabet: Alphabet, negative: bool, settings: FormulaSettings, keep: int,
+                      cuts: set[str], counts: dict, info: dict) -> list[Candidate]:
+    """The spectrum's candidates before any tree: the one the lipid rule names, else the precursor's
+    decompositions (holding every halogen the peaks show, with the halogen rule), the best ``keep``
+    by root score per adduct."""
+    lipid = _lipid_candidate(precursor_mz, mz, adducts, alphabet, molecule_alphabet, settings)
+    if lipid is not None:
+        counts["plausible"] = 1
+        return [lipid]
+    required = ()
+    if settings.halogen_rule:
+        required = tuple(e for e in halogens_shown(mz, intensity, precursor_mz, negative)
+                         if e in molecule_alphabet.elements)
+    info["halogens"] = required
+    return precursor_candidates(precursor_mz, adducts, alphabet, settings, cuts, molecule_alphabet, priors,
+                                keep_best=keep, counts=counts, required=required)
+
+
 def _lipid_candidate(precursor_mz: float, mz, adducts: list[str], alphabet: Alphabet,
                      molecule_alphabet: Alphabet, settings: FormulaSettings) -> Candidate | None:
     """The one candidate of an [M-H]- spectrum whose fatty-acyl anions and precursor name a
@@ -657,18 +676,8 @@ def identify(precursor_mz: float, mz, intensity, adducts: list[str] | None, alph
     with_ms1 = ms1 is not None and len(ms1[0]) > 0
     keep = settings.preselect_by_root * (ISOTOPE_PRESELECTION_FACTOR if with_ms1 else 1)
     counts: dict = {}
-    lipid = _lipid_candidate(precursor_mz, mz, adducts, alphabet, molecule_alphabet, settings)
-    if lipid is not None:
-        cands = [lipid]
-        counts["plausible"] = 1
-    else:
-        required = ()
-        if settings.halogen_rule:
-            required = tuple(e for e in halogens_shown(mz, intensity, precursor_mz, negative)
-                             if e in molecule_alphabet.elements)
-        info["halogens"] = required
-        cands = precursor_candidates(precursor_mz, adducts, alphabet, settings, cuts, molecule_alphabet, priors,
-                                     keep_best=keep, counts=counts, required=required)
+    cands = _first_candidates(precursor_mz, mz, intensity, adducts, priors, alphabet, molecule_alphabet,
+                              negative, settings, keep, cuts, counts, info)
     info["n_plausible"] = counts.get("plausible", 0)   # formulas passing the rules, all adducts
     info["n_candidates"] = len(cands)                  # of those, kept by root score per adduct
     info["ilp_pairs"] = []
