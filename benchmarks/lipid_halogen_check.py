@@ -68,9 +68,8 @@ def main() -> None:
         for r, noisy in recs:
             if get_adduct(r.adduct).name != adduct.name:
                 continue   # the lipid rule reads [M-H]- spectra only
-            peaks = np.asarray(r.mz, dtype=float)
-            call = call_lipid(adduct.neutral_mass(noisy), peaks[peaks < noisy - 1.0],
-                              lambda m: max(ppm * 1e-6 * m, params.allowed_abs_da), float(params.allowed_da(noisy)))
+            call = call_lipid(adduct.neutral_mass(noisy), r.mz, float(params.allowed_da(noisy)),
+                              fragment_ppm=ppm, fragment_min_da=params.allowed_abs_da)
             true = parse_formula(r.formula, known_elements=False)
             if call is not None:
                 calls += 1

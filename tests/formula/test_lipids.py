@@ -27,10 +27,6 @@ def negative_records(shared_data):
     return list(read_mgf(shared_data / "spectra" / "massbank_hr_neg_MmH_dev_full.mgf.gz"))
 
 
-def _tolerance(m):
-    return max(20e-6 * m, 0.002)
-
-
 def test_formula_of_a_diacyl_lipid_is_head_group_plus_acids_minus_waters():
     # PE 16:0/18:1 (POPE) is C39H76NO8P; PI 18:0/20:4 is C47H83O13P
     pe = _combine(HEAD_GROUPS["PE"], Chain(16, 0).acid, Chain(18, 1).acid, waters=2)
@@ -45,7 +41,7 @@ def test_rule_reads_the_true_formula_of_lipid_records(negative_records):
     assert set(by_title) == set(LIPIDS)
     for title, rec in by_title.items():
         neutral = rec.precursor_mz + PROTON
-        call = call_lipid(neutral, rec.mz, _tolerance, 10e-6 * neutral)
+        call = call_lipid(neutral, rec.mz, 10e-6 * neutral)
         assert call is not None, title
         assert call.formula == parse_formula(rec.formula), (title, call.name)
 
@@ -55,7 +51,7 @@ def test_rule_stays_silent_on_spectra_that_are_not_glycerophospholipids(negative
               if "P" not in parse_formula(r.formula, known_elements=False)][:1500]
     assert len(others) == 1500
     fired = [r.title for r in others
-             if call_lipid(r.precursor_mz + PROTON, r.mz, _tolerance, 10e-6 * (r.precursor_mz + PROTON))]
+             if call_lipid(r.precursor_mz + PROTON, r.mz, 10e-6 * (r.precursor_mz + PROTON))]
     assert fired == []
 
 
@@ -85,5 +81,5 @@ def test_rule_needs_the_precursor_to_agree(negative_records):
     rec = next(r for r in negative_records if r.title == "MSBNK-RIKEN_IMS-LQB00302")
     shifted = rec.precursor_mz + 14.01565   # one CH2 more than the chains explain
     neutral = shifted + PROTON
-    call = call_lipid(neutral, np.asarray(rec.mz), _tolerance, 10e-6 * neutral)
+    call = call_lipid(neutral, np.asarray(rec.mz), 10e-6 * neutral)
     assert call is None or call.formula != parse_formula(rec.formula)

@@ -43,7 +43,7 @@ from specsweep.formula.heuristic import solve_heuristic, solve_heuristic_counted
 from specsweep.formula.ilp import ExactLimits, solve_ilp
 from specsweep.formula.mass_shift import choose_shift, shift_gain_bound, shifted_graph
 from specsweep.formula.isotopes import IsotopeScoring, ion_pattern, pattern_score
-from specsweep.formula.lipids import FRAGMENT_PPM, LIPID_ADDUCT, LipidCall, call_lipid
+from specsweep.formula.lipids import LIPID_ADDUCT, LipidCall, call_lipid
 from specsweep.formula.peaks import PeakParams, prepare_peaks
 from specsweep.formula.priors import FITTED_PRIORS, fitted_priors_path, load_tables
 from specsweep.formula.ranker import DEFAULT_MODEL as DEFAULT_RANKER
@@ -603,10 +603,8 @@ def _lipid_candidate(precursor_mz: float, mz, adducts: list[str], alphabet: Alph
     if not settings.lipid_rule or adduct.name not in {get_adduct(a).name for a in adducts}:
         return None
     params = settings.params
-    peaks = np.asarray(mz, dtype=float)
-    call = call_lipid(adduct.neutral_mass(precursor_mz), peaks[peaks < precursor_mz - 1.0],
-                      lambda m: max(FRAGMENT_PPM * 1e-6 * m, params.allowed_abs_da),
-                      float(params.allowed_da(precursor_mz)))
+    call = call_lipid(adduct.neutral_mass(precursor_mz), mz, float(params.allowed_da(precursor_mz)),
+                      fragment_min_da=params.allowed_abs_da)
     if call is None or any(e not in molecule_alphabet.elements
                            or n > molecule_alphabet.bounds[molecule_alphabet.index(e)]
                            for e, n in call.formula.items()):

@@ -48,7 +48,7 @@ LIPID_ADDUCT = "[M-H]-"
 FRAGMENT_PPM = 20.0
 CHAIN_CARBONS = range(10, 31)
 CHAIN_MAX_DOUBLE_BONDS = 6
-WATER = parse_formula("H2O")
+WATER_MASS = formula_mass(parse_formula("H2O"))
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,10 @@ class Chain:
     @property
     def acid(self) -> dict[str, int]:
         return {"C": self.carbons, "H": 2 * self.carbons - 2 * self.double_bonds, "O": self.oxygens}
+
+    @property
+    def anion(self) -> dict[str, int]:
+        return {**self.acid, "H": self.acid["H"] - 1}
 
     @property
     def anion_mz(self) -> float:
@@ -86,7 +90,7 @@ class LipidCall:
         error and each acyl chain's anion (formula, theoretical and measured m/z)."""
         acyl = [c for c in self.chains if isinstance(c, Chain)]
         return {"name": self.name, "mass_error_da": round(self.mass_error_da, 6),
-                "chain_anions": [{"chain": str(c), "formula": format_formula(_combine(c.acid, {"H": -1}, waters=0)),
+                "chain_anions": [{"chain": str(c), "formula": format_formula(c.anion),
                                   "theoretical_mz": round(c.anion_mz, 6), "mz": round(m, 6)}
                                  for c, m in zip(acyl, self.peaks)]}
 
@@ -108,6 +112,11 @@ class EtherChain:
 ETHER_CHAINS = tuple(EtherChain(n, d) for n in range(12, 25) for d in range(0, 3))
 ALL_CHAINS = tuple(Chain(n, d, o) for o in (2, 3) for n in CHAIN_CARBONS
                    for d in range(CHAIN_MAX_DOUBLE_BONDS + 1))
+# masses computed once: the rule runs on every [M-H]- spectrum
+_HEAD_MASS = {cls: formula_mass(f) for cls, f in HEAD_GROUPS.items()}
+_ANION_MZ = np.array([ch.anion_mz for ch in ALL_CHAINS])
+_ACID_MASS = {ch: formula_mass(ch.acid) for ch in ALL_CHAINS}
+_ALCOHOL_MASS = {e: formula_mass(e.alcohol) for e in ETHER_CHAINS}
 
 
 def _combine(*parts: dict[str, int], waters: int) -> dict[str, int]:
@@ -124,42 +133,41 @@ def observed_chains(mz: np.ndarray, tolerance_da) -> dict[Chain, float]:
     """Chains whose carboxylate anion m/z lies within ``tolerance_da(m/z)`` of a peak, with the
     nearest such peak's m/z."""
     mz = np.sort(np.asarray(mz, dtype=float))
-    found: dict[Chain, float] = {}
     if mz.size == 0:
-        return found
-    for ch in ALL_CHAINS:
-        t = ch.anion_mz
-        i = int(np.searchsorted(mz, t))
-        near = [float(mz[j]) for j in (i - 1, i) if 0 <= j < mz.size]
-        best = min(near, key=lambda m: abs(m - t))
-        if abs(best - t) <= float(tolerance_da(t)):
-            found[ch] = best
-    return found
+        return {}
+    i = np.searchsorted(mz, _ANION_MZ)
+    below = mz[np.clip(i - 1, 0, mz.size - 1)]
+    above = mz[np.clip(i, 0, mz.size - 1)]
+    nearest = np.where(np.abs(below - _ANION_MZ) <= np.abs(above - _ANION_MZ), below, above)
+    return {ch: float(nearest[k]) for k, ch in enumerate(ALL_CHAINS)
+            if abs(nearest[k] - _ANION_MZ[k]) <= float(tolerance_da(_ANION_MZ[k]))}
 
 
 def lipid_matches(neutral_mass: float, mz: np.ndarray, fragment_tolerance_da,
-                  precursor_tolerance_da: float, with_ether: bool = True) -> list[LipidCall]:
+                  precursor_tolerance_da: float) -> list[LipidCall]:
     """Every class and chain combination (two observed acyl chains; one, with or without an ether
     chain) whose formula is within ``precursor_tolerance_da`` of ``neutral_mass``; the best
-    supported first."""
-    found = observed_chains(mz, fragment_tolerance_da)
+    supported first. Peaks at or above the precursor (its ion and isotopes) are not read."""
+    mz = np.asarray(mz, dtype=float)
+    found = observed_chains(mz[mz < neutral_mass - PROTON - 1.0], fragment_tolerance_da)
     chains = list(found)
     out: list[LipidCall] = []
 
-    def add(cls, parts, waters, named):
-        f = _combine(HEAD_GROUPS[cls], *parts, waters=waters)
-        err = neutral_mass - formula_mass(f)
-        if abs(err) <= precursor_tolerance_da:
-            out.append(LipidCall(f, cls, named, err, tuple(found[c] for c in named if c in found)))
+    def add(cls, named, masses, waters):
+        err = neutral_mass - (_HEAD_MASS[cls] + sum(masses) - waters * WATER_MASS)
+        if abs(err) <= precursor_tolerance_da:   # the formula is built only for a match
+            parts = [c.acid if isinstance(c, Chain) else c.alcohol for c in named]
+            f = _combine(HEAD_GROUPS[cls], *parts, waters=waters)
+            out.append(LipidCall(f, cls, named, neutral_mass - formula_mass(f),
+                                 tuple(found[c] for c in named if c in found)))
 
     for cls in HEAD_GROUPS:
         for i, a in enumerate(chains):
             for b in chains[i:]:
-                add(cls, (a.acid, b.acid), 2, (a, b))
-            add(cls, (a.acid,), 1, (a,))
-            if with_ether:
-                for e in ETHER_CHAINS:
-                    add(cls, (a.acid, e.alcohol), 2, (e, a))
+                add(cls, (a, b), (_ACID_MASS[a], _ACID_MASS[b]), 2)
+            add(cls, (a,), (_ACID_MASS[a],), 1)
+            for e in ETHER_CHAINS:
+                add(cls, (e, a), (_ACID_MASS[a], _ALCOHOL_MASS[e]), 2)
     out.sort(key=lambda c: (-_support(c), abs(c.mass_error_da)))
     return out
 
@@ -169,11 +177,13 @@ def _support(call: LipidCall) -> int:
     return len({c for c in call.chains if isinstance(c, Chain)})
 
 
-def call_lipid(neutral_mass: float, mz: np.ndarray, fragment_tolerance_da,
-               precursor_tolerance_da: float) -> LipidCall | None:
-    """The glycerophospholipid formula the spectrum shows, or None (no match, or matches of more
-    than one formula at the best support)."""
-    matches = lipid_matches(neutral_mass, mz, fragment_tolerance_da, precursor_tolerance_da)
+def call_lipid(neutral_mass: float, mz: np.ndarray, precursor_tolerance_da: float,
+               fragment_ppm: float = FRAGMENT_PPM, fragment_min_da: float = 0.002) -> LipidCall | None:
+    """The glycerophospholipid formula an [M-H]- spectrum of neutral mass ``neutral_mass`` shows,
+    or None (no match, or matches of more than one formula at the best support). Acyl anions
+    are read within ``fragment_ppm``, at least ``fragment_min_da``."""
+    matches = lipid_matches(neutral_mass, mz, lambda m: max(fragment_ppm * 1e-6 * m, fragment_min_da),
+                            precursor_tolerance_da)
     if not matches:
         return None
     best = _support(matches[0])
