@@ -290,7 +290,7 @@ def main():
     ap.add_argument("--compare-limit", type=int, default=50)
     ap.add_argument("--no-lipid-rule", action="store_true", help="decompose glycerophospholipids like the rest")
     ap.add_argument("--no-halogen-rule", action="store_true",
-                    help="do not require the halogen a peak shows (halide anion, precursor less HX or X)")
+                    help="do not require the halogen a peak shows (halide anion, precursor less HX or X, HF)")
     ap.add_argument("--json", default=None, help="write per-spectrum results (with re-ranking features) here")
     ap.add_argument("--ranker", default="shipped",
                     help="formula ranker model applied to the same run's candidates ('shipped': the default model "

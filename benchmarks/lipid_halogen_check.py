@@ -1,7 +1,7 @@
 """The formula stage's peak rules against the annotated formulas of a MassBank MGF: how often the
 glycerophospholipid rule (specsweep.formula.lipids; [M-H]- files) calls a formula and how often
 that formula is the annotated one; how often a peak shows a halogen (specsweep.formula.halogens:
-a halide anion in negative mode, the precursor less HX or X in both) and how often the compound
+a halide anion in negative mode, the precursor less HX or X, or HF, in both) and how often the compound
 holds it. ``--write-halogen-mgf OUT`` writes the spectra with such a peak (precursor moved as
 below) for ``formula_bench.py [--no-halogen-rule]``.
 

@@ -107,8 +107,8 @@ class FormulaSettings:
     # [M-H]- glycerophospholipids whose fatty-acyl anions and precursor name one formula get that
     # formula alone (lipids.py; docs/formula.md, "Negative-mode glycerophospholipids")
     lipid_rule: bool = _STAGE_DEFAULTS.lipid_rule
-    # a spectrum with a peak that shows Cl, Br or I (a halide anion, or the precursor less HX or X)
-    # keeps only candidates holding that halogen (halogens.py; docs/formula.md, "Halogen peaks")
+    # a spectrum with a peak that shows F, Cl, Br or I (a halide anion, or the precursor less HX or
+    # X, HF for F) keeps only candidates holding that halogen (halogens.py; docs/formula.md, "Halogen peaks")
     halogen_rule: bool = _STAGE_DEFAULTS.halogen_rule
     max_shift_ppm: float = 10.0
     shift_sd_ppm: float = 4.8

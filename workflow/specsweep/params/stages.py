@@ -131,10 +131,11 @@ class FormulaStageParams(Params):
     lipid_rule: bool = param(True, "decompose [M-H]- glycerophospholipids like every other spectrum instead of "
                              "giving them the formula their fatty-acyl anions and precursor name (docs/formula.md, "
                              "'Negative-mode glycerophospholipids')", cli="--no-lipid-rule")
-    # by default a spectrum with a peak that shows Cl, Br or I (a halide anion in negative mode, or
-    # the precursor less HX or X) keeps only candidates holding that halogen (formula/halogens.py)
+    # by default a spectrum with a peak that shows F, Cl, Br or I (a halide anion in negative mode,
+    # or the precursor less HX or X, HF for F) keeps only candidates holding that halogen
+    # (formula/halogens.py)
     halogen_rule: bool = param(True, "do not require in every candidate molecule the halogen that a peak shows "
-                               "(halide anion, or precursor less HX or X; docs/formula.md, 'Halogen peaks')",
+                               "(halide anion, or precursor less HX or X, HF for F; docs/formula.md, 'Halogen peaks')",
                                cli="--no-halogen-rule")
     # work budget per spectrum: counts, not time, so results do not depend on machine load
     max_candidates: int = param(2_000_000, "work budget: plausible precursor formulas decomposed per "
