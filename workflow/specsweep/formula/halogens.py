@@ -31,8 +31,9 @@ from specsweep.chem.formulas import formula_mass
 from specsweep.chem.masses import ELECTRON
 from specsweep.formula.alphabet import HALOGENS
 
-HALIDE_ANIONS = {el: formula_mass({el: 1}) + ELECTRON for el in ("Cl", "Br", "I")}
-HALOGEN_LOSSES = {el: (formula_mass({"H": 1, el: 1}), formula_mass({el: 1})) for el in ("Cl", "Br", "I")}
+HEAVY_HALOGENS = ("Cl", "Br", "I")   # shown by their anion, HX or X•; fluorine only by HF
+HALIDE_ANIONS = {el: formula_mass({el: 1}) + ELECTRON for el in HEAVY_HALOGENS}
+HALOGEN_LOSSES = {el: (formula_mass({"H": 1, el: 1}), formula_mass({el: 1})) for el in HEAVY_HALOGENS}
 HALOGEN_LOSSES["F"] = (formula_mass({"H": 1, "F": 1}),)
 MIN_RELATIVE_INTENSITY = 0.01   # of the spectrum's base peak
 ANION_TOLERANCE_DA = 0.002      # one measured m/z
