@@ -24,14 +24,12 @@ import numpy as np
 
 from specsweep.chem.adducts import get_adduct
 from specsweep.chem.formulas import format_formula, parse_formula
-from specsweep.formula.halogens import HALOGENS, halogens_shown
+from specsweep.formula.alphabet import HALOGENS
+from specsweep.formula.halogens import halogens_shown
 from specsweep.formula.lipids import FRAGMENT_PPM, LIPID_ADDUCT, call_lipid
+from specsweep.formula.ranker_training import compound_key, excluded_keys
 from specsweep.formula.scoring import get_profile
 from specsweep.spectra.mgf_reader import read_mgf
-
-
-def _keys(path: str) -> set[str]:
-    return {(r.inchikey or "")[:14] for r in read_mgf(path)}
 
 
 def _phospholipid_like(counts: dict[str, int]) -> bool:
@@ -51,13 +49,13 @@ def main() -> None:
                     help="write the spectra with a peak that shows a halogen here")
     args = ap.parse_args()
 
-    excluded = set().union(*(_keys(p) for p in args.exclude)) if args.exclude else set()
+    excluded = excluded_keys(args.exclude)
     params = get_profile("qtof")
     adduct = get_adduct(LIPID_ADDUCT)
     rng = np.random.default_rng(args.seed)
     recs = []
     for r in read_mgf(args.mgf):
-        if (r.inchikey or "")[:14] in excluded or not r.formula:
+        if compound_key(r.inchikey) in excluded or not r.formula:
             continue
         noisy = r.precursor_mz * (1 + args.precursor_noise_ppm * 1e-6 * rng.standard_normal())
         recs.append((r, noisy))

@@ -605,13 +605,15 @@ def _lipid_candidate(precursor_mz: float, mz, adducts: list[str], alphabet: Alph
     params = settings.params
     call = call_lipid(adduct.neutral_mass(precursor_mz), mz, float(params.allowed_da(precursor_mz)),
                       fragment_min_da=params.allowed_abs_da)
-    if call is None or any(e not in molecule_alphabet.elements
-                           or n > molecule_alphabet.bounds[molecule_alphabet.index(e)]
-                           for e, n in call.formula.items()):
-        return None  # outside the alphabet the user gave (elements or their upper bounds)
-    form = np.zeros((1, len(alphabet.elements)), dtype=np.int64)
-    for e, n in call.formula.items():
-        form[0, alphabet.index(e)] = n
+    if call is None:
+        return None
+    try:
+        molecule = molecule_alphabet.to_array(call.formula)
+    except ValueError:
+        return None  # an element outside the alphabet the user gave
+    if np.any(molecule > molecule_alphabet.bound_array):
+        return None  # above the user's bound for an element
+    form = alphabet.to_array(call.formula)[None]
     if not plausible_mask(form, alphabet, adduct.name, settings.rules)[0]:
         return None
     cand = scored_candidates(form, adduct.name, alphabet, precursor_mz, params)[0]
